@@ -1,0 +1,189 @@
+"""GitHub (and GitHub Enterprise), through PyGithub.
+
+Sign-in: OAuth device flow (when an OAuth app client id is configured) or a personal access token.
+Verified by GET /user; the granted scopes come from the X-OAuth-Scopes response header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import github as pygithub
+import requests
+
+from connectors import errors
+from connectors.base import (
+    Connector,
+    Credentials,
+    DeviceAuthorization,
+    FieldSpec,
+    Identity,
+    OAuthDeviceAuthorization,
+    SignInMethod,
+    TokenFields,
+)
+from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parsed, run_blocking
+from connectors.oauth import poll_device, start_device, token_credentials
+from connectors.settings import GithubSettings
+
+T = TypeVar("T")
+PERSONAL_ACCESS_TOKEN = TokenFields(
+    key="token",
+    label="Personal access token",
+    fields=(
+        FieldSpec(
+            "token", "Personal access token", secret=True, help="Settings → Developer settings → Tokens"
+        ),
+    ),
+)
+EXPIRY_HEADER = "GitHub-Authentication-Token-Expiration"
+
+
+class GithubConnector(Connector):
+    """GitHub: PyGithub for the API, aiohttp for the device-flow endpoints PyGithub does not cover."""
+
+    name = "github"
+    display_name = "GitHub"
+    settings_model = GithubSettings
+    timeout = DEFAULT_TIMEOUT
+
+    def __init__(self, settings: GithubSettings | None = None) -> None:
+        super().__init__(settings)
+        self.http = ServiceHttp(self.name, self.display_name)
+
+    def sign_in_methods(self) -> tuple[SignInMethod, ...]:
+        token = (PERSONAL_ACCESS_TOKEN,)
+        if not self.settings.client_id:
+            return token
+        device = OAuthDeviceAuthorization(
+            key="device",
+            label="Sign in with GitHub (device code)",
+            scopes=tuple(self.settings.scopes.split()),
+        )
+        return (device, *token)
+
+    # --- device flow ------------------------------------------------------------------------------
+
+    def _web(self, path: str) -> str:
+        return self.settings.web_url.rstrip("/") + path
+
+    async def start_device_authorization(self, method: OAuthDeviceAuthorization) -> DeviceAuthorization:
+        form = {"client_id": self.settings.client_id, "scope": " ".join(method.scopes)}
+        return await start_device(self.http, self._web("/login/device/code"), form)
+
+    async def poll_device_authorization(
+        self, method: OAuthDeviceAuthorization, device: DeviceAuthorization
+    ) -> Credentials | None:
+        form = {"client_id": self.settings.client_id, "device_code": device.state["device_code"]}
+        body = await poll_device(self.http, self._web("/login/oauth/access_token"), form)
+        if body is None:
+            return None
+        credentials = parsed(self.name, self.display_name, lambda: token_credentials(body))
+        # The API and the forms call it `token`; keep one name whichever way the person signed in.
+        return Credentials(
+            token=credentials["access_token"], **{k: v for k, v in credentials.items() if k != "access_token"}
+        )
+
+    # --- API ----------------------------------------------------------------------------------------
+
+    def client(self, credentials: Credentials) -> pygithub.Github:
+        """A PyGithub client acting as this person; no retries, so a 429 is reported, not slept on."""
+        return pygithub.Github(
+            auth=pygithub.Auth.Token(credentials["token"]),
+            base_url=self.settings.api_url.rstrip("/"),
+            timeout=int(self.timeout),
+            retry=None,
+        )
+
+    async def _call(self, work: Callable[[], T]) -> T:
+        return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(work))
+
+    def _translate(self, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except pygithub.RateLimitExceededException as exc:
+            retry_after = errors.parse_retry_after(_headers(exc.headers).get("Retry-After"))
+            raise errors.RateLimited(self.name, self.display_name, retry_after) from None
+        except pygithub.GithubException as exc:
+            raise error_for(exc.status, _headers(exc.headers), self.name, self.display_name) from None
+        except requests.Timeout:
+            raise self.error(errors.ServiceTimeout) from None
+        except requests.RequestException:
+            raise self.error(errors.ServiceUnreachable) from None
+        except ValueError:
+            raise self.error(errors.MalformedResponse) from None
+
+    async def verify(self, credentials: Credentials) -> Identity:
+        def who() -> tuple[Mapping[str, str], Any]:
+            return self.client(credentials).requester.requestJsonAndCheck("GET", "/user")
+
+        headers, user = await self._call(who)
+        return parsed(self.name, self.display_name, lambda: _identity(_headers(headers), user))
+
+    async def open_pull_request(
+        self,
+        credentials: Credentials,
+        repository: str,
+        *,
+        base: str,
+        branch: str,
+        title: str,
+        body: str,
+        files: Mapping[str, str],
+        message: str,
+    ) -> str:
+        """Commit `files` (path → text) on a new `branch` off `base` and open a pull request; its URL."""
+
+        def work() -> str:
+            repo = self.client(credentials).get_repo(repository)
+            head_sha = repo.get_branch(base).commit.sha
+            repo.create_git_ref(f"refs/heads/{branch}", head_sha)
+            for path, content in files.items():
+                _put_file(repo, path, content, message, branch)
+            return repo.create_pull(base=base, head=branch, title=title, body=body).html_url
+
+        return await self._call(work)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _put_file(repo: Any, path: str, content: str, message: str, branch: str) -> None:
+    try:
+        existing = repo.get_contents(path, ref=branch)
+    except pygithub.UnknownObjectException:
+        repo.create_file(path, message, content, branch=branch)
+        return
+    repo.update_file(path, message, content, existing.sha, branch=branch)
+
+
+def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    # PyGithub lower-cases header names; error_for and _identity look them up in canonical case.
+    canonical = {
+        "www-authenticate": "WWW-Authenticate",
+        "retry-after": "Retry-After",
+        "x-oauth-scopes": "X-OAuth-Scopes",
+        EXPIRY_HEADER.lower(): EXPIRY_HEADER,
+    }
+    return {canonical.get(k.lower(), k): v for k, v in (headers or {}).items()}
+
+
+def _identity(headers: Mapping[str, str], user: Mapping[str, Any]) -> Identity:
+    scopes = tuple(s.strip() for s in headers.get("X-OAuth-Scopes", "").split(",") if s.strip())
+    return Identity(
+        subject=str(user["login"]),
+        display_name=str(user.get("name") or user["login"]),
+        scopes=scopes,
+        expires_at=_expiry(headers.get(EXPIRY_HEADER)),
+        details={"id": str(user["id"])},
+    )
+
+
+def _expiry(value: str | None) -> dt.datetime | None:
+    # GitHub's format: "2026-12-01 00:00:00 UTC" (sometimes with a numeric offset instead).
+    if not value:
+        return None
+    text = value.replace(" UTC", " +0000")
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")

@@ -1,0 +1,168 @@
+"""Google, through google-auth and google-api-python-client (the oauth2 v2 API).
+
+Sign-in: OAuth 2.0 authorization code (web) or device flow. Verified by userinfo, with scopes and
+expiry from tokeninfo. An expired access token is refreshed with the refresh token when there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from google.oauth2.credentials import Credentials as GoogleCredentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from connectors import errors
+from connectors.base import (
+    Connector,
+    Credentials,
+    DeviceAuthorization,
+    Identity,
+    OAuthAuthorizationCode,
+    OAuthDeviceAuthorization,
+    SignInMethod,
+)
+from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parse_time, parsed, run_blocking
+from connectors.oauth import exchange_code, poll_device, start_device, token_credentials
+from connectors.settings import GoogleSettings
+
+T = TypeVar("T")
+
+
+class GoogleConnector(Connector):
+    """Google account: userinfo says who, tokeninfo says which scopes and until when."""
+
+    name = "google"
+    display_name = "Google"
+    settings_model = GoogleSettings
+    timeout = DEFAULT_TIMEOUT
+
+    def __init__(self, settings: GoogleSettings | None = None) -> None:
+        super().__init__(settings)
+        self.http = ServiceHttp(self.name, self.display_name)
+
+    def sign_in_methods(self) -> tuple[SignInMethod, ...]:
+        scopes = tuple(self.settings.scopes.split())
+        return (
+            OAuthAuthorizationCode(key="oauth", label="Sign in with Google", scopes=scopes),
+            OAuthDeviceAuthorization(key="device", label="Use a device code instead", scopes=scopes),
+        )
+
+    def _client(self) -> dict[str, str]:
+        if not self.settings.client_id:
+            raise self.error(errors.NotConfigured)
+        return {
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret.get_secret_value(),
+        }
+
+    # --- sign-in --------------------------------------------------------------------------------------
+
+    def authorization_url(self, method: OAuthAuthorizationCode, state: str, redirect_uri: str) -> str:
+        query = {
+            "client_id": self._client()["client_id"],
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(method.scopes),
+            "state": state,
+            # offline + consent: Google then returns a refresh token, so verification outlives the hour.
+            "access_type": "offline",
+            "prompt": "consent",
+        }
+        return f"{self.settings.auth_uri}?{urlencode(query)}"
+
+    async def exchange_code(
+        self, method: OAuthAuthorizationCode, code: str, redirect_uri: str
+    ) -> Credentials:
+        form = {**self._client(), "code": code, "redirect_uri": redirect_uri}
+        body = await exchange_code(self.http, self.settings.token_uri, form)
+        return parsed(self.name, self.display_name, lambda: token_credentials(body))
+
+    async def start_device_authorization(self, method: OAuthDeviceAuthorization) -> DeviceAuthorization:
+        form = {"client_id": self._client()["client_id"], "scope": " ".join(method.scopes)}
+        return await start_device(self.http, self.settings.device_auth_uri, form)
+
+    async def poll_device_authorization(
+        self, method: OAuthDeviceAuthorization, device: DeviceAuthorization
+    ) -> Credentials | None:
+        form = {**self._client(), "device_code": device.state["device_code"]}
+        body = await poll_device(self.http, self.settings.token_uri, form)
+        return None if body is None else parsed(self.name, self.display_name, lambda: token_credentials(body))
+
+    # --- API ------------------------------------------------------------------------------------------
+
+    def google_credentials(self, credentials: Credentials) -> GoogleCredentials:
+        """google-auth credentials for this person, able to refresh themselves when a refresh token exists."""
+        expiry = parse_time(credentials.get("expires_at"))
+        return GoogleCredentials(
+            token=credentials["access_token"],
+            refresh_token=credentials.get("refresh_token"),
+            token_uri=self.settings.token_uri,
+            client_id=self.settings.client_id or None,
+            client_secret=self.settings.client_secret.get_secret_value() or None,
+            # google-auth compares against a naive UTC clock.
+            expiry=expiry.astimezone(dt.UTC).replace(tzinfo=None) if expiry else None,
+        )
+
+    def oauth2_api(self, credentials: Credentials) -> Any:
+        """The oauth2 v2 API client (bundled discovery document, no network fetch) for this person."""
+        http = google_auth_httplib2.AuthorizedHttp(
+            self.google_credentials(credentials), http=httplib2.Http(timeout=self.timeout)
+        )
+        return build(
+            "oauth2",
+            "v2",
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": self.settings.api_url},
+        )
+
+    async def verify(self, credentials: Credentials) -> Identity:
+        def who() -> tuple[dict[str, Any], dict[str, Any]]:
+            api = self.oauth2_api(credentials)
+            user = api.userinfo().get().execute()
+            token = api._http.credentials.token  # refreshed above if it had expired
+            return user, api.tokeninfo(access_token=token).execute()
+
+        user, token_info = await run_blocking(
+            self.name, self.display_name, self.timeout, lambda: self._translate(who)
+        )
+        return parsed(self.name, self.display_name, lambda: _identity(user, token_info))
+
+    def _translate(self, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except HttpError as exc:
+            headers = {str(k).title(): str(v) for k, v in exc.resp.items()}
+            headers["WWW-Authenticate"] = headers.pop("Www-Authenticate", "")
+            raise error_for(exc.resp.status, headers, self.name, self.display_name) from None
+        except google.auth.exceptions.RefreshError:
+            raise self.error(errors.CredentialsExpired) from None
+        except TimeoutError:
+            raise self.error(errors.ServiceTimeout) from None
+        except (OSError, httplib2.HttpLib2Error):
+            raise self.error(errors.ServiceUnreachable) from None
+        except ValueError:
+            raise self.error(errors.MalformedResponse) from None
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _identity(user: dict[str, Any], token_info: dict[str, Any]) -> Identity:
+    expires_in = token_info.get("expires_in")
+    expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(expires_in)) if expires_in else None
+    return Identity(
+        subject=str(user["email"]),
+        display_name=str(user.get("name") or user["email"]),
+        scopes=tuple(str(token_info.get("scope", "")).split()),
+        expires_at=expires_at,
+        details={"id": str(user["id"])},
+    )

@@ -1,0 +1,75 @@
+"""Toggl Track, through its REST API v9 with aiohttp. Sign-in: the person's API token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInMethod, TokenFields
+from connectors.http import ServiceHttp, parsed
+from connectors.settings import TogglSettings
+
+API_TOKEN = TokenFields(
+    key="token",
+    label="API token",
+    fields=(
+        FieldSpec("api_token", "API token", secret=True, help="Profile settings → API Token in Toggl Track"),
+    ),
+)
+
+
+class TogglConnector(Connector):
+    """Toggl Track: verified by GET /api/v9/me with the API token as basic-auth user."""
+
+    name = "toggl"
+    display_name = "Toggl Track"
+    settings_model = TogglSettings
+
+    def __init__(self, settings: TogglSettings | None = None) -> None:
+        super().__init__(settings)
+        self.http = ServiceHttp(self.name, self.display_name)
+
+    def sign_in_methods(self) -> tuple[SignInMethod, ...]:
+        return (API_TOKEN,)
+
+    def _url(self, path: str) -> str:
+        return self.settings.api_url.rstrip("/") + path
+
+    @staticmethod
+    def _auth(credentials: Credentials) -> aiohttp.BasicAuth:
+        # Toggl's documented form: the token as user name and the literal password "api_token".
+        return aiohttp.BasicAuth(credentials["api_token"], "api_token")
+
+    async def me(self, credentials: Credentials) -> dict[str, Any]:
+        """The Toggl user profile (GET /api/v9/me), without the api_token field it echoes back."""
+        body, _headers = await self.http.json_object(
+            "GET", self._url("/api/v9/me"), auth=self._auth(credentials)
+        )
+        body.pop("api_token", None)
+        return body
+
+    async def verify(self, credentials: Credentials) -> Identity:
+        me = await self.me(credentials)
+        return parsed(
+            self.name,
+            self.display_name,
+            lambda: Identity(
+                subject=str(me["email"]),
+                display_name=str(me.get("fullname") or me["email"]),
+                details={
+                    "user_id": str(me["id"]),
+                    "default_workspace_id": str(me.get("default_workspace_id", "")),
+                },
+            ),
+        )
+
+    async def current_time_entry(self, credentials: Credentials) -> dict[str, Any] | None:
+        """The running time entry (GET /api/v9/me/time_entries/current), or None when nothing runs."""
+        body, _headers = await self.http.json(
+            "GET", self._url("/api/v9/me/time_entries/current"), auth=self._auth(credentials)
+        )
+        return body or None
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
