@@ -1,0 +1,197 @@
+"""The Bot Framework edge: botbuilder's CloudAdapter, hardened and made cheap per turn.
+
+Two things differ from the stock adapter, both through the SDK's own extension points:
+- Any failure to validate the caller's token is a 401. The SDK raises assorted exceptions for
+  malformed or unknown-key tokens, which the stock adapter turns into 500s.
+- Connector clients and user-token clients are built once per (app id, service URL, audience)
+  and reused. The stock path builds two msrest clients (and their retry policies) per turn,
+  which is most of its CPU time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import Bot, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ResourceResponse
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    BotFrameworkAuthentication,
+    BotFrameworkAuthenticationFactory,
+    ClaimsIdentity,
+    ConnectorFactory,
+    PasswordServiceClientCredentialFactory,
+    UserTokenClient,
+)
+
+from bot.metrics import BotMetrics
+from bot.settings import AppType, Settings
+
+log = logging.getLogger(__name__)
+_PUBLIC_LOGIN_URL = "https://login.microsoftonline.com/botframework.com"
+
+
+def _app_id(claims: ClaimsIdentity) -> str:
+    return claims.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM) or claims.get_claim_value(
+        AuthenticationConstants.APP_ID_CLAIM
+    ) or ""
+
+
+class _Bounded(OrderedDict):
+    """A small LRU so a flood of distinct service URLs cannot grow memory without bound."""
+
+    def __init__(self, limit: int = 256):
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key: Any, value: Any) -> Any:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+        return value
+
+
+class _ReusingConnectorFactory(ConnectorFactory):
+    def __init__(self, inner: ConnectorFactory, cache: _Bounded, app_id: str):
+        self._inner, self._cache, self._app_id = inner, cache, app_id
+
+    async def create(self, service_url: str, audience: str = None):  # type: ignore[no-untyped-def]
+        key = (self._app_id, service_url, audience)
+        client = self._cache.get(key)
+        if client is None:
+            client = self._cache.remember(key, await self._inner.create(service_url, audience))
+        return client
+
+
+class ChannelAuthentication(BotFrameworkAuthentication):
+    """Delegates to the SDK's authentication; refuses every unverifiable token with 401."""
+
+    def __init__(self, inner: BotFrameworkAuthentication):
+        self._inner = inner
+        self._connectors = _Bounded()
+        self._token_clients = _Bounded(64)
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        try:
+            result = await self._inner.authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - malformed/unknown-key tokens must be 401, not 500
+            raise PermissionError(f"token rejected: {type(exc).__name__}") from exc
+        result.connector_factory = _ReusingConnectorFactory(
+            result.connector_factory, self._connectors, _app_id(result.claims_identity)
+        )
+        return result
+
+    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str):  # type: ignore[no-untyped-def]
+        try:
+            return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+        except PermissionError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise PermissionError(f"token rejected: {type(exc).__name__}") from exc
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        inner = self._inner.create_connector_factory(claims_identity)
+        return _ReusingConnectorFactory(inner, self._connectors, _app_id(claims_identity))
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        key = _app_id(claims_identity)
+        client = self._token_clients.get(key)
+        if client is None:
+            client = self._token_clients.remember(key, await self._inner.create_user_token_client(claims_identity))
+        return client
+
+    def create_bot_framework_client(self):  # type: ignore[no-untyped-def]
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return self._inner.get_originating_audience()
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        return await self._inner.authenticate_channel_request(auth_header)
+
+
+def channel_authentication(settings: Settings) -> ChannelAuthentication:
+    """The SDK's authentication for these settings (public cloud, or the configured endpoints)."""
+    password = settings.microsoft_app_password.get_secret_value()
+    tenant = settings.microsoft_app_tenant_id or None
+    credentials = PasswordServiceClientCredentialFactory(
+        app_id=settings.microsoft_app_id or None,
+        password=password or None,
+        tenant_id=tenant if settings.microsoft_app_type is AppType.SINGLE_TENANT else None,
+    )
+    if settings.openid_metadata_url:
+        inner = BotFrameworkAuthenticationFactory.create(
+            to_channel_from_bot_login_url=_PUBLIC_LOGIN_URL,
+            to_channel_from_bot_oauth_scope=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            to_bot_from_channel_token_issuer=settings.token_issuer
+            or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            oauth_url=AuthenticationConstants.OAUTH_URL,
+            to_bot_from_channel_open_id_metadata_url=settings.openid_metadata_url,
+            to_bot_from_emulator_open_id_metadata_url=settings.openid_metadata_url,
+            caller_id="urn:botframework:azure",
+            credential_factory=credentials,
+        )
+    else:
+        inner = BotFrameworkAuthenticationFactory.create(credential_factory=credentials)
+    return ChannelAuthentication(inner)
+
+
+class K8orAdapter(CloudAdapter):
+    """CloudAdapter with strict request handling and outbound latency metrics."""
+
+    def __init__(self, authentication: BotFrameworkAuthentication, metrics: BotMetrics):
+        super().__init__(authentication)
+        self._metrics = metrics
+        self.on_turn_error = self._on_turn_error
+
+    async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:  # type: ignore[override]
+        if request.method != "POST":
+            raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            raise web.HTTPUnsupportedMediaType(text="expected application/json")
+        try:
+            body = json.loads(await request.read())
+            activity = Activity().deserialize(body)
+        except Exception:  # noqa: BLE001 - any unreadable body is the caller's error
+            raise web.HTTPBadRequest(text="body is not a Bot Framework activity") from None
+        if not isinstance(body, dict) or not activity.type:
+            raise web.HTTPBadRequest(text="body is not a Bot Framework activity")
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke_response = await self.process_activity(auth_header, activity, bot.on_turn)
+        except PermissionError:
+            raise web.HTTPUnauthorized(text="unauthorized") from None
+        if invoke_response:
+            return web.json_response(data=invoke_response.body, status=invoke_response.status)
+        return web.Response(status=201)
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        return await self._timed("channel.send", super().send_activities(context, activities))
+
+    async def update_activity(self, context: TurnContext, activity: Activity):  # type: ignore[no-untyped-def]
+        return await self._timed("channel.update", super().update_activity(context, activity))
+
+    async def _timed(self, target: str, call: Any) -> Any:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await call
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self._metrics.outbound_seconds.labels(target, outcome).observe(time.perf_counter() - started)
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        # The pipeline answers its own errors; this only sees failures outside it.
+        log.error("unhandled turn error", exc_info=error)

@@ -1,0 +1,153 @@
+"""The app factory: `create_app(settings) -> web.Application`. Nothing is built at import time.
+
+Long-lived things (the database engine, the bot, the adapter) are opened in `cleanup_ctx` and
+live under `web.AppKey`s; they are closed in reverse order at shutdown, after in-flight turns
+have drained.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot import storage as storage_module
+from bot.adapter import K8orAdapter, channel_authentication
+from bot.commands.registry import CommandRegistry
+from bot.db import migrate, open_engine, ping
+from bot.dedupe import SCHEMA as LEDGER_SCHEMA
+from bot.dedupe import DeliveryLedger
+from bot.logs import SCRUBBER
+from bot.metrics import CONTENT_TYPE, BotMetrics
+from bot.pipeline import K8orBot
+from bot.roles import NoRoles, RoleResolver
+from bot.services import Services
+from bot.settings import Settings
+from bot.tracker import TurnTracker
+from bot.version import VERSION
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+BOT = web.AppKey("bot", K8orBot)
+ADAPTER = web.AppKey("adapter", K8orAdapter)
+
+# An extension adds capabilities (vault, sign-in pages, clusters) to the services and the app;
+# it runs inside the app's lifetime, so it can open and close its own clients.
+Extension = Callable[[web.Application, Services], AsyncIterator[None]]
+
+
+@dataclass
+class AppParts:
+    """What a test or the CLI may replace; everything else comes from settings."""
+
+    registry: CommandRegistry | None = None
+    roles: RoleResolver | None = None
+    extensions: list[Extension] = field(default_factory=list)
+    schemas: list[tuple[str, Any, int]] = field(default_factory=list)
+
+
+def default_registry() -> CommandRegistry:
+    """Every built-in command set, plus command sets installed by plugins."""
+    from dialogs import builtin_command_sets
+
+    registry = CommandRegistry()
+    for commands in builtin_command_sets():
+        registry.include(commands)
+    return registry.include_entry_points()
+
+
+async def build_services(settings: Settings, parts: AppParts) -> Services:
+    """Open the database, migrate it, and assemble the services every turn uses."""
+    engine = open_engine(settings.effective_database_url)
+    await migrate(engine, [storage_module.SCHEMA, LEDGER_SCHEMA, *parts.schemas])
+    SCRUBBER.add(_secret_values(settings))
+    return Services(
+        settings=settings,
+        engine=engine,
+        storage=storage_module.SqlStorage(engine),
+        registry=parts.registry or default_registry(),
+        metrics=BotMetrics(),
+        ledger=DeliveryLedger(engine),
+        tracker=TurnTracker(),
+        roles=parts.roles or NoRoles(),
+    )
+
+
+def _secret_values(settings: Settings) -> Iterable[str]:
+    yield settings.microsoft_app_password.get_secret_value()
+    yield from (k.strip() for k in settings.vault_key.get_secret_value().split(","))
+    yield settings.slack_bot_token.get_secret_value()
+    yield settings.slack_signing_secret.get_secret_value()
+
+
+def create_app(settings: Settings, parts: AppParts | None = None) -> web.Application:
+    """The aiohttp application serving /api/messages, /healthz, /readyz and /metrics."""
+    parts = parts or AppParts()
+    app = web.Application(middlewares=[_draining_guard])
+    app.cleanup_ctx.append(_lifetime(settings, parts))
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
+    app.on_shutdown.append(_drain)
+    return app
+
+
+def _lifetime(settings: Settings, parts: AppParts) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings, parts)
+        app[SERVICES] = services
+        app[BOT] = K8orBot(services)
+        app[ADAPTER] = K8orAdapter(channel_authentication(settings), services.metrics)
+        extensions = [ext(app, services) for ext in parts.extensions]
+        try:
+            for ext in extensions:
+                await anext(ext)
+            log.info("k8or ready", extra={"version": VERSION, "emulator_mode": settings.emulator_mode})
+            yield
+        finally:
+            for ext in reversed(extensions):
+                await anext(ext, None)
+            await services.engine.dispose()
+
+    return lifetime
+
+
+@web.middleware
+async def _draining_guard(request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+    services = request.app.get(SERVICES)
+    if services is not None and not services.tracker.accepting and request.path == "/api/messages":
+        return web.json_response({"error": "shutting down"}, status=503, headers={"Retry-After": "5"})
+    return await handler(request)
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    return await request.app[ADAPTER].process(request, request.app[BOT])
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "version": VERSION})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    if services.tracker.accepting and await ping(services.engine):
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "not ready", "storage": "unreachable"}, status=503)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[SERVICES].metrics.expose()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def _drain(app: web.Application) -> None:
+    services = app.get(SERVICES)
+    if services is None:
+        return
+    drained = await services.tracker.drain(services.settings.drain_timeout)
+    log.info("drained", extra={"clean": drained})

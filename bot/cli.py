@@ -1,0 +1,131 @@
+"""The `k8or` command: serve, chat, version, settings, and the engines' own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from importlib import import_module
+from typing import Any
+
+from bot.settings import Settings, SettingsError, is_loopback, load_settings, settings_table
+from bot.version import VERSION
+
+log = logging.getLogger("k8or")
+
+# Plain libraries with their own CLI entry points; each module has `register(subparsers)`.
+ENGINE_CLIS = ("k8orize.cli", "cluster.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="k8or", description="k8or chat-ops bot and k8orization engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="Run the bot service (Bot Framework endpoint, health, metrics)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 3978)")
+    serve.add_argument("--insecure", action="store_true", help="allow a public bind without an app id")
+    serve.set_defaults(func=_serve)
+
+    chat = sub.add_parser("chat", help="Talk to the bot in this terminal (same handler and state)")
+    chat.add_argument("-c", "--command", action="append", help="say this and exit (repeatable)")
+    chat.add_argument("--user", help="who you are in the console (default: your login name)")
+    chat.set_defaults(func=_chat)
+
+    version = sub.add_parser("version", help="Print the version")
+    version.set_defaults(func=lambda _args: print(f"k8or {VERSION}") or 0)
+
+    table = sub.add_parser("settings", help="Print every setting as a Markdown table")
+    table.set_defaults(func=lambda _args: print(settings_table()) or 0)
+
+    for name in ENGINE_CLIS:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"k8or: {exc}", file=sys.stderr)
+        return 2
+
+
+def _settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
+    overrides = {k: v for k, v in extra.items() if v is not None}
+    return load_settings(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.logs import configure_logging
+
+    settings = _settings_from(args, host=args.host, port=args.port, insecure=args.insecure or None)
+    configure_logging(settings.log_level, settings.log_format.value)
+    if not settings.bind_is_safe():
+        print(
+            f"k8or: refusing to listen on {settings.host} without MicrosoftAppId: anyone who can reach it "
+            "could talk to the bot unauthenticated. Bind 127.0.0.1, set MicrosoftAppId, or pass --insecure.",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.emulator_mode:
+        log.warning(
+            "no MicrosoftAppId: emulator mode, requests are NOT authenticated"
+            + ("" if is_loopback(settings.host) else " and the bind is public (--insecure)")
+        )
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.drain_timeout,
+        access_log=None,
+        print=lambda msg: log.info(msg.strip()),
+    )
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.logs import configure_logging
+
+    settings = _settings_from(args)
+    configure_logging("WARNING", "text")
+    return asyncio.run(_chat_session(settings, args.command, args.user))
+
+
+async def _chat_session(settings: Settings, said: list[str] | None, user: str | None) -> int:
+    from bot.app import AppParts, build_services
+    from bot.console import ConsoleAdapter, ConsoleSession, console_key, console_user
+    from bot.pipeline import K8orBot
+    from bot.roles import LocalOperator, NoRoles
+
+    who = user or console_user()
+    services = await build_services(settings, AppParts())
+    if settings.rbac_file is None:
+        services.roles = LocalOperator(NoRoles(), console_key(who))
+    session = ConsoleSession(K8orBot(services), ConsoleAdapter(), who)
+    try:
+        if said:
+            for line in said:
+                print(f"you> {line}")
+                await session.say(line)
+            await services.tracker.idle()
+        else:
+            await session.repl()
+    finally:
+        await services.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

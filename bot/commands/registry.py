@@ -1,0 +1,158 @@
+"""Commands: one declaration each, collected into an explicit registry.
+
+A dialogs module makes a `CommandSet` and decorates its handlers with `@commands.command(...)`.
+The app includes the sets it wants into a fresh `CommandRegistry`, so tests build their own
+registry with exactly the commands they need (kopf's `registry=` idea). Everything a command
+needs the pipeline to enforce -- grammar, roles, connectors, confirmation -- is declared here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from bot.commands.grammar import Param, check_params, suggest
+from bot.errors import RegistrationError, UnknownCommand
+
+if TYPE_CHECKING:
+    from bot.context import CommandContext
+
+ROLES = ("viewer", "deployer", "oncall", "admin")
+Handler = Callable[["CommandContext", Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command as declared: what it takes, who may run it, what it needs."""
+
+    name: str
+    summary: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    roles: frozenset[str] = frozenset()
+    connectors: tuple[str, ...] = ()
+    destructive: bool = False
+    aliases: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    details: str = ""
+
+    @property
+    def usage(self) -> str:
+        return " ".join([self.name, *(p.display for p in self.params)])
+
+    def allowed_for(self, roles: Iterable[str]) -> bool:
+        """No declared roles means anyone; admin may run everything."""
+        held = set(roles)
+        return not self.roles or "admin" in held or bool(self.roles & held)
+
+
+@dataclass
+class CommandSet:
+    """The commands one dialogs module declares."""
+
+    specs: list[CommandSpec] = field(default_factory=list)
+
+    def command(
+        self,
+        name: str,
+        summary: str,
+        *,
+        params: Sequence[Param] = (),
+        roles: Iterable[str] = (),
+        connectors: Iterable[str] = (),
+        destructive: bool = False,
+        aliases: Iterable[str] = (),
+        examples: Iterable[str] = (),
+        details: str = "",
+    ) -> Callable[[Handler], Handler]:
+        """Declare a command. Checked now, so a bad declaration fails at import, not in a chat."""
+
+        def decorate(handler: Handler) -> Handler:
+            spec = CommandSpec(
+                name=name,
+                summary=summary,
+                handler=handler,
+                params=tuple(params),
+                roles=frozenset(roles),
+                connectors=tuple(connectors),
+                destructive=destructive,
+                aliases=tuple(aliases),
+                examples=tuple(examples),
+                details=details,
+            )
+            _check_spec(spec)
+            self.specs.append(spec)
+            return handler
+
+        return decorate
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self.specs)
+
+
+def _check_spec(spec: CommandSpec) -> None:
+    if not inspect.iscoroutinefunction(spec.handler):
+        raise RegistrationError(f"command {spec.name!r}: handler {spec.handler.__qualname__} must be async")
+    if not spec.name or not spec.summary:
+        raise RegistrationError("a command needs a name and a one-line summary")
+    unknown = spec.roles - set(ROLES)
+    if unknown:
+        raise RegistrationError(f"command {spec.name!r}: unknown roles {sorted(unknown)}; use {ROLES}")
+    try:
+        check_params(spec.params)
+    except ValueError as exc:
+        raise RegistrationError(f"command {spec.name!r}: {exc}") from None
+
+
+class CommandRegistry:
+    """All commands one bot answers to, by name and alias. Multi-word names ('auth status') work."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, CommandSpec] = {}
+        self._primary: dict[str, CommandSpec] = {}
+
+    def add(self, spec: CommandSpec) -> None:
+        for key in (spec.name, *spec.aliases):
+            if key in self._by_name:
+                raise RegistrationError(f"command name {key!r} is declared twice")
+        for key in (spec.name, *spec.aliases):
+            self._by_name[key] = spec
+        self._primary[spec.name] = spec
+
+    def include(self, commands: Iterable[CommandSpec]) -> CommandRegistry:
+        for spec in commands:
+            self.add(spec)
+        return self
+
+    def include_entry_points(self, group: str = "k8or.commands") -> CommandRegistry:
+        """Command sets from installed packages, so a plugin adds commands without changing k8or."""
+        for ep in entry_points(group=group):
+            loaded = ep.load()
+            if not isinstance(loaded, CommandSet):
+                raise RegistrationError(f"entry point {ep.name!r} in {group} is not a CommandSet")
+            self.include(loaded)
+        return self
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(sorted(self._primary.values(), key=lambda s: s.name))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._by_name
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(name)
+
+    def resolve(self, tokens: Sequence[str]) -> tuple[CommandSpec, list[str]]:
+        """Find the longest command name that prefixes the tokens; raise with suggestions if none."""
+        for width in (3, 2, 1):
+            if len(tokens) >= width:
+                spec = self._by_name.get(" ".join(tokens[:width]).lower())
+                if spec:
+                    return spec, list(tokens[width:])
+        word = tokens[0] if tokens else ""
+        two = " ".join(tokens[:2]).lower()
+        close = suggest(two, list(self._by_name)) or suggest(word.lower(), list(self._by_name))
+        raise UnknownCommand(f"I don't know the command `{word}`.", close)

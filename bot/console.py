@@ -1,0 +1,126 @@
+"""`k8or chat`: the same bot, handler and state, in a terminal.
+
+A `BotAdapter` whose channel is stdout: replies are printed, an edited message is reprinted
+in place of the old one, and a destructive command is confirmed by typing `yes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TextIO
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    ResourceResponse,
+)
+
+from bot.pipeline import K8orBot
+
+CHANNEL = "console"
+
+
+def console_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return "operator"
+
+
+def console_key(user: str) -> str:
+    return f"{CHANNEL}:{user}"
+
+
+class ConsoleAdapter(BotAdapter):
+    """Prints replies; `update_activity` reprints the edited message, marked as an update."""
+
+    def __init__(self, out: TextIO | None = None):
+        super().__init__()
+        self.out = out or sys.stdout
+        self.sent: list[Activity] = []
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        responses = []
+        for activity in activities:
+            if activity.type == ActivityTypes.message:
+                self.sent.append(activity)
+                self._print(render(activity))
+            responses.append(ResourceResponse(id=uuid.uuid4().hex))
+        return responses
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        self.sent.append(activity)
+        self._print("↻ " + render(activity))
+        return ResourceResponse(id=activity.id)
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        return None
+
+    async def continue_conversation(self, reference: Any, callback: Callable[..., Awaitable], *args: Any, **kw: Any):  # type: ignore[no-untyped-def]
+        activity = TurnContext.apply_conversation_reference(Activity(type=ActivityTypes.event), reference, True)
+        return await self.run_pipeline(TurnContext(self, activity), callback)
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def render(activity: Activity) -> str:
+    """Text for the terminal: the message, or a card's text when there is no message text."""
+    text = activity.text or ""
+    if not text and activity.attachments:
+        parts = []
+        for attachment in activity.attachments:
+            content = attachment.content if isinstance(attachment.content, dict) else {}
+            parts += [b.get("text", "") for b in content.get("body", []) if isinstance(b, dict)]
+            if attachment.content_url:
+                parts.append(f"[{attachment.name or 'attachment'}: {attachment.content_url}]")
+        text = "\n".join(p for p in parts if p)
+    return f"k8or> {text}"
+
+
+class ConsoleSession:
+    """One person's conversation with the bot at this terminal."""
+
+    def __init__(self, bot: K8orBot, adapter: ConsoleAdapter, user: str | None = None):
+        self.bot = bot
+        self.adapter = adapter
+        self.user = user or console_user()
+        self.conversation = f"console-{self.user}"
+
+    async def say(self, text: str) -> None:
+        """Run one turn for `text`, exactly as a channel message would."""
+        activity = Activity(
+            type=ActivityTypes.message,
+            id=uuid.uuid4().hex,
+            channel_id=CHANNEL,
+            service_url="console://local",
+            conversation=ConversationAccount(id=self.conversation, is_group=False),
+            from_property=ChannelAccount(id=self.user, name=self.user),
+            recipient=ChannelAccount(id="k8or", name="k8or"),
+            text=text,
+        )
+        await self.adapter.run_pipeline(TurnContext(self.adapter, activity), self.bot.on_turn)
+
+    async def repl(self, stdin: TextIO | None = None) -> None:
+        stdin = stdin or sys.stdin
+        interactive = stdin.isatty()
+        loop = asyncio.get_running_loop()
+        if interactive:
+            print("k8or chat — type `help`, or Ctrl-D to leave.", file=self.adapter.out)
+        while True:
+            if interactive:
+                print("you> ", end="", file=self.adapter.out, flush=True)
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                break
+            if line.strip():
+                await self.say(line.rstrip("\n"))
+        await self.bot.services.tracker.idle()

@@ -1,0 +1,106 @@
+"""What a command handler gets: who asked, where, how to answer, and the app's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from bot.identity import Person
+
+if TYPE_CHECKING:
+    from bot.commands.registry import CommandSpec
+    from bot.services import Services
+
+
+@dataclass
+class Reply:
+    """A command's answer: text, optional attachments (cards, images)."""
+
+    text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def to_activity(self) -> Activity:
+        activity = MessageFactory.text(self.text)
+        if self.attachments:
+            activity.attachments = list(self.attachments)
+        activity.text_format = "markdown"
+        return activity
+
+
+class ProgressMessage:
+    """One message that is edited in place as work advances (Bot Framework `update_activity`).
+
+    Channels that cannot edit messages (and the console) get each new state as a reprint.
+    """
+
+    def __init__(self, turn: TurnContext, activity_id: str | None, text: str):
+        self._turn = turn
+        self.activity_id = activity_id
+        self.text = text
+        self.updates = 0
+
+    async def update(self, text: str) -> None:
+        if text == self.text:
+            return
+        self.text = text
+        self.updates += 1
+        if self.activity_id:
+            activity = MessageFactory.text(text)
+            activity.id = self.activity_id
+            activity.type = ActivityTypes.message
+            activity.text_format = "markdown"
+            try:
+                await self._turn.update_activity(activity)
+                return
+            except Exception:  # noqa: BLE001 - a channel that refuses edits still gets the news
+                self.activity_id = None
+        await self._turn.send_activity(MessageFactory.text(text))
+
+
+@dataclass
+class CommandContext:
+    """Everything a handler may touch. Handlers never see aiohttp or the channel's payloads."""
+
+    turn: TurnContext
+    person: Person
+    roles: frozenset[str]
+    services: Services
+    conversation: dict[str, Any]
+    correlation_id: str
+    spec: CommandSpec
+    line: str = ""
+    confirmed: bool = False
+    audit_target: dict[str, str] = field(default_factory=dict)
+
+    async def reply(self, message: str | Reply | Activity) -> str | None:
+        """Send a message; returns its activity id when the channel gives one."""
+        if isinstance(message, str):
+            message = Reply(message)
+        activity = message.to_activity() if isinstance(message, Reply) else message
+        response = await self.turn.send_activity(activity)
+        return getattr(response, "id", None)
+
+    async def progress(self, text: str) -> ProgressMessage:
+        """Start a message that `update()` will edit in place."""
+        activity_id = await self.reply(text)
+        return ProgressMessage(self.turn, activity_id, text)
+
+    def in_background(self, work: Any, name: str) -> None:
+        """Continue after the turn has answered (long rollouts): the drain on SIGTERM waits for it."""
+        self.services.tracker.spawn(work, name=f"{self.spec.name}:{self.correlation_id}:{name}")
+
+    @property
+    def is_group(self) -> bool:
+        conversation = self.turn.activity.conversation
+        return bool(conversation and conversation.is_group)
+
+    @property
+    def namespace(self) -> str | None:
+        return self.conversation.get("namespace")
+
+    @property
+    def cluster(self) -> str | None:
+        return self.conversation.get("cluster")

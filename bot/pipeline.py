@@ -1,0 +1,351 @@
+"""The turn pipeline: one place where every message is deduplicated, understood, authorized,
+confirmed, run, audited, measured and logged.
+
+    activity ─► ledger (once only) ─► state load ─► dialog / confirmation / command
+             ─► roles ─► connectors ─► confirmation ─► handler ─► audit ─► state save ─► log + metrics
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import Bot, MessageFactory, TurnContext
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import ActivityTypes
+
+from bot import messages
+from bot.commands.grammar import parse, tokenize
+from bot.commands.registry import CommandSpec
+from bot.confirm import PendingAction, confirmation_request, decision_from
+from bot.context import CommandContext, Reply
+from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
+from bot.identity import Person
+from bot.logs import SCRUBBER, correlation_id
+from bot.prompting import ArgumentDialog, complete_values, request
+from bot.services import Services
+from bot.state import TurnState
+from bot.text import command_line
+
+log = logging.getLogger("k8or.turn")
+
+
+@dataclass
+class TurnRecord:
+    """What the one log line and the metrics say about a turn."""
+
+    channel: str
+    conversation: str
+    user: str
+    command: str = "-"
+    outcome: str = "ignored"
+
+
+class K8orBot(Bot):
+    """The bot every channel talks to: Bot Framework, Slack and the console share this handler."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.state = TurnState(services.storage)
+        self.dialogs = DialogSet(self.state.dialog_state)
+        self.dialogs.add(ArgumentDialog(services.registry))
+
+    async def on_turn(self, context: TurnContext) -> None:
+        started = time.perf_counter()
+        cid = uuid.uuid4().hex[:12]
+        token = correlation_id.set(cid)
+        activity = context.activity
+        record = TurnRecord(
+            channel=activity.channel_id or "unknown",
+            conversation=(activity.conversation.id if activity.conversation else "") or "",
+            user=(activity.from_property.id if activity.from_property else "") or "",
+        )
+        tracker, metrics = self.services.tracker, self.services.metrics
+        tracker.turn_started()
+        metrics.in_flight.inc()
+        try:
+            await self._turn(context, record, cid)
+        except StateConflict:
+            record.outcome = "conflict"
+            await self._safe_send(context, messages.STATE_CONFLICT)
+        except Exception:
+            record.outcome = "error"
+            log.exception("turn failed")
+            await self._safe_send(context, messages.INTERNAL_ERROR.format(command=record.command, cid=cid))
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.in_flight.dec()
+            tracker.turn_finished()
+            metrics.turns.labels(record.channel, record.command, record.outcome).inc()
+            metrics.turn_seconds.labels(record.channel).observe(elapsed)
+            log.info(
+                "turn",
+                extra={
+                    "channel": record.channel,
+                    "conversation": record.conversation,
+                    "user": record.user,
+                    "command": record.command,
+                    "outcome": record.outcome,
+                    "latency_ms": round(elapsed * 1000, 2),
+                },
+            )
+            correlation_id.reset(token)
+
+    async def _turn(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
+        activity = context.activity
+        if activity.type != ActivityTypes.message:
+            return
+        if activity.id and not await self.services.ledger.first_delivery(
+            record.channel, record.conversation, activity.id
+        ):
+            record.outcome = "duplicate"
+            return
+        await self.state.load(context)
+        person = Person.from_activity(activity)
+        await self._message(context, person, record, cid)
+        await self.state.save(context)
+
+    async def _message(self, context: TurnContext, person: Person, record: TurnRecord, cid: str) -> None:
+        activity = context.activity
+        line = command_line(activity)
+        data = self.state.conversation_data(context)
+        decision, pending_id = decision_from(line, activity.value)
+        if decision and data.get("pending") and (pending_id is None or pending_id == data["pending"]["id"]):
+            await self._resolve_pending(context, person, record, cid, decision)
+            return
+        if pending_id:
+            record.outcome = "stale_confirmation"
+            await context.send_activity(messages.CONFIRM_NONE)
+            return
+        if self.state.has_active_dialog(context):
+            await self._continue_prompt(context, person, record, cid, line)
+            return
+        if not line:
+            record.outcome = "empty"
+            await context.send_activity(messages.EMPTY_MESSAGE)
+            return
+        try:
+            tokens = tokenize(line)
+            spec, rest = self.services.registry.resolve(tokens)
+            record.command = spec.name
+            parsed = parse(spec.params, rest, spec.name)
+        except UsageError as exc:
+            record.outcome = "usage"
+            await context.send_activity(self._usage_reply(exc))
+            return
+        if parsed.missing:
+            record.outcome = "prompting"
+            dc = await self.dialogs.create_context(context)
+            await dc.begin_dialog("k8or-arguments", request(spec.name, line, parsed.values, parsed.missing))
+            return
+        await self._execute(context, person, record, cid, spec, parsed.values, line)
+
+    def _usage_reply(self, exc: UsageError) -> str:
+        if isinstance(exc, UnknownCommand):
+            text = str(exc)
+            if exc.suggestions:
+                choices = " or ".join(f"`{s}`" for s in exc.suggestions)
+                text += " " + messages.DID_YOU_MEAN.format(choices=choices)
+            return f"{text} {messages.SEE_HELP}"
+        text = str(exc)
+        spec = self.services.registry.get(exc.command) if exc.command else None
+        if spec:
+            text += "\n" + messages.USAGE.format(usage=spec.usage)
+        return text
+
+    async def _continue_prompt(
+        self, context: TurnContext, person: Person, record: TurnRecord, cid: str, line: str
+    ) -> None:
+        dc = await self.dialogs.create_context(context)
+        command = (dc.active_dialog.state.get("options") or {}).get("command", "-") if dc.active_dialog else "-"
+        record.command = command
+        if line.strip().lower() in ("cancel", "stop", "quit"):
+            await dc.cancel_all_dialogs()
+            record.outcome = "cancelled"
+            await context.send_activity(messages.PROMPT_CANCELLED.format(command=command))
+            return
+        result = await dc.continue_dialog()
+        if result.status != DialogTurnStatus.Complete:
+            record.outcome = "prompting"
+            return
+        try:
+            values = complete_values(self.services.registry, result.result)
+        except UsageError as exc:
+            record.outcome = "usage"
+            await context.send_activity(str(exc))
+            return
+        spec = self.services.registry.get(result.result["command"])
+        assert spec is not None  # complete_values checked it
+        await self._execute(context, person, record, cid, spec, values, result.result["line"])
+
+    async def _execute(
+        self,
+        context: TurnContext,
+        person: Person,
+        record: TurnRecord,
+        cid: str,
+        spec: CommandSpec,
+        values: dict[str, Any],
+        line: str,
+        confirmed: bool = False,
+        approver: Person | None = None,
+    ) -> None:
+        roles = self.services.roles.roles_for(person)
+        data = self.state.conversation_data(context)
+        ctx = CommandContext(
+            turn=context,
+            person=person,
+            roles=roles,
+            services=self.services,
+            conversation=data,
+            correlation_id=cid,
+            spec=spec,
+            line=line,
+            confirmed=confirmed,
+        )
+        if not spec.allowed_for(roles):
+            record.outcome = "refused"
+            needed = " or ".join(f"`{r}`" for r in sorted(spec.roles))
+            held = ", ".join(sorted(roles)) or messages.NO_ROLES
+            await self._audit(ctx, "refused", f"needs {needed}", approver)
+            await context.send_activity(messages.NOT_ALLOWED.format(command=spec.name, roles=needed, held=held))
+            return
+        if spec.connectors and self.services.gate is not None:
+            missing = await self.services.gate.missing(person, spec.connectors)
+            if missing:
+                record.outcome = "needs_login"
+                await self._audit(ctx, "needs_login", ", ".join(m[0] for m in missing), approver)
+                await context.send_activity(_login_reply(spec.name, missing))
+                return
+        if spec.destructive and not confirmed:
+            record.outcome = "awaiting_confirmation"
+            two = self.services.approvals.two_person_rule(ctx.namespace)
+            pending = PendingAction.create(line, spec.name, values, person, ctx.namespace, two)
+            data["pending"] = pending.to_state()
+            await self._audit(ctx, "confirmation_requested", "", approver)
+            await context.send_activity(confirmation_request(pending, person.channel))
+            return
+        await self._run(ctx, record, values, approver)
+
+    async def _run(
+        self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any], approver: Person | None
+    ) -> None:
+        timeout = self.services.settings.turn_timeout
+        try:
+            result = await asyncio.wait_for(ctx.spec.handler(ctx, _Args(values)), timeout)
+        except K8orError as exc:
+            record.outcome = "failed"
+            await self._audit(ctx, "failed", str(exc), approver)
+            await ctx.reply(messages.ERROR_WITH_REF.format(message=exc, cid=ctx.correlation_id))
+            return
+        except TimeoutError:
+            record.outcome = "timeout"
+            await self._audit(ctx, "timeout", "", approver)
+            await ctx.reply(messages.TIMED_OUT.format(command=ctx.spec.name, seconds=timeout, cid=ctx.correlation_id))
+            return
+        except Exception:
+            record.outcome = "error"
+            log.exception("command failed", extra={"command": ctx.spec.name})
+            await self._audit(ctx, "error", "", approver)
+            await ctx.reply(messages.INTERNAL_ERROR.format(command=ctx.spec.name, cid=ctx.correlation_id))
+            return
+        record.outcome = "ok"
+        await self._audit(ctx, "ok", "", approver)
+        if isinstance(result, str | Reply):
+            await ctx.reply(result)
+
+    async def _resolve_pending(
+        self, context: TurnContext, person: Person, record: TurnRecord, cid: str, decision: str
+    ) -> None:
+        data = self.state.conversation_data(context)
+        pending = PendingAction.from_state(data.get("pending"))
+        assert pending is not None
+        record.command = pending.command
+        if pending.expired:
+            data.pop("pending", None)
+            record.outcome = "expired"
+            await context.send_activity(messages.CONFIRM_EXPIRED.format(line=pending.line))
+            return
+        refusal = pending.refusal_for(person)
+        is_requester = person.key == pending.requester["key"]
+        # The requester may always cancel; confirming needs the right person.
+        if refusal and (decision == "yes" or not is_requester):
+            record.outcome = "refused"
+            await context.send_activity(refusal)
+            return
+        data.pop("pending", None)
+        spec = self.services.registry.get(pending.command)
+        if decision != "yes" or spec is None:
+            record.outcome = "cancelled"
+            await context.send_activity(messages.CONFIRM_CANCELLED.format(line=pending.line))
+            return
+        if pending.two_person and not spec.allowed_for(self.services.roles.roles_for(person)):
+            record.outcome = "refused"
+            await context.send_activity(
+                messages.NOT_ALLOWED.format(
+                    command=spec.name,
+                    roles=" or ".join(sorted(spec.roles)),
+                    held=", ".join(sorted(self.services.roles.roles_for(person))) or messages.NO_ROLES,
+                )
+            )
+            return
+        await self._execute(
+            context, pending.requester_person, record, cid, spec, pending.values, pending.line,
+            confirmed=True, approver=person,
+        )
+
+    async def _audit(self, ctx: CommandContext, outcome: str, detail: str, approver: Person | None) -> None:
+        audit = self.services.audit
+        if audit is None or not (ctx.spec.roles or ctx.spec.connectors or ctx.spec.destructive):
+            return
+        entry = {
+            "actor_key": ctx.person.key,
+            "actor_name": ctx.person.name,
+            "channel": ctx.person.channel,
+            "command": ctx.spec.name,
+            "line": SCRUBBER.scrub(ctx.line),
+            "cluster": ctx.cluster or "",
+            "namespace": ctx.namespace or "",
+            "target": ctx.audit_target.get("app", ""),
+            "outcome": outcome,
+            "detail": SCRUBBER.scrub(detail),
+            "approver_key": approver.key if approver else "",
+            "correlation_id": ctx.correlation_id,
+        }
+        try:
+            await audit.append(entry)
+        except Exception:
+            log.exception("audit append failed")
+            raise
+
+    @staticmethod
+    async def _safe_send(context: TurnContext, text: str) -> None:
+        try:
+            await context.send_activity(MessageFactory.text(text))
+        except Exception:  # noqa: BLE001 - the channel itself may be the thing that failed
+            log.warning("could not deliver error reply", exc_info=True)
+
+
+class _Args:
+    """Parsed arguments by attribute (`args.replicas`) and by key."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.__dict__.get(key, default)
+
+
+def _login_reply(command: str, missing: list[tuple[str, str, str]]) -> str:
+    services = ", ".join(display for _, display, _ in missing)
+    lines = [messages.NEEDS_LOGIN.format(command=command, services=services)]
+    for service, display, link in missing:
+        lines.append(messages.LOGIN_LINE.format(display=display, service=service, link=f" — {link}" if link else ""))
+    return "\n".join(lines)

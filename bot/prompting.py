@@ -1,0 +1,101 @@
+"""Asking for missing arguments, one at a time, through botbuilder-dialogs.
+
+`deploy` with no image asks "What image?"; an argument with known choices is offered as
+choices (buttons where the channel has them, a numbered list elsewhere). Each answer is checked
+by the argument's own converter, so a bad answer is re-asked with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.choices import Choice, ListStyle
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext, TextPrompt
+
+from bot import messages
+from bot.commands.grammar import Param
+from bot.commands.registry import CommandRegistry
+from bot.errors import UsageError
+
+DIALOG_ID = "k8or-arguments"
+_TEXT, _CHOICE, _LOOP = "k8or-text", "k8or-choice", "k8or-loop"
+
+
+def request(command: str, line: str, values: dict[str, Any], missing: list[Param]) -> dict[str, Any]:
+    """The dialog's options: JSON-safe, because they live in conversation state between turns."""
+    return {"command": command, "line": line, "values": values, "missing": [p.dest for p in missing]}
+
+
+class ArgumentDialog(ComponentDialog):
+    """Prompts for each missing argument of one command, then ends with the completed values."""
+
+    def __init__(self, registry: CommandRegistry):
+        super().__init__(DIALOG_ID)
+        self._registry = registry
+        self.add_dialog(TextPrompt(_TEXT, self._validate))
+        choice = ChoicePrompt(_CHOICE, self._validate)
+        choice.style = ListStyle.auto
+        self.add_dialog(choice)
+        self.add_dialog(WaterfallDialog(_LOOP, [self._ask, self._store]))
+        self.initial_dialog_id = _LOOP
+
+    def _param(self, command: str, dest: str) -> Param:
+        spec = self._registry.get(command)
+        if spec is None:
+            raise UsageError(f"`{command}` is no longer available")
+        return next(p for p in spec.params if p.dest == dest)
+
+    async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        request_ = step.options
+        param = self._param(request_["command"], request_["missing"][0])
+        what = param.help.rstrip(".") if param.help else param.name
+        prompt = MessageFactory.text(messages.PROMPT_FOR.format(what=what[:1].lower() + what[1:]))
+        options = PromptOptions(
+            prompt=prompt,
+            validations={"command": request_["command"], "param": param.dest},
+        )
+        if param.choices:
+            options.choices = [Choice(c) for c in param.choices]
+            return await step.prompt(_CHOICE, options)
+        return await step.prompt(_TEXT, options)
+
+    async def _store(self, step: WaterfallStepContext) -> DialogTurnResult:
+        request_ = dict(step.options)
+        dest = request_["missing"][0]
+        answer = step.result.value if hasattr(step.result, "value") else step.result
+        request_["values"] = {**request_["values"], dest: answer}
+        request_["missing"] = request_["missing"][1:]
+        if request_["missing"]:
+            return await step.replace_dialog(_LOOP, request_)
+        return await step.end_dialog(request_)
+
+    async def _validate(self, prompt: PromptValidatorContext) -> bool:
+        if not prompt.recognized.succeeded:
+            return False
+        value = prompt.recognized.value
+        raw = value.value if hasattr(value, "value") else str(value).strip()
+        info = prompt.options.validations
+        param = self._param(info["command"], info["param"])
+        try:
+            param.convert(raw)
+        except UsageError as exc:
+            prompt.options.retry_prompt = MessageFactory.text(messages.PROMPT_RETRY.format(error=exc))
+            return False
+        return True
+
+
+def complete_values(registry: CommandRegistry, result: dict[str, Any]) -> dict[str, Any]:
+    """Convert the answered strings with each argument's converter (they were validated already)."""
+    spec = registry.get(result["command"])
+    if spec is None:
+        raise UsageError(f"`{result['command']}` is no longer available")
+    values = dict(result["values"])
+    for param in spec.params:
+        raw = values.get(param.dest)
+        if isinstance(raw, str) and param.type is not str:
+            values[param.dest] = param.convert(raw)
+        if param.repeat and isinstance(values.get(param.dest), str):
+            values[param.dest] = [param.convert(values[param.dest])]
+    return values

@@ -1,0 +1,35 @@
+"""Turning what a channel sent into the command line a person meant."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+_TEAMS_MENTION = re.compile(r"<at[^>]*>.*?</at>", re.I | re.S)
+_SLACK_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
+_PLAIN_MENTION = re.compile(r"^\s*@\S+[\s:,]+")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> str:
+    """The message text with the @-mention prefix of a group chat removed, as Teams and Slack send it."""
+    text = activity.text or ""
+    if activity.entities and activity.recipient:
+        try:
+            text = TurnContext.remove_recipient_mention(activity) or text
+        except Exception:  # noqa: BLE001 - malformed mention entities must not break the turn
+            pass
+    text = _TEAMS_MENTION.sub(" ", text)
+    text = _SLACK_MENTION.sub("", text)
+    lowered = text.lstrip().lower()
+    if any(lowered.startswith(f"@{name}") for name in bot_names):
+        text = _PLAIN_MENTION.sub("", text, count=1)
+    if "<" in text and ">" in text:
+        text = _TAGS.sub(" ", text)  # Teams wraps messages in <p>…</p>
+    text = html.unescape(text).replace("\u00a0", " ")
+    # Channels turn straight quotes into typographic ones; the grammar wants straight ones.
+    text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+    return text.strip()

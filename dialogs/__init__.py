@@ -1,0 +1,15 @@
+"""Conversations: each module declares a `CommandSet` named `commands`."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from bot.commands.registry import CommandSet
+
+# Modules whose command sets the bot answers to by default. A module that is not there yet
+# (a capability still being built) is simply skipped.
+BUILTIN_MODULES = ("dialogs.core",)
+
+
+def builtin_command_sets() -> list[CommandSet]:
+    return [import_module(name).commands for name in BUILTIN_MODULES]
