@@ -73,17 +73,26 @@ class ConsoleAdapter(BotAdapter):
 
 
 def render(activity: Activity) -> str:
-    """Text for the terminal: the message, or a card's text when there is no message text."""
-    text = activity.text or ""
-    if not text and activity.attachments:
-        parts = []
-        for attachment in activity.attachments:
-            content = attachment.content if isinstance(attachment.content, dict) else {}
-            parts += [b.get("text", "") for b in content.get("body", []) if isinstance(b, dict)]
-            if attachment.content_url:
-                parts.append(f"[{attachment.name or 'attachment'}: {attachment.content_url}]")
-        text = "\n".join(p for p in parts if p)
-    return f"k8or> {text}"
+    """Text for the terminal: the message, card texts and the choices offered as buttons."""
+    parts = [activity.text or ""]
+    for attachment in activity.attachments or ():
+        parts += _card_lines(attachment.content)
+        if attachment.content_url:
+            parts.append(f"[{attachment.name or 'attachment'}: {attachment.content_url}]")
+    actions = activity.suggested_actions.actions if activity.suggested_actions else []
+    if actions:
+        parts.append("choices: " + ", ".join(a.title or str(a.value) for a in actions))
+    return "k8or> " + "\n".join(p for p in parts if p)
+
+
+def _card_lines(content: Any) -> list[str]:
+    if isinstance(content, dict):  # Adaptive Card
+        return [b.get("text", "") for b in content.get("body", []) if isinstance(b, dict)]
+    lines = [getattr(content, "title", None) or "", getattr(content, "text", None) or ""]
+    buttons = getattr(content, "buttons", None) or []
+    if buttons:
+        lines.append("choices: " + ", ".join(b.title or str(b.value) for b in buttons))
+    return lines
 
 
 class ConsoleSession:

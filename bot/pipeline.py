@@ -139,6 +139,7 @@ class K8orBot(Bot):
             return
         if parsed.missing:
             record.outcome = "prompting"
+            data["prompting"] = spec.name
             dc = await self.dialogs.create_context(context)
             await dc.begin_dialog("k8or-arguments", request(spec.name, line, parsed.values, parsed.missing))
             return
@@ -161,10 +162,11 @@ class K8orBot(Bot):
         self, context: TurnContext, person: Person, record: TurnRecord, cid: str, line: str
     ) -> None:
         dc = await self.dialogs.create_context(context)
-        command = (dc.active_dialog.state.get("options") or {}).get("command", "-") if dc.active_dialog else "-"
-        record.command = command
+        data = self.state.conversation_data(context)
+        command = record.command = data.get("prompting", "-")
         if line.strip().lower() in ("cancel", "stop", "quit"):
             await dc.cancel_all_dialogs()
+            data.pop("prompting", None)
             record.outcome = "cancelled"
             await context.send_activity(messages.PROMPT_CANCELLED.format(command=command))
             return
@@ -172,6 +174,7 @@ class K8orBot(Bot):
         if result.status != DialogTurnStatus.Complete:
             record.outcome = "prompting"
             return
+        data.pop("prompting", None)
         try:
             values = complete_values(self.services.registry, result.result)
         except UsageError as exc:

@@ -50,8 +50,8 @@ class ArgumentDialog(ComponentDialog):
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
         request_ = step.options
         param = self._param(request_["command"], request_["missing"][0])
-        what = param.help.rstrip(".") if param.help else param.name
-        prompt = MessageFactory.text(messages.PROMPT_FOR.format(what=what[:1].lower() + what[1:]))
+        what = param.help.rstrip(".?") if param.help else f"Which {param.name}"
+        prompt = MessageFactory.text(messages.PROMPT_FOR.format(what=what))
         options = PromptOptions(
             prompt=prompt,
             validations={"command": request_["command"], "param": param.dest},

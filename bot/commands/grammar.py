@@ -121,6 +121,14 @@ def tokenize(text: str) -> list[str]:
 
 def parse(params: Sequence[Param], tokens: Sequence[str], command: str = "") -> Parsed:
     """Parse tokens against the declared params; unknown options get a 'did you mean'."""
+    try:
+        return _parse(params, tokens, command)
+    except UsageError as exc:
+        exc.command = exc.command or command
+        raise
+
+
+def _parse(params: Sequence[Param], tokens: Sequence[str], command: str) -> Parsed:
     options = {p.name: p for p in params if p.option}
     positionals = params_positional(params)
     out = Parsed()
