@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
 
 from connectors import errors
 from connectors.base import (
@@ -207,7 +208,7 @@ class AwsConnector(Connector):
             raise self.error(errors.ServiceTimeout) from None
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
             raise self.error(errors.ServiceUnreachable) from None
-        except botocore.exceptions.ResponseParserError:
+        except botocore.parsers.ResponseParserError:
             raise self.error(errors.MalformedResponse) from None
         except (
             botocore.exceptions.NoCredentialsError,

@@ -104,6 +104,8 @@ class JiraConnector(Connector):
             # Never str() a JIRAError: it renders request headers, Authorization included.
             headers = dict(exc.response.headers) if exc.response is not None else {}
             raise error_for(exc.status_code or 0, headers, self.name, self.display_name) from None
+        except requests.JSONDecodeError:
+            raise self.error(errors.MalformedResponse) from None
         except requests.Timeout:
             raise self.error(errors.ServiceTimeout) from None
         except requests.RequestException:

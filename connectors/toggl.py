@@ -6,6 +6,7 @@ from typing import Any
 
 import aiohttp
 
+from connectors import errors
 from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInMethod, TokenFields
 from connectors.http import ServiceHttp, parsed
 from connectors.settings import TogglSettings
@@ -43,9 +44,13 @@ class TogglConnector(Connector):
 
     async def me(self, credentials: Credentials) -> dict[str, Any]:
         """The Toggl user profile (GET /api/v9/me), without the api_token field it echoes back."""
-        body, _headers = await self.http.json_object(
-            "GET", self._url("/api/v9/me"), auth=self._auth(credentials)
-        )
+        try:
+            body, _headers = await self.http.json_object(
+                "GET", self._url("/api/v9/me"), auth=self._auth(credentials)
+            )
+        except errors.Forbidden:
+            # Toggl answers an unknown or revoked API token with 403, not 401.
+            raise self.error(errors.Unauthorized) from None
         body.pop("api_token", None)
         return body
 

@@ -1,0 +1,92 @@
+"""Fake Jira (Cloud and Server/DC): GET /rest/api/2/myself and GET /rest/api/2/issue/{key}."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import secrets
+
+from aiohttp import web
+
+from tests.fakes.services.faults import (
+    ErrorShape,
+    Fault,
+    FaultSwitch,
+    bearer,
+    fault_middleware,
+    json_error,
+    load,
+)
+
+SHAPES = {
+    Fault.UNAUTHORIZED: json_error(401, load("jira_unauthorized")),
+    Fault.FORBIDDEN: json_error(403, load("jira_forbidden")),
+    Fault.EXPIRED: ErrorShape(
+        401,
+        '{"errorMessages": ["API token expired"], "errors": {}}',
+        {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="token expired"'},
+    ),
+    Fault.RATE_LIMITED: json_error(
+        429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, **{"Retry-After": "7"}
+    ),
+}
+
+
+@dataclasses.dataclass
+class JiraState:
+    switch: FaultSwitch = dataclasses.field(default_factory=FaultSwitch)
+    cloud_tokens: dict[str, str] = dataclasses.field(default_factory=dict)  # API token → email
+    server_tokens: set[str] = dataclasses.field(default_factory=set)
+
+    def issue_cloud_token(self, email: str = "ada@example.com") -> str:
+        token = "ATATT3x" + secrets.token_urlsafe(24)
+        self.cloud_tokens[token] = email
+        return token
+
+    def issue_server_token(self) -> str:
+        token = "NjE2" + secrets.token_urlsafe(24)
+        self.server_tokens.add(token)
+        return token
+
+
+def create_app(state: JiraState) -> web.Application:
+    """The fake's aiohttp app, rooted at the site URL a person enters."""
+    app = web.Application(middlewares=[fault_middleware(state.switch, SHAPES)])
+    app.router.add_get("/rest/api/2/myself", lambda r: _myself(r, state))
+    app.router.add_get("/rest/api/2/issue/{key}", lambda r: _issue(r, state))
+    return app
+
+
+def _who(request: web.Request, state: JiraState) -> str | None:
+    """'cloud', 'server' or None for the request's credentials."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        email, _, token = base64.b64decode(value).decode().partition(":")
+        return "cloud" if state.cloud_tokens.get(token) == email else None
+    return "server" if bearer(request) in state.server_tokens else None
+
+
+def _unauthorized() -> web.Response:
+    return web.json_response(load("jira_unauthorized"), status=401)
+
+
+async def _myself(request: web.Request, state: JiraState) -> web.Response:
+    who = _who(request, state)
+    if who is None:
+        return _unauthorized()
+    return web.json_response(load(f"jira_myself_{who}"))
+
+
+async def _issue(request: web.Request, state: JiraState) -> web.Response:
+    if _who(request, state) is None:
+        return _unauthorized()
+    key = request.match_info["key"]
+    if key != "PROJ-123":
+        return web.json_response(
+            {
+                "errorMessages": ["Issue does not exist or you do not have permission to see it."],
+                "errors": {},
+            },
+            status=404,
+        )
+    return web.json_response(load("jira_issue"))
