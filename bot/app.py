@@ -62,7 +62,7 @@ def default_registry() -> CommandRegistry:
 
 async def build_services(settings: Settings, parts: AppParts) -> Services:
     """Open the database, migrate it, and assemble the services every turn uses."""
-    engine = open_engine(settings.effective_database_url)
+    engine = open_engine(settings.effective_database_url, settings.database_schema)
     await migrate(engine, [storage_module.SCHEMA, LEDGER_SCHEMA, *parts.schemas])
     SCRUBBER.add(_secret_values(settings))
     return Services(

@@ -25,8 +25,11 @@ schema_versions = Table(
 )
 
 
-def open_engine(url: str) -> AsyncEngine:
-    """An async engine for the URL; SQLite gets WAL and a busy timeout so readers never block writers."""
+def open_engine(url: str, schema: str = "") -> AsyncEngine:
+    """An async engine for the URL; SQLite gets WAL and a busy timeout so readers never block writers.
+
+    `schema` (PostgreSQL) keeps k8or's tables in their own schema of a shared database.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -34,7 +37,8 @@ def open_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 15})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

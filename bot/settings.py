@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; empty means SQLite under K8OR_DATA_DIR. "
         "Example: postgresql+asyncpg://k8or@db:5432/k8or",
     )
+    database_schema: str = Field(
+        "", description="PostgreSQL schema for k8or's tables (default: the user's search_path)."
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(LogFormat.JSON, description="json (one object per line) or text.")
     turn_timeout: float = Field(60.0, gt=0, description="Seconds a single turn may run before it is cut off.")
