@@ -1,0 +1,95 @@
+"""Run the external linters on the output: kubernetes-validate (strict), checkov and hadolint.
+
+A missing tool is reported as "not run", never as passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def find_tool(name: str) -> str | None:
+    """<repo>/.tools/bin/NAME first (the project's isolated tools venv), then PATH."""
+    local = REPO / ".tools" / "bin" / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+@dataclass
+class CheckResult:
+    """One linter's verdict."""
+
+    name: str
+    ran: bool
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {"ran": self.ran, "passed": self.passed, "detail": self.detail}
+
+
+def kubernetes_validate(manifests: Path) -> CheckResult:
+    """Validate every object of every file against the latest bundled schema, strict mode."""
+    try:
+        import kubernetes_validate as kv
+    except ImportError:
+        return CheckResult("kubernetes-validate", False, False, "kubernetes-validate is not installed")
+    version = kv.latest_version()
+    errors, count = [], 0
+    for path in sorted(manifests.glob("*.yaml")):
+        for obj in yaml.safe_load_all(path.read_text()):
+            count += 1
+            try:
+                kv.validate(obj, version, strict=True)
+            except (kv.ValidationError, kv.SchemaNotFoundError, kv.InvalidSchemaError) as exc:
+                errors.append(f"{path.name}: {getattr(exc, 'message', exc)}")
+    detail = f"{count} objects valid against Kubernetes {version} (strict)" if not errors else "; ".join(errors)
+    return CheckResult("kubernetes-validate", True, not errors, detail)
+
+
+def checkov(manifests: Path) -> CheckResult:
+    """checkov's Kubernetes framework, offline; passes only with zero failed checks."""
+    tool = find_tool("checkov")
+    if not tool:
+        return CheckResult("checkov", False, False, "checkov not found (.tools/bin/checkov or PATH)")
+    cmd = [tool, "-d", str(manifests), "--framework", "kubernetes", "--skip-download", "--quiet", "-o", "json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "BC_SKIP_MAPPING": "TRUE"})
+    try:
+        data = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return CheckResult("checkov", True, False, f"unreadable checkov output: {proc.stderr[-300:]}")
+    reports = data if isinstance(data, list) else [data]
+    summary = {"passed": 0, "failed": 0, "skipped": 0}
+    failed = []
+    for report in reports:
+        for key in summary:
+            summary[key] += report.get("summary", {}).get(key, 0)
+        failed += [f"{c['check_id']} {c['resource']}" for c in report.get("results", {}).get("failed_checks", [])]
+    detail = f"passed {summary['passed']}, failed {summary['failed']}, skipped {summary['skipped']}"
+    if failed:
+        detail += ": " + ", ".join(sorted(set(failed)))
+    if summary["passed"] == 0:
+        return CheckResult("checkov", True, False, f"checkov checked nothing ({detail})")
+    return CheckResult("checkov", True, summary["failed"] == 0, detail)
+
+
+def hadolint(dockerfile: Path) -> CheckResult:
+    """hadolint with its default rules; passes with no findings at all."""
+    tool = find_tool("hadolint")
+    if not tool:
+        return CheckResult("hadolint", False, False, "hadolint not found (.tools/bin/hadolint or PATH)")
+    proc = subprocess.run([tool, "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    findings = (proc.stdout + proc.stderr).strip()
+    return CheckResult("hadolint", True, proc.returncode == 0 and not findings, findings or "no findings")

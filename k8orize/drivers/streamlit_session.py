@@ -1,0 +1,141 @@
+"""Open one real Streamlit browser session over /_stcore/stream and wait until the script finishes.
+
+An HTTP GET only serves Streamlit's static shell; the script runs when a session connects over the
+websocket and asks for a run. This driver does exactly what the browser does, with Streamlit's own
+protobufs and a minimal RFC 6455 client from the standard library, so the trace sees every import the
+script makes.
+
+Usage: python streamlit_session.py http://HOST:PORT [TIMEOUT_SECONDS]
+Prints one JSON line with the outcome; exit code 0 when the script finished successfully.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import struct
+import sys
+import time
+from urllib.parse import urlparse
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+_OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0x2, 0x8, 0x9, 0xA
+
+
+def _handshake(sock: socket.socket, host: str, path: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n\r\n"
+    )
+    sock.sendall(request.encode())
+    buffer = b""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("server closed the connection during the websocket handshake")
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    if b" 101 " not in head.split(b"\r\n", 1)[0]:
+        raise ConnectionError(f"websocket upgrade refused: {head.splitlines()[0]!r}")
+    return rest
+
+
+def _send(sock: socket.socket, payload: bytes, opcode: int = _OP_BINARY) -> None:
+    # Client frames must be masked (RFC 6455 5.3).
+    mask = os.urandom(4)
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    sock.sendall(header + mask + masked)
+
+
+class _Reader:
+    """Reads whole (possibly fragmented) websocket messages from the server."""
+
+    def __init__(self, sock: socket.socket, pending: bytes) -> None:
+        self.sock, self.buffer = sock, pending
+
+    def _take(self, count: int) -> bytes:
+        while len(self.buffer) < count:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the websocket")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:count], self.buffer[count:]
+        return data
+
+    def frame(self) -> tuple[bool, int, bytes]:
+        first, second = self._take(2)
+        size = second & 0x7F
+        if size == 126:
+            (size,) = struct.unpack("!H", self._take(2))
+        elif size == 127:
+            (size,) = struct.unpack("!Q", self._take(8))
+        return bool(first & 0x80), first & 0x0F, self._take(size)
+
+    def message(self, sock: socket.socket) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            final, opcode, data = self.frame()
+            if opcode == _OP_PING:
+                _send(sock, data, _OP_PONG)
+                continue
+            if opcode == _OP_CLOSE:
+                raise ConnectionError("server closed the websocket")
+            parts.append(data)
+            if final:
+                return b"".join(parts)
+
+
+def run_session(base_url: str, timeout: float) -> dict:
+    """Connect like a browser, request a script run, and collect messages until script_finished."""
+    url = urlparse(base_url)
+    path = (url.path.rstrip("/") or "") + "/_stcore/stream"
+    sock = socket.create_connection((url.hostname, url.port or 80), timeout=timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        reader = _Reader(sock, _handshake(sock, url.netloc, path))
+        back = BackMsg()
+        back.rerun_script.query_string = ""
+        back.rerun_script.page_script_hash = ""
+        _send(sock, back.SerializeToString())
+        seen: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            msg = ForwardMsg()
+            msg.ParseFromString(reader.message(sock))
+            kind = msg.WhichOneof("type") or "none"
+            seen[kind] = seen.get(kind, 0) + 1
+            if kind == "script_finished":
+                ok = msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+                return {"ok": ok, "status": int(msg.script_finished), "messages": seen}
+        return {"ok": False, "status": None, "messages": seen, "error": "timed out"}
+    finally:
+        try:
+            _send(sock, struct.pack("!H", 1000), _OP_CLOSE)
+        except OSError:
+            pass
+        sock.close()
+
+
+def main(argv: list[str]) -> int:
+    timeout = float(argv[2]) if len(argv) > 2 else 30.0
+    try:
+        outcome = run_session(argv[1], timeout)
+    except (OSError, ConnectionError) as exc:
+        outcome = {"ok": False, "error": str(exc)}
+    print(json.dumps(outcome))
+    return 0 if outcome.get("ok") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

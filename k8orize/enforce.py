@@ -1,0 +1,88 @@
+"""Enforce an OCI seccomp profile with libseccomp, then exec the app (or check refusals).
+
+Run as `python -m k8orize.enforce PROFILE.json -- ARGV...`: the filter is loaded into this process
+(no_new_privs set by libseccomp) and survives execve, so the app runs under exactly the profile a
+container runtime would apply. `--check-refusals` instead tries the calls the profile must refuse
+and prints a JSON verdict. Keep this module free of heavy imports: it runs before the app starts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import sys
+import tempfile
+
+#: Written to stderr just before the filter is loaded; trace parsing starts counting after it.
+MARKER = "k8or-seccomp-load"
+
+_ARCHES = {"SCMP_ARCH_X86_64": "X86_64", "SCMP_ARCH_X86": "X86", "SCMP_ARCH_X32": "X32",
+           "SCMP_ARCH_AARCH64": "AARCH64", "SCMP_ARCH_ARM": "ARM"}
+
+
+def build_filter(profile: dict):
+    """A pyseccomp SyscallFilter equivalent to the OCI profile (only ALLOW rules are used)."""
+    import pyseccomp
+
+    errno_ret = int(profile.get("defaultErrnoRet", errno.EPERM))
+    default = pyseccomp.ERRNO(errno_ret) if profile["defaultAction"] == "SCMP_ACT_ERRNO" else pyseccomp.KILL
+    filt = pyseccomp.SyscallFilter(default)
+    native = pyseccomp.system_arch()
+    for name in profile.get("architectures", []):
+        arch = getattr(pyseccomp.Arch, _ARCHES.get(name, ""), None)
+        if arch is not None and arch != native and not filt.exist_arch(arch):
+            try:
+                filt.add_arch(arch)
+            except OSError:
+                pass  # the kernel/libseccomp cannot combine this ABI with the native one
+    for rule in profile["syscalls"]:
+        if rule.get("action") != "SCMP_ACT_ALLOW":
+            continue
+        for call in rule["names"]:
+            if pyseccomp.resolve_syscall(native, call) >= 0:
+                filt.add_rule(pyseccomp.ALLOW, call)
+    return filt
+
+
+def _load(path: str) -> None:
+    with open(path, encoding="utf-8") as handle:
+        filt = build_filter(json.load(handle))
+    sys.stderr.write(MARKER + "\n")
+    sys.stderr.flush()
+    filt.load()
+
+
+def check_refusals(path: str) -> dict:
+    """Under the profile, try mount and ptrace (must fail with EPERM) and getpid (must work)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    target = tempfile.mkdtemp(prefix="k8orize-mount-")
+    pid_before = os.getpid()
+    _load(path)
+    verdict: dict = {}
+    rc = libc.mount(b"none", target.encode(), b"tmpfs", 0, None)
+    verdict["mount"] = {"refused": rc != 0 and ctypes.get_errno() == errno.EPERM, "errno": ctypes.get_errno()}
+    if rc == 0:
+        libc.umount2(target.encode(), 0)
+    rc = libc.ptrace(0, 0, None, None)  # PTRACE_TRACEME
+    verdict["ptrace"] = {"refused": rc != 0 and ctypes.get_errno() == errno.EPERM, "errno": ctypes.get_errno()}
+    verdict["getpid_allowed"] = libc.getpid() == pid_before
+    return verdict
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 3 and argv[1] == "--check-refusals":
+        print(json.dumps(check_refusals(argv[2])), flush=True)
+        return 0
+    if len(argv) < 4 or argv[2] != "--":
+        sys.stderr.write("usage: python -m k8orize.enforce PROFILE.json -- ARGV...\n")
+        return 2
+    _load(argv[1])
+    os.execve(argv[3], argv[3:], os.environ)
+    return 127  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,79 @@
+"""Install the app's dependencies into an isolated venv, logging every line to install.log.
+
+The venv is created without pip or setuptools (pip runs from outside with --python), so neither
+lands in the app's site-packages unless the app itself needs them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import messages
+from .errors import InstallFailed
+
+
+@dataclass(frozen=True)
+class AppVenv:
+    """An isolated interpreter for the app and its site-packages."""
+
+    root: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    @property
+    def site_packages(self) -> Path:
+        return self.root / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+
+
+def base_interpreter() -> str:
+    """The real interpreter behind the engine's own venv (the app venv must not inherit its packages)."""
+    return getattr(sys, "_base_executable", None) or sys.executable
+
+
+def python_version() -> str:
+    return sysconfig.get_python_version()
+
+
+def _log(log: Path, text: str) -> None:
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _run_logged(cmd: list[str], log: Path, cwd: Path | None = None) -> int:
+    _log(log, f"$ {' '.join(cmd)}\n")
+    with log.open("a", encoding="utf-8") as handle:
+        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, check=False)
+    return proc.returncode
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path) -> AppVenv:
+    """Create root as a venv and pip-install specs (and a pyproject app itself) into it."""
+    started = time.monotonic()
+    _log(log, f"# k8orize install log\n# interpreter: {base_interpreter()} (Python {python_version()})\n")
+    code = _run_logged([base_interpreter(), "-m", "venv", "--without-pip", str(root)], log)
+    if code != 0:
+        raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
+    venv = AppVenv(root)
+    pip = [sys.executable, "-m", "pip", "--python", str(venv.python), "install", "--no-input",
+           "--disable-pip-version-check", "--progress-bar", "off"]
+    targets = list(specs)
+    if (app_dir / "pyproject.toml").is_file() and not (app_dir / "requirements.txt").is_file():
+        targets = [str(app_dir)]
+    if targets:
+        code = _run_logged(pip + targets, log, cwd=app_dir)
+        if code != 0:
+            raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
+    _run_logged([sys.executable, "-m", "pip", "--python", str(venv.python), "freeze"], log)
+    _log(log, f"# install finished in {time.monotonic() - started:.1f}s\n")
+    return venv

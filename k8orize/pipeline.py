@@ -1,0 +1,323 @@
+"""The steps of one k8orization, in order, each a short method writing into the staging directory."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from . import audit, checks, dockerfile, hardening, manifests, messages, picture, report, syscalls, trim
+from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
+from .appkinds import AppKindRegistry
+from .command import abstract_argv, concrete_argv, console_scripts, container_argv
+from .distributions import installed
+from .errors import K8orizeError, ToolMissing
+from .install import AppVenv, base_interpreter, create_venv
+from .probes import free_port
+from .request import K8orizeRequest
+from .runner import RunOutcome, RunSpec, SessionSpec, run_app
+from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE, SeccompProfile
+from .steps import FAILED, OK, WARN, StepLog
+from .trace import FILTER_LOADED, SyscallTrace, parse_file
+
+_ENFORCE = Path(__file__).resolve().parent / "enforce.py"
+
+
+class Pipeline:
+    """One run of the engine. `run()` returns the report; files land in `staging`."""
+
+    def __init__(self, request: K8orizeRequest, registry: AppKindRegistry, staging: Path, work: Path,
+                 progress=None) -> None:
+        self.req, self.registry, self.out, self.work = request, registry, staging, work
+        self.steps = StepLog(progress)
+        self.name = request.app_name
+        self.uid = hardening.app_uid(self.name)
+        self.started = time.monotonic()
+        self.not_verified: list[str] = []
+        self.results: dict = {}
+
+    # -- orchestration ---------------------------------------------------------------------------
+    def run(self) -> dict:
+        self.analysis = self._step("analyze", self._analyze)
+        traced = bool(self.req.run) and self.req.trace
+        if traced:
+            self._require_tools()
+            self.venv = self._step("install", self._install)
+            self.deps = self._dependencies(self.venv)
+            self.argv = self._argv()
+            self.trace = self._step("trace", self._trace)
+            self.trim = self._step("trim", self._trim)
+            self.trimmed_run = self._step("verify trimmed", self._verify_trimmed)
+            self.profile = self._step("seccomp", self._seccomp)
+            self._step("verify enforced", self._verify_enforced)
+        else:
+            self._without_trace()
+        self._step("dockerfile", self._dockerfile)
+        self._step("manifests", self._manifests)
+        self._step("checks", self._checks)
+        data = self._step("report", lambda: report.build(self))
+        return self._write_report(data)
+
+    def _step(self, name: str, action):
+        self.steps.start(name)
+        try:
+            value = action()
+        except K8orizeError as exc:
+            self.steps.finish(name, FAILED, str(exc).splitlines()[0])
+            raise
+        status, detail = self.results.pop("_status", (OK, ""))
+        self.steps.finish(name, status, detail)
+        return value
+
+    def _set_status(self, status: str, detail: str) -> None:
+        self.results["_status"] = (status, detail)
+
+    def _require_tools(self) -> None:
+        if not shutil.which("strace"):
+            raise ToolMissing(messages.TOOL_MISSING.format(tool="strace", purpose="trace the app",
+                                                           hint="apt-get install strace"))
+        try:
+            import pyseccomp  # noqa: F401 - only checking that libseccomp can be loaded
+        except (ImportError, OSError) as exc:
+            raise ToolMissing(messages.TOOL_MISSING.format(
+                tool="libseccomp/pyseccomp", purpose=f"enforce the profile ({exc})",
+                hint="apt-get install libseccomp2; pip install pyseccomp")) from exc
+
+    # -- analyze and install ---------------------------------------------------------------------
+    def _analyze(self) -> AppAnalysis:
+        analysis = analyze(self.req.app_dir, self.registry)
+        self._set_status(OK, f"{analysis.kind.name} app, entrypoint {analysis.entrypoint}")
+        return analysis
+
+    def _install(self) -> AppVenv:
+        return create_venv(self.work / "venv", self.analysis.requirement_specs, self.req.app_dir,
+                           self.out / "install.log")
+
+    def _dependencies(self, venv: AppVenv | None) -> DependencyReport:
+        self.dists = installed(venv.site_packages) if venv else {}
+        a = self.analysis
+        return dependency_report(a.declared, a.imports, a.local, self.dists or None)
+
+    def _argv(self) -> list[str]:
+        scripts = console_scripts(self.venv.site_packages, self.dists)
+        return abstract_argv(self.req.run, scripts)
+
+    # -- runs --------------------------------------------------------------------------------------
+    def _probes(self) -> list[str]:
+        kind = self.analysis.kind
+        probes = list(self.req.probes)
+        if not probes and kind.health_path:
+            probes = [f"http://127.0.0.1:{{port}}{kind.health_path}", "http://127.0.0.1:{port}/"]
+        if kind.metrics_path and not any(kind.metrics_path in p for p in probes):
+            probes.append(f"http://127.0.0.1:{{port}}{kind.metrics_path}")
+        if not probes:
+            raise K8orizeError("No probe to tell when the app is ready: pass --probe http://127.0.0.1:{port}/...")
+        return probes
+
+    def _env(self, label: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        home = self.work / f"home-{label}"
+        tmp = self.work / f"tmp-{label}"
+        home.mkdir(exist_ok=True)
+        tmp.mkdir(exist_ok=True)
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(tmp), "LANG": "C.UTF-8",
+               "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        return {**env, **self.analysis.kind.structured_log_env, **(extra or {}), **self.req.env}
+
+    def _spec(self, label: str, python: str, cwd: Path, wrapper: list[str], extra_env=None) -> RunSpec:
+        port = free_port()
+        probes = [p.replace("{port}", str(port)) for p in self._probes()]
+        kind = self.analysis.kind
+        session = None
+        if kind.session_driver:
+            session = SessionSpec(kind.session_driver, str(self.venv.python), f"http://127.0.0.1:{port}")
+        log = self.out / "runs" / f"{label}.log"
+        log.parent.mkdir(exist_ok=True)
+        return RunSpec(concrete_argv(self.argv, python, port), cwd, self._env(label, extra_env), probes, log,
+                       session, self.req.probe_timeout, wrapper, wrapped_child=bool(wrapper))
+
+    def _trace(self) -> SyscallTrace:
+        raw = self.work / "trace.strace"
+        wrapper = ["strace", "-f", "-qq", "-o", str(raw)]
+        outcome = run_app(self._spec("traced", str(self.venv.python), self.req.app_dir, wrapper))
+        self.results["traced_run"] = outcome
+        trace = parse_file(raw)
+        self._save_trace(raw, trace)
+        driver = self.analysis.kind.session_driver or "http probes only"
+        status = OK if outcome.passed else WARN
+        self._set_status(status, f"{len(trace.syscalls)} syscalls, {len(trace.opened)} files, session: {driver}")
+        return trace
+
+    def _save_trace(self, raw: Path, trace: SyscallTrace) -> None:
+        folder = self.out / "trace"
+        folder.mkdir(exist_ok=True)
+        (folder / "syscalls.json").write_text(json.dumps(dict(sorted(trace.calls.items())), indent=1) + "\n")
+        (folder / "files-opened.txt").write_text("\n".join(sorted(trace.opened)) + "\n")
+        with raw.open("rb") as src, gzip.open(folder / "strace.log.gz", "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst)
+
+    # -- trim --------------------------------------------------------------------------------------
+    def _trim(self) -> trim.TrimResult:
+        result = trim.TrimResult()
+        image = self.out / "image"
+        touched = trim.touched_distributions(self.trace.opened, self.venv.site_packages, self.dists)
+        trim.trim_site_packages(self.venv.site_packages, self.dists, touched, image / trim.SITE, result)
+        trim.trim_app(self.req.app_dir, self.analysis.files, image / trim.APP, result)
+        self._set_status(OK, f"{result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB "
+                             f"({100 * result.reduction:.1f}% smaller)")
+        return result
+
+    def _trimmed_python(self) -> str:
+        """A bare interpreter (no site-packages of its own) that sees only the trimmed tree."""
+        root = self.work / "bare"
+        if not root.exists():
+            subprocess.run([base_interpreter(), "-m", "venv", "--without-pip", str(root)], check=True)
+        return str(root / "bin" / "python")
+
+    def _trimmed_env(self) -> dict[str, str]:
+        return {"PYTHONPATH": str(self.out / "image" / trim.SITE)}
+
+    def _verify_trimmed(self) -> RunOutcome:
+        # Traced as well: the image runs this layout (no bytecode caches, PYTHONPATH), whose calls can
+        # differ slightly from the venv's; the profile covers both observations.
+        raw = self.work / "trimmed.strace"
+        spec = self._spec("trimmed", self._trimmed_python(), self.out / "image" / trim.APP,
+                          ["strace", "-f", "-qq", "-o", str(raw)], self._trimmed_env())
+        outcome = self._run_checked(spec, "the trimmed tree")
+        self.trimmed_trace = parse_file(raw) if raw.exists() else SyscallTrace()
+        self._set_status(OK if outcome.passed else FAILED, self._outcome_text(outcome))
+        return outcome
+
+    def _run_checked(self, spec: RunSpec, where: str) -> RunOutcome:
+        try:
+            return run_app(spec)
+        except K8orizeError as exc:
+            # The app did not come up from the output: that is a finding for the report, not bad input.
+            self.not_verified.append(f"the app did not start from {where}: {str(exc).splitlines()[0]}")
+            return RunOutcome([], {"ok": False, "error": str(exc)}, 0.0, None, False)
+
+    @staticmethod
+    def _outcome_text(outcome: RunOutcome) -> str:
+        passed = sum(p.ok for p in outcome.probes)
+        session = "" if outcome.session is None else f", session {'ok' if outcome.session.get('ok') else 'failed'}"
+        return f"{passed}/{len(outcome.probes)} probes passed{session}"
+
+    # -- seccomp -----------------------------------------------------------------------------------
+    def _seccomp(self) -> SeccompProfile:
+        profile = SeccompProfile.from_trace(self.trace.syscalls | self.trimmed_trace.syscalls)
+        (self.out / "seccomp.json").write_text(json.dumps(profile.oci(), indent=2) + "\n")
+        spo = profile.spo(self.name, self.name)
+        spo_dir = self.out / "security-profiles-operator"
+        spo_dir.mkdir(exist_ok=True)
+        (spo_dir / "seccompprofile.yaml").write_text(yaml.safe_dump(spo, sort_keys=False))
+        self._set_status(OK, f"{len(profile.allowed)} syscalls allowed (Docker default: ~{DOCKER_DEFAULT_ALLOWED})")
+        return profile
+
+    def _verify_enforced(self) -> None:
+        profile_path = str(self.out / "seccomp.json")
+        raw = self.work / "enforced.strace"
+        launcher = [sys.executable, "-I", str(_ENFORCE), profile_path, "--"]
+        wrapper = ["strace", "-f", "-qq", "-o", str(raw), *launcher]
+        spec = self._spec("enforced", self._trimmed_python(), self.out / "image" / trim.APP, wrapper,
+                          self._trimmed_env())
+        outcome = self._run_checked(spec, "the trimmed tree under the enforced seccomp profile")
+        observed = parse_file(raw, after_marker=FILTER_LOADED) if raw.exists() else SyscallTrace()
+        allowed = set(self.profile.allowed)
+        denied = {n: c for n, c in observed.calls.items() if syscalls.canonical_name(n) not in allowed}
+        refusals = self._check_refusals(profile_path)
+        self.results["enforced"] = {"outcome": outcome, "denied": denied, "refusals": refusals,
+                                    "eperm_returns": observed.refused, "calls_observed": sum(observed.calls.values())}
+        ok = outcome.passed and not denied and all(r.get("refused") for r in refusals.values() if isinstance(r, dict))
+        self._set_status(OK if ok else FAILED, f"{self._outcome_text(outcome)}, {sum(denied.values())} denials, "
+                         f"{'/'.join(MUST_REFUSE)} refused: {all(v.get('refused') for v in refusals.values())}")
+
+    def _check_refusals(self, profile_path: str) -> dict:
+        proc = subprocess.run([sys.executable, "-I", str(_ENFORCE), "--check-refusals", profile_path],
+                              capture_output=True, text=True, timeout=30, check=False)
+        try:
+            verdict = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            return {name: {"refused": False, "error": proc.stderr[-200:]} for name in MUST_REFUSE}
+        return {name: verdict[name] for name in MUST_REFUSE}
+
+    # -- no trace ----------------------------------------------------------------------------------
+    def _without_trace(self) -> None:
+        why = "--no-trace was given" if self.req.run else "no --run command was given"
+        for step in ("install", "trace", "trim", "verify trimmed", "seccomp", "verify enforced"):
+            self.steps.skip(step, why)
+        self.venv, self.trace, self.trim, self.trimmed_run, self.profile = None, None, None, None, None
+        self.deps = self._dependencies(None)
+        self.dists = {}
+        self.argv = abstract_argv(self.req.run or self.analysis.kind.default_run(self.analysis.entrypoint), {})
+        image = self.out / "image"
+        result = trim.TrimResult()
+        trim.trim_app(self.req.app_dir, self.analysis.files, image / trim.APP, result)
+        specs = self.analysis.requirement_specs
+        (image / "requirements.txt").write_text("\n".join(specs) + ("\n" if specs else ""))
+        self.untraced_trim = result
+        self.not_verified += [f"seccomp: {messages.NO_TRACE_SECCOMP}",
+                              f"trim: {why}; only the app's redundant files were removed, dependencies are "
+                              "installed whole by the Dockerfile",
+                              "probes: the app was not run"]
+
+    # -- artefacts ---------------------------------------------------------------------------------
+    def _health_path(self) -> str | None:
+        if self.analysis.kind.health_path:
+            return self.analysis.kind.health_path
+        return urlsplit(self.req.probes[0]).path or "/" if self.req.probes else None
+
+    def _dockerfile(self) -> None:
+        health = self._health_path()
+        health_url = f"http://127.0.0.1:{self.req.port}{health}" if health else None
+        spec = dockerfile.DockerfileSpec(
+            uid=self.uid, port=self.req.port, cmd=container_argv(self.argv, self.req.port), health_url=health_url,
+            env=dict(self.analysis.kind.structured_log_env), traced=self.trace is not None)
+        (self.out / "Dockerfile").write_text(dockerfile.render(spec))
+        (self.out / ".dockerignore").write_text("*\n!image/\n")
+
+    def _image(self) -> str:
+        if self.req.image:
+            if "@sha256:" not in self.req.image:
+                self.not_verified.append(f"image digest: {messages.DIGEST_UNKNOWN}")
+            return self.req.image
+        self.not_verified.append(f"image digest: {messages.DIGEST_UNKNOWN}")
+        return f"registry.local/k8or/{self.name}:0.1.0"
+
+    def _manifests(self) -> None:
+        kind = self.analysis.kind
+        localhost = f"operator/{self.name}/{self.name}.json" if self.profile else None
+        spec = manifests.ManifestSpec(
+            name=self.name, image=self._image(), uid=self.uid, port=self.req.port,
+            health_path=self._health_path(), metrics_path=kind.metrics_path, localhost_profile=localhost,
+            sandbox=self.req.sandbox, env=dict(kind.structured_log_env))
+        folder = self.out / "manifests"
+        folder.mkdir(exist_ok=True)
+        for filename, objects in manifests.render_all(spec).items():
+            (folder / filename).write_text(yaml.safe_dump_all(objects, sort_keys=False))
+        syscall_names = self.profile.allowed if self.profile else []
+        (self.out / "audit.rules").write_text(audit.render(self.name, self.uid, syscall_names))
+        self.localhost_profile = localhost
+
+    def _checks(self) -> None:
+        results = [checks.kubernetes_validate(self.out / "manifests"), checks.checkov(self.out / "manifests"),
+                   checks.hadolint(self.out / "Dockerfile")]
+        self.results["checks"] = {r.name: r.as_dict() for r in results}
+        for r in results:
+            if not r.ran:
+                self.not_verified.append(f"{r.name}: {r.detail}")
+        failed = [r.name for r in results if r.ran and not r.passed]
+        self._set_status(FAILED if failed else OK, f"failed: {', '.join(failed)}" if failed else "all clean")
+
+    def _write_report(self, data: dict) -> dict:
+        data["steps"] = self.steps.as_list()
+        data["duration_seconds"] = round(time.monotonic() - self.started, 1)
+        (self.out / "report.json").write_text(json.dumps(data, indent=2) + "\n")
+        picture.draw(data["steps"], self.out / "pipeline.png", title=f"k8orize {self.name}")
+        (self.out / "SUMMARY.md").write_text(report.summary_text(data) + "\n")
+        return data

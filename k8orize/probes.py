@@ -1,0 +1,41 @@
+"""HTTP probes: wait until an app answers, then record what every probe returned."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass
+class ProbeResult:
+    """One probe's answer: ok when the status is below 400."""
+
+    url: str
+    status: int | None
+    ok: bool
+    error: str | None = None
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (bind to 0), so parallel runs do not collide."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Probes target the local app; a proxy from the environment must never see them.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def probe(url: str, timeout: float = 5.0) -> ProbeResult:
+    """GET url once."""
+    try:
+        with _OPENER.open(url, timeout=timeout) as response:
+            response.read()
+            return ProbeResult(url, response.status, response.status < 400)
+    except urllib.error.HTTPError as exc:
+        return ProbeResult(url, exc.code, False, str(exc))
+    except (OSError, ValueError) as exc:
+        return ProbeResult(url, None, False, str(exc))

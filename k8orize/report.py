@@ -1,0 +1,164 @@
+"""report.json: what was removed and kept, what the profile allows, what was verified and what was not."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import syscalls
+from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+
+def _app(p: Pipeline) -> dict:
+    a = p.analysis
+    return {"name": p.name, "kind": a.kind.name, "entrypoint": str(a.entrypoint) if a.entrypoint else None,
+            "source": str(p.req.app_dir.resolve()), "uid": p.uid, "gid": p.uid, "port": p.req.port,
+            "run": p.req.run, "container_command": p.argv, "probes": list(p.req.probes)}
+
+
+def _files(p: Pipeline) -> dict:
+    scan = p.analysis.files
+    return {"kept": scan.keep, "redundant": scan.redundant, "redundant_bytes": scan.redundant_bytes(),
+            "secrets_flagged_never_copied": scan.secrets}
+
+
+def _sizes(p: Pipeline) -> dict:
+    result = p.trim if p.trim is not None else p.untraced_trim
+    data = result.as_dict()
+    data["app_layer"] = "site-packages plus the app's own files" if p.trim is not None else "the app's own files"
+    return data
+
+
+def _trace(p: Pipeline) -> dict:
+    if p.trace is None:
+        return {"taken": False}
+    outcome = p.results.get("traced_run")
+    return {
+        "taken": True,
+        "tool": "strace -f (start-up, every probe, a user session, SIGTERM shutdown)",
+        "session_driver": p.analysis.kind.session_driver or "none (HTTP probes only)",
+        "session_driver_detail": "Streamlit's own websocket protocol (/_stcore/stream with streamlit's protobufs, "
+                                 "waits for script_finished); no headless browser"
+                                 if p.analysis.kind.session_driver == "streamlit-websocket" else None,
+        "syscalls_used": len(p.trace.syscalls),
+        "syscall_counts": dict(sorted(p.trace.calls.items())),
+        "files_opened": len(p.trace.opened),
+        "run": outcome.as_dict() if outcome else None,
+        "files": "trace/files-opened.txt, trace/syscalls.json, trace/strace.log.gz",
+    }
+
+
+def _seccomp(p: Pipeline) -> dict:
+    if p.profile is None:
+        return {"mode": "RuntimeDefault", "reason": "no trace was taken", "profile": None}
+    allowed = p.profile.allowed
+    _, unknown = syscalls.split_known(p.trace.syscalls)
+    return {
+        "mode": "Localhost", "localhost_profile": p.localhost_profile, "profile": "seccomp.json",
+        "spo_object": "security-profiles-operator/seccompprofile.yaml",
+        "default_action": "SCMP_ACT_ERRNO", "allowed": allowed, "allowed_count": len(allowed),
+        "traced_count": len(p.profile.traced), "docker_default_allowed": DOCKER_DEFAULT_ALLOWED,
+        "fraction_of_docker_default": round(len(allowed) / DOCKER_DEFAULT_ALLOWED, 3),
+        "unknown_traced_names": sorted(unknown), "syscall_table": syscalls.source(),
+    }
+
+
+def _verification(p: Pipeline) -> dict:
+    if p.trace is None:
+        return {"trimmed": None, "enforced": None}
+    enforced = p.results.get("enforced", {})
+    outcome = enforced.get("outcome")
+    return {
+        "trimmed": p.trimmed_run.as_dict() if p.trimmed_run else None,
+        "enforced": {
+            "enforced_by": "libseccomp (pyseccomp) filter loaded before execve; observed with strace -f",
+            "run": outcome.as_dict() if outcome else None,
+            "denials": sum(enforced.get("denied", {}).values()),
+            "denied_calls": enforced.get("denied", {}),
+            "eperm_returns": enforced.get("eperm_returns", {}),
+            "calls_observed": enforced.get("calls_observed", 0),
+            "refusals": enforced.get("refusals", {}),
+        },
+    }
+
+
+def _checks_passed(p: Pipeline, verification: dict) -> list[str]:
+    passed = []
+    if p.trace is not None:
+        if verification["trimmed"] and verification["trimmed"]["passed"]:
+            passed.append("every probe passes from the trimmed tree")
+        enforced = verification["enforced"]
+        if enforced["run"] and enforced["run"]["passed"] and enforced["denials"] == 0:
+            passed.append("every probe passes under the enforced seccomp profile with zero denials")
+        if all(enforced["refusals"].get(c, {}).get("refused") for c in MUST_REFUSE):
+            passed.append(f"{' and '.join(MUST_REFUSE)} are refused (EPERM) under the profile")
+    for name, result in p.results.get("checks", {}).items():
+        if result["ran"] and result["passed"]:
+            passed.append(f"{name}: {result['detail']}")
+    return passed
+
+
+def _failed(p: Pipeline) -> list[str]:
+    return [f"{name}: {r['detail']}" for name, r in p.results.get("checks", {}).items() if r["ran"] and not r["passed"]]
+
+
+def build(p: Pipeline) -> dict:
+    """The whole report as a JSON-able dict."""
+    verification = _verification(p)
+    not_verified = list(p.not_verified)
+    if p.trace is not None:
+        not_verified.append(
+            f"the dedicated UID {p.uid} is set in the Dockerfile and securityContext; local runs used the "
+            "invoking user (no container runtime here)")
+        not_verified.append("the image was not built (no container runtime here); the trimmed tree it copies was run")
+    dependencies = vars(p.deps).copy()
+    return {
+        "app": _app(p),
+        "dependencies": dependencies,
+        "files": _files(p),
+        "sizes": _sizes(p),
+        "trace": _trace(p),
+        "seccomp": _seccomp(p),
+        "verification": verification,
+        "checks": p.results.get("checks", {}),
+        "checks_passed": _checks_passed(p, verification),
+        "checks_failed": _failed(p),
+        "not_verified": not_verified,
+        "outputs": ["Dockerfile", "image/", "manifests/", "seccomp.json", "security-profiles-operator/",
+                    "audit.rules", "install.log", "trace/", "runs/", "report.json", "SUMMARY.md", "pipeline.png"],
+    }
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1e6:.1f} MB"
+
+
+def summary_text(data: dict) -> str:
+    """A short markdown-ish summary for a chat reply."""
+    app, sizes, sec = data["app"], data["sizes"], data["seccomp"]
+    deps = data["dependencies"]
+    lines = [f"**k8orized `{app['name']}`** ({app['kind']} app, UID/GID {app['uid']})", ""]
+    lines.append(f"- App layer: {_mb(sizes['bytes_before'])} -> {_mb(sizes['bytes_after'])} "
+                 f"({sizes['reduction_percent']}% smaller)")
+    lines.append(f"- Unused dependencies: {', '.join(deps['unused']) or 'none'}; "
+                 f"missing: {', '.join(deps['missing']) or 'none'}")
+    redundant = data["files"]["redundant"]
+    lines.append(f"- Redundant files dropped: {sum(len(v) for v in redundant.values())}; "
+                 f"secrets flagged (never copied): {len(data['files']['secrets_flagged_never_copied'])}")
+    if sec["mode"] == "Localhost":
+        lines.append(f"- Seccomp: {sec['allowed_count']} syscalls allowed "
+                     f"(Docker's default allows ~{sec['docker_default_allowed']})")
+        enforced = data["verification"]["enforced"]
+        lines.append(f"- Under enforcement: {enforced['denials']} denials; "
+                     f"mount/ptrace refused: {all(r.get('refused') for r in enforced['refusals'].values())}")
+    else:
+        lines.append("- Seccomp: RuntimeDefault (no trace was taken)")
+    lines.append("")
+    lines += [f"- passed: {item}" for item in data["checks_passed"]]
+    lines += [f"- FAILED: {item}" for item in data["checks_failed"]]
+    lines += [f"- not verified: {item}" for item in data["not_verified"]]
+    if "duration_seconds" in data:
+        lines.append(f"\nDone in {data['duration_seconds']:.0f}s.")
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""What the caller asks for: one immutable request, validated before anything runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import messages
+from .errors import AppNotFound, BadRequest
+
+_NAME_RE = re.compile(r"[^a-z0-9-]+")
+
+
+def dns_name(text: str) -> str:
+    """A Kubernetes-safe DNS-1123 label made from any text (lower case, dashes, at most 63 chars)."""
+    label = _NAME_RE.sub("-", text.lower()).strip("-")[:63].strip("-")
+    return label or "app"
+
+
+@dataclass(frozen=True)
+class K8orizeRequest:
+    """One k8orization: the app, where to write, and how to run and probe it.
+
+    `run` and `probes` may contain `{port}`; every local run substitutes a free port there, so runs
+    never collide. `port` is the port the container listens on.
+    """
+
+    app_dir: Path
+    out: Path
+    name: str | None = None
+    port: int = 8501
+    run: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    probes: tuple[str, ...] = ()
+    image: str | None = None
+    sandbox: str | None = None
+    trace: bool = True
+    probe_timeout: float = 60.0
+
+    @property
+    def app_name(self) -> str:
+        return dns_name(self.name or self.app_dir.resolve().name)
+
+    def validate(self) -> None:
+        """Raise a K8orizeError naming the bad option; nothing has been written yet."""
+        if not self.app_dir.is_dir():
+            raise AppNotFound(messages.APP_NOT_FOUND.format(path=self.app_dir))
+        if self.out.resolve().is_relative_to(self.app_dir.resolve()):
+            raise BadRequest(messages.OUT_INSIDE_APP.format(out=self.out))
+        for url in self.probes:
+            if not url.startswith(("http://", "https://")):
+                raise BadRequest(messages.BAD_PROBE.format(value=url))
+        if self.sandbox not in (None, "gvisor"):
+            raise BadRequest(messages.BAD_SANDBOX.format(value=self.sandbox))
+
+
+def parse_env(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Turn ['KEY=VALUE', ...] into a dict, rejecting entries without '='."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadRequest(messages.BAD_ENV.format(value=pair))
+        env[key] = value
+    return env

@@ -1,0 +1,43 @@
+"""Pipeline steps and their status, reported to the progress callback and drawn in the picture."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+STEPS = ("analyze", "install", "trace", "trim", "verify trimmed", "seccomp", "verify enforced", "dockerfile",
+         "manifests", "checks", "report")
+
+OK, FAILED, SKIPPED, WARN, RUNNING = "ok", "failed", "skipped", "warn", "running"
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class StepLog:
+    """Status, detail and duration of every step, in order."""
+
+    progress: Progress | None = None
+    entries: dict[str, dict] = field(default_factory=dict)
+    _started: dict[str, float] = field(default_factory=dict)
+
+    def start(self, step: str) -> None:
+        self._started[step] = time.monotonic()
+        self._emit(step, RUNNING)
+
+    def finish(self, step: str, status: str, detail: str = "") -> None:
+        seconds = time.monotonic() - self._started.get(step, time.monotonic())
+        self.entries[step] = {"status": status, "detail": detail, "seconds": round(seconds, 2)}
+        self._emit(step, status)
+
+    def skip(self, step: str, detail: str) -> None:
+        self.entries[step] = {"status": SKIPPED, "detail": detail, "seconds": 0.0}
+        self._emit(step, SKIPPED)
+
+    def _emit(self, step: str, status: str) -> None:
+        if self.progress:
+            self.progress(step, status)
+
+    def as_list(self) -> list[dict]:
+        return [{"step": s, **self.entries[s]} for s in STEPS if s in self.entries]
