@@ -1,0 +1,55 @@
+"""`deploy`: render, resolve the tag to a digest when a registry hook is given, server-side apply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .errors import api_errors
+from .kube import FIELD_MANAGER, connect
+from .names import VolumeSpec, app_name
+from .render import Hook, image_ref, render_deployment
+from .target import ClusterTarget
+
+DigestResolver = Callable[[str], "str | None"]
+APPLY = "application/apply-patch+yaml"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the API server accepted: the generation to wait for and the image actually deployed."""
+
+    app: str
+    image: str
+    generation: int
+    resource_version: str
+    manifest: dict
+
+
+def pinned(image: str, resolve_digest: DigestResolver | None) -> str:
+    """`repo:tag` → `repo:tag@sha256:…` when the registry hook knows the digest; unchanged otherwise."""
+    if resolve_digest is None or "@" in image:
+        return image
+    digest = resolve_digest(image)
+    return f"{image}@{digest}" if digest else image
+
+
+def apply_deployment(target: ClusterTarget, manifest: dict) -> Applied:
+    """Server-side apply as field manager `k8or`, forcing ownership: k8or is the authority for its apps."""
+    name = manifest["metadata"]["name"]
+    with connect(target) as kube, api_errors(f"deploy {name}"):
+        result = kube.apps.patch_namespaced_deployment(
+            name, kube.namespace, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY)
+    image = result.spec.template.spec.containers[0].image
+    return Applied(name, image, result.metadata.generation, result.metadata.resource_version, manifest)
+
+
+def deploy(target: ClusterTarget, app: str, image: str, replicas: int = 1, volumes: Sequence[VolumeSpec] = (),
+           resolve_digest: DigestResolver | None = None, progress_deadline: int = 600,
+           k8orize: Hook | None = None) -> Applied:
+    """Render the hardened Deployment and apply it. Follow it with RolloutWatcher."""
+    app_name(app)
+    image_ref(image)
+    manifest = render_deployment(app, pinned(image, resolve_digest), replicas, volumes, progress_deadline,
+                                 k8orize=k8orize)
+    return apply_deployment(target, manifest)

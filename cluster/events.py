@@ -1,0 +1,55 @@
+"""Reading core/v1 Events about an object: the "why" behind a Pending claim or a failing pod."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .kube import Kube
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One event, as status and failure reports show it."""
+
+    kind: str
+    name: str
+    type: str
+    reason: str
+    message: str
+    count: int
+    last_seen: dt.datetime | None
+
+    @property
+    def line(self) -> str:
+        times = f" (x{self.count})" if self.count > 1 else ""
+        return f"{self.reason} {self.kind.lower()}/{self.name}: {self.message}{times}"
+
+
+def _when(event) -> dt.datetime | None:
+    return event.last_timestamp or event.event_time or event.first_timestamp or event.metadata.creation_timestamp
+
+
+def to_line(event) -> EventLine:
+    inv = event.involved_object
+    return EventLine(inv.kind or "", inv.name or "", event.type or "", event.reason or "", event.message or "",
+                     event.count or 1, _when(event))
+
+
+def events_about(kube: Kube, kind: str, name: str, warnings_only: bool = False) -> list[EventLine]:
+    """Events whose involvedObject is kind/name in the target namespace, oldest first."""
+    selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+    if warnings_only:
+        selector += ",type=Warning"
+    items = kube.core.list_namespaced_event(kube.namespace, field_selector=selector).items
+    lines = [to_line(e) for e in items]
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(lines, key=lambda e: e.last_seen or epoch)
+
+
+def recent_warnings(kube: Kube, limit: int = 5, names: set[str] | None = None) -> list[EventLine]:
+    """The newest Warning events in the namespace, optionally only about the named objects."""
+    items = kube.core.list_namespaced_event(kube.namespace, field_selector="type=Warning").items
+    lines = [to_line(e) for e in items if names is None or e.involved_object.name in names]
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(lines, key=lambda e: e.last_seen or epoch)[-limit:]

@@ -1,0 +1,139 @@
+"""`migrate <app> --from /usr --to /mnt --claim C` (the seed runbook's section 8) as a Job.
+
+The Job runs the app's own image with the app's UID, mounts claim C at the destination and, when the
+app mounts a claim at the source path, that claim read-only at the same path (otherwise the source is
+the image's own content). It copies the content, then prints `du -sb` of both sides; k8or reads both
+figures from the pod's log and reports whether they match.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shlex
+import time
+from dataclasses import dataclass
+
+from kubernetes import watch
+
+from .errors import ClusterError, InvalidInput, api_errors
+from .kube import Kube, connect
+from .names import VolumeSpec, app_name, dns_subdomain, mount_path
+from .render import MANAGED_BY, pod_template
+from .target import ClusterTarget
+
+_DU = re.compile(r"^(\d+)\s+(\S.*)$")
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    app: str
+    job: str
+    source: str
+    dest: str
+    claim: str
+    succeeded: bool
+    source_bytes: int | None
+    dest_bytes: int | None
+    log_tail: str = ""
+
+    @property
+    def match(self) -> bool:
+        return self.succeeded and self.source_bytes is not None and self.source_bytes == self.dest_bytes
+
+    @property
+    def line(self) -> str:
+        if not self.succeeded:
+            return f"migration job {self.job} failed: {self.log_tail or 'no output'}"
+        verdict = "match ✓" if self.match else "DIFFER ✗"
+        return (f"copied {self.source} → {self.dest} (claim {self.claim}): du -sb {self.source} = "
+                f"{self.source_bytes} bytes, {self.dest} = {self.dest_bytes} bytes — {verdict}")
+
+
+def copy_script(source: str, dest: str) -> str:
+    s, d = shlex.quote(source), shlex.quote(dest)
+    return f"set -e; cp -a {s}/. {d}/; du -sb {s} {d}"
+
+
+def _source_claim(dep, source: str) -> str | None:
+    """The claim the app mounts at `source`, if the source is a volume rather than image content."""
+    spec = dep.spec.template.spec
+    claims = {v.name: v.persistent_volume_claim.claim_name for v in spec.volumes or [] if v.persistent_volume_claim}
+    for mount in spec.containers[0].volume_mounts or []:
+        if mount.mount_path == source and mount.name in claims:
+            return claims[mount.name]
+    return None
+
+
+def migration_job(app: str, image: str, source: str, dest: str, claim: str, source_claim: str | None,
+                  timeout: int) -> dict:
+    """The Job manifest: hardened like the app, never restarted, cleaned up a day after it finishes."""
+    volumes = [VolumeSpec(claim, dest)] + ([VolumeSpec(source_claim, source)] if source_claim else [])
+    template = pod_template(app, image, volumes, command=["sh", "-c", copy_script(source, dest)],
+                            restart_policy="Never")
+    for mount in template["spec"]["containers"][0]["volumeMounts"]:
+        if mount["mountPath"] == source:
+            mount["readOnly"] = True  # the migration must never change its source
+    template["metadata"]["labels"] = {"app.kubernetes.io/name": f"{app[:50]}-migrate",
+                                      "app.kubernetes.io/part-of": app, **MANAGED_BY}
+    name = f"{app[:44]}-migrate-{secrets.token_hex(3)}"
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "labels": dict(template["metadata"]["labels"])},
+            "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": 86400, "activeDeadlineSeconds": int(timeout),
+                     "template": template}}
+
+
+def migrate(target: ClusterTarget, app: str, claim: str, source: str = "/usr", dest: str = "/mnt",
+            timeout: float = 300.0) -> MigrationResult:
+    """Copy `source` to claim `claim` mounted at `dest` in a Job; verify with du -sb on both sides."""
+    app_name(app)
+    dns_subdomain(claim, "claim name")
+    mount_path(source)
+    mount_path(dest)
+    if source == dest:
+        raise InvalidInput("source and destination must differ.")
+    with connect(target) as kube:
+        with api_errors(f"migrate {app}"):
+            dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
+            source_claim = _source_claim(dep, source)
+            if source_claim == claim:
+                raise InvalidInput(f"claim {claim} is already mounted at {source}; choose another claim.")
+            manifest = migration_job(app, dep.spec.template.spec.containers[0].image, source, dest, claim,
+                                     source_claim, int(timeout))
+            kube.batch.create_namespaced_job(kube.namespace, manifest)
+        job = manifest["metadata"]["name"]
+        succeeded = _wait_for_job(kube, job, timeout)
+        log = _job_log(kube, job)
+    sizes = {m.group(2).strip(): int(m.group(1)) for m in map(_DU.match, log.splitlines()) if m}
+    tail = " ".join(log.strip().splitlines()[-3:])[:300]
+    return MigrationResult(app, job, source, dest, claim, succeeded, sizes.get(source), sizes.get(dest), tail)
+
+
+def _job_state(job) -> bool | None:
+    for c in (job.status.conditions or []) if job.status else []:
+        if c.status == "True" and c.type in ("Complete", "Failed"):
+            return c.type == "Complete"
+    return None
+
+
+def _wait_for_job(kube: Kube, name: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with api_errors(f"wait for job {name}"):
+            state = _job_state(kube.batch.read_namespaced_job(name, kube.namespace))
+            if state is not None:
+                return state
+            for event in watch.Watch().stream(kube.batch.list_namespaced_job, kube.namespace,
+                                              field_selector=f"metadata.name={name}", timeout_seconds=1):
+                if _job_state(event["object"]) is not None:
+                    break
+    raise ClusterError(f"migration job {name} did not finish within {int(timeout)}s.")
+
+
+def _job_log(kube: Kube, job: str) -> str:
+    with api_errors(f"read the log of job {job}"):
+        pods = kube.core.list_namespaced_pod(kube.namespace, label_selector=f"job-name={job}").items
+        if not pods:
+            return ""
+        newest = max(pods, key=lambda p: p.metadata.creation_timestamp)
+        return kube.core.read_namespaced_pod_log(newest.metadata.name, kube.namespace) or ""

@@ -1,0 +1,68 @@
+"""Name checks that run before any API call: DNS-1123 labels and subdomains, sizes, volume specs."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidInput, InvalidName
+
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SIZE = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$")
+
+
+def dns_label(value: str, what: str = "name") -> str:
+    """A DNS-1123 label (namespaces, apps, container names): at most 63 of [a-z0-9-], alphanumeric ends."""
+    if not isinstance(value, str) or len(value) > 63 or not _LABEL.match(value):
+        raise InvalidName(f"{what} {value!r} is not a valid DNS-1123 label: use at most 63 lower case letters, "
+                          "digits or '-', starting and ending with a letter or digit.")
+    return value
+
+
+def dns_subdomain(value: str, what: str = "name") -> str:
+    """A DNS-1123 subdomain (storage classes, claims): at most 253 characters, dot-separated labels."""
+    if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.match(value):
+        raise InvalidName(f"{what} {value!r} is not a valid DNS-1123 name: use lower case letters, digits, "
+                          "'-' and '.', starting and ending with a letter or digit.")
+    return value
+
+
+def app_name(value: str) -> str:
+    """App names become Deployment names and label values; a label keeps them usable everywhere."""
+    return dns_label(value, "app name")
+
+
+def size(value: str) -> str:
+    """A storage size such as 10Gi or 500Mi."""
+    if not isinstance(value, str) or not _SIZE.match(value):
+        raise InvalidInput(f"size {value!r} is not a storage size; write it like 10Gi or 500Mi.")
+    return value
+
+
+def mount_path(value: str) -> str:
+    if not value.startswith("/") or posixpath.normpath(value) != value or value == "/":
+        raise InvalidInput(f"mount path {value!r} must be an absolute path such as /mnt (not / itself).")
+    return value
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """`claim:/path` from a command line: mount PersistentVolumeClaim `claim` at `/path`."""
+
+    claim: str
+    path: str
+
+    @classmethod
+    def parse(cls, text: str) -> VolumeSpec:
+        claim, sep, path = text.partition(":")
+        if not sep:
+            raise InvalidInput(f"volume {text!r} must look like claim:/path, for example data:/mnt.")
+        return cls(dns_subdomain(claim, "claim name"), mount_path(path))
+
+    @property
+    def volume_name(self) -> str:
+        """The pod volume's name: a label derived from the claim (claims may be longer subdomains)."""
+        base = re.sub(r"[^a-z0-9-]", "-", self.claim)[:56].strip("-")
+        return f"vol-{base}"

@@ -1,0 +1,110 @@
+"""`preflight`: one ✓ or ✗ line per check, before anyone deploys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ClusterError, from_exception
+from .kube import Kube, connect
+from .target import ClusterTarget
+
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One preflight result."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    @property
+    def line(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+
+
+def _check(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:
+    try:
+        ok, detail = probe()
+    except Exception as exc:  # noqa: BLE001 - a failing probe is a ✗ line, never a crash
+        error = from_exception(exc, name) if not isinstance(exc, ClusterError) else exc
+        return Check(name, False, str(error).removeprefix(f"{name}: "))
+    return Check(name, ok, detail)
+
+
+def preflight(target: ClusterTarget, aws_session: Any = None, sts_endpoint_url: str | None = None) -> list[Check]:
+    """AWS identity (when there is an AWS session), reachability and version, namespace, EKS node groups,
+    Ready nodes, storage classes. Checks after an unreachable cluster are reported as skipped."""
+    checks: list[Check] = []
+    session = aws_session or (target.eks.session if target.eks else None)
+    if session is not None:
+        region = target.eks.region if target.eks else None
+        checks.append(_check("AWS identity", lambda: _aws_identity(session, region, sts_endpoint_url)))
+    with connect(target) as kube:
+        reachable = _check("Cluster reachable", lambda: _version(kube))
+        checks.append(reachable)
+        if not reachable.ok:
+            later = ["Namespace", "Node groups", "Nodes Ready", "Storage classes"]
+            return checks + [Check(n, False, "skipped: cluster unreachable") for n in later
+                             if n != "Node groups" or target.eks]
+        checks.append(_check(f"Namespace {target.namespace}", lambda: _namespace(kube)))
+        if target.eks:
+            checks.append(_check("Node groups ACTIVE", lambda: _nodegroups(target)))
+        checks.append(_check("Nodes Ready", lambda: _nodes(kube)))
+        checks.append(_check("Storage classes", lambda: _storage_classes(kube)))
+    return checks
+
+
+def _aws_identity(session: Any, region: str | None, endpoint_url: str | None) -> tuple[bool, str]:
+    sts = session.client("sts", region_name=region or "us-east-1", endpoint_url=endpoint_url)
+    who = sts.get_caller_identity()
+    return True, f"{who['Arn']} (account {who['Account']})"
+
+
+def _version(kube: Kube) -> tuple[bool, str]:
+    info = kube.version.get_code()
+    return True, f"{kube.target.name} answers, Kubernetes {info.git_version}"
+
+
+def _namespace(kube: Kube) -> tuple[bool, str]:
+    ns = kube.core.read_namespace(kube.namespace)
+    phase = ns.status.phase if ns.status else "Active"
+    return phase == "Active", f"exists ({phase})"
+
+
+def _nodegroups(target: ClusterTarget) -> tuple[bool, str]:
+    eks_info = target.eks
+    assert eks_info is not None
+    eks = eks_info.session.client("eks", region_name=eks_info.region, endpoint_url=eks_info.endpoint_url)
+    names = eks.list_nodegroups(clusterName=eks_info.name).get("nodegroups", [])
+    if not names:
+        return False, "the cluster has no managed node groups"
+    states = {n: eks.describe_nodegroup(clusterName=eks_info.name, nodegroupName=n)["nodegroup"]["status"]
+              for n in names}
+    bad = [f"{n} {s}" for n, s in states.items() if s != "ACTIVE"]
+    active = len(states) - len(bad)
+    detail = f"{active}/{len(states)} ACTIVE" + (f"; not active: {', '.join(bad)}" if bad else "")
+    return not bad, detail
+
+
+def _nodes(kube: Kube) -> tuple[bool, str]:
+    nodes = kube.core.list_node().items
+    ready = [n.metadata.name for n in nodes if any(c.type == "Ready" and c.status == "True"
+                                                    for c in (n.status.conditions or []))]
+    if not nodes:
+        return False, "the cluster has no nodes"
+    not_ready = sorted({n.metadata.name for n in nodes} - set(ready))
+    detail = f"{len(ready)}/{len(nodes)} Ready" + (f"; not Ready: {', '.join(not_ready)}" if not_ready else "")
+    return bool(ready), detail
+
+
+def _storage_classes(kube: Kube) -> tuple[bool, str]:
+    classes = kube.storage.list_storage_class().items
+    if not classes:
+        return False, "none; create one with `storage create <class>`"
+    names = [sc.metadata.name + (" (default)" if (sc.metadata.annotations or {}).get(DEFAULT_CLASS) == "true"
+                                 else "") for sc in classes]
+    return True, ", ".join(names)

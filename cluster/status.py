@@ -1,0 +1,105 @@
+"""`status [app]`: replicas, revision, image, age, pod phases and restarts, recent warnings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .errors import api_errors
+from .events import EventLine, recent_warnings
+from .kube import Kube, connect
+from .names import app_name
+from .rollout import REVISION, pod_problem
+from .target import ClusterTarget
+from .timefmt import age
+
+
+@dataclass(frozen=True)
+class PodSummary:
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    age: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AppStatus:
+    """One Deployment as a person wants to see it."""
+
+    name: str
+    desired: int
+    updated: int
+    ready: int
+    available: int
+    revision: str
+    image: str
+    age: str
+    condition: str
+    pods: tuple[PodSummary, ...] = ()
+    warnings: tuple[EventLine, ...] = ()
+
+    @property
+    def phases(self) -> str:
+        """`2 Running, 1 Pending`."""
+        counts = Counter(p.phase for p in self.pods)
+        return ", ".join(f"{n} {phase}" for phase, n in sorted(counts.items())) or "no pods"
+
+    @property
+    def restarts(self) -> int:
+        return sum(p.restarts for p in self.pods)
+
+    @property
+    def healthy(self) -> bool:
+        return self.available >= self.desired and self.updated >= self.desired
+
+
+@dataclass(frozen=True)
+class NamespaceStatus:
+    cluster: str
+    namespace: str
+    apps: tuple[AppStatus, ...] = ()
+    warnings: tuple[EventLine, ...] = field(default=())
+
+
+def _summarize(kube: Kube, dep, pods: list, with_events: bool) -> AppStatus:
+    spec, status = dep.spec, dep.status
+    progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
+    summaries = tuple(
+        PodSummary(p.metadata.name, p.status.phase or "Unknown",
+                   all(cs.ready for cs in p.status.container_statuses or []) and bool(p.status.container_statuses),
+                   sum(cs.restart_count or 0 for cs in p.status.container_statuses or []),
+                   age(p.metadata.creation_timestamp), (pod_problem(p).reason if pod_problem(p) else ""))
+        for p in pods)
+    names = {dep.metadata.name} | {p.metadata.name for p in pods}
+    warnings = tuple(recent_warnings(kube, 5, names)) if with_events else ()
+    return AppStatus(
+        dep.metadata.name, spec.replicas if spec.replicas is not None else 1, status.updated_replicas or 0,
+        status.ready_replicas or 0, status.available_replicas or 0,
+        (dep.metadata.annotations or {}).get(REVISION, "?"), spec.template.spec.containers[0].image,
+        age(dep.metadata.creation_timestamp),
+        f"{progressing.reason}" if progressing else "", summaries, warnings)
+
+
+def _pods_of(pods: list, dep) -> list:
+    wanted = dep.spec.selector.match_labels or {}
+    return [p for p in pods if all((p.metadata.labels or {}).get(k) == v for k, v in wanted.items())]
+
+
+def app_status(target: ClusterTarget, app: str) -> AppStatus:
+    """The full picture of one app, with its pods and recent Warning events."""
+    app_name(app)
+    with connect(target) as kube, api_errors(f"status of {app}"):
+        dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
+        pods = kube.core.list_namespaced_pod(kube.namespace).items
+        return _summarize(kube, dep, _pods_of(pods, dep), with_events=True)
+
+
+def namespace_status(target: ClusterTarget) -> NamespaceStatus:
+    """Every Deployment in the namespace, summarized, plus the namespace's latest warnings."""
+    with connect(target) as kube, api_errors(f"status of namespace {target.namespace}"):
+        deps = kube.apps.list_namespaced_deployment(kube.namespace).items
+        pods = kube.core.list_namespaced_pod(kube.namespace).items
+        apps = tuple(_summarize(kube, d, _pods_of(pods, d), with_events=False) for d in deps)
+        return NamespaceStatus(target.name, target.namespace, apps, tuple(recent_warnings(kube, 5)))

@@ -1,0 +1,123 @@
+"""Storage: StorageClasses, and PersistentVolumeClaims that are Bound or explain why not."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from kubernetes import watch
+
+from .errors import api_errors
+from .events import events_about
+from .kube import Kube, connect
+from .names import dns_subdomain, size as check_size
+from .target import ClusterTarget
+
+DEFAULT_PROVISIONER = "ebs.csi.aws.com"
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+_FAILED_REASONS = {"ProvisioningFailed", "FailedBinding"}
+
+
+@dataclass(frozen=True)
+class StorageClassSpec:
+    """What `storage create <class> [--provisioner P --type gp3 ...]` asks for."""
+
+    name: str
+    provisioner: str = DEFAULT_PROVISIONER
+    parameters: dict[str, str] = field(default_factory=lambda: {"type": "gp3"})
+    reclaim_policy: str = "Delete"
+    binding_mode: str = "Immediate"
+    allow_expansion: bool = True
+    default: bool = False
+
+    def manifest(self) -> dict:
+        meta: dict = {"name": self.name, "labels": {"app.kubernetes.io/managed-by": "k8or"}}
+        if self.default:
+            meta["annotations"] = {DEFAULT_CLASS: "true"}
+        return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": meta,
+                "provisioner": self.provisioner, "parameters": dict(self.parameters),
+                "reclaimPolicy": self.reclaim_policy, "volumeBindingMode": self.binding_mode,
+                "allowVolumeExpansion": self.allow_expansion}
+
+
+def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> dict:
+    """Create the StorageClass; returns the stored object as a dict."""
+    dns_subdomain(spec.name, "storage class name")
+    if spec.binding_mode not in ("Immediate", "WaitForFirstConsumer"):
+        from .errors import InvalidInput
+        raise InvalidInput("binding mode must be Immediate or WaitForFirstConsumer.")
+    with connect(target) as kube, api_errors(f"create storage class {spec.name}"):
+        created = kube.storage.create_storage_class(spec.manifest())
+        return kube.client.sanitize_for_serialization(created)
+
+
+@dataclass(frozen=True)
+class ClaimStatus:
+    """Where a claim stands: bound, waiting (for a first consumer), failed (with why) or pending."""
+
+    name: str
+    state: str
+    phase: str
+    storage_class: str | None = None
+    volume: str | None = None
+    capacity: str | None = None
+    reason: str = ""
+
+    @property
+    def bound(self) -> bool:
+        return self.state == "bound"
+
+
+def claim_manifest(name: str, size: str, storage_class: str | None, access_mode: str) -> dict:
+    spec: dict = {"accessModes": [access_mode], "resources": {"requests": {"storage": size}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "k8or"}}, "spec": spec}
+
+
+def create_claim(target: ClusterTarget, name: str, size: str, storage_class: str | None = None,
+                 access_mode: str = "ReadWriteOnce", timeout: float = 60.0) -> ClaimStatus:
+    """Create a PersistentVolumeClaim and wait until it is Bound, or report why it is not."""
+    dns_subdomain(name, "claim name")
+    check_size(size)
+    if storage_class:
+        dns_subdomain(storage_class, "storage class name")
+    with connect(target) as kube:
+        with api_errors(f"create claim {name}"):
+            kube.core.create_namespaced_persistent_volume_claim(
+                kube.namespace, claim_manifest(name, size, storage_class, access_mode))
+        return wait_for_claim(kube, name, timeout)
+
+
+def claim_status(kube: Kube, name: str) -> ClaimStatus:
+    """The claim's state now, with the latest telling event when it is not Bound."""
+    with api_errors(f"read claim {name}"):
+        pvc = kube.core.read_namespaced_persistent_volume_claim(name, kube.namespace)
+        phase = pvc.status.phase if pvc.status else "Pending"
+        cls = pvc.spec.storage_class_name
+        if phase == "Bound":
+            capacity = (pvc.status.capacity or {}).get("storage")
+            return ClaimStatus(name, "bound", phase, cls, pvc.spec.volume_name, capacity)
+        events = events_about(kube, "PersistentVolumeClaim", name)
+    if not events:
+        return ClaimStatus(name, "pending", phase, cls, reason="no events yet")
+    last = events[-1]
+    state = "waiting" if last.reason == "WaitForFirstConsumer" else \
+        "failed" if last.reason in _FAILED_REASONS else "pending"
+    return ClaimStatus(name, state, phase, cls, reason=f"{last.reason}: {last.message}")
+
+
+def wait_for_claim(kube: Kube, name: str, timeout: float = 60.0) -> ClaimStatus:
+    """Watch the claim until Bound; stop early when events say it waits for a consumer or failed."""
+    deadline = time.monotonic() + timeout
+    status = claim_status(kube, name)
+    while status.state == "pending" and time.monotonic() < deadline:
+        with api_errors(f"watch claim {name}"):
+            stream = watch.Watch().stream(kube.core.list_namespaced_persistent_volume_claim, kube.namespace,
+                                          field_selector=f"metadata.name={name}", timeout_seconds=1)
+            for event in stream:
+                if (event["object"].status.phase if event["object"].status else "") == "Bound":
+                    break
+        status = claim_status(kube, name)
+    return status

@@ -1,0 +1,177 @@
+"""Which cluster and namespace a conversation works on, and how k8or authenticates to it.
+
+A target comes from a kubeconfig context, or from EKS: DescribeCluster gives the endpoint and CA, and
+the bearer token is made the way aws-iam-authenticator makes it — a presigned STS GetCallerIdentity
+URL, signed with the `x-k8s-aws-id: <cluster>` header, base64url-encoded behind `k8s-aws-v1.`.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import kubernetes.client
+import urllib3
+from kubernetes import config as kube_config
+
+from .errors import TargetError, api_errors
+from .names import dns_label
+
+EKS_PREFIX = "eks:"
+TOKEN_PREFIX = "k8s-aws-v1."
+TOKEN_LIFETIME = 14 * 60  # EKS accepts a token for 15 minutes; refresh a minute early
+_GROUP_SEP = "\n"  # header values cannot hold newlines, so groups travel joined by one internally
+
+
+@dataclass(frozen=True)
+class Impersonation:
+    """Act as this person so the cluster's own RBAC decides (Impersonate-User / Impersonate-Group)."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EksCluster:
+    """Where an EKS target came from; preflight uses it to check node groups."""
+
+    name: str
+    region: str
+    session: Any = field(repr=False, compare=False)
+    endpoint_url: str | None = None  # override for tests (moto) and private endpoints
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """A cluster (by display name), a namespace and the client configuration to reach them."""
+
+    name: str
+    namespace: str
+    configuration: kubernetes.client.Configuration = field(repr=False, compare=False)
+    impersonation: Impersonation | None = None
+    eks: EksCluster | None = None
+
+    def in_namespace(self, namespace: str) -> ClusterTarget:
+        """The same cluster, another namespace (validated as a DNS-1123 label)."""
+        return dataclasses.replace(self, namespace=dns_label(namespace, "namespace"))
+
+    def impersonating(self, impersonation: Impersonation | None) -> ClusterTarget:
+        return dataclasses.replace(self, impersonation=impersonation)
+
+    def api_client(self) -> kubernetes.client.ApiClient:
+        """A client for this target; impersonation headers ride on every request."""
+        client = kubernetes.client.ApiClient(self.configuration)
+        # A cluster that stops answering must not hang a chat turn; watches pass their own timeout.
+        client.rest_client.pool_manager.connection_pool_kw["timeout"] = urllib3.Timeout(connect=5, read=30)
+        if self.impersonation:
+            client.set_default_header("Impersonate-User", self.impersonation.user)
+            if self.impersonation.groups:
+                client.set_default_header("Impersonate-Group", _GROUP_SEP.join(self.impersonation.groups))
+                _send_groups_as_separate_headers(client)
+        return client
+
+
+def _send_groups_as_separate_headers(client: kubernetes.client.ApiClient) -> None:
+    """The API server reads one group per Impersonate-Group header; the generated client keeps headers
+    in a plain dict, so expand our joined value into repeated headers just before sending."""
+    pool = client.rest_client.pool_manager
+    original = pool.request
+
+    def request(method, url, *args, headers=None, **kwargs):
+        if headers and _GROUP_SEP in str(headers.get("Impersonate-Group", "")):
+            expanded = urllib3.HTTPHeaderDict()
+            for key, value in headers.items():
+                if key == "Impersonate-Group":
+                    for group in value.split(_GROUP_SEP):
+                        expanded.add(key, group)
+                else:
+                    expanded.add(key, value)
+            headers = expanded
+        return original(method, url, *args, headers=headers, **kwargs)
+
+    pool.request = request
+
+
+def list_contexts(kubeconfig: str) -> list[str]:
+    """The context names a kubeconfig file offers."""
+    with api_errors(f"read kubeconfig {kubeconfig}"):
+        contexts, _ = kube_config.list_kube_config_contexts(config_file=kubeconfig)
+    return [c["name"] for c in contexts]
+
+
+def from_kubeconfig(kubeconfig: str, context: str | None = None, namespace: str | None = None) -> ClusterTarget:
+    """A target from a kubeconfig context; the namespace defaults to the context's own, then `default`."""
+    with api_errors(f"use context {context or '(current)'}"):
+        contexts, current = kube_config.list_kube_config_contexts(config_file=kubeconfig)
+        chosen = next((c for c in contexts if c["name"] == context), None) if context else current
+        if chosen is None:
+            names = ", ".join(c["name"] for c in contexts) or "none"
+            raise TargetError(f"context {context!r} is not in the kubeconfig (contexts: {names}).")
+        configuration = kubernetes.client.Configuration()
+        kube_config.load_kube_config(config_file=kubeconfig, context=chosen["name"],
+                                     client_configuration=configuration, persist_config=False)
+    ns = namespace or chosen.get("context", {}).get("namespace") or "default"
+    return ClusterTarget(chosen["name"], dns_label(ns, "namespace"), configuration)
+
+
+def eks_token(session: Any, cluster: str, region: str, sts_endpoint_url: str | None = None) -> str:
+    """A bearer token for EKS, as aws-iam-authenticator and `aws eks get-token` make it."""
+    sts = session.client("sts", region_name=region, endpoint_url=sts_endpoint_url)
+
+    def add_cluster_header(request, **_):
+        request.headers["x-k8s-aws-id"] = cluster
+
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
+    url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET")
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+class _TokenRefresher:
+    """Configuration.refresh_api_key_hook: mint a fresh EKS token before the old one expires."""
+
+    def __init__(self, session: Any, cluster: str, region: str, sts_endpoint_url: str | None):
+        self._args = (session, cluster, region, sts_endpoint_url)
+        self._minted = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, configuration: kubernetes.client.Configuration) -> None:
+        with self._lock:
+            if time.monotonic() - self._minted < TOKEN_LIFETIME:
+                return
+            configuration.api_key["authorization"] = eks_token(*self._args)
+            configuration.api_key_prefix["authorization"] = "Bearer"
+            self._minted = time.monotonic()
+
+
+def from_eks(session: Any, cluster: str, region: str, namespace: str = "default",
+             eks_endpoint_url: str | None = None, sts_endpoint_url: str | None = None) -> ClusterTarget:
+    """A target for EKS cluster `cluster`, through the person's AWS session (their connector)."""
+    with api_errors(f"describe EKS cluster {cluster}"):
+        eks = session.client("eks", region_name=region, endpoint_url=eks_endpoint_url)
+        info = eks.describe_cluster(name=cluster)["cluster"]
+    endpoint = info.get("endpoint")
+    ca_data = (info.get("certificateAuthority") or {}).get("data")
+    if not endpoint or not ca_data:
+        raise TargetError(f"EKS cluster {cluster} has no endpoint or CA yet (status {info.get('status')}).")
+    configuration = kubernetes.client.Configuration()
+    configuration.host = endpoint
+    configuration.ssl_ca_cert = _ca_file(ca_data)
+    configuration.api_key = {}
+    configuration.api_key_prefix = {}
+    configuration.refresh_api_key_hook = _TokenRefresher(session, cluster, region, sts_endpoint_url)
+    configuration.refresh_api_key_hook(configuration)
+    eks_info = EksCluster(cluster, region, session, eks_endpoint_url)
+    return ClusterTarget(EKS_PREFIX + cluster, dns_label(namespace, "namespace"), configuration, eks=eks_info)
+
+
+def _ca_file(data: str) -> str:
+    """The client wants the CA as a file; EKS gives it base64-encoded."""
+    handle = tempfile.NamedTemporaryFile("wb", prefix="k8or-eks-ca-", suffix=".crt", delete=False)
+    with handle:
+        handle.write(base64.b64decode(data))
+    return handle.name

@@ -1,0 +1,1 @@
+"""Controllers running inside the fake, each reconciling every object once per tick."""

@@ -1,0 +1,123 @@
+"""Object storage: resourceVersion, uid, timestamps, generation, and the event log watches read."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import itertools
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+from .kinds import Kind
+
+HISTORY = 20000
+
+
+def now_rfc3339() -> str:
+    """Kubernetes timestamps: UTC, second precision, `Z` suffix."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class WatchEvent:
+    rv: int
+    type: str
+    kind: Kind
+    obj: dict
+
+
+@dataclass
+class Subscriber:
+    kind: Kind
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+
+def _comparable(obj: dict) -> dict:
+    """The object without the fields that change on every write, to skip no-op writes."""
+    clone = copy.deepcopy(obj)
+    meta = clone.get("metadata", {})
+    meta.pop("resourceVersion", None)
+    meta.pop("managedFields", None)
+    return clone
+
+
+class ObjectStore:
+    """Every object of every kind, keyed by (plural, namespace, name). Only the server loop touches it."""
+
+    def __init__(self) -> None:
+        self._objects: dict[tuple[str, str, str], dict] = {}
+        self._kinds: dict[str, Kind] = {}
+        self._rv = itertools.count(1000)
+        self.last_rv = 999
+        self.history: deque[WatchEvent] = deque(maxlen=HISTORY)
+        self.subscribers: list[Subscriber] = []
+
+    def get(self, kind: Kind, namespace: str, name: str) -> dict | None:
+        return self._objects.get((kind.plural, namespace or "", name))
+
+    def list(self, kind: Kind, namespace: str | None = None) -> list[dict]:
+        """Objects of a kind, optionally in one namespace, in name order."""
+        items = [o for (plural, ns, _), o in self._objects.items()
+                 if plural == kind.plural and (namespace is None or ns == namespace)]
+        return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+    def all_objects(self) -> list[tuple[Kind, dict]]:
+        return [(self._kinds[plural], o) for (plural, _, _), o in self._objects.items()]
+
+    def by_uid(self, uid: str) -> tuple[Kind, dict] | None:
+        for kind, obj in self.all_objects():
+            if obj["metadata"].get("uid") == uid:
+                return kind, obj
+        return None
+
+    def create(self, kind: Kind, obj: dict) -> dict:
+        """Store a new object, filling in the metadata the server owns."""
+        meta = obj.setdefault("metadata", {})
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_rfc3339()
+        meta["generation"] = 1
+        obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
+        return self._write(kind, obj, "ADDED")
+
+    def update(self, kind: Kind, obj: dict, old: dict) -> dict:
+        """Replace an object; bumps generation when spec changed, skips writes that change nothing."""
+        if _comparable(obj) == _comparable(old) and obj["metadata"].get("managedFields") == \
+                old["metadata"].get("managedFields"):
+            return old
+        meta = obj["metadata"]
+        for key in ("uid", "creationTimestamp"):
+            meta[key] = old["metadata"][key]
+        generation = old["metadata"].get("generation", 1)
+        if obj.get("spec") != old.get("spec"):
+            generation += 1
+        meta["generation"] = generation
+        return self._write(kind, obj, "MODIFIED")
+
+    def remove(self, kind: Kind, obj: dict) -> None:
+        """The object is gone for good: the last DELETED event watches see."""
+        meta = obj["metadata"]
+        if self._objects.pop((kind.plural, meta.get("namespace", ""), meta["name"]), None) is None:
+            return
+        rv = next(self._rv)
+        self.last_rv = rv
+        gone = copy.deepcopy(obj)
+        gone["metadata"]["resourceVersion"] = str(rv)
+        self._publish(WatchEvent(rv, "DELETED", kind, gone))
+
+    def _write(self, kind: Kind, obj: dict, event_type: str) -> dict:
+        rv = next(self._rv)
+        self.last_rv = rv
+        obj["metadata"]["resourceVersion"] = str(rv)
+        meta = obj["metadata"]
+        self._kinds[kind.plural] = kind
+        self._objects[(kind.plural, meta.get("namespace", ""), meta["name"])] = obj
+        self._publish(WatchEvent(rv, event_type, kind, copy.deepcopy(obj)))
+        return obj
+
+    def _publish(self, event: WatchEvent) -> None:
+        self.history.append(event)
+        for sub in self.subscribers:
+            if sub.kind.plural == event.kind.plural:
+                sub.queue.put_nowait(event)
