@@ -15,6 +15,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import botocore.parsers
+import botocore.session
 
 from connectors import errors
 from connectors.base import (
@@ -64,6 +65,19 @@ class AwsConnector(Connector):
     settings_model = AwsSettings
     timeout = DEFAULT_TIMEOUT
 
+    def __init__(self, settings: AwsSettings | None = None) -> None:
+        super().__init__(settings)
+        self._loader: Any = None
+
+    def new_session(self, **credentials: Any) -> boto3.Session:
+        """A boto3 Session sharing this connector's model loader: parsing the service models once,
+        not per person and call, keeps a verify well under a second."""
+        core = botocore.session.Session()
+        if self._loader is None:
+            self._loader = core.get_component("data_loader")
+        core.register_component("data_loader", self._loader)
+        return boto3.Session(botocore_session=core, region_name=self.settings.region, **credentials)
+
     def sign_in_methods(self) -> tuple[SignInMethod, ...]:
         if not self.settings.sso_start_url:
             return (ACCESS_KEYS,)
@@ -92,7 +106,7 @@ class AwsConnector(Connector):
     def _anonymous(self, service: str, region: str) -> Any:
         # sso-oidc and the SSO portal take no SigV4 signature; no local AWS profile should leak in.
         config = self._config().merge(botocore.config.Config(signature_version=botocore.UNSIGNED))
-        return boto3.Session().client(
+        return self.new_session().client(
             service, region_name=region, endpoint_url=self.settings.endpoint_url or None, config=config
         )
 
@@ -150,18 +164,16 @@ class AwsConnector(Connector):
                 accountId=credentials["account_id"],
                 accessToken=credentials["sso_access_token"],
             )["roleCredentials"]
-            session = boto3.Session(
+            session = self.new_session(
                 aws_access_key_id=role["accessKeyId"],
                 aws_secret_access_key=role["secretAccessKey"],
                 aws_session_token=role["sessionToken"],
-                region_name=self.settings.region,
             )
             return session, dt.datetime.fromtimestamp(role["expiration"] / 1000, dt.UTC)
-        session = boto3.Session(
+        session = self.new_session(
             aws_access_key_id=credentials["access_key_id"],
             aws_secret_access_key=credentials["secret_access_key"],
             aws_session_token=credentials.get("session_token") or None,
-            region_name=self.settings.region,
         )
         return session, parse_time(credentials.get("expires_at"))
 
@@ -173,11 +185,10 @@ class AwsConnector(Connector):
         assumed = self.client(session, "sts").assume_role(RoleArn=role_arn, RoleSessionName="k8or")[
             "Credentials"
         ]
-        session = boto3.Session(
+        session = self.new_session(
             aws_access_key_id=assumed["AccessKeyId"],
             aws_secret_access_key=assumed["SecretAccessKey"],
             aws_session_token=assumed["SessionToken"],
-            region_name=self.settings.region,
         )
         return session, assumed["Expiration"]
 

@@ -48,6 +48,8 @@ class GithubConnector(Connector):
     display_name = "GitHub"
     settings_model = GithubSettings
     timeout = DEFAULT_TIMEOUT
+    # Seconds between write calls; GitHub asks integrators to pace content-creating requests.
+    write_pacing = 1.0
 
     def __init__(self, settings: GithubSettings | None = None) -> None:
         super().__init__(settings)
@@ -93,12 +95,15 @@ class GithubConnector(Connector):
         return pygithub.Github(
             auth=pygithub.Auth.Token(credentials["token"]),
             base_url=self.settings.api_url.rstrip("/"),
-            timeout=int(self.timeout),
+            timeout=max(1, int(self.timeout)),
             retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=self.write_pacing or None,
         )
 
-    async def _call(self, work: Callable[[], T]) -> T:
-        return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(work))
+    async def _call(self, work: Callable[[], T], writes: int = 0) -> T:
+        budget = self.timeout + writes * self.write_pacing
+        return await run_blocking(self.name, self.display_name, budget, lambda: self._translate(work))
 
     def _translate(self, work: Callable[[], T]) -> T:
         try:
@@ -144,7 +149,7 @@ class GithubConnector(Connector):
                 _put_file(repo, path, content, message, branch)
             return repo.create_pull(base=base, head=branch, title=title, body=body).html_url
 
-        return await self._call(work)
+        return await self._call(work, writes=len(files) + 2)
 
     async def aclose(self) -> None:
         await self.http.aclose()

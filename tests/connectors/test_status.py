@@ -1,0 +1,76 @@
+"""`auth status` checks: all services at once, each under its own timeout, never raising."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from conftest import SERVICES, Harness
+from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from connectors import errors
+from connectors.base import ConnectorRegistry, Credentials
+from connectors.status import check_all, missing_services
+from connectors.toggl import TogglConnector
+from connectors.vault import CredentialVault, parse_keys
+
+
+async def _vault(tmp_path: Path) -> CredentialVault:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'status.db'}")
+    vault = CredentialVault(engine, parse_keys(Fernet.generate_key().decode(), "test"))
+    await vault.create_schema()
+    return vault
+
+
+async def _signed_in(harness_for, tmp_path: Path) -> tuple[ConnectorRegistry, CredentialVault, list[Harness]]:  # type: ignore[no-untyped-def]
+    vault = await _vault(tmp_path)
+    harnesses = [await harness_for(name) for name in SERVICES]
+    for harness in harnesses:
+        await vault.put("alice", harness.name, harness.credentials)
+    return ConnectorRegistry(h.connector for h in harnesses), vault, harnesses
+
+
+async def test_all_seven_concurrently(harness_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    registry, vault, harnesses = await _signed_in(harness_for, tmp_path)
+    for harness in harnesses:
+        harness.switch.delay = 0.3
+    started = time.perf_counter()
+    statuses = await check_all("alice", registry, vault, timeout=5)
+    total = time.perf_counter() - started
+    assert [s.service for s in statuses] == list(SERVICES)
+    assert all(s.ok for s in statuses), [(s.service, s.error) for s in statuses if not s.ok]
+    slowest = max(s.elapsed for s in statuses)
+    assert total < slowest + 0.25  # close to the slowest service...
+    assert total < sum(s.elapsed for s in statuses) / 2  # ...and far below the sequential sum
+
+
+async def test_another_person_sees_nothing(harness_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    registry, vault, _harnesses = await _signed_in(harness_for, tmp_path)
+    statuses = await check_all("bob", registry, vault, timeout=5)
+    assert all(isinstance(s.error, errors.NotSignedIn) for s in statuses)
+    assert all(s.identity is None for s in statuses)
+    assert await missing_services("bob", ["github", "jira"], vault) == ["github", "jira"]
+    assert await missing_services("alice", ["github", "jira"], vault) == []
+
+
+async def test_one_slow_service_times_out_alone(harness_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    registry, vault, harnesses = await _signed_in(harness_for, tmp_path)
+    slow = next(h for h in harnesses if h.name == "miro")
+    slow.switch.delay = 2.0
+    statuses = {s.service: s for s in await check_all("alice", registry, vault, timeout=0.5)}
+    assert isinstance(statuses["miro"].error, errors.ServiceTimeout)
+    assert statuses["miro"].login_command == "login miro"
+    assert all(s.ok for name, s in statuses.items() if name != "miro")
+
+
+async def test_a_crashing_connector_is_a_cross_not_a_crash(tmp_path: Path) -> None:
+    class Broken(TogglConnector):
+        async def verify(self, credentials: Credentials):  # type: ignore[no-untyped-def]
+            raise RuntimeError("token=hunter2 leaked in a message")
+
+    vault = await _vault(tmp_path)
+    await vault.put("alice", "toggl", Credentials(api_token="hunter2"))
+    [status] = await check_all("alice", ConnectorRegistry([Broken()]), vault)
+    assert not status.ok
+    assert "hunter2" not in str(status.error)
