@@ -55,19 +55,25 @@ class ClusterTarget:
     configuration: kubernetes.client.Configuration = field(repr=False, compare=False)
     impersonation: Impersonation | None = None
     eks: EksCluster | None = None
+    request_timeout: float = 30.0  # seconds to wait for an answer; watches pass their own
 
     def in_namespace(self, namespace: str) -> ClusterTarget:
         """The same cluster, another namespace (validated as a DNS-1123 label)."""
         return dataclasses.replace(self, namespace=dns_label(namespace, "namespace"))
 
     def impersonating(self, impersonation: Impersonation | None) -> ClusterTarget:
+        """The same target acting as a person, so the cluster's own RBAC applies."""
         return dataclasses.replace(self, impersonation=impersonation)
+
+    def with_timeout(self, seconds: float) -> ClusterTarget:
+        return dataclasses.replace(self, request_timeout=seconds)
 
     def api_client(self) -> kubernetes.client.ApiClient:
         """A client for this target; impersonation headers ride on every request."""
         client = kubernetes.client.ApiClient(self.configuration)
-        # A cluster that stops answering must not hang a chat turn; watches pass their own timeout.
-        client.rest_client.pool_manager.connection_pool_kw["timeout"] = urllib3.Timeout(connect=5, read=30)
+        # A cluster that stops answering must not hang a chat turn.
+        client.rest_client.pool_manager.connection_pool_kw["timeout"] = urllib3.Timeout(
+            connect=min(5.0, self.request_timeout), read=self.request_timeout)
         if self.impersonation:
             client.set_default_header("Impersonate-User", self.impersonation.user)
             if self.impersonation.groups:

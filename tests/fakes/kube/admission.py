@@ -35,11 +35,14 @@ def validate_schema(kind: Kind, obj: dict) -> None:
 
 
 def validate(kind: Kind, obj: dict, old: dict | None) -> None:
-    """Semantic checks, then the schema."""
-    causes = _name_causes(kind, obj) + _spec_causes(kind, obj) + (_immutable_causes(kind, obj, old) if old else [])
+    """The schema (types, unknown fields), then the semantic checks."""
+    causes = _name_causes(kind, obj)
     if causes:
         raise invalid(kind, obj.get("metadata", {}).get("name", ""), causes)
     validate_schema(kind, obj)
+    causes = _spec_causes(kind, obj) + (_immutable_causes(kind, obj, old) if old else [])
+    if causes:
+        raise invalid(kind, obj.get("metadata", {}).get("name", ""), causes)
 
 
 def _name_causes(kind: Kind, obj: dict) -> list:

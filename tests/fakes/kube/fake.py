@@ -60,6 +60,7 @@ class FakeKube:
         self.forbid_rules: list[ForbidRule] = []
         self.rbac: dict[str, set[tuple[str, str]]] | None = None  # impersonated user -> {(verb, plural)}
         self.failing_provisioners: set[str] = set()
+        self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
         self.logs: dict[tuple[str, str, str], str] = {}
         self.controllers = [GarbageCollector(self), DeploymentController(self), ReplicaSetController(self),
                             JobController(self), Scheduler(self), VolumeController(self), Kubelet(self)]

@@ -173,21 +173,25 @@ def _step(node: Any, token: str) -> Any:
 
 
 def remove_path(obj: Any, path: Path) -> None:
-    """Delete the field (or the keyed list element, for a `.` path) at a fieldsV1 path."""
+    """Delete the field (or the keyed list element, for a `.` path) at a fieldsV1 path, then drop the
+    maps it leaves empty, as the API server's omitempty serialization would."""
     if path and path[-1] == ".":
         path = path[:-1]
-    parent = obj
+    chain = [obj]
     for token in path[:-1]:
-        parent = _step(parent, token)
-        if parent is _MISSING:
+        chain.append(_step(chain[-1], token))
+        if chain[-1] is _MISSING:
             return
-    last = path[-1] if path else ""
-    if last.startswith("f:") and isinstance(parent, dict):
-        parent.pop(last[2:], None)
-    elif last.startswith("k:") and isinstance(parent, list):
-        element = _step(parent, last)
-        if element is not _MISSING:
-            parent.remove(element)
+    for depth in range(len(path) - 1, -1, -1):
+        parent, last = chain[depth], path[depth]
+        if depth < len(path) - 1 and chain[depth + 1] not in ({}, []):
+            break
+        if last.startswith("f:") and isinstance(parent, dict):
+            parent.pop(last[2:], None)
+        elif last.startswith("k:") and isinstance(parent, list):
+            element = _step(parent, last)
+            if element is not _MISSING:
+                parent.remove(element)
 
 
 def changed_paths(old: dict, new: dict) -> set[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 VERSION = {"major": "1", "minor": "35", "gitVersion": "v1.35.0", "gitCommit": "fake", "gitTreeState": "clean",
            "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24", "compiler": "gc", "platform": "linux/amd64"}
+log = logging.getLogger(__name__)
 FAKE: web.AppKey[FakeKube] = web.AppKey("fake", object)  # type: ignore[arg-type]
 _VERB_BY_METHOD = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
@@ -88,9 +90,16 @@ async def _errors_middleware(request: web.Request, handler):
     fake: FakeKube = request.app[FAKE]
     try:
         _authenticate(fake, request)
+        if fake.delay:
+            await asyncio.sleep(fake.delay)
         return await handler(request)
     except ApiError as err:
         return status_response(err)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug in the fake answers 500, as a server would
+        log.exception("fake kube: internal error")
+        return status_response(ApiError(500, "InternalError", f"Internal error occurred: {exc!r}"))
     finally:
         fake.after_request()
 
@@ -168,8 +177,11 @@ async def _handle(fake: FakeKube, request: web.Request, target: Target, verb: st
         return web.json_response(api.replace(kind, ns, name, body or {}, manager, target.subresource))
     if verb == "patch":
         force = query.get("force") in ("true", "1")
-        patched = api.patch(kind, ns, name, body, request.content_type, query.get("fieldManager") or manager,
-                            force, target.subresource)
+        if "apply-patch" not in request.content_type:
+            manager = query.get("fieldManager") or manager
+        else:
+            manager = query.get("fieldManager")  # apply has no default manager
+        patched = api.patch(kind, ns, name, body, request.content_type, manager, force, target.subresource)
         return web.json_response(patched, status=200)
     if verb == "delete":
         options = body if isinstance(body, dict) else {}

@@ -1,0 +1,130 @@
+"""An append-only audit trail of every cluster command attempt, refusals included, with no secrets.
+
+The app hands over its SQLAlchemy `AsyncEngine`; this module owns its own table (name prefix
+configurable, so test runs and deployments never collide) and only ever inserts and reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+OUTCOMES = ("ok", "refused", "failed", "cancelled")
+_REDACTED = "[redacted]"
+# Each pattern keeps its first group (the label) and hides the rest.
+_SECRETS = [
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"()k8s-aws-v1\.[A-Za-z0-9_-]+"),
+    re.compile(r"()eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWTs
+    re.compile(r"()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
+    re.compile(r"(?i)(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s]+"),
+    re.compile(r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|"
+               r"authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+    re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+(?=@)"),  # user:password@ in URLs
+    re.compile(r"()\b(?:ghp|gho|ghu|ghs|xox[abpr])[_-][A-Za-z0-9-]{10,}\b"),  # GitHub and Slack tokens
+]
+
+
+def scrub(text: str | None) -> str:
+    """Replace anything that looks like a secret with [redacted]."""
+    if not text:
+        return ""
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + _REDACTED, text)
+    return text
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One attempt: who, what, where, outcome, when, and the turn's correlation id."""
+
+    actor_id: str
+    command: str
+    outcome: str
+    actor_name: str = ""
+    channel: str = ""
+    cluster: str = ""
+    namespace: str = ""
+    app: str = ""
+    detail: str = ""
+    correlation_id: str = ""
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    id: int | None = None
+
+    @property
+    def line(self) -> str:
+        where = "/".join(x for x in (self.cluster, self.namespace, self.app) if x) or "-"
+        who = self.actor_name or self.actor_id
+        tail = f" — {self.detail}" if self.detail else ""
+        return f"{self.at:%Y-%m-%d %H:%M:%S}Z {who}: {self.command} @ {where}: {self.outcome}{tail}"
+
+
+def audit_table(metadata: MetaData, prefix: str = "k8or_") -> Table:
+    return Table(
+        f"{prefix}cluster_audit", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("actor_id", String(255), nullable=False),
+        Column("actor_name", String(255), nullable=False, default=""),
+        Column("channel", String(64), nullable=False, default=""),
+        Column("command", String(255), nullable=False),
+        Column("cluster", String(255), nullable=False, default=""),
+        Column("namespace", String(63), nullable=False, default=""),
+        Column("app", String(253), nullable=False, default=""),
+        Column("outcome", String(16), nullable=False),
+        Column("detail", Text, nullable=False, default=""),
+        Column("correlation_id", String(64), nullable=False, default="", index=True),
+    )
+
+
+_LIMITS = {"actor_id": 255, "actor_name": 255, "channel": 64, "command": 255, "cluster": 255, "namespace": 63,
+           "app": 253, "correlation_id": 64, "detail": 4000}
+
+
+class AuditLog:
+    """Insert and read audit entries; there is deliberately no update and no delete."""
+
+    def __init__(self, engine: AsyncEngine, prefix: str = "k8or_"):
+        self.engine = engine
+        self.metadata = MetaData()
+        self.table = audit_table(self.metadata, prefix)
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self.metadata.create_all)
+
+    async def drop_schema(self) -> None:
+        """For tests that use a throw-away prefix."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self.metadata.drop_all)
+
+    async def record(self, entry: AuditEntry) -> AuditEntry:
+        """Append one entry (scrubbed); returns it with its id."""
+        if entry.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {entry.outcome!r}")
+        values = {name: scrub(getattr(entry, name))[:limit] for name, limit in _LIMITS.items()}
+        at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(insert(self.table).values(at=at, outcome=entry.outcome, **values))
+            new_id = result.inserted_primary_key[0]
+        return replace(entry, id=new_id, at=at, **values)
+
+    async def latest(self, n: int = 20) -> list[AuditEntry]:
+        """The newest `n` entries, newest first."""
+        n = max(1, min(int(n), 500))
+        query = select(self.table).order_by(self.table.c.id.desc()).limit(n)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AuditEntry(**{k: v for k, v in row.items() if k != "at"},
+                           at=row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC)) for row in rows]
+
+
+async def create_schema(engine: AsyncEngine, prefix: str = "k8or_") -> AuditLog:
+    """Create the audit table (if absent) and return the log over it."""
+    log = AuditLog(engine, prefix)
+    await log.create_schema()
+    return log

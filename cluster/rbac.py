@@ -1,0 +1,192 @@
+"""Who may do what: roles from a file (K8OR_RBAC_FILE), checked before anything touches a cluster.
+
+Roles are ordered — viewer < deployer < oncall < admin — and a role includes the ones below it. Each
+command needs a minimum role (overridable per command, or as an explicit set of roles). People are
+named by user id, email/UPN, channel key, AAD group id or Slack user group. An unknown person has no
+role. A namespace may require two people: the approver of a destructive command must not be the
+person who asked.
+
+    # rbac.yaml
+    roles:
+      admin:    {users: [alice@example.com]}
+      oncall:   {groups: [slack:S0ONCALL, 6f1c…-aad-group-id]}
+      deployer: {users: ["aad:8d2e…", bob@example.com]}
+      viewer:   {groups: [everyone-group-id]}
+    commands:            # optional overrides
+      migrate: admin
+      rollback: [oncall, admin]
+    namespaces:
+      prod: {two_person: true}
+    impersonate: true    # send Impersonate-User/-Group so the cluster's RBAC applies too
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+ROLES = ("viewer", "deployer", "oncall", "admin")
+ENV_VAR = "K8OR_RBAC_FILE"
+DEFAULT_COMMAND_ROLES: dict[str, str] = {
+    "cluster use": "viewer", "ns": "viewer", "preflight": "viewer", "status": "viewer",
+    "storage create": "deployer", "volume create": "deployer", "deploy": "deployer", "rollback": "deployer",
+    "migrate": "oncall", "delete": "oncall", "audit": "admin",
+}
+
+
+class RbacFileError(ValueError):
+    """The RBAC file cannot be used; the message names the file and the fix."""
+
+
+class Someone(Protocol):
+    """What RBAC needs from a person (bot.identity.Person satisfies it)."""
+
+    @property
+    def identifiers(self) -> frozenset[str]: ...
+
+    @property
+    def groups(self) -> frozenset[str]: ...
+
+
+def implied(role: str) -> frozenset[str]:
+    """A role and every role below it."""
+    return frozenset(ROLES[: ROLES.index(role) + 1])
+
+
+def at_least(role: str) -> frozenset[str]:
+    """The roles that satisfy a minimum role."""
+    return frozenset(ROLES[ROLES.index(role):])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a check; `needed` names the lowest role that would have been enough."""
+
+    allowed: bool
+    command: str
+    needed: str
+    held: frozenset[str]
+
+    @property
+    def line(self) -> str:
+        if self.allowed:
+            return f"{self.command}: allowed"
+        held = ", ".join(r for r in ROLES if r in self.held) or "no role"
+        return f"{self.command} needs the {self.needed} role; you have {held}."
+
+
+@dataclass(frozen=True)
+class RbacPolicy:
+    """Identities to roles, commands to roles, namespace rules. Immutable once loaded."""
+
+    users: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)
+    commands: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    two_person_namespaces: frozenset[str] = frozenset()
+    impersonate: bool = False
+
+    def roles_for(self, person: Someone) -> frozenset[str]:
+        """Every role a person holds, including those implied by a higher one; empty when unknown."""
+        names = [self.users.get(i.lower()) for i in person.identifiers]
+        names += [self.groups.get(g.lower()) for g in person.groups]
+        held: set[str] = set()
+        for role in filter(None, names):
+            held |= implied(role)
+        return frozenset(held)
+
+    def allowed_roles(self, command: str) -> frozenset[str]:
+        if command in self.commands:
+            return self.commands[command]
+        return at_least(DEFAULT_COMMAND_ROLES.get(command, "admin"))
+
+    def check(self, person: Someone, command: str) -> Decision:
+        """May this person run this command? Unknown commands need admin."""
+        allowed = self.allowed_roles(command)
+        held = self.roles_for(person)
+        needed = next(r for r in ROLES if r in allowed) if allowed else "admin"
+        return Decision(bool(allowed & held), command, needed, held)
+
+    def two_person(self, namespace: str) -> bool:
+        return namespace in self.two_person_namespaces
+
+
+def _role(value: Any, where: str) -> str:
+    if value not in ROLES:
+        raise RbacFileError(f"{where}: {value!r} is not a role; use one of {', '.join(ROLES)}.")
+    return value
+
+
+def _names(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RbacFileError(f"{where} must be a list of names.")
+    return value
+
+
+def _command_roles(value: Any, where: str) -> frozenset[str]:
+    if isinstance(value, str):
+        return at_least(_role(value, where))
+    return frozenset(_role(v, where) for v in _names(value, where))
+
+
+def policy_from_dict(data: Mapping[str, Any], source: str = "RBAC file") -> RbacPolicy:
+    """Build a policy from the parsed file; every mistake is reported with where it is."""
+    if not isinstance(data, Mapping):
+        raise RbacFileError(f"{source}: the top level must be a mapping with `roles:`.")
+    users: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    for role, members in (data.get("roles") or {}).items():
+        _role(role, f"{source}: roles")
+        members = members or {}
+        if not isinstance(members, Mapping):
+            raise RbacFileError(f"{source}: roles.{role} must have `users:` and/or `groups:`.")
+        for name in _names(members.get("users"), f"{source}: roles.{role}.users"):
+            users[name.lower()] = _higher(users.get(name.lower()), role)
+        for name in _names(members.get("groups"), f"{source}: roles.{role}.groups"):
+            groups[name.lower()] = _higher(groups.get(name.lower()), role)
+    commands = {cmd: _command_roles(v, f"{source}: commands.{cmd}") for cmd, v in (data.get("commands") or {}).items()}
+    namespaces = data.get("namespaces") or {}
+    two_person = frozenset(ns for ns, rule in namespaces.items() if (rule or {}).get("two_person"))
+    return RbacPolicy(users, groups, commands, two_person, bool(data.get("impersonate", False)))
+
+
+def _higher(current: str | None, role: str) -> str:
+    return role if current is None or ROLES.index(role) > ROLES.index(current) else current
+
+
+def load_policy(path: str | Path) -> RbacPolicy:
+    """Read a YAML or JSON RBAC file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RbacFileError(f"{ENV_VAR}={path}: cannot read the file ({exc.strerror}).") from exc
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise RbacFileError(f"{ENV_VAR}={path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") \
+            from exc
+    return policy_from_dict(data or {}, str(path))
+
+
+def policy_from_env(environ: Mapping[str, str] | None = None) -> RbacPolicy:
+    """The policy named by K8OR_RBAC_FILE; without it, nobody has a role."""
+    environ = os.environ if environ is None else environ
+    path = environ.get(ENV_VAR)
+    return load_policy(path) if path else RbacPolicy()
+
+
+def may_approve(policy: RbacPolicy, namespace: str, requester: str, approver: str,
+                approver_roles: Iterable[str] = ()) -> bool:
+    """The two-person rule: where it applies, only someone else may confirm."""
+    del approver_roles  # the approver's role is checked like any command by the caller
+    return not policy.two_person(namespace) or requester != approver
