@@ -16,8 +16,17 @@ from .errors import UnknownAppKind
 # Directory names dropped whole, by category. Order matters: the first match names the category.
 _REDUNDANT_DIRS = {
     "vcs": (".git", ".hg", ".svn", ".bzr"),
-    "caches": ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints", ".tox", ".nox",
-               ".cache", ".hypothesis"),
+    "caches": (
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".ipynb_checkpoints",
+        ".tox",
+        ".nox",
+        ".cache",
+        ".hypothesis",
+    ),
     "virtualenvs": (".venv", "venv", "env", "node_modules"),
     "tests": ("tests", "test", "testing"),
     "docs": ("docs", "doc", "examples", "site"),
@@ -31,12 +40,41 @@ _REDUNDANT_FILES = {
     "notebooks": ("*.ipynb",),
     "build artifacts": ("*.whl", "*.tar.gz", "*.egg", "Makefile", "setup.cfg", "MANIFEST.in"),
     "packaging metadata": ("requirements*.txt", "pyproject.toml", "poetry.lock", "uv.lock", "Pipfile*"),
-    "editor and CI config": (".gitignore", ".gitattributes", ".pre-commit-config.yaml", ".editorconfig",
-                             ".dockerignore", "Dockerfile", "*.swp"),
+    "editor and CI config": (
+        ".gitignore",
+        ".gitattributes",
+        ".pre-commit-config.yaml",
+        ".editorconfig",
+        ".dockerignore",
+        "Dockerfile",
+        "*.swp",
+    ),
 }
-_SECRETS = (".env", ".env.*", "*.env", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*", "*.p12", "*.pfx",
-            "*.jks", "*.keystore", "credentials.json", "secrets.toml", "secrets.yaml", "secrets.yml", ".netrc",
-            ".pgpass", "*.kdbx", "service-account*.json", ".npmrc", ".pypirc", ".htpasswd")
+_SECRETS = (
+    ".env",
+    ".env.*",
+    "*.env",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "credentials.json",
+    "secrets.toml",
+    "secrets.yaml",
+    "secrets.yml",
+    ".netrc",
+    ".pgpass",
+    "*.kdbx",
+    "service-account*.json",
+    ".npmrc",
+    ".pypirc",
+    ".htpasswd",
+)
 
 
 @dataclass
@@ -141,7 +179,10 @@ def dependency_report(
         if index.get(name, canonical(name)) not in declared_keys
     )
     return DependencyReport(
-        sorted(declared, key=str.lower), third_party, unused, missing,
+        sorted(declared, key=str.lower),
+        third_party,
+        unused,
+        missing,
         "installed-metadata" if dists else "name-heuristic",
     )
 

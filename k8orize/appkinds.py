@@ -129,7 +129,9 @@ class StreamlitApp(PythonApp):
         for candidate in self.candidates:
             if (app_dir / candidate).is_file():
                 return Path(candidate)
-        scripts = sorted(p for p in app_dir.glob("*.py") if "import streamlit" in p.read_text(errors="ignore"))
+        scripts = sorted(
+            p for p in app_dir.glob("*.py") if "import streamlit" in p.read_text(errors="ignore")
+        )
         return scripts[0].relative_to(app_dir) if scripts else None
 
     def default_run(self, entrypoint: Path) -> str:

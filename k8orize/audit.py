@@ -24,9 +24,28 @@ def render(name: str, uid: int, syscalls: list[str], arch: str = "x86_64") -> st
         f"-a always,exit -F arch={bits} -S all -F uid={uid} -F exit=-EPERM -k {key}-denied",
         f"-a always,exit -F arch={bits} -S all -F uid={uid} -F exit=-EACCES -k {key}-denied",
     ]
-    sensitive = [s for s in ("connect", "bind", "listen", "accept4", "socket", "openat", "unlinkat", "renameat2",
-                             "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "setuid", "setgid")
-                 if s in syscalls]
+    sensitive = [
+        s
+        for s in (
+            "connect",
+            "bind",
+            "listen",
+            "accept4",
+            "socket",
+            "openat",
+            "unlinkat",
+            "renameat2",
+            "chmod",
+            "fchmod",
+            "fchmodat",
+            "chown",
+            "fchown",
+            "fchownat",
+            "setuid",
+            "setgid",
+        )
+        if s in syscalls
+    ]
     for start in range(0, len(sensitive), _PER_RULE):
         chunk = ",".join(sensitive[start : start + _PER_RULE])
         lines.append(f"-a always,exit -F arch={bits} -S {chunk} -F uid={uid} -k {key}")

@@ -53,7 +53,9 @@ def kubernetes_validate(manifests: Path) -> CheckResult:
                 kv.validate(obj, version, strict=True)
             except (kv.ValidationError, kv.SchemaNotFoundError, kv.InvalidSchemaError) as exc:
                 errors.append(f"{path.name}: {getattr(exc, 'message', exc)}")
-    detail = f"{count} objects valid against Kubernetes {version} (strict)" if not errors else "; ".join(errors)
+    detail = (
+        f"{count} objects valid against Kubernetes {version} (strict)" if not errors else "; ".join(errors)
+    )
     return CheckResult("kubernetes-validate", True, not errors, detail)
 
 
@@ -62,9 +64,25 @@ def checkov(manifests: Path) -> CheckResult:
     tool = find_tool("checkov")
     if not tool:
         return CheckResult("checkov", False, False, "checkov not found (.tools/bin/checkov or PATH)")
-    cmd = [tool, "-d", str(manifests), "--framework", "kubernetes", "--skip-download", "--quiet", "-o", "json"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "BC_SKIP_MAPPING": "TRUE"})
+    cmd = [
+        tool,
+        "-d",
+        str(manifests),
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--quiet",
+        "-o",
+        "json",
+    ]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
     try:
         data = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -75,7 +93,9 @@ def checkov(manifests: Path) -> CheckResult:
     for report in reports:
         for key in summary:
             summary[key] += report.get("summary", {}).get(key, 0)
-        failed += [f"{c['check_id']} {c['resource']}" for c in report.get("results", {}).get("failed_checks", [])]
+        failed += [
+            f"{c['check_id']} {c['resource']}" for c in report.get("results", {}).get("failed_checks", [])
+        ]
     detail = f"passed {summary['passed']}, failed {summary['failed']}, skipped {summary['skipped']}"
     if failed:
         detail += ": " + ", ".join(sorted(set(failed)))
@@ -89,7 +109,8 @@ def hadolint(dockerfile: Path) -> CheckResult:
     tool = find_tool("hadolint")
     if not tool:
         return CheckResult("hadolint", False, False, "hadolint not found (.tools/bin/hadolint or PATH)")
-    proc = subprocess.run([tool, "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60,
-                          check=False)
+    proc = subprocess.run(
+        [tool, "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60, check=False
+    )
     findings = (proc.stdout + proc.stderr).strip()
     return CheckResult("hadolint", True, proc.returncode == 0 and not findings, findings or "no findings")

@@ -13,8 +13,11 @@ from .request import K8orizeRequest, parse_env
 
 def register(subparsers) -> None:
     """Add the `k8orize` subcommand to an argparse subparsers object."""
-    parser = subparsers.add_parser("k8orize", help="trace, trim and harden an app for Kubernetes",
-                                   description="Level-3 k8orization: analyze, trace, trim, seccomp, manifests.")
+    parser = subparsers.add_parser(
+        "k8orize",
+        help="trace, trim and harden an app for Kubernetes",
+        description="Level-3 k8orization: analyze, trace, trim, seccomp, manifests.",
+    )
     add_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -24,21 +27,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically)")
     parser.add_argument("--name", help="app name (default: the folder's name)")
     parser.add_argument("--port", type=int, default=8501, help="port the container listens on")
-    parser.add_argument("--run", help='run command, e.g. "python -m streamlit run app.py --server.port {port}"')
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="environment for the app")
-    parser.add_argument("--probe", action="append", default=[], metavar="URL",
-                        help="readiness URL; {port} is replaced by the port of each local run")
+    parser.add_argument(
+        "--run", help='run command, e.g. "python -m streamlit run app.py --server.port {port}"'
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="environment for the app"
+    )
+    parser.add_argument(
+        "--probe",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="readiness URL; {port} is replaced by the port of each local run",
+    )
     parser.add_argument("--image", help="image reference for the manifests, ideally REPO@sha256:DIGEST")
     parser.add_argument("--sandbox", choices=["gvisor"], help="add a RuntimeClass and run the pod sandboxed")
-    parser.add_argument("--no-trace", action="store_true", help="skip install/trace/trim (RuntimeDefault seccomp)")
+    parser.add_argument(
+        "--no-trace", action="store_true", help="skip install/trace/trim (RuntimeDefault seccomp)"
+    )
     parser.add_argument("--probe-timeout", type=float, default=60.0, help="seconds to wait for the probes")
 
 
 def request_from_args(args: argparse.Namespace) -> K8orizeRequest:
     return K8orizeRequest(
-        app_dir=args.app_dir, out=args.out, name=args.name, port=args.port, run=args.run,
-        env=parse_env(args.env), probes=tuple(args.probe), image=args.image, sandbox=args.sandbox,
-        trace=not args.no_trace, probe_timeout=args.probe_timeout)
+        app_dir=args.app_dir,
+        out=args.out,
+        name=args.name,
+        port=args.port,
+        run=args.run,
+        env=parse_env(args.env),
+        probes=tuple(args.probe),
+        image=args.image,
+        sandbox=args.sandbox,
+        trace=not args.no_trace,
+        probe_timeout=args.probe_timeout,
+    )
 
 
 def _progress(step: str, status: str) -> None:
@@ -54,8 +77,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(result.summary())
     print(f"\nOutput: {result.out}")
-    return 1 if result.report["checks_failed"] or any(
-        s["status"] == "failed" for s in result.report["steps"]) else 0
+    return (
+        1
+        if result.report["checks_failed"] or any(s["status"] == "failed" for s in result.report["steps"])
+        else 0
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,9 @@ def console_scripts(site: Path, dists: dict[str, Distribution]) -> dict[str, str
 
 def _entry_point_call(name: str, target: str) -> list[str]:
     module, _, func = target.partition(":")
-    code = f"import sys; from {module} import {func.split('.')[0]} as m; sys.argv[0] = {name!r}; sys.exit(m())"
+    code = (
+        f"import sys; from {module} import {func.split('.')[0]} as m; sys.argv[0] = {name!r}; sys.exit(m())"
+    )
     return [PYTHON, "-c", code]
 
 

@@ -85,7 +85,11 @@ def _import_names(meta: Path, files: list[str]) -> set[str]:
 
 def read_distribution(site: Path, meta: Path) -> Distribution:
     """Parse one *.dist-info folder."""
-    text = (meta / "METADATA").read_text(encoding="utf-8", errors="replace") if (meta / "METADATA").is_file() else ""
+    text = (
+        (meta / "METADATA").read_text(encoding="utf-8", errors="replace")
+        if (meta / "METADATA").is_file()
+        else ""
+    )
     name = (_metadata_field(text, "Name") or [meta.name.split("-", 1)[0]])[0]
     version = (_metadata_field(text, "Version") or ["0"])[0]
     files = _record_files(site, meta)

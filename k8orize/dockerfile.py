@@ -16,6 +16,7 @@ class DockerfileSpec:
     cmd: list[str]
     health_url: str | None
     env: dict[str, str]
+    imports: tuple[str, ...] = ()
     python_version: str = platform.python_version()
     traced: bool = True
 
@@ -26,16 +27,35 @@ class DockerfileSpec:
 
 
 def _healthcheck(spec: DockerfileSpec) -> str:
-    if not spec.health_url:
-        return "HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD [\"python\", \"-c\", \"pass\"]"
-    code = f"import urllib.request; urllib.request.urlopen({spec.health_url!r}, timeout=4)"
-    return ("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 "
-            f"CMD {json.dumps(['python', '-c', code])}")
+    # Without a health URL the best available check is that the app (PID 1) is still alive.
+    code = "import os; os.kill(1, 0)"
+    if spec.health_url:
+        code = f"import urllib.request; urllib.request.urlopen({spec.health_url!r}, timeout=4)"
+    return (
+        "HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 "
+        f"CMD {json.dumps(['python', '-c', code])}"
+    )
+
+
+def _import_check(spec: DockerfileSpec) -> list[str]:
+    """Fail the build early if the base image's interpreter cannot import the app's dependencies."""
+    if not spec.imports:
+        return []
+    code = f"import {', '.join(spec.imports)}"
+    return [
+        "# Smoke test: the trimmed layer works with this base image's interpreter.",
+        f"RUN PYTHONPATH=/opt/k8or/site-packages python -c {json.dumps(code)}",
+    ]
 
 
 def _env_lines(spec: DockerfileSpec) -> list[str]:
-    env = {"PYTHONPATH": "/opt/k8or/site-packages", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-           "HOME": "/home/app", **spec.env}
+    env = {
+        "PYTHONPATH": "/opt/k8or/site-packages",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "HOME": "/home/app",
+        **spec.env,
+    }
     return [f"ENV {key}={json.dumps(value)}" for key, value in env.items()]
 
 
@@ -46,6 +66,9 @@ def render(spec: DockerfileSpec) -> str:
             f"FROM {spec.base} AS build",
             "# The trimmed app layer, exactly as verified by k8orize (site-packages + app).",
             "COPY image/ /opt/k8or/",
+            "# Readable for everyone, writable for no one but root, whatever the build host's umask was.",
+            "RUN chmod -R a+rX,go-w /opt/k8or",
+            *_import_check(spec),
         ]
     else:
         build = [

@@ -19,8 +19,13 @@ import tempfile
 #: Written to stderr just before the filter is loaded; trace parsing starts counting after it.
 MARKER = "k8or-seccomp-load"
 
-_ARCHES = {"SCMP_ARCH_X86_64": "X86_64", "SCMP_ARCH_X86": "X86", "SCMP_ARCH_X32": "X32",
-           "SCMP_ARCH_AARCH64": "AARCH64", "SCMP_ARCH_ARM": "ARM"}
+_ARCHES = {
+    "SCMP_ARCH_X86_64": "X86_64",
+    "SCMP_ARCH_X86": "X86",
+    "SCMP_ARCH_X32": "X32",
+    "SCMP_ARCH_AARCH64": "AARCH64",
+    "SCMP_ARCH_ARM": "ARM",
+}
 
 
 def build_filter(profile: dict):
@@ -67,7 +72,10 @@ def check_refusals(path: str) -> dict:
     if rc == 0:
         libc.umount2(target.encode(), 0)
     rc = libc.ptrace(0, 0, None, None)  # PTRACE_TRACEME
-    verdict["ptrace"] = {"refused": rc != 0 and ctypes.get_errno() == errno.EPERM, "errno": ctypes.get_errno()}
+    verdict["ptrace"] = {
+        "refused": rc != 0 and ctypes.get_errno() == errno.EPERM,
+        "errno": ctypes.get_errno(),
+    }
     verdict["getpid_allowed"] = libc.getpid() == pid_before
     return verdict
 

@@ -57,8 +57,9 @@ def _publish(staging: Path, out: Path) -> None:
         os.replace(staging, out)
 
 
-def k8orize(request: K8orizeRequest, progress: Progress | None = None,
-            registry: AppKindRegistry | None = None) -> K8orizeResult:
+def k8orize(
+    request: K8orizeRequest, progress: Progress | None = None, registry: AppKindRegistry | None = None
+) -> K8orizeResult:
     """Run the whole pipeline for request; raise a K8orizeError (and write nothing) on bad input.
 
     The staging folder is not a dot-folder on purpose: checkov skips hidden directories.

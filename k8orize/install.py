@@ -29,7 +29,9 @@ class AppVenv:
 
     @property
     def site_packages(self) -> Path:
-        return self.root / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+        return (
+            self.root / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+        )
 
 
 def base_interpreter() -> str:
@@ -65,8 +67,21 @@ def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path) -> AppVe
     if code != 0:
         raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
     venv = AppVenv(root)
-    pip = [sys.executable, "-m", "pip", "--python", str(venv.python), "install", "--no-input",
-           "--disable-pip-version-check", "--progress-bar", "off"]
+    # --no-compile: no bytecode caches in site-packages, exactly like the image (read-only, no pyc);
+    # it also halves the install time.
+    pip = [
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        str(venv.python),
+        "install",
+        "--no-input",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+    ]
     targets = list(specs)
     if (app_dir / "pyproject.toml").is_file() and not (app_dir / "requirements.txt").is_file():
         targets = [str(app_dir)]

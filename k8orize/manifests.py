@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from . import hardening
 
 _CPU_REQUEST, _CPU_LIMIT, _MEM_REQUEST, _MEM_LIMIT = "100m", "1", "256Mi", "1Gi"
-_SKIP_SECCOMP = ("checkov.io/skip1", "CKV_K8S_31=the pod uses a Localhost seccomp profile traced from the app, "
-                 "stricter than runtime/default")
+_SKIP_SECCOMP = (
+    "checkov.io/skip1",
+    "CKV_K8S_31=the pod uses a Localhost seccomp profile traced from the app, stricter than runtime/default",
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,12 @@ def namespace(spec: ManifestSpec) -> dict:
 
 
 def service_account(spec: ManifestSpec) -> dict:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec), "automountServiceAccountToken": False}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(spec),
+        "automountServiceAccountToken": False,
+    }
 
 
 def _probe(path: str | None, port: int, period: int, failures: int) -> dict:
@@ -67,8 +74,13 @@ def _probe(path: str | None, port: int, period: int, failures: int) -> dict:
 
 
 def _env(spec: ManifestSpec) -> list[dict]:
-    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "HOME": "/home/app", "LOG_FORMAT": "json",
-           **spec.env}
+    env = {
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "HOME": "/home/app",
+        "LOG_FORMAT": "json",
+        **spec.env,
+    }
     return [{"name": key, "value": value} for key, value in env.items()]
 
 
@@ -79,8 +91,10 @@ def _container(spec: ManifestSpec, mounts: list[dict]) -> dict:
         "imagePullPolicy": "Always",
         "ports": [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}],
         "env": _env(spec),
-        "resources": {"requests": {"cpu": _CPU_REQUEST, "memory": _MEM_REQUEST},
-                      "limits": {"cpu": _CPU_LIMIT, "memory": _MEM_LIMIT}},
+        "resources": {
+            "requests": {"cpu": _CPU_REQUEST, "memory": _MEM_REQUEST},
+            "limits": {"cpu": _CPU_LIMIT, "memory": _MEM_LIMIT},
+        },
         "startupProbe": _probe(spec.health_path, spec.port, 2, 30),
         "livenessProbe": _probe(spec.health_path, spec.port, 20, 3),
         "readinessProbe": _probe(spec.ready_path or spec.health_path, spec.port, 10, 3),
@@ -92,13 +106,23 @@ def _container(spec: ManifestSpec, mounts: list[dict]) -> dict:
 def _pod_annotations(spec: ManifestSpec) -> dict[str, str]:
     annotations = {"k8or.io/log-format": "json", "fluentbit.io/parser": "json"}
     if spec.metrics_path:
-        annotations.update({"prometheus.io/scrape": "true", "prometheus.io/port": str(spec.port),
-                            "prometheus.io/path": spec.metrics_path})
+        annotations.update(
+            {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": str(spec.port),
+                "prometheus.io/path": spec.metrics_path,
+            }
+        )
     return annotations
 
 
-def deployment(spec: ManifestSpec, name: str | None = None, extra_volumes: list[dict] | None = None,
-               extra_mounts: list[dict] | None = None, init: list[dict] | None = None) -> dict:
+def deployment(
+    spec: ManifestSpec,
+    name: str | None = None,
+    extra_volumes: list[dict] | None = None,
+    extra_mounts: list[dict] | None = None,
+    init: list[dict] | None = None,
+) -> dict:
     """The app's Deployment; storage variants add volumes, mounts and a seeding init container."""
     volumes, mounts = hardening.writable_scratch_volumes()
     meta = _meta(spec, name)
@@ -123,8 +147,10 @@ def deployment(spec: ManifestSpec, name: str | None = None, extra_volumes: list[
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": selector},
-            "template": {"metadata": {"labels": {**spec.labels, **selector}, "annotations": _pod_annotations(spec)},
-                         "spec": pod_spec},
+            "template": {
+                "metadata": {"labels": {**spec.labels, **selector}, "annotations": _pod_annotations(spec)},
+                "spec": pod_spec,
+            },
         },
     }
 
@@ -134,44 +160,76 @@ def service(spec: ManifestSpec) -> dict:
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": _meta(spec),
-        "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": spec.name},
-                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app.kubernetes.io/name": spec.name},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
     }
 
 
 def network_policies(spec: ManifestSpec) -> list[dict]:
     """Deny everything in the namespace, then let traffic reach the app's port and DNS out."""
-    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(spec, "default-deny"),
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(spec, "default-deny"),
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
     allow = {
-        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(spec, f"{spec.name}-allow"),
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(spec, f"{spec.name}-allow"),
         "spec": {
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": spec.name}},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"ports": [{"port": spec.port, "protocol": "TCP"}]}],
-            "egress": [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}],
+            "egress": [
+                {
+                    "to": [
+                        {"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+                    ],
+                    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+                }
+            ],
         },
     }
     return [deny, allow]
 
 
 def runtime_class(spec: ManifestSpec) -> dict:
-    return {"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": spec.sandbox,
-            "labels": dict(spec.labels)}, "handler": "runsc"}
+    return {
+        "apiVersion": "node.k8s.io/v1",
+        "kind": "RuntimeClass",
+        "metadata": {"name": spec.sandbox, "labels": dict(spec.labels)},
+        "handler": "runsc",
+    }
 
 
 def storage_class(spec: ManifestSpec) -> dict:
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": spec.storage_class, "labels": dict(spec.labels)},
-            "provisioner": spec.provisioner, "parameters": {"type": "gp3", "encrypted": "true"},
-            "reclaimPolicy": "Retain", "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True}
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": spec.storage_class, "labels": dict(spec.labels)},
+        "provisioner": spec.provisioner,
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "reclaimPolicy": "Retain",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
 
 
 def claim(spec: ManifestSpec, name: str, size: str) -> dict:
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(spec, name),
-            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": spec.storage_class,
-                     "resources": {"requests": {"storage": size}}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _meta(spec, name),
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": spec.storage_class,
+            "resources": {"requests": {"storage": size}},
+        },
+    }
 
 
 def _seed_usr(spec: ManifestSpec) -> dict:
@@ -181,7 +239,10 @@ def _seed_usr(spec: ManifestSpec) -> dict:
         "image": spec.image,
         "imagePullPolicy": "Always",
         "command": ["cp", "-a", "-n", "/usr/.", "/seed-usr/"],
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
         "securityContext": hardening.container_security_context(spec.uid, spec.localhost_profile),
         "volumeMounts": [{"name": "usr", "mountPath": "/seed-usr"}],
     }
@@ -192,9 +253,16 @@ def storage_variants(spec: ManifestSpec) -> dict[str, dict]:
     data = {"name": "data", "persistentVolumeClaim": {"claimName": f"{spec.name}-data"}}
     usr = {"name": "usr", "persistentVolumeClaim": {"claimName": f"{spec.name}-usr"}}
     usr_mount = {"name": "usr", "mountPath": "/usr", "readOnly": True}
-    mnt_usr = deployment(spec, f"{spec.name}-mnt-usr", [data, usr],
-                         [{"name": "data", "mountPath": "/mnt"}, usr_mount], [_seed_usr(spec)])
-    usr_only = deployment(spec, f"{spec.name}-usr", [copy.deepcopy(usr)], [dict(usr_mount)], [_seed_usr(spec)])
+    mnt_usr = deployment(
+        spec,
+        f"{spec.name}-mnt-usr",
+        [data, usr],
+        [{"name": "data", "mountPath": "/mnt"}, usr_mount],
+        [_seed_usr(spec)],
+    )
+    usr_only = deployment(
+        spec, f"{spec.name}-usr", [copy.deepcopy(usr)], [dict(usr_mount)], [_seed_usr(spec)]
+    )
     return {"mnt-usr": mnt_usr, "usr": usr_only}
 
 
@@ -207,8 +275,10 @@ def render_all(spec: ManifestSpec) -> dict[str, list[dict]]:
         "30-deployment.yaml": [deployment(spec)],
         "31-service.yaml": [service(spec)],
         "40-storageclass.yaml": [storage_class(spec)],
-        "41-persistentvolumeclaims.yaml": [claim(spec, f"{spec.name}-data", "5Gi"),
-                                           claim(spec, f"{spec.name}-usr", "2Gi")],
+        "41-persistentvolumeclaims.yaml": [
+            claim(spec, f"{spec.name}-data", "5Gi"),
+            claim(spec, f"{spec.name}-usr", "2Gi"),
+        ],
     }
     variants = storage_variants(spec)
     files["50-deployment-storage-mnt-usr.yaml"] = [variants["mnt-usr"]]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-APP_NOT_FOUND = "App directory {path} does not exist or is not a directory. Pass the folder that holds the app."
+APP_NOT_FOUND = (
+    "App directory {path} does not exist or is not a directory. Pass the folder that holds the app."
+)
 UNKNOWN_KIND = (
     "Cannot tell what kind of app {path} is (known kinds: {kinds}). "
     "k8orize needs a requirements.txt or pyproject.toml next to the code."
 )
 NO_ENTRYPOINT = "Found no entrypoint in {path}: add app.py or main.py, or pass --run."
-INSTALL_FAILED = "Installing the app's dependencies failed (exit {code}). See the last lines of the log:\n{tail}"
+INSTALL_FAILED = (
+    "Installing the app's dependencies failed (exit {code}). See the last lines of the log:\n{tail}"
+)
 APP_EXITED = "The run command exited with code {code} before its probes answered. Last output:\n{tail}"
 PROBE_TIMEOUT = "Probe {url} did not turn healthy within {seconds:.0f}s. Last output:\n{tail}"
 SESSION_FAILED = "The {driver} session against {url} did not finish the script: {detail}"
@@ -17,7 +21,9 @@ BAD_ENV = "--env expects KEY=VALUE, got {value!r}."
 BAD_PROBE = "--probe expects an http:// URL, got {value!r}."
 BAD_SANDBOX = "--sandbox supports only 'gvisor', got {value!r}."
 OUT_INSIDE_APP = "--out {out} is inside the app directory; choose a folder outside it."
-NO_TRACE_SECCOMP = "no trace was taken, so the pod uses the runtime's default seccomp profile (RuntimeDefault)"
+NO_TRACE_SECCOMP = (
+    "no trace was taken, so the pod uses the runtime's default seccomp profile (RuntimeDefault)"
+)
 DIGEST_UNKNOWN = (
     "the image is referenced by tag because its digest is unknown; push it and pass --image REPO@sha256:..."
 )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_COLORS = {"ok": "#2e7d32", "warn": "#f9a825", "failed": "#c62828", "skipped": "#9e9e9e", "running": "#1565c0"}
+_COLORS = {
+    "ok": "#2e7d32",
+    "warn": "#f9a825",
+    "failed": "#c62828",
+    "skipped": "#9e9e9e",
+    "running": "#1565c0",
+}
 
 
 def draw(steps: list[dict], path: Path, title: str = "k8orize") -> Path:
@@ -29,7 +35,9 @@ def draw(steps: list[dict], path: Path, title: str = "k8orize") -> Path:
         if i < len(steps) - 1:
             ax.annotate("", xy=(1.4, y - 0.42), xytext=(1.4, y - 0.3), arrowprops={"arrowstyle": "->"})
         detail = (step.get("detail") or "")[:80]
-        ax.text(2.9, y, f"{step['status']} ({step.get('seconds', 0):.1f}s)  {detail}", va="center", fontsize=8.5)
+        ax.text(
+            2.9, y, f"{step['status']} ({step.get('seconds', 0):.1f}s)  {detail}", va="center", fontsize=8.5
+        )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -13,21 +13,36 @@ if TYPE_CHECKING:
 
 def _app(p: Pipeline) -> dict:
     a = p.analysis
-    return {"name": p.name, "kind": a.kind.name, "entrypoint": str(a.entrypoint) if a.entrypoint else None,
-            "source": str(p.req.app_dir.resolve()), "uid": p.uid, "gid": p.uid, "port": p.req.port,
-            "run": p.req.run, "container_command": p.argv, "probes": list(p.req.probes)}
+    return {
+        "name": p.name,
+        "kind": a.kind.name,
+        "entrypoint": str(a.entrypoint) if a.entrypoint else None,
+        "source": str(p.req.app_dir.resolve()),
+        "uid": p.uid,
+        "gid": p.uid,
+        "port": p.req.port,
+        "run": p.req.run,
+        "container_command": p.argv,
+        "probes": list(p.req.probes),
+    }
 
 
 def _files(p: Pipeline) -> dict:
     scan = p.analysis.files
-    return {"kept": scan.keep, "redundant": scan.redundant, "redundant_bytes": scan.redundant_bytes(),
-            "secrets_flagged_never_copied": scan.secrets}
+    return {
+        "kept": scan.keep,
+        "redundant": scan.redundant,
+        "redundant_bytes": scan.redundant_bytes(),
+        "secrets_flagged_never_copied": scan.secrets,
+    }
 
 
 def _sizes(p: Pipeline) -> dict:
     result = p.trim if p.trim is not None else p.untraced_trim
     data = result.as_dict()
-    data["app_layer"] = "site-packages plus the app's own files" if p.trim is not None else "the app's own files"
+    data["app_layer"] = (
+        "site-packages plus the app's own files" if p.trim is not None else "the app's own files"
+    )
     return data
 
 
@@ -39,9 +54,10 @@ def _trace(p: Pipeline) -> dict:
         "taken": True,
         "tool": "strace -f (start-up, every probe, a user session, SIGTERM shutdown)",
         "session_driver": p.analysis.kind.session_driver or "none (HTTP probes only)",
-        "session_driver_detail": "Streamlit's own websocket protocol (/_stcore/stream with streamlit's protobufs, "
-                                 "waits for script_finished); no headless browser"
-                                 if p.analysis.kind.session_driver == "streamlit-websocket" else None,
+        "session_driver_detail": "Streamlit's own websocket protocol (/_stcore/stream with streamlit's "
+        "protobufs, waits for script_finished); no headless browser"
+        if p.analysis.kind.session_driver == "streamlit-websocket"
+        else None,
         "syscalls_used": len(p.trace.syscalls),
         "syscall_counts": dict(sorted(p.trace.calls.items())),
         "files_opened": len(p.trace.opened),
@@ -56,12 +72,18 @@ def _seccomp(p: Pipeline) -> dict:
     allowed = p.profile.allowed
     _, unknown = syscalls.split_known(p.trace.syscalls)
     return {
-        "mode": "Localhost", "localhost_profile": p.localhost_profile, "profile": "seccomp.json",
+        "mode": "Localhost",
+        "localhost_profile": p.localhost_profile,
+        "profile": "seccomp.json",
         "spo_object": "security-profiles-operator/seccompprofile.yaml",
-        "default_action": "SCMP_ACT_ERRNO", "allowed": allowed, "allowed_count": len(allowed),
-        "traced_count": len(p.profile.traced), "docker_default_allowed": DOCKER_DEFAULT_ALLOWED,
+        "default_action": "SCMP_ACT_ERRNO",
+        "allowed": allowed,
+        "allowed_count": len(allowed),
+        "traced_count": len(p.profile.traced),
+        "docker_default_allowed": DOCKER_DEFAULT_ALLOWED,
         "fraction_of_docker_default": round(len(allowed) / DOCKER_DEFAULT_ALLOWED, 3),
-        "unknown_traced_names": sorted(unknown), "syscall_table": syscalls.source(),
+        "unknown_traced_names": sorted(unknown),
+        "syscall_table": syscalls.source(),
     }
 
 
@@ -80,6 +102,8 @@ def _verification(p: Pipeline) -> dict:
             "eperm_returns": enforced.get("eperm_returns", {}),
             "calls_observed": enforced.get("calls_observed", 0),
             "refusals": enforced.get("refusals", {}),
+            "learned_from_enforced_run": enforced.get("learned_from_enforced_run", []),
+            "first_run_denials": enforced.get("first_run_denials", {}),
         },
     }
 
@@ -101,7 +125,11 @@ def _checks_passed(p: Pipeline, verification: dict) -> list[str]:
 
 
 def _failed(p: Pipeline) -> list[str]:
-    return [f"{name}: {r['detail']}" for name, r in p.results.get("checks", {}).items() if r["ran"] and not r["passed"]]
+    return [
+        f"{name}: {r['detail']}"
+        for name, r in p.results.get("checks", {}).items()
+        if r["ran"] and not r["passed"]
+    ]
 
 
 def build(p: Pipeline) -> dict:
@@ -111,8 +139,11 @@ def build(p: Pipeline) -> dict:
     if p.trace is not None:
         not_verified.append(
             f"the dedicated UID {p.uid} is set in the Dockerfile and securityContext; local runs used the "
-            "invoking user (no container runtime here)")
-        not_verified.append("the image was not built (no container runtime here); the trimmed tree it copies was run")
+            "invoking user (no container runtime here)"
+        )
+        not_verified.append(
+            "the image was not built (no container runtime here); the trimmed tree it copies was run"
+        )
     dependencies = vars(p.deps).copy()
     return {
         "app": _app(p),
@@ -126,8 +157,20 @@ def build(p: Pipeline) -> dict:
         "checks_passed": _checks_passed(p, verification),
         "checks_failed": _failed(p),
         "not_verified": not_verified,
-        "outputs": ["Dockerfile", "image/", "manifests/", "seccomp.json", "security-profiles-operator/",
-                    "audit.rules", "install.log", "trace/", "runs/", "report.json", "SUMMARY.md", "pipeline.png"],
+        "outputs": [
+            "Dockerfile",
+            "image/",
+            "manifests/",
+            "seccomp.json",
+            "security-profiles-operator/",
+            "audit.rules",
+            "install.log",
+            "trace/",
+            "runs/",
+            "report.json",
+            "SUMMARY.md",
+            "pipeline.png",
+        ],
     }
 
 
@@ -140,19 +183,29 @@ def summary_text(data: dict) -> str:
     app, sizes, sec = data["app"], data["sizes"], data["seccomp"]
     deps = data["dependencies"]
     lines = [f"**k8orized `{app['name']}`** ({app['kind']} app, UID/GID {app['uid']})", ""]
-    lines.append(f"- App layer: {_mb(sizes['bytes_before'])} -> {_mb(sizes['bytes_after'])} "
-                 f"({sizes['reduction_percent']}% smaller)")
-    lines.append(f"- Unused dependencies: {', '.join(deps['unused']) or 'none'}; "
-                 f"missing: {', '.join(deps['missing']) or 'none'}")
+    lines.append(
+        f"- App layer: {_mb(sizes['bytes_before'])} -> {_mb(sizes['bytes_after'])} "
+        f"({sizes['reduction_percent']}% smaller)"
+    )
+    lines.append(
+        f"- Unused dependencies: {', '.join(deps['unused']) or 'none'}; "
+        f"missing: {', '.join(deps['missing']) or 'none'}"
+    )
     redundant = data["files"]["redundant"]
-    lines.append(f"- Redundant files dropped: {sum(len(v) for v in redundant.values())}; "
-                 f"secrets flagged (never copied): {len(data['files']['secrets_flagged_never_copied'])}")
+    lines.append(
+        f"- Redundant files dropped: {sum(len(v) for v in redundant.values())}; "
+        f"secrets flagged (never copied): {len(data['files']['secrets_flagged_never_copied'])}"
+    )
     if sec["mode"] == "Localhost":
-        lines.append(f"- Seccomp: {sec['allowed_count']} syscalls allowed "
-                     f"(Docker's default allows ~{sec['docker_default_allowed']})")
+        lines.append(
+            f"- Seccomp: {sec['allowed_count']} syscalls allowed "
+            f"(Docker's default allows ~{sec['docker_default_allowed']})"
+        )
         enforced = data["verification"]["enforced"]
-        lines.append(f"- Under enforcement: {enforced['denials']} denials; "
-                     f"mount/ptrace refused: {all(r.get('refused') for r in enforced['refusals'].values())}")
+        lines.append(
+            f"- Under enforcement: {enforced['denials']} denials; "
+            f"mount/ptrace refused: {all(r.get('refused') for r in enforced['refusals'].values())}"
+        )
     else:
         lines.append("- Seccomp: RuntimeDefault (no trace was taken)")
     lines.append("")

@@ -86,8 +86,9 @@ def _wait_ready(proc: subprocess.Popen, spec: RunSpec) -> float:
         if proc.poll() is not None:
             raise AppExited(messages.APP_EXITED.format(code=proc.returncode, tail=_tail(spec.log)))
         if time.monotonic() - started > spec.timeout:
-            raise ProbeTimeout(messages.PROBE_TIMEOUT.format(url=pending[0], seconds=spec.timeout,
-                                                             tail=_tail(spec.log)))
+            raise ProbeTimeout(
+                messages.PROBE_TIMEOUT.format(url=pending[0], seconds=spec.timeout, tail=_tail(spec.log))
+            )
         if probe(pending[0], timeout=2.0).ok:
             pending.pop(0)
         else:
@@ -139,8 +140,13 @@ def run_app(spec: RunSpec) -> RunOutcome:
     """Start, probe, drive a session, SIGTERM. Raises AppExited/ProbeTimeout when it never gets ready."""
     with spec.log.open("ab") as log:
         proc = subprocess.Popen(
-            spec.wrapper + spec.argv, cwd=spec.cwd, env=spec.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            spec.wrapper + spec.argv,
+            cwd=spec.cwd,
+            env=spec.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     try:
         ready = _wait_ready(proc, spec)

@@ -9,19 +9,57 @@ from . import syscalls
 # What the container runtime itself calls after it installs the filter and before/at execve of the
 # app (runc applies seccomp as late as possible, right before exec, but its Go runtime keeps running):
 # without these the container cannot even start.
-RUNTIME_BASE = frozenset({
-    "execve", "futex", "nanosleep", "sched_yield", "rt_sigprocmask", "rt_sigaction", "sigaltstack",
-    "tgkill", "gettid", "getpid", "mmap", "munmap", "madvise", "close", "fcntl", "read", "write",
-    "epoll_pwait", "epoll_ctl", "capget", "capset", "prctl", "setgroups", "setresuid", "setresgid",
-    "fstat", "newfstatat", "openat", "brk", "arch_prctl",
-})
+RUNTIME_BASE = frozenset(
+    {
+        "execve",
+        "futex",
+        "nanosleep",
+        "sched_yield",
+        "rt_sigprocmask",
+        "rt_sigaction",
+        "sigaltstack",
+        "tgkill",
+        "gettid",
+        "getpid",
+        "mmap",
+        "munmap",
+        "madvise",
+        "close",
+        "fcntl",
+        "read",
+        "write",
+        "epoll_pwait",
+        "epoll_ctl",
+        "capget",
+        "capset",
+        "prctl",
+        "setgroups",
+        "setresuid",
+        "setresgid",
+        "fstat",
+        "newfstatat",
+        "openat",
+        "brk",
+        "arch_prctl",
+    }
+)
 # Always allowed: a process must be able to exit, return from signal handlers and wait on locks.
 ALWAYS = frozenset({"exit", "exit_group", "rt_sigreturn", "futex"})
 # The C library and interpreter call these depending on memory and timing, not on what the app does
 # (glibc realloc of a large block uses mremap; sleeps restart after signals), so one trace can miss
 # them although any run may need them.
-LIBC_VARIABLE = frozenset({"mremap", "clock_nanosleep", "nanosleep", "restart_syscall", "sched_yield",
-                           "getrandom", "clock_gettime", "gettimeofday"})
+LIBC_VARIABLE = frozenset(
+    {
+        "mremap",
+        "clock_nanosleep",
+        "nanosleep",
+        "restart_syscall",
+        "sched_yield",
+        "getrandom",
+        "clock_gettime",
+        "gettimeofday",
+    }
+)
 # Docker's default profile (moby profiles/seccomp/default.json) allows about this many names.
 DOCKER_DEFAULT_ALLOWED = 361
 # Calls a profile must never allow, and which the verification shows refused.
@@ -38,7 +76,7 @@ class SeccompProfile:
 
     @classmethod
     def from_trace(cls, traced: set[str], arch: str = "x86_64") -> SeccompProfile:
-        """Traced calls plus the runtime base set, the always-allowed and libc-variable calls, names checked."""
+        """Traced calls plus the runtime base, always-allowed and libc-variable calls; names checked."""
         known, _unknown = syscalls.split_known(traced | RUNTIME_BASE | ALWAYS | LIBC_VARIABLE, arch)
         # If the app itself called mount or ptrace they stay allowed, and the refusal check says so.
         return cls(sorted(known), arch, frozenset(syscalls.split_known(traced, arch)[0]))

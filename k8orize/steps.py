@@ -6,8 +6,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-STEPS = ("analyze", "install", "trace", "trim", "verify trimmed", "seccomp", "verify enforced", "dockerfile",
-         "manifests", "checks", "report")
+STEPS = (
+    "analyze",
+    "install",
+    "trace",
+    "trim",
+    "verify trimmed",
+    "seccomp",
+    "verify enforced",
+    "dockerfile",
+    "manifests",
+    "checks",
+    "report",
+)
 
 OK, FAILED, SKIPPED, WARN, RUNNING = "ok", "failed", "skipped", "warn", "running"
 

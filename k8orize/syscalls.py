@@ -19,8 +19,14 @@ OCI_ARCHES = {
     "aarch64": ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
 }
 # Names that older tools (and older strace builds) print, mapped to the kernel's current names.
-ALIASES = {"pread": "pread64", "pwrite": "pwrite64", "fstatat": "newfstatat", "fstatat64": "newfstatat",
-           "_llseek": "lseek", "prlimit": "prlimit64"}
+ALIASES = {
+    "pread": "pread64",
+    "pwrite": "pwrite64",
+    "fstatat": "newfstatat",
+    "fstatat64": "newfstatat",
+    "_llseek": "lseek",
+    "prlimit": "prlimit64",
+}
 
 
 @cache

@@ -89,7 +89,7 @@ def touched_distributions(
         prefix = next((p for p in prefixes if path.startswith(p)), None)
         if prefix is None:
             continue
-        rel = path[len(prefix):]
+        rel = path[len(prefix) :]
         top = rel.split("/", 1)[0]
         if top.endswith((".dist-info", ".egg-info")):
             continue  # metadata scans (entry points, versions) read every dist-info
