@@ -6,6 +6,7 @@ expiry from tokeninfo. An expired access token is refreshed with the refresh tok
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -125,16 +126,38 @@ class GoogleConnector(Connector):
         )
 
     async def verify(self, credentials: Credentials) -> Identity:
-        def who() -> tuple[dict[str, Any], dict[str, Any]]:
+        # google-auth refreshes an expired access token inside the userinfo call; tokeninfo must then
+        # see the new token, so the two calls overlap only when the stored token is still fresh.
+        if self.google_credentials(credentials).expired:
+            user, token = await self._userinfo(credentials)
+            token_info = await self.token_info(token)
+        else:
+            (user, token), token_info = await asyncio.gather(
+                self._userinfo(credentials), self.token_info(credentials["access_token"])
+            )
+        return parsed(self.name, self.display_name, lambda: _identity(user, token_info))
+
+    async def _userinfo(self, credentials: Credentials) -> tuple[dict[str, Any], str]:
+        def who() -> tuple[dict[str, Any], str]:
             api = self.oauth2_api(credentials)
             user = api.userinfo().get().execute()
-            token = api._http.credentials.token  # refreshed above if it had expired
-            return user, api.tokeninfo(access_token=token).execute()
+            return user, api._http.credentials.token  # the refreshed token, if it was refreshed
 
-        user, token_info = await run_blocking(
-            self.name, self.display_name, self.timeout, lambda: self._translate(who)
+        return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(who))
+
+    async def token_info(self, access_token: str) -> dict[str, Any]:
+        """Scopes and remaining lifetime of an access token (oauth2 v2 tokeninfo).
+
+        Sent as a form body, not the query string the discovery document uses, so the token never
+        appears in a URL that a client or proxy would log.
+        """
+        url = self.settings.api_url.rstrip("/") + "/oauth2/v2/tokeninfo"
+        body, _headers = await self.http.json_object(
+            "POST", url, data={"access_token": access_token}, ok=(200, 400)
         )
-        return parsed(self.name, self.display_name, lambda: _identity(user, token_info))
+        if "error" in body:  # 400 invalid_token: revoked, or not a Google token at all
+            raise self.error(errors.Unauthorized)
+        return body
 
     def _translate(self, work: Callable[[], T]) -> T:
         try:

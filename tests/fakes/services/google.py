@@ -135,6 +135,7 @@ async def _userinfo(request: web.Request, state: GoogleState) -> web.Response:
 
 
 async def _tokeninfo(request: web.Request, state: GoogleState) -> web.Response:
-    if request.query.get("access_token") not in state.tokens:
+    token = request.query.get("access_token") or (await request.post()).get("access_token")
+    if token not in state.tokens:
         return web.json_response({"error": "invalid_token", "error_description": "Invalid Value"}, status=400)
     return web.json_response(load("google_tokeninfo"))

@@ -1,0 +1,18 @@
+"""Sign-in pages served by k8or: where `login <service>` links lead. See `create_signin_app`."""
+
+from bot.signin.access_log import RedactingAccessLogger, redact
+from bot.signin.app import SIGNIN_PREFIX, Notify, callback_url, create_signin_app, link_url
+from bot.signin.links import LINK_TTL, IssuedLink, SignInLinkStore
+
+__all__ = [
+    "LINK_TTL",
+    "SIGNIN_PREFIX",
+    "IssuedLink",
+    "Notify",
+    "RedactingAccessLogger",
+    "SignInLinkStore",
+    "callback_url",
+    "create_signin_app",
+    "link_url",
+    "redact",
+]

@@ -1,0 +1,346 @@
+"""The sign-in web app: where a `login <service>` link leads.
+
+Token services get a plain form; OAuth code services a button that redirects to the provider's
+consent screen and a callback that exchanges the code; device services a page showing the user code
+while a background task polls the provider. Whichever way, k8or verifies the credentials with the
+service, stores them in the vault only if they verify, and tells the person in chat who the service
+says they are, or why it failed and what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import hmac
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.signin import pages
+from bot.signin.links import SignInLink, SignInLinkStore
+from connectors import errors, messages
+from connectors.base import (
+    Connector,
+    ConnectorRegistry,
+    Credentials,
+    DeviceAuthorization,
+    OAuthAuthorizationCode,
+    OAuthDeviceAuthorization,
+    TokenFields,
+)
+from connectors.vault import CredentialVault
+
+log = logging.getLogger(__name__)
+Notify = Callable[[str, str], Awaitable[None]]
+SIGNIN_PREFIX = "/signin"
+CSRF_COOKIE = "k8or_csrf"
+STATE_COOKIE = "k8or_oauth_state"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+)
+# Transient trouble while polling a device authorization: keep polling, a little slower.
+TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimited)
+
+
+@dataclasses.dataclass
+class SignInService:
+    """Everything the sign-in handlers need; one per app."""
+
+    registry: ConnectorRegistry
+    vault: CredentialVault
+    links: SignInLinkStore
+    notify: Notify
+    public_url: str
+    verify_timeout: float = 10.0
+    poll_floor: float = 1.0
+    tasks: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)
+
+    @property
+    def callback_url(self) -> str:
+        return callback_url(self.public_url)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+SERVICE = web.AppKey("signin_service", SignInService)
+
+
+def link_url(public_url: str, token: str) -> str:
+    """The URL a `login` reply carries for a link token."""
+    return f"{public_url.rstrip('/')}{SIGNIN_PREFIX}/{token}"
+
+
+def callback_url(public_url: str) -> str:
+    """The OAuth redirect URI to register with providers."""
+    return f"{public_url.rstrip('/')}{SIGNIN_PREFIX}/callback"
+
+
+def create_signin_app(
+    *,
+    registry: ConnectorRegistry,
+    vault: CredentialVault,
+    links: SignInLinkStore,
+    notify: Notify,
+    public_url: str,
+    verify_timeout: float = 10.0,
+    poll_floor: float = 1.0,
+) -> web.Application:
+    """The sign-in sub-application; mount it with `app.add_subapp(SIGNIN_PREFIX, …)`."""
+    app = web.Application(middlewares=[_security_headers])
+    app[SERVICE] = SignInService(
+        registry, vault, links, notify, public_url.rstrip("/"), verify_timeout, poll_floor
+    )
+    app.router.add_get("/callback", _callback)
+    app.router.add_get("/{token}", _show)
+    app.router.add_get("/{token}/device", _device_status)
+    app.router.add_post("/{token}/{method}", _submit)
+    app.cleanup_ctx.append(_background_tasks)
+    return app
+
+
+async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
+    yield
+    for task in list(app[SERVICE].tasks):
+        task.cancel()
+    await asyncio.gather(*app[SERVICE].tasks, return_exceptions=True)
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]):  # type: ignore[no-untyped-def]
+    response = await handler(request)
+    response.headers.update(
+        {
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            # The link token is in the URL: never send it on to a provider as a Referer.
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+        }
+    )
+    return response
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html")
+
+
+# --- the page and its forms -------------------------------------------------------------------------
+
+
+async def _show(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    link = await service.links.find(request.match_info["token"])
+    if link is None:
+        return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    page = pages.sign_in_page(service.registry.get(link.service), request.match_info["token"], csrf)
+    response = _html(page)
+    response.set_cookie(
+        CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=service.secure_cookies, path=SIGNIN_PREFIX
+    )
+    return response
+
+
+def _csrf_ok(request: web.Request, form: dict[str, str]) -> bool:
+    cookie, field = request.cookies.get(CSRF_COOKIE, ""), form.get("csrf", "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), field.encode())
+
+
+async def _submit(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    token = request.match_info["token"]
+    link = await service.links.find(token)
+    if link is None:
+        return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    if not _csrf_ok(request, form):
+        return _html(pages.message_page("Please try again", pages.BAD_FORM, kind="error"), 403)
+    connector = service.registry.get(link.service)
+    try:
+        method = connector.sign_in_method(request.match_info["method"])
+    except KeyError:
+        raise web.HTTPNotFound() from None
+    if isinstance(method, TokenFields):
+        return await _submit_token(service, link, connector, method, token, form)
+    if isinstance(method, OAuthAuthorizationCode):
+        return await _start_code_flow(service, link, connector, method, token)
+    if isinstance(method, OAuthDeviceAuthorization):
+        return await _start_device_flow(service, link, connector, method, token)
+    raise web.HTTPNotFound()
+
+
+async def _submit_token(
+    service: SignInService,
+    link: SignInLink,
+    connector: Connector,
+    method: TokenFields,
+    token: str,
+    form: dict[str, str],
+) -> web.Response:
+    try:
+        credentials = connector.credentials_from_form(method, form)
+        text = await finish(service, link, connector, credentials)
+    except errors.VerificationError as exc:
+        await _tell(service, link.person, _failure_text(connector, exc))
+        shown = {spec.name: form.get(spec.name, "") for spec in method.fields if not spec.secret}
+        page = pages.sign_in_page(
+            connector, token, form["csrf"], error=f"{exc.reason} {exc.action}", values=shown
+        )
+        return _html(page, 400)
+    return _html(pages.message_page(f"Signed in to {connector.display_name}", text, kind="ok"))
+
+
+async def _start_code_flow(
+    service: SignInService, link: SignInLink, connector: Connector, method: OAuthAuthorizationCode, token: str
+) -> web.StreamResponse:
+    state = await service.links.bind_state(link, method.key)
+    try:
+        target = connector.authorization_url(method, state, service.callback_url)
+    except errors.VerificationError as exc:
+        return _html(
+            pages.message_page("Sign-in unavailable", f"{exc.reason} {exc.action}", kind="error"), 503
+        )
+    response = web.HTTPSeeOther(target)
+    # Binds the callback to this browser: a state replayed from elsewhere lacks the cookie.
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        httponly=True,
+        samesite="Lax",
+        secure=service.secure_cookies,
+        path=f"{SIGNIN_PREFIX}/callback",
+        max_age=600,
+    )
+    return response
+
+
+async def _start_device_flow(
+    service: SignInService,
+    link: SignInLink,
+    connector: Connector,
+    method: OAuthDeviceAuthorization,
+    token: str,
+) -> web.StreamResponse:
+    try:
+        device = await connector.start_device_authorization(method)
+    except errors.VerificationError as exc:
+        return _html(
+            pages.message_page("Sign-in unavailable", f"{exc.reason} {exc.action}", kind="error"), 502
+        )
+    await service.links.set_progress(
+        link, display_name=connector.display_name, **pages.device_progress(device)
+    )
+    task = asyncio.create_task(
+        _poll_device(service, link, connector, method, device), name=f"signin-{connector.name}"
+    )
+    service.tasks.add(task)
+    task.add_done_callback(service.tasks.discard)
+    return web.HTTPSeeOther("device")
+
+
+async def _device_status(request: web.Request) -> web.Response:
+    progress = await request.app[SERVICE].links.progress(request.match_info["token"])
+    if not progress:
+        return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
+    return _html(pages.device_page(progress.get("display_name", "the service"), progress))
+
+
+# --- callbacks, polling and the common ending ---------------------------------------------------------
+
+
+async def _callback(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    state = request.query.get("state", "")
+    cookie = request.cookies.get(STATE_COOKIE, "")
+    if not state or not cookie or not hmac.compare_digest(state.encode(), cookie.encode()):
+        return _html(pages.message_page("Please try again", pages.BAD_FORM, kind="error"), 400)
+    taken = await service.links.take_state(state)
+    if taken is None:
+        return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
+    link, method_key = taken
+    connector = service.registry.get(link.service)
+    method = connector.sign_in_method(method_key)
+    try:
+        if "error" in request.query or "code" not in request.query:
+            raise connector.error(errors.SignInDenied)
+        credentials = await connector.exchange_code(method, request.query["code"], service.callback_url)  # type: ignore[arg-type]
+        text = await finish(service, link, connector, credentials)
+    except errors.VerificationError as exc:
+        text = _failure_text(connector, exc)
+        await _tell(service, link.person, text)
+        return _html(pages.message_page(f"{connector.display_name} sign-in failed", text, kind="error"), 400)
+    response = _html(pages.message_page(f"Signed in to {connector.display_name}", text, kind="ok"))
+    response.del_cookie(STATE_COOKIE, path=f"{SIGNIN_PREFIX}/callback")
+    return response
+
+
+async def _poll_device(
+    service: SignInService,
+    link: SignInLink,
+    connector: Connector,
+    method: OAuthDeviceAuthorization,
+    device: DeviceAuthorization,
+) -> None:
+    interval = max(device.interval, service.poll_floor)
+    try:
+        while asyncio.get_running_loop().time() < _deadline(device):
+            await asyncio.sleep(interval)
+            try:
+                credentials = await connector.poll_device_authorization(method, device)
+            except TRANSIENT:
+                interval += 5  # RFC 8628 §3.5: back off on slow_down and on trouble
+                continue
+            if credentials is not None:
+                text = await finish(service, link, connector, credentials)
+                await service.links.set_progress(link, state="done", message=text)
+                return
+        raise connector.error(errors.SignInExpired)
+    except errors.VerificationError as exc:
+        text = _failure_text(connector, exc)
+        await service.links.set_progress(link, state="failed", message=text)
+        await _tell(service, link.person, text)
+
+
+def _deadline(device: DeviceAuthorization) -> float:
+    remaining = (device.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
+    return asyncio.get_running_loop().time() + remaining
+
+
+async def finish(
+    service: SignInService, link: SignInLink, connector: Connector, credentials: Credentials
+) -> str:
+    """Verify, store and announce a sign-in; the chat text. Raises VerificationError if it does not verify."""
+    try:
+        identity = await asyncio.wait_for(connector.verify(credentials), service.verify_timeout)
+    except TimeoutError:
+        raise connector.error(errors.ServiceTimeout) from None
+    except errors.VerificationError:
+        raise
+    except Exception as exc:  # a connector's bug must not leave the person without an answer
+        log.error("sign-in: connector %s raised %s during verify", connector.name, type(exc).__name__)
+        raise connector.error(errors.VerificationError) from None
+    await service.vault.put(link.person, connector.name, credentials)
+    await service.links.complete(link)
+    text = messages.SIGNED_IN.format(service=connector.display_name, identity=identity.describe())
+    log.info("sign-in: %s verified and stored", connector.name)
+    await _tell(service, link.person, text)
+    return text
+
+
+def _failure_text(connector: Connector, exc: errors.VerificationError) -> str:
+    return messages.SIGN_IN_FAILED.format(
+        service=connector.display_name, reason=exc.reason, action=exc.action
+    )
+
+
+async def _tell(service: SignInService, person: str, text: str) -> None:
+    try:
+        await service.notify(person, text)
+    except Exception as exc:  # the page still answers even if chat delivery fails
+        log.warning("sign-in: could not notify in chat (%s)", type(exc).__name__)

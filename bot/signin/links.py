@@ -1,0 +1,175 @@
+"""One-time sign-in links, kept in the database so any replica can serve the page a link opens.
+
+A link is bound to one person and one service and expires after ten minutes. Only a SHA-256 digest of
+the link's token is stored, so someone reading the database cannot use a live link. OAuth `state`
+values are stored the same way and point back at their link. Device sign-in progress (user code,
+verification URL, outcome) lives on the link row, so the status page works on every replica.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+LINK_TTL = dt.timedelta(minutes=10)
+
+
+def digest(value: str) -> str:
+    """The stored form of a link token or OAuth state."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedLink:
+    """A fresh link: the token goes into the URL (and nowhere else); it expires at `expires_at`."""
+
+    token: str = dataclasses.field(repr=False)
+    person: str
+    service: str
+    expires_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class SignInLink:
+    """A stored, still usable link."""
+
+    key: str  # digest of the token
+    person: str
+    service: str
+    expires_at: dt.datetime
+    progress: dict[str, Any]
+
+
+def _tables(metadata: sa.MetaData, prefix: str) -> tuple[sa.Table, sa.Table]:
+    links = sa.Table(
+        f"{prefix}_links",
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("person", sa.String(512), nullable=False),
+        sa.Column("service", sa.String(64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("progress", sa.Text, nullable=False, default="{}"),
+    )
+    states = sa.Table(
+        f"{prefix}_states",
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("link", sa.String(64), nullable=False),
+        sa.Column("method", sa.String(64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    return links, states
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class SignInLinkStore:
+    """Issues and redeems sign-in links and OAuth states."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, ttl: dt.timedelta = LINK_TTL, table_prefix: str = "k8or_signin"
+    ):
+        self._engine = engine
+        self.ttl = ttl
+        self.metadata = sa.MetaData()
+        self.links, self.states = _tables(self.metadata, table_prefix)
+
+    async def create_schema(self) -> None:
+        """Create the link tables if they do not exist."""
+        async with self._engine.begin() as connection:
+            await connection.run_sync(self.metadata.create_all)
+
+    async def issue(self, person: str, service: str) -> IssuedLink:
+        """A new one-time link for `person` to sign in to `service`."""
+        token = secrets.token_urlsafe(32)
+        now = dt.datetime.now(dt.UTC)
+        expires_at = now + self.ttl
+        async with self._engine.begin() as connection:
+            await connection.execute(self.links.delete().where(self.links.c.expires_at < now))
+            await connection.execute(self.states.delete().where(self.states.c.expires_at < now))
+            await connection.execute(
+                self.links.insert().values(
+                    key=digest(token), person=person, service=service, expires_at=expires_at, progress="{}"
+                )
+            )
+        return IssuedLink(token, person, service, expires_at)
+
+    async def find(self, token: str) -> SignInLink | None:
+        """The link for `token` if it exists, has not expired and has not been used."""
+        return await self._find_key(digest(token))
+
+    async def _find_key(self, key: str) -> SignInLink | None:
+        query = sa.select(self.links).where(self.links.c.key == key)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        if row is None or row["used_at"] is not None or _aware(row["expires_at"]) <= dt.datetime.now(dt.UTC):
+            return None
+        return SignInLink(
+            row["key"],
+            row["person"],
+            row["service"],
+            _aware(row["expires_at"]),
+            json.loads(row["progress"] or "{}"),
+        )
+
+    async def progress(self, token: str) -> dict[str, Any] | None:
+        """Device sign-in progress for `token`, even after the link was used; None if unknown or expired."""
+        query = sa.select(self.links.c.progress, self.links.c.expires_at).where(
+            self.links.c.key == digest(token)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None or _aware(row.expires_at) <= dt.datetime.now(dt.UTC):
+            return None
+        return json.loads(row.progress or "{}")
+
+    async def set_progress(self, link: SignInLink, **progress: Any) -> None:
+        """Record non-secret progress (user code, outcome) on the link for the status page."""
+        merged = json.dumps({**link.progress, **progress})
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                self.links.update().where(self.links.c.key == link.key).values(progress=merged)
+            )
+
+    async def complete(self, link: SignInLink) -> bool:
+        """Mark the link used; False if it was already used (two submissions racing)."""
+        unused = (self.links.c.key == link.key) & self.links.c.used_at.is_(None)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                self.links.update().where(unused).values(used_at=dt.datetime.now(dt.UTC))
+            )
+        return result.rowcount == 1
+
+    async def bind_state(self, link: SignInLink, method: str) -> str:
+        """A fresh OAuth `state` for this link and sign-in method."""
+        state = secrets.token_urlsafe(24)
+        row = {"key": digest(state), "link": link.key, "method": method, "expires_at": link.expires_at}
+        async with self._engine.begin() as connection:
+            await connection.execute(self.states.insert().values(**row))
+        return state
+
+    async def take_state(self, state: str) -> tuple[SignInLink, str] | None:
+        """Redeem an OAuth `state` once: its link (still usable) and method, or None."""
+        key = digest(state)
+        async with self._engine.begin() as connection:
+            row = (
+                (await connection.execute(sa.select(self.states).where(self.states.c.key == key)))
+                .mappings()
+                .first()
+            )
+            await connection.execute(self.states.delete().where(self.states.c.key == key))
+        if row is None or _aware(row["expires_at"]) <= dt.datetime.now(dt.UTC):
+            return None
+        link = await self._find_key(row["link"])
+        return None if link is None else (link, row["method"])

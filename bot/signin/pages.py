@@ -1,0 +1,118 @@
+"""The sign-in pages: plain HTML forms that work without JavaScript.
+
+Every value shown is escaped; secret fields are password inputs and are never filled back in.
+Form actions and redirects are relative, so the pages work wherever the sign-in app is mounted.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from connectors.base import (
+    Connector,
+    DeviceAuthorization,
+    FieldSpec,
+    OAuthAuthorizationCode,
+    OAuthDeviceAuthorization,
+    SignInMethod,
+    TokenFields,
+)
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}"
+    "label{display:block;margin-top:.8rem;font-weight:600}input{width:100%;padding:.4rem;font-size:1rem}"
+    "button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.hint{color:#555;font-size:.9rem}"
+    ".error{background:#fde8e8;padding:.6rem;border-radius:.3rem}.ok{background:#e6f6e6;padding:.6rem}"
+    "section{border-top:1px solid #ddd;margin-top:1.5rem;padding-top:.5rem}code{font-size:1.6rem}"
+)
+EXPIRED = "This sign-in link has expired or was already used. Ask k8or for a new one with `login {service}`."
+UNKNOWN = "This sign-in link is not valid. Ask k8or for a new one with `login <service>`."
+BAD_FORM = "The form expired or was submitted from another page. Reload the page and try again."
+
+
+def document(title: str, body: str, *, refresh: int | None = None) -> str:
+    """A complete page; `refresh` re-requests it every N seconds (status pages, no JavaScript)."""
+    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">{meta}'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def message_page(title: str, text: str, *, kind: str = "") -> str:
+    """A page that only says something."""
+    css = f' class="{kind}"' if kind else ""
+    return document(title, f"<h1>{escape(title)}</h1><p{css}>{escape(text)}</p>")
+
+
+def _field(spec: FieldSpec, value: str) -> str:
+    kind = "password" if spec.secret else "text"
+    # A secret is never written back into a page, even after a failed attempt.
+    shown = "" if spec.secret else escape(value or spec.default)
+    required = " required" if spec.required else ""
+    hint = f'<div class="hint">{escape(spec.help)}</div>' if spec.help else ""
+    return (
+        f'<label for="{escape(spec.name)}">{escape(spec.label)}</label>'
+        f'<input id="{escape(spec.name)}" name="{escape(spec.name)}" type="{kind}" value="{shown}"'
+        f' autocomplete="off" spellcheck="false"{required}>{hint}'
+    )
+
+
+def _method_form(token: str, method: SignInMethod, csrf: str, values: dict[str, str]) -> str:
+    hidden = f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+    action = f"{escape(token)}/{escape(method.key)}"
+    if isinstance(method, TokenFields):
+        fields = "".join(_field(spec, values.get(spec.name, "")) for spec in method.fields)
+        button = "Verify and save"
+    elif isinstance(method, OAuthAuthorizationCode):
+        fields, button = "", "Continue to the sign-in page"
+    elif isinstance(method, OAuthDeviceAuthorization):
+        fields, button = "", "Get a device code"
+    else:
+        return ""
+    return (
+        f'<section><h2>{escape(method.label)}</h2><form method="post" action="{action}">'
+        f'{hidden}{fields}<button type="submit">{escape(button)}</button></form></section>'
+    )
+
+
+def sign_in_page(
+    connector: Connector, token: str, csrf: str, *, error: str = "", values: dict[str, str] | None = None
+) -> str:
+    """The page a sign-in link opens: one form per sign-in method the service offers."""
+    title = f"Sign in to {connector.display_name}"
+    problem = f'<p class="error">{escape(error)}</p>' if error else ""
+    forms = "".join(_method_form(token, m, csrf, values or {}) for m in connector.sign_in_methods())
+    intro = "<p>k8or will check these credentials with the service, then keep them encrypted for you.</p>"
+    return document(title, f"<h1>{escape(title)}</h1>{problem}{intro}{forms}")
+
+
+def device_page(display_name: str, progress: dict[str, str], refresh: int = 5) -> str:
+    """The device-code page: the code to enter, where to enter it, and how it is going."""
+    title = f"Sign in to {display_name}"
+    state = progress.get("state", "pending")
+    if state == "done":
+        return message_page(title, progress.get("message", "Signed in."), kind="ok")
+    if state == "failed":
+        return message_page(title, progress.get("message", "Sign-in failed."), kind="error")
+    uri = escape(progress.get("verification_uri", ""))
+    complete = progress.get("verification_uri_complete")
+    shortcut = f' (or open <a href="{escape(complete)}">this link</a>)' if complete else ""
+    body = (
+        f'<h1>{escape(title)}</h1><p>Open <a href="{uri}" rel="noreferrer">{uri}</a>{shortcut}'
+        f" and enter this code:</p><p><code>{escape(progress.get('user_code', ''))}</code></p>"
+        '<p class="hint">This page refreshes itself; k8or will also tell you in chat when you are signed in.'
+        ' <a href="device">Check now</a>.</p>'
+    )
+    return document(title, body, refresh=refresh)
+
+
+def device_progress(device: DeviceAuthorization) -> dict[str, str]:
+    """What the device page shows, taken from a started device authorization (nothing secret)."""
+    return {
+        "state": "pending",
+        "user_code": device.user_code,
+        "verification_uri": device.verification_uri,
+        "verification_uri_complete": device.verification_uri_complete,
+    }
