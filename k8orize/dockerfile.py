@@ -37,15 +37,12 @@ def _healthcheck(spec: DockerfileSpec) -> str:
     )
 
 
-def _import_check(spec: DockerfileSpec) -> list[str]:
+def _import_check(spec: DockerfileSpec) -> str:
     """Fail the build early if the base image's interpreter cannot import the app's dependencies."""
     if not spec.imports:
-        return []
+        return ""
     code = f"import {', '.join(spec.imports)}"
-    return [
-        "# Smoke test: the trimmed layer works with this base image's interpreter.",
-        f"RUN PYTHONPATH=/opt/k8or/site-packages python -c {json.dumps(code)}",
-    ]
+    return f" \\\n && PYTHONPATH=/opt/k8or/site-packages python -c {json.dumps(code)}"
 
 
 def _env_lines(spec: DockerfileSpec) -> list[str]:
@@ -66,9 +63,9 @@ def render(spec: DockerfileSpec) -> str:
             f"FROM {spec.base} AS build",
             "# The trimmed app layer, exactly as verified by k8orize (site-packages + app).",
             "COPY image/ /opt/k8or/",
-            "# Readable for everyone, writable for no one but root, whatever the build host's umask was.",
-            "RUN chmod -R a+rX,go-w /opt/k8or",
-            *_import_check(spec),
+            "# Readable for everyone, writable for no one but root, whatever the build host's umask was;",
+            "# then a smoke test: the trimmed layer imports with this base image's interpreter.",
+            f"RUN chmod -R a+rX,go-w /opt/k8or{_import_check(spec)}",
         ]
     else:
         build = [

@@ -1,0 +1,54 @@
+"""The Dockerfile: multi-stage, pinned, dedicated user, HEALTHCHECK, no ADD, clean under hadolint."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from k8orize import hardening
+from k8orize.dockerfile import DockerfileSpec, render
+
+from .conftest import tool
+
+UID = hardening.app_uid("web")
+
+
+def _spec(traced: bool) -> DockerfileSpec:
+    return DockerfileSpec(
+        uid=UID,
+        port=8501,
+        cmd=["python", "-m", "streamlit", "run", "app.py"],
+        health_url="http://127.0.0.1:8501/_stcore/health",
+        env={"LOG_FORMAT": "json"},
+        imports=("streamlit",),
+        traced=traced,
+    )
+
+
+@pytest.mark.parametrize("traced", [True, False])
+def test_hadolint_clean(tmp_path: Path, traced: bool) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(render(_spec(traced)))
+    proc = subprocess.run(
+        [tool("hadolint"), "--no-color", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("traced", [True, False])
+def test_shape(traced: bool) -> None:
+    text = render(_spec(traced))
+    lines = text.splitlines()
+    froms = [line for line in lines if line.startswith("FROM ")]
+    assert len(froms) == 2 and all(":latest" not in f and "python:3." in f for f in froms)
+    assert not any(line.startswith("ADD ") for line in lines)
+    assert f"USER {UID}:{UID}" in lines
+    assert f"--uid {UID} --gid {UID}" in text
+    assert any(line.startswith("HEALTHCHECK ") and "/_stcore/health" in line for line in lines)
+    assert "COPY image/ /opt/k8or/" in lines
+    assert not any(
+        line.startswith("COPY") and "image/" not in line and "--from=build" not in line for line in lines
+    )
+    assert ".env" not in text and "secret" not in text.lower()

@@ -1,0 +1,231 @@
+"""The engine end to end on a tiny stdlib app, and atomic output on every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from k8orize import hardening
+from k8orize.engine import K8orizeResult, k8orize
+from k8orize.errors import AppExited, AppNotFound, BadRequest, K8orizeError, ProbeTimeout, UnknownAppKind
+from k8orize.request import K8orizeRequest, parse_env
+
+from .conftest import REPO
+
+RUN = "python app.py {port}"
+PROBE = "http://127.0.0.1:{port}/health"
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if "k8orize-" in p.name)
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tmp_path_factory: pytest.TempPathFactory) -> K8orizeResult:
+    from .conftest import HTTP_APP
+
+    root = tmp_path_factory.mktemp("tiny")
+    app = root / "tiny-web"
+    app.mkdir()
+    (app / "app.py").write_text(HTTP_APP)
+    (app / "requirements.txt").write_text("# stdlib only\n")
+    (app / "README.md").write_text("# docs\n")
+    (app / ".env").write_text("TOKEN=secret\n")
+    steps: list[tuple[str, str]] = []
+    result = k8orize(
+        K8orizeRequest(
+            app_dir=app,
+            out=root / "out",
+            run=RUN,
+            probes=(PROBE,),
+            port=8080,
+            image="registry.example.com/tiny@sha256:" + "ab" * 32,
+        ),
+        progress=lambda step, status: steps.append((step, status)),
+    )
+    result.progress_seen = steps  # type: ignore[attr-defined]
+    return result
+
+
+def test_everything_verified(tiny_result: K8orizeResult) -> None:
+    report = tiny_result.report
+    assert [s["status"] for s in report["steps"]] == ["ok"] * 11, report["steps"]
+    assert report["verification"]["trimmed"]["passed"]
+    enforced = report["verification"]["enforced"]
+    assert enforced["run"]["passed"] and enforced["denials"] == 0
+    assert enforced["run"]["stopped_by_sigterm"] and enforced["run"]["exit_code"] == 0
+    assert enforced["refusals"]["mount"]["refused"] and enforced["refusals"]["ptrace"]["refused"]
+    assert report["checks_failed"] == []
+    assert {c for c, r in report["checks"].items() if r["passed"]} == {
+        "kubernetes-validate",
+        "checkov",
+        "hadolint",
+    }
+    assert report["seccomp"]["allowed_count"] < 120
+
+
+def test_output_is_self_contained(tiny_result: K8orizeResult) -> None:
+    out = tiny_result.out
+    for name in (
+        "Dockerfile",
+        "seccomp.json",
+        "audit.rules",
+        "install.log",
+        "report.json",
+        "SUMMARY.md",
+        "pipeline.png",
+        "security-profiles-operator/seccompprofile.yaml",
+        "trace/files-opened.txt",
+        "trace/syscalls.json",
+        "image/app/app.py",
+        "manifests/30-deployment.yaml",
+    ):
+        assert (out / name).is_file(), name
+    assert not (out / "image" / "app" / ".env").exists()
+    assert not (out / "image" / "app" / "README.md").exists()
+    assert tiny_result.picture.read_bytes().startswith(b"\x89PNG")
+    assert _leftovers(out.parent) == []
+    uid = hardening.app_uid("tiny-web")
+    assert f"USER {uid}:{uid}" in (out / "Dockerfile").read_text()
+    assert f"-F uid={uid}" in (out / "audit.rules").read_text()
+    deployment = yaml.safe_load((out / "manifests" / "30-deployment.yaml").read_text())
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == uid
+
+
+def test_report_tells_what_it_found(tiny_result: K8orizeResult) -> None:
+    report = json.loads(tiny_result.report_path.read_text())
+    assert report["files"]["secrets_flagged_never_copied"] == [".env"]
+    assert report["files"]["redundant"]["docs"] == ["README.md"]
+    assert report["seccomp"]["mode"] == "Localhost"
+    assert report["seccomp"]["docker_default_allowed"] == 361
+    assert any("UID" in item for item in report["not_verified"])
+    summary = tiny_result.summary()
+    assert "k8orized `tiny-web`" in summary and "0 denials" in summary
+
+
+def test_progress_reports_every_step(tiny_result: K8orizeResult) -> None:
+    seen = tiny_result.progress_seen  # type: ignore[attr-defined]
+    assert ("analyze", "running") in seen and ("report", "ok") in seen
+    assert [s for s, status in seen if status == "ok"][0] == "analyze"
+
+
+def test_without_trace_falls_back_to_runtime_default(http_app: Path, tmp_path: Path) -> None:
+    result = k8orize(
+        K8orizeRequest(app_dir=http_app, out=tmp_path / "out", trace=False, run=RUN, probes=(PROBE,))
+    )
+    report = result.report
+    assert report["seccomp"]["mode"] == "RuntimeDefault"
+    assert any("RuntimeDefault" in item for item in report["not_verified"])
+    assert any("digest" in item for item in report["not_verified"])
+    assert not (result.out / "seccomp.json").exists()
+    deployment = yaml.safe_load((result.out / "manifests" / "30-deployment.yaml").read_text())
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["seccompProfile"] == {
+        "type": "RuntimeDefault"
+    }
+    assert report["checks"]["hadolint"]["passed"] and report["checks"]["kubernetes-validate"]["passed"]
+    assert "CKV_K8S_43" in report["checks"]["checkov"]["detail"]  # no digest: said, not hidden
+
+
+def _bad(request: K8orizeRequest, error: type[K8orizeError], match: str) -> None:
+    out = request.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(error, match=match):
+        k8orize(request)
+    assert not out.exists()
+    assert _leftovers(out.parent) == []
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    _bad(K8orizeRequest(app_dir=tmp_path / "nope", out=tmp_path / "o" / "out"), AppNotFound, "does not exist")
+
+
+def test_unknown_kind(tmp_path: Path) -> None:
+    app = tmp_path / "site"
+    app.mkdir()
+    (app / "index.html").write_text("<h1>hi</h1>")
+    _bad(K8orizeRequest(app_dir=app, out=tmp_path / "o" / "out"), UnknownAppKind, "Cannot tell what kind")
+
+
+def test_run_command_that_exits(http_app: Path, tmp_path: Path) -> None:
+    request = K8orizeRequest(
+        app_dir=http_app, out=tmp_path / "o" / "out", run="python -c 'raise SystemExit(3)'", probes=(PROBE,)
+    )
+    _bad(request, AppExited, "exited with code 3")
+
+
+def test_probe_that_never_turns_healthy(http_app: Path, tmp_path: Path) -> None:
+    request = K8orizeRequest(
+        app_dir=http_app,
+        out=tmp_path / "o" / "out",
+        run="python -c 'import time; time.sleep(60)'",
+        probes=("http://127.0.0.1:{port}/health",),
+        probe_timeout=2,
+    )
+    _bad(request, ProbeTimeout, "did not turn healthy")
+
+
+def test_bad_options(http_app: Path, tmp_path: Path) -> None:
+    _bad(
+        K8orizeRequest(app_dir=http_app, out=tmp_path / "o" / "out", probes=("localhost:1",)),
+        BadRequest,
+        "--probe",
+    )
+    _bad(K8orizeRequest(app_dir=http_app, out=http_app / "out"), BadRequest, "inside the app")
+    with pytest.raises(BadRequest, match="KEY=VALUE"):
+        parse_env(["NOEQUALS"])
+
+
+def test_failure_keeps_an_existing_output(http_app: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.json").write_text("{}")
+    with pytest.raises(AppExited):
+        k8orize(
+            K8orizeRequest(app_dir=http_app, out=out, run="python -c 'raise SystemExit(1)'", probes=(PROBE,))
+        )
+    assert (out / "report.json").read_text() == "{}"
+    assert _leftovers(tmp_path) == []
+
+
+def test_cli_reports_bad_input_with_exit_code_2(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "k8orize", str(tmp_path / "nope"), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr
+
+
+def test_cli_registers_a_subcommand() -> None:
+    import argparse
+
+    from k8orize.cli import register, request_from_args
+
+    parser = argparse.ArgumentParser(prog="k8or")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        [
+            "k8orize",
+            "app",
+            "--out",
+            "o",
+            "--env",
+            "A=1",
+            "--probe",
+            "http://x/",
+            "--sandbox",
+            "gvisor",
+            "--no-trace",
+        ]
+    )
+    request = request_from_args(args)
+    assert callable(args.func)
+    assert request.env == {"A": "1"} and request.sandbox == "gvisor" and request.trace is False
