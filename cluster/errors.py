@@ -100,6 +100,8 @@ def from_exception(exc: BaseException, action: str) -> ClusterError:
         return exc
     if isinstance(exc, ApiException):
         return from_api_exception(exc, action)
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and isinstance(exc.reason, urllib3.exceptions.ReadTimeoutError):
+        exc = exc.reason
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError | socket.timeout | TimeoutError):
         return Timeout(f"{action}: the cluster did not answer in time.")
     if isinstance(exc, urllib3.exceptions.MaxRetryError | urllib3.exceptions.NewConnectionError |

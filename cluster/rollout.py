@@ -147,7 +147,9 @@ class RolloutWatcher:
         progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
         if observed and progressing and progressing.reason == "ProgressDeadlineExceeded":
             problem = self._problem(kube, dep)
-            reason = "Pending" if problem and problem.reason == "Pending" else "ProgressDeadlineExceeded"
+            # A pod that says why (image, crash, scheduling) explains more than the deadline does.
+            telling = problem and (problem.reason in FAIL_FAST or problem.reason == "Pending")
+            reason = problem.reason if telling else "ProgressDeadlineExceeded"
             return replace(base, state=FAILED, reason=reason, message=progressing.message or "", problem=problem)
         if observed and base.updated >= desired and (status.replicas or 0) <= base.updated \
                 and base.available >= base.updated:

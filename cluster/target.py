@@ -69,34 +69,33 @@ class ClusterTarget:
         return dataclasses.replace(self, request_timeout=seconds)
 
     def api_client(self) -> kubernetes.client.ApiClient:
-        """A client for this target; impersonation headers ride on every request."""
+        """A client for this target; impersonation headers and a request timeout ride on every request."""
         client = kubernetes.client.ApiClient(self.configuration)
-        # A cluster that stops answering must not hang a chat turn.
-        client.rest_client.pool_manager.connection_pool_kw["timeout"] = urllib3.Timeout(
-            connect=min(5.0, self.request_timeout), read=self.request_timeout)
         if self.impersonation:
             client.set_default_header("Impersonate-User", self.impersonation.user)
             if self.impersonation.groups:
                 client.set_default_header("Impersonate-Group", _GROUP_SEP.join(self.impersonation.groups))
-                _send_groups_as_separate_headers(client)
+        _adjust_requests(client, urllib3.Timeout(connect=min(5.0, self.request_timeout), read=self.request_timeout))
         return client
 
 
-def _send_groups_as_separate_headers(client: kubernetes.client.ApiClient) -> None:
-    """The API server reads one group per Impersonate-Group header; the generated client keeps headers
-    in a plain dict, so expand our joined value into repeated headers just before sending."""
+def _adjust_requests(client: kubernetes.client.ApiClient, timeout: urllib3.Timeout) -> None:
+    """Two things the generated client cannot express, applied just before urllib3 sends:
+    - a default timeout (it passes timeout=None, which means "wait forever"), so a silent cluster
+      cannot hang a chat turn; calls that pass their own timeout keep it;
+    - one Impersonate-Group header per group (the API server reads one group per header, but the
+      client keeps headers in a plain dict)."""
     pool = client.rest_client.pool_manager
     original = pool.request
 
     def request(method, url, *args, headers=None, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = timeout
         if headers and _GROUP_SEP in str(headers.get("Impersonate-Group", "")):
             expanded = urllib3.HTTPHeaderDict()
             for key, value in headers.items():
-                if key == "Impersonate-Group":
-                    for group in value.split(_GROUP_SEP):
-                        expanded.add(key, group)
-                else:
-                    expanded.add(key, value)
+                for one in (value.split(_GROUP_SEP) if key == "Impersonate-Group" else [value]):
+                    expanded.add(key, one)
             headers = expanded
         return original(method, url, *args, headers=headers, **kwargs)
 

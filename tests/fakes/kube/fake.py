@@ -88,7 +88,7 @@ class FakeKube:
         self._loop.run_forever()
 
     async def _open(self) -> None:
-        self._runner = web.AppRunner(build_app(self), shutdown_timeout=0.5)
+        self._runner = web.AppRunner(build_app(self), shutdown_timeout=0.05)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -1,0 +1,126 @@
+"""Rollouts followed live, the failure reasons they report, and rollbacks like `kubectl rollout undo`."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster.deploy import deploy
+from cluster.errors import NotFound
+from cluster.rollback import list_revisions, rollback
+from cluster.rollout import COMPLETE, FAILED, RolloutWatcher
+from cluster.status import app_status, namespace_status
+from tests.fakes.kube import CRASH
+
+
+def follow(target, app, timeout=20):
+    return list(RolloutWatcher(target, app, timeout=timeout))
+
+
+def test_progress_snapshots_end_complete(target):
+    deploy(target, "web", "nginx:1.27", replicas=3)
+    snapshots = follow(target, "web")
+    assert snapshots[-1].state == COMPLETE and snapshots[-1].line.endswith("rollout complete")
+    assert len(snapshots) >= 2 and snapshots[0].state == "running"
+    assert len({s.key() for s in snapshots}) == len(snapshots)  # each snapshot says something new
+
+
+@pytest.mark.parametrize(("image", "reason"), [
+    ("registry.example.com/doesnotexist:1", "ImagePullBackOff"),
+    ("crashy:1", "CrashLoopBackOff"),
+    ("app-neverready:1", "ProgressDeadlineExceeded"),
+])
+def test_failures_name_the_pod_and_reason(fake_kube, target, image, reason):
+    fake_kube.script(lambda i: i.startswith("crashy"), CRASH)
+    deploy(target, "web", image, replicas=1, progress_deadline=120)
+    last = follow(target, "web")[-1]
+    assert last.state == FAILED and last.reason == reason
+    assert last.problem is not None and last.problem.pod.startswith("web-")
+    assert reason in last.line and last.problem.pod in last.line
+
+
+def test_unschedulable_reports_pending_with_the_scheduler_message(fake_kube, target):
+    fake_kube.add_node("node-2", ready=False)
+    fake_kube.call(lambda: None)
+    from cluster.render import render_deployment
+    from cluster.deploy import apply_deployment
+    manifest = render_deployment("web", "nginx:1.27", progress_deadline=120)
+    manifest["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "32"
+    apply_deployment(target, manifest)
+    last = follow(target, "web")[-1]
+    assert last.state == FAILED and last.reason == "Pending"
+    assert "Insufficient cpu" in last.problem.message and "0/2 nodes are available" in last.problem.message
+
+
+def test_timeout_when_the_rollout_outlasts_the_wait(target):
+    deploy(target, "web", "app-neverready:1", replicas=1, progress_deadline=6000)  # 10 s real
+    last = follow(target, "web", timeout=0.3)[-1]
+    assert last.state == "timeout" and last.problem and last.problem.reason == "NotReady"
+
+
+def template_of(kube_fake, rs_image):
+    for rs in kube_fake.list("ReplicaSet", "default"):
+        if rs["spec"]["template"]["spec"]["containers"][0]["image"] == rs_image:
+            template = rs["spec"]["template"]
+            template["metadata"]["labels"].pop("pod-template-hash")
+            return template
+    raise AssertionError(rs_image)
+
+
+def three_revisions(target):
+    for image in ("nginx:1.25", "nginx:1.26", "nginx:1.27"):
+        deploy(target, "web", image, replicas=2)
+        assert follow(target, "web")[-1].state == COMPLETE
+
+
+def test_revisions_listed_with_image_and_current(target):
+    three_revisions(target)
+    revisions = list_revisions(target, "web")
+    assert [(r.number, r.image, r.current) for r in revisions] == [
+        (1, "nginx:1.25", False), (2, "nginx:1.26", False), (3, "nginx:1.27", True)]
+
+
+def test_rollback_to_previous_restores_its_template(fake_kube, target):
+    three_revisions(target)
+    result = rollback(target, "web")
+    assert (result.from_revision, result.to_revision, result.image) == (3, 2, "nginx:1.26")
+    snapshots = follow(target, "web")
+    assert snapshots[-1].state == COMPLETE and snapshots[-1].revision == "4"
+    dep = fake_kube.get("Deployment", "web", "default")
+    assert dep["spec"]["template"] == template_of(fake_kube, "nginx:1.26")
+    assert [r.number for r in list_revisions(target, "web")] == [1, 3, 4]
+
+
+def test_rollback_to_a_given_revision(fake_kube, target):
+    three_revisions(target)
+    assert rollback(target, "web", to_revision=1).image == "nginx:1.25"
+    assert follow(target, "web")[-1].state == COMPLETE
+    dep = fake_kube.get("Deployment", "web", "default")
+    assert dep["spec"]["template"] == template_of(fake_kube, "nginx:1.25")
+    patches = [r for r in fake_kube.api_requests() if r.verb == "patch" and "json-patch" in r.content_type]
+    assert len(patches) == 1 and patches[0].body[0]["path"] == "/spec/template"
+
+
+def test_rollback_errors_are_one_line(target):
+    deploy(target, "web", "nginx:1.27")
+    follow(target, "web")
+    with pytest.raises(NotFound, match="no previous revision"):
+        rollback(target, "web")
+    with pytest.raises(NotFound, match=r"revision 7 not found \(revisions: 1\)"):
+        rollback(target, "web", to_revision=7)
+    assert rollback(target, "web", to_revision=1).skipped
+
+
+def test_status_of_one_app_and_of_the_namespace(fake_kube, target):
+    deploy(target, "web", "nginx:1.27", replicas=2)
+    follow(target, "web")
+    fake_kube.script(lambda i: i.startswith("crashy"), CRASH)
+    deploy(target, "api", "crashy:1", replicas=1)
+    follow(target, "api")
+    web = app_status(target, "web")
+    assert (web.desired, web.ready, web.available, web.revision, web.image) == (2, 2, 2, "1", "nginx:1.27")
+    assert web.phases == "2 Running" and web.restarts == 0 and web.healthy and web.warnings == ()
+    api = app_status(target, "api")
+    assert not api.healthy and api.restarts >= 1 and api.pods[0].reason == "CrashLoopBackOff"
+    assert any(w.reason == "BackOff" for w in api.warnings)
+    summary = namespace_status(target)
+    assert [a.name for a in summary.apps] == ["api", "web"] and summary.warnings
