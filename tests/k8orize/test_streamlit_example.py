@@ -1,0 +1,88 @@
+"""The Streamlit example k8orized with tracing: a real session, a trimmed tree, an enforced profile.
+
+Slow (it installs Streamlit into a fresh venv), but CI runs it. Timing targets live in the benchmark
+(bench/k8orize); this test asserts behaviour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from k8orize.engine import K8orizeResult, k8orize
+from k8orize.request import K8orizeRequest
+
+from .conftest import EXAMPLE
+
+RUN = (
+    "python -m streamlit run app.py --server.port {port} --server.headless true "
+    "--browser.gatherUsageStats false"
+)
+PROBES = ("http://127.0.0.1:{port}/_stcore/health", "http://127.0.0.1:{port}/")
+IMAGE = "registry.example.com/k8or/streamlit-example@sha256:" + "5e" * 32
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> K8orizeResult:
+    out = tmp_path_factory.mktemp("streamlit") / "out"
+    return k8orize(
+        K8orizeRequest(
+            app_dir=EXAMPLE, out=out, name="streamlit-example", run=RUN, probes=PROBES, image=IMAGE
+        )
+    )
+
+
+def test_the_trace_ran_a_real_session(result: K8orizeResult) -> None:
+    trace = result.report["trace"]
+    assert trace["session_driver"] == "streamlit-websocket"
+    session = trace["run"]["session"]
+    assert session["ok"] and session["messages"]["script_finished"] == 1 and session["messages"]["delta"] >= 3
+    opened = (result.out / "trace" / "files-opened.txt").read_text()
+    assert str(EXAMPLE / "app.py") in opened  # the script itself ran, not just the static shell
+
+
+def test_unused_dependency_is_reported_and_trimmed(result: K8orizeResult) -> None:
+    report = result.report
+    assert report["dependencies"]["unused"] == ["tabulate"]
+    assert report["dependencies"]["missing"] == []
+    sizes = report["sizes"]
+    assert "tabulate" in sizes["dropped_distributions"]
+    assert {"pyarrow", "pandas"} <= set(sizes["dropped_distributions"])
+    assert "streamlit" in sizes["kept_distributions"]
+    assert not list((result.out / "image" / "site-packages").glob("tabulate*"))
+    assert not list((result.out / "image" / "site-packages").rglob("__pycache__"))
+    assert sizes["bytes_after"] < sizes["bytes_before"] / 2
+
+
+def test_probes_pass_from_the_trimmed_tree(result: K8orizeResult) -> None:
+    trimmed = result.report["verification"]["trimmed"]
+    assert trimmed["passed"] and trimmed["session"]["ok"]
+    assert all(p["ok"] for p in trimmed["probes"])
+
+
+def test_probes_pass_under_enforcement_and_forbidden_calls_are_refused(result: K8orizeResult) -> None:
+    enforced = result.report["verification"]["enforced"]
+    assert enforced["run"]["passed"] and enforced["run"]["session"]["ok"]
+    assert enforced["denials"] == 0, enforced["denied_calls"]
+    assert enforced["run"]["stopped_by_sigterm"]
+    assert enforced["refusals"]["mount"]["refused"] and enforced["refusals"]["ptrace"]["refused"]
+    assert result.report["seccomp"]["allowed_count"] <= 120
+
+
+def test_output_is_clean_under_the_linters(result: K8orizeResult) -> None:
+    checks = result.report["checks"]
+    assert all(c["ran"] and c["passed"] for c in checks.values()), checks
+    assert "failed 0" in checks["checkov"]["detail"]
+    assert result.report["checks_failed"] == []
+
+
+def test_metrics_and_structured_logs(result: K8orizeResult) -> None:
+    probes = result.report["verification"]["trimmed"]["probes"]
+    assert any(p["url"].endswith("/_stcore/metrics") and p["ok"] for p in probes)
+    log = (result.out / "runs" / "trimmed.log").read_text()
+    assert '{"event": "page_rendered"' in log
+    assert "prometheus.io/scrape" in (result.out / "manifests" / "30-deployment.yaml").read_text()
+    assert Path(result.picture).is_file()
