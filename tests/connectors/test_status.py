@@ -57,8 +57,8 @@ async def test_another_person_sees_nothing(harness_for, tmp_path: Path) -> None:
 async def test_one_slow_service_times_out_alone(harness_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     registry, vault, harnesses = await _signed_in(harness_for, tmp_path)
     slow = next(h for h in harnesses if h.name == "miro")
-    slow.switch.delay = 2.0
-    statuses = {s.service: s for s in await check_all("alice", registry, vault, timeout=0.5)}
+    slow.switch.delay = 3.0
+    statuses = {s.service: s for s in await check_all("alice", registry, vault, timeout=1.5)}
     assert isinstance(statuses["miro"].error, errors.ServiceTimeout)
     assert statuses["miro"].login_command == "login miro"
     assert all(s.ok for name, s in statuses.items() if name != "miro")
