@@ -1,0 +1,86 @@
+"""The audit log on SQLite and PostgreSQL: append, read the latest, never store a secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cluster.audit import AuditEntry, AuditLog, create_schema, scrub
+
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def log(request, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:10]}_"  # parallel runs never share a table
+    if request.param == "sqlite":
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
+    else:
+        engine = create_async_engine(PG_URL)
+        try:
+            async with engine.connect():
+                pass
+        except Exception as exc:  # noqa: BLE001
+            await engine.dispose()
+            pytest.skip(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
+    audit = await create_schema(engine, prefix)
+    yield audit
+    await audit.drop_schema()
+    await engine.dispose()
+
+
+def entry(n: int, **extra) -> AuditEntry:
+    values = {"actor_id": f"slack:T1:U{n}", "actor_name": f"user {n}", "channel": "slack", "command": "deploy",
+              "cluster": "eks:prod", "namespace": "shop", "app": "web", "outcome": "ok", "detail": "",
+              "correlation_id": f"corr-{n}"}
+    values.update(extra)
+    return AuditEntry(**values)
+
+
+async def test_entries_come_back_newest_first(log: AuditLog):
+    for n in range(5):
+        await log.record(entry(n))
+    latest = await log.latest(3)
+    assert [e.correlation_id for e in latest] == ["corr-4", "corr-3", "corr-2"]
+    assert latest[0].id > latest[1].id and latest[0].at.tzinfo is not None
+    assert latest[0].line.endswith("user 4: deploy @ eks:prod/shop/web: ok")
+
+
+async def test_refusals_are_recorded_too(log: AuditLog):
+    await log.record(entry(1, outcome="refused", detail="deploy needs the deployer role; you have viewer."))
+    (row,) = await log.latest(5)
+    assert row.outcome == "refused" and "needs the deployer role" in row.detail
+
+
+async def test_unknown_outcomes_are_refused(log: AuditLog):
+    with pytest.raises(ValueError, match="outcome"):
+        await log.record(entry(1, outcome="maybe"))
+
+
+async def test_no_secret_reaches_a_row(log: AuditLog):
+    secrets = ["Bearer abcdefghijklmnop123", "k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u",
+               "password=hunter22", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl", "AKIAIOSFODNN7EXAMPLE",
+               "https://admin:s3cr3t@db.example.com/x", "X-Amz-Signature=deadbeefcafe", "xoxb-1234567890-abcdef"]
+    await log.record(entry(1, detail=" | ".join(secrets), command="deploy token=abc123"))
+    (row,) = await log.latest(1)
+    stored = row.detail + row.command
+    for secret in ("abcdefghijklmnop123", "aHR0cHM6", "hunter22", "c2lnbmF0dXJl", "AKIAIOSFODNN7EXAMPLE",
+                   "s3cr3t", "deadbeefcafe", "xoxb-1234567890", "abc123"):
+        assert secret not in stored
+    assert stored.count("[redacted]") >= 8
+
+
+def test_scrub_keeps_ordinary_text():
+    text = "deploy web nginx:1.27 --volume data:/mnt to eks:prod/shop"
+    assert scrub(text) == text
+    assert scrub(None) == ""
+
+
+async def test_timestamps_are_utc(log: AuditLog):
+    naive = dt.datetime(2026, 1, 2, 3, 4, 5)
+    await log.record(entry(1, at=naive))
+    (row,) = await log.latest(1)
+    assert row.at == naive.replace(tzinfo=dt.UTC)
