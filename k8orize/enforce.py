@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 #: Written to stderr just before the filter is loaded; trace parsing starts counting after it.
 MARKER = "k8or-seccomp-load"
@@ -28,27 +29,57 @@ _ARCHES = {
 }
 
 
+_TABLE = Path(__file__).resolve().parent / "data" / "syscalls.json"
+_NATIVE = {"X86_64": "x86_64", "AARCH64": "aarch64"}
+
+
+def _newer_calls(native_name: str) -> dict[str, int]:
+    """Calls of newer kernels that libseccomp cannot resolve by name, with their numbers."""
+    try:
+        return json.loads(_TABLE.read_text())["supplement"]["architectures"][_NATIVE[native_name]]
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
+def _allowed_names(profile: dict) -> list[str]:
+    return [
+        call
+        for rule in profile["syscalls"]
+        if rule.get("action") == "SCMP_ACT_ALLOW"
+        for call in rule["names"]
+    ]
+
+
 def build_filter(profile: dict):
-    """A pyseccomp SyscallFilter equivalent to the OCI profile (only ALLOW rules are used)."""
+    """A pyseccomp SyscallFilter equivalent to the OCI profile (only ALLOW rules are used).
+
+    Calls too new for libseccomp are allowed by number; libseccomp cannot translate a bare number to
+    the compat ABIs (x86, x32), so when there are such calls the filter covers the native ABI only
+    (the others are then killed, which is stricter, never looser).
+    """
     import pyseccomp
 
     errno_ret = int(profile.get("defaultErrnoRet", errno.EPERM))
     default = pyseccomp.ERRNO(errno_ret) if profile["defaultAction"] == "SCMP_ACT_ERRNO" else pyseccomp.KILL
     filt = pyseccomp.SyscallFilter(default)
     native = pyseccomp.system_arch()
-    for name in profile.get("architectures", []):
-        arch = getattr(pyseccomp.Arch, _ARCHES.get(name, ""), None)
-        if arch is not None and arch != native and not filt.exist_arch(arch):
-            try:
-                filt.add_arch(arch)
-            except OSError:
-                pass  # the kernel/libseccomp cannot combine this ABI with the native one
-    for rule in profile["syscalls"]:
-        if rule.get("action") != "SCMP_ACT_ALLOW":
-            continue
-        for call in rule["names"]:
-            if pyseccomp.resolve_syscall(native, call) >= 0:
-                filt.add_rule(pyseccomp.ALLOW, call)
+    native_name = next((n for n in _NATIVE if getattr(pyseccomp.Arch, n, None) == native), "")
+    newer = _newer_calls(native_name)
+    names = _allowed_names(profile)
+    by_number = [newer[c] for c in names if pyseccomp.resolve_syscall(native, c) < 0 and c in newer]
+    if not by_number:
+        for name in profile.get("architectures", []):
+            arch = getattr(pyseccomp.Arch, _ARCHES.get(name, ""), None)
+            if arch is not None and arch != native and not filt.exist_arch(arch):
+                try:
+                    filt.add_arch(arch)
+                except OSError:
+                    pass  # the kernel/libseccomp cannot combine this ABI with the native one
+    for call in names:
+        if pyseccomp.resolve_syscall(native, call) >= 0:
+            filt.add_rule(pyseccomp.ALLOW, call)
+    for number in by_number:
+        filt.add_rule(pyseccomp.ALLOW, number)
     return filt
 
 

@@ -2,7 +2,9 @@
 
 `data/syscalls.json` was generated from libseccomp's own name resolution
 (seccomp_syscall_resolve_num_arch over every number), so names are the kernel's current ones:
-`pread64`, not `pread`; `faccessat2`, `close_range` and `openat2` are present.
+`pread64`, not `pread`; `faccessat2`, `close_range` and `openat2` are present. A short supplement adds
+the calls of newer kernels that the installed libseccomp cannot name yet (statmount ... file_setattr);
+the enforcement launcher allows those by number.
 """
 
 from __future__ import annotations
@@ -34,12 +36,23 @@ def _load() -> dict:
     return json.loads(TABLE.read_text())
 
 
+@cache
 def table(arch: str = "x86_64") -> dict[str, int]:
-    """Name -> number for arch ('x86_64' or 'aarch64')."""
-    try:
-        return _load()["architectures"][arch]
-    except KeyError:
-        raise ValueError(f"no syscall table for {arch!r}; known: {', '.join(architectures())}") from None
+    """Name -> number for arch ('x86_64' or 'aarch64'): libseccomp's names plus the newer-kernel ones."""
+    data = _load()
+    if arch not in data["architectures"]:
+        raise ValueError(f"no syscall table for {arch!r}; known: {', '.join(architectures())}")
+    return {**data["architectures"][arch], **data["supplement"]["architectures"][arch]}
+
+
+def supplement(arch: str = "x86_64") -> dict[str, int]:
+    """Only the calls libseccomp does not know by name."""
+    return dict(_load()["supplement"]["architectures"][arch])
+
+
+@cache
+def _by_number(arch: str) -> dict[int, str]:
+    return {number: name for name, number in table(arch).items()}
 
 
 def architectures() -> list[str]:
@@ -47,12 +60,14 @@ def architectures() -> list[str]:
 
 
 def source() -> str:
-    """Where the table came from (libseccomp version)."""
-    return _load()["source"]
+    """Where the table came from (libseccomp version, kernel tables)."""
+    return f"{_load()['source']}; {_load()['supplement']['source']}"
 
 
-def canonical_name(name: str) -> str:
-    """The current kernel name for a possibly legacy spelling."""
+def canonical_name(name: str, arch: str = "x86_64") -> str:
+    """The current name for a legacy spelling, or for strace's `syscall_0x1c9` of a call it cannot name."""
+    if name.startswith("syscall_0x"):
+        return _by_number(arch).get(int(name[len("syscall_0x") :], 16), name)
     return ALIASES.get(name, name)
 
 
@@ -62,6 +77,6 @@ def is_known(name: str, arch: str = "x86_64") -> bool:
 
 def split_known(names: set[str], arch: str = "x86_64") -> tuple[set[str], set[str]]:
     """Canonicalise names and split them into (known on arch, unknown)."""
-    canon = {canonical_name(n) for n in names}
+    canon = {canonical_name(n, arch) for n in names}
     known = {n for n in canon if n in table(arch)}
     return known, canon - known

@@ -87,6 +87,20 @@ def test_a_profile_without_a_needed_call_breaks_the_command(tmp_path: Path) -> N
     assert "Operation not permitted" in proc.stderr
 
 
+def test_calls_newer_than_libseccomp_are_allowed_by_number(tmp_path: Path) -> None:
+    profile = json.loads(_traced_profile(tmp_path, ["/bin/ls", "/"]).read_text())
+    profile["syscalls"][0]["names"] += ["mseal", "statmount"]
+    path = tmp_path / "newer.json"
+    path.write_text(json.dumps(profile))
+    proc = subprocess.run(
+        [sys.executable, "-I", str(ENFORCE), str(path), "--", "/bin/ls", "/"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_mount_and_ptrace_are_refused(tmp_path: Path) -> None:
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(SeccompProfile.from_trace({"read", "write"}).oci()))
