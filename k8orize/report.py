@@ -108,6 +108,20 @@ def _verification(p: Pipeline) -> dict:
     }
 
 
+def _observability(p: Pipeline) -> dict:
+    kind = p.analysis.kind
+    return {
+        "structured_logs": kind.structured_log_env
+        or {"LOG_FORMAT": "json (the app must honour it; nothing in its kind enforces it)"},
+        "structured_logs_note": "a printf-style template: messages with quotes or newlines are not escaped"
+        if kind.structured_log_env
+        else None,
+        "metrics_path": kind.metrics_path,
+        "prometheus_annotations": bool(kind.metrics_path),
+        "call_trace": f"audit.rules keyed on UID {p.uid} (ausearch -k k8or-{p.name})",
+    }
+
+
 def _checks_passed(p: Pipeline, verification: dict) -> list[str]:
     passed = []
     if p.trace is not None:
@@ -157,6 +171,7 @@ def build(p: Pipeline) -> dict:
         "checks_passed": _checks_passed(p, verification),
         "checks_failed": _failed(p),
         "not_verified": not_verified,
+        "observability": _observability(p),
         "outputs": [
             "Dockerfile",
             "image/",

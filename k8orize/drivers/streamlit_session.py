@@ -1,9 +1,10 @@
-"""Open one real Streamlit browser session over /_stcore/stream and wait until the script finishes.
+"""Open one real Streamlit browser session over /_stcore/stream, run the script, use its widgets.
 
 An HTTP GET only serves Streamlit's static shell; the script runs when a session connects over the
 websocket and asks for a run. This driver does exactly what the browser does, with Streamlit's own
 protobufs and a minimal RFC 6455 client from the standard library, so the trace sees every import the
-script makes.
+script makes. After the first run it moves sliders, ticks checkboxes and clicks buttons, as a user
+would, and waits for the second run to finish too.
 
 Usage: python streamlit_session.py http://HOST:PORT [TIMEOUT_SECONDS]
 Prints one JSON line with the outcome; exit code 0 when the script finished successfully.
@@ -97,28 +98,73 @@ class _Reader:
                 return b"".join(parts)
 
 
+def _widget_states(widgets: list[tuple[str, object]]):
+    """Widget states a user produces: move sliders to their minimum, tick checkboxes, click buttons."""
+    back = BackMsg()
+    back.rerun_script.page_script_hash = ""
+    for kind, element in widgets:
+        state = back.rerun_script.widget_states.widgets.add()
+        state.id = element.id
+        if kind == "slider":
+            state.double_array_value.data.extend([element.min])
+        elif kind == "checkbox":
+            state.bool_value = not element.default
+        else:
+            state.trigger_value = True
+    return back
+
+
+def _run_until_finished(
+    sock, reader: _Reader, back: BackMsg, deadline: float, seen: dict
+) -> tuple[int | None, list]:
+    """Send one rerun request and read until its script_finished; collect the interactive widgets."""
+    _send(sock, back.SerializeToString())
+    widgets: list[tuple[str, object]] = []
+    while time.monotonic() < deadline:
+        msg = ForwardMsg()
+        msg.ParseFromString(reader.message(sock))
+        kind = msg.WhichOneof("type") or "none"
+        seen[kind] = seen.get(kind, 0) + 1
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element_kind = msg.delta.new_element.WhichOneof("type")
+            if element_kind in _INTERACTIVE:
+                widgets.append((element_kind, getattr(msg.delta.new_element, element_kind)))
+        if kind == "script_finished":
+            return int(msg.script_finished), widgets
+    return None, widgets
+
+
+_INTERACTIVE = ("slider", "checkbox", "button")
+
+
 def run_session(base_url: str, timeout: float) -> dict:
-    """Connect like a browser, request a script run, and collect messages until script_finished."""
+    """Connect like a browser, run the script, then interact with its widgets and run it again."""
     url = urlparse(base_url)
     path = (url.path.rstrip("/") or "") + "/_stcore/stream"
     sock = socket.create_connection((url.hostname, url.port or 80), timeout=timeout)
     deadline = time.monotonic() + timeout
+    seen: dict[str, int] = {}
     try:
         reader = _Reader(sock, _handshake(sock, url.netloc, path))
-        back = BackMsg()
-        back.rerun_script.query_string = ""
-        back.rerun_script.page_script_hash = ""
-        _send(sock, back.SerializeToString())
-        seen: dict[str, int] = {}
-        while time.monotonic() < deadline:
-            msg = ForwardMsg()
-            msg.ParseFromString(reader.message(sock))
-            kind = msg.WhichOneof("type") or "none"
-            seen[kind] = seen.get(kind, 0) + 1
-            if kind == "script_finished":
-                ok = msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
-                return {"ok": ok, "status": int(msg.script_finished), "messages": seen}
-        return {"ok": False, "status": None, "messages": seen, "error": "timed out"}
+        first = BackMsg()
+        first.rerun_script.query_string = ""
+        first.rerun_script.page_script_hash = ""
+        status, widgets = _run_until_finished(sock, reader, first, deadline, seen)
+        runs = [status]
+        if status == ForwardMsg.FINISHED_SUCCESSFULLY and widgets:
+            status, _ = _run_until_finished(sock, reader, _widget_states(widgets), deadline, seen)
+            runs.append(status)
+        ok = all(s == ForwardMsg.FINISHED_SUCCESSFULLY for s in runs)
+        outcome = {
+            "ok": ok,
+            "status": status,
+            "script_runs": len(runs),
+            "messages": seen,
+            "interacted_with": sorted({kind for kind, _ in widgets}),
+        }
+        if status is None:
+            outcome["error"] = "timed out waiting for script_finished"
+        return outcome
     finally:
         try:
             _send(sock, struct.pack("!H", 1000), _OP_CLOSE)
