@@ -22,8 +22,10 @@ _SECRETS = [
     re.compile(r"()eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWTs
     re.compile(r"()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
     re.compile(r"(?i)(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s]+"),
-    re.compile(r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|"
-               r"authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+    re.compile(
+        r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|"
+        r"authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
+    ),
     re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+(?=@)"),  # user:password@ in URLs
     re.compile(r"()\b(?:ghp|gho|ghu|ghs|xox[abpr])[_-][A-Za-z0-9-]{10,}\b"),  # GitHub and Slack tokens
 ]
@@ -65,7 +67,8 @@ class AuditEntry:
 
 def audit_table(metadata: MetaData, prefix: str = "k8or_") -> Table:
     return Table(
-        f"{prefix}cluster_audit", metadata,
+        f"{prefix}cluster_audit",
+        metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("at", DateTime(timezone=True), nullable=False, index=True),
         Column("actor_id", String(255), nullable=False),
@@ -81,8 +84,17 @@ def audit_table(metadata: MetaData, prefix: str = "k8or_") -> Table:
     )
 
 
-_LIMITS = {"actor_id": 255, "actor_name": 255, "channel": 64, "command": 255, "cluster": 255, "namespace": 63,
-           "app": 253, "correlation_id": 64, "detail": 4000}
+_LIMITS = {
+    "actor_id": 255,
+    "actor_name": 255,
+    "channel": 64,
+    "command": 255,
+    "cluster": 255,
+    "namespace": 63,
+    "app": 253,
+    "correlation_id": 64,
+    "detail": 4000,
+}
 
 
 class AuditLog:
@@ -119,8 +131,13 @@ class AuditLog:
         query = select(self.table).order_by(self.table.c.id.desc()).limit(n)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [AuditEntry(**{k: v for k, v in row.items() if k != "at"},
-                           at=row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC)) for row in rows]
+        return [
+            AuditEntry(
+                **{k: v for k, v in row.items() if k != "at"},
+                at=row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC),
+            )
+            for row in rows
+        ]
 
 
 async def create_schema(engine: AsyncEngine, prefix: str = "k8or_") -> AuditLog:

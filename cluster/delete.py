@@ -1,4 +1,4 @@
-"""`delete <app>`: foreground cascading deletion, reporting when Pods, ReplicaSets and the Deployment are gone."""
+"""`delete <app>`: foreground cascading deletion, reporting as Pods, ReplicaSets and the Deployment go."""
 
 from __future__ import annotations
 
@@ -34,15 +34,23 @@ def _owned(items: list, owners: set[str]) -> list:
 
 def _remaining(kube: Kube, app: str, dep_uid: str) -> dict[str, set[str]]:
     ns = kube.namespace
-    deps = [d for d in kube.apps.list_namespaced_deployment(ns, field_selector=f"metadata.name={app}").items
-            if d.metadata.uid == dep_uid]
+    deps = [
+        d
+        for d in kube.apps.list_namespaced_deployment(ns, field_selector=f"metadata.name={app}").items
+        if d.metadata.uid == dep_uid
+    ]
     sets = _owned(kube.apps.list_namespaced_replica_set(ns).items, {dep_uid})
     pods = _owned(kube.core.list_namespaced_pod(ns).items, {rs.metadata.uid for rs in sets})
-    return {"Pods": {p.metadata.name for p in pods}, "ReplicaSets": {rs.metadata.name for rs in sets},
-            "Deployment": {d.metadata.name for d in deps}}
+    return {
+        "Pods": {p.metadata.name for p in pods},
+        "ReplicaSets": {rs.metadata.name for rs in sets},
+        "Deployment": {d.metadata.name for d in deps},
+    }
 
 
-def delete_app(target: ClusterTarget, app: str, timeout: float = 120.0, poll: float = 0.1) -> Iterator[DeletionStep]:
+def delete_app(
+    target: ClusterTarget, app: str, timeout: float = 120.0, poll: float = 0.1
+) -> Iterator[DeletionStep]:
     """Delete the Deployment with propagationPolicy=Foreground and yield a step as each kind disappears:
     Pods, then ReplicaSets, then the Deployment. Raises Timeout if they outlive `timeout`."""
     app_name(app)
@@ -56,8 +64,9 @@ def delete_app(target: ClusterTarget, app: str, timeout: float = 120.0, poll: fl
         yield from _follow(kube, app, uid, seen, timeout, poll)
 
 
-def _follow(kube: Kube, app: str, uid: str, seen: dict[str, set[str]], timeout: float,
-            poll: float) -> Iterator[DeletionStep]:
+def _follow(
+    kube: Kube, app: str, uid: str, seen: dict[str, set[str]], timeout: float, poll: float
+) -> Iterator[DeletionStep]:
     deadline = time.monotonic() + timeout
     pending = ["Pods", "ReplicaSets", "Deployment"]
     while pending:

@@ -39,17 +39,26 @@ def apply_deployment(target: ClusterTarget, manifest: dict) -> Applied:
     name = manifest["metadata"]["name"]
     with connect(target) as kube, api_errors(f"deploy {name}"):
         result = kube.apps.patch_namespaced_deployment(
-            name, kube.namespace, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY)
+            name, kube.namespace, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY
+        )
     image = result.spec.template.spec.containers[0].image
     return Applied(name, image, result.metadata.generation, result.metadata.resource_version, manifest)
 
 
-def deploy(target: ClusterTarget, app: str, image: str, replicas: int = 1, volumes: Sequence[VolumeSpec] = (),
-           resolve_digest: DigestResolver | None = None, progress_deadline: int = 600,
-           k8orize: Hook | None = None) -> Applied:
+def deploy(
+    target: ClusterTarget,
+    app: str,
+    image: str,
+    replicas: int = 1,
+    volumes: Sequence[VolumeSpec] = (),
+    resolve_digest: DigestResolver | None = None,
+    progress_deadline: int = 600,
+    k8orize: Hook | None = None,
+) -> Applied:
     """Render the hardened Deployment and apply it. Follow it with RolloutWatcher."""
     app_name(app)
     image_ref(image)
-    manifest = render_deployment(app, pinned(image, resolve_digest), replicas, volumes, progress_deadline,
-                                 k8orize=k8orize)
+    manifest = render_deployment(
+        app, pinned(image, resolve_digest), replicas, volumes, progress_deadline, k8orize=k8orize
+    )
     return apply_deployment(target, manifest)

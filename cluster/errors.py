@@ -100,12 +100,19 @@ def from_exception(exc: BaseException, action: str) -> ClusterError:
         return exc
     if isinstance(exc, ApiException):
         return from_api_exception(exc, action)
-    if isinstance(exc, urllib3.exceptions.MaxRetryError) and isinstance(exc.reason, urllib3.exceptions.ReadTimeoutError):
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and isinstance(
+        exc.reason, urllib3.exceptions.ReadTimeoutError
+    ):
         exc = exc.reason
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError | socket.timeout | TimeoutError):
         return Timeout(f"{action}: the cluster did not answer in time.")
-    if isinstance(exc, urllib3.exceptions.MaxRetryError | urllib3.exceptions.NewConnectionError |
-                  urllib3.exceptions.ProtocolError | ConnectionError):
+    if isinstance(
+        exc,
+        urllib3.exceptions.MaxRetryError
+        | urllib3.exceptions.NewConnectionError
+        | urllib3.exceptions.ProtocolError
+        | ConnectionError,
+    ):
         return Unreachable(f"{action}: the cluster is unreachable ({_reason(exc)}).")
     if isinstance(exc, ConfigException):
         return TargetError(f"{action}: {exc}")
@@ -137,10 +144,13 @@ def api_errors(action: str) -> Iterator[None]:
 
 def translated(action: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Decorator form of api_errors."""
+
     def wrap(fn: Callable[P, T]) -> Callable[P, T]:
         @functools.wraps(fn)
         def inner(*args: P.args, **kwargs: P.kwargs) -> T:
             with api_errors(action):
                 return fn(*args, **kwargs)
+
         return inner
+
     return wrap

@@ -27,13 +27,22 @@ class EventLine:
 
 
 def _when(event) -> dt.datetime | None:
-    return event.last_timestamp or event.event_time or event.first_timestamp or event.metadata.creation_timestamp
+    return (
+        event.last_timestamp or event.event_time or event.first_timestamp or event.metadata.creation_timestamp
+    )
 
 
 def to_line(event) -> EventLine:
     inv = event.involved_object
-    return EventLine(inv.kind or "", inv.name or "", event.type or "", event.reason or "", event.message or "",
-                     event.count or 1, _when(event))
+    return EventLine(
+        inv.kind or "",
+        inv.name or "",
+        event.type or "",
+        event.reason or "",
+        event.message or "",
+        event.count or 1,
+        _when(event),
+    )
 
 
 def events_about(kube: Kube, kind: str, name: str, warnings_only: bool = False) -> list[EventLine]:

@@ -46,8 +46,10 @@ class MigrationResult:
         if not self.succeeded:
             return f"migration job {self.job} failed: {self.log_tail or 'no output'}"
         verdict = "match ✓" if self.match else "DIFFER ✗"
-        return (f"copied {self.source} → {self.dest} (claim {self.claim}): du -sb {self.source} = "
-                f"{self.source_bytes} bytes, {self.dest} = {self.dest_bytes} bytes — {verdict}")
+        return (
+            f"copied {self.source} → {self.dest} (claim {self.claim}): du -sb {self.source} = "
+            f"{self.source_bytes} bytes, {self.dest} = {self.dest_bytes} bytes — {verdict}"
+        )
 
 
 def copy_script(source: str, dest: str) -> str:
@@ -58,33 +60,53 @@ def copy_script(source: str, dest: str) -> str:
 def _source_claim(dep, source: str) -> str | None:
     """The claim the app mounts at `source`, if the source is a volume rather than image content."""
     spec = dep.spec.template.spec
-    claims = {v.name: v.persistent_volume_claim.claim_name for v in spec.volumes or [] if v.persistent_volume_claim}
+    claims = {
+        v.name: v.persistent_volume_claim.claim_name for v in spec.volumes or [] if v.persistent_volume_claim
+    }
     for mount in spec.containers[0].volume_mounts or []:
         if mount.mount_path == source and mount.name in claims:
             return claims[mount.name]
     return None
 
 
-def migration_job(app: str, image: str, source: str, dest: str, claim: str, source_claim: str | None,
-                  timeout: int) -> dict:
+def migration_job(
+    app: str, image: str, source: str, dest: str, claim: str, source_claim: str | None, timeout: int
+) -> dict:
     """The Job manifest: hardened like the app, never restarted, cleaned up a day after it finishes."""
     volumes = [VolumeSpec(claim, dest)] + ([VolumeSpec(source_claim, source)] if source_claim else [])
-    template = pod_template(app, image, volumes, command=["sh", "-c", copy_script(source, dest)],
-                            restart_policy="Never")
+    template = pod_template(
+        app, image, volumes, command=["sh", "-c", copy_script(source, dest)], restart_policy="Never"
+    )
     for mount in template["spec"]["containers"][0]["volumeMounts"]:
         if mount["mountPath"] == source:
             mount["readOnly"] = True  # the migration must never change its source
-    template["metadata"]["labels"] = {"app.kubernetes.io/name": f"{app[:50]}-migrate",
-                                      "app.kubernetes.io/part-of": app, **MANAGED_BY}
+    template["metadata"]["labels"] = {
+        "app.kubernetes.io/name": f"{app[:50]}-migrate",
+        "app.kubernetes.io/part-of": app,
+        **MANAGED_BY,
+    }
     name = f"{app[:44]}-migrate-{secrets.token_hex(3)}"
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": name, "labels": dict(template["metadata"]["labels"])},
-            "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": 86400, "activeDeadlineSeconds": int(timeout),
-                     "template": template}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "labels": dict(template["metadata"]["labels"])},
+        "spec": {
+            "backoffLimit": 0,
+            "ttlSecondsAfterFinished": 86400,
+            "activeDeadlineSeconds": int(timeout),
+            "template": template,
+        },
+    }
 
 
-def migrate(target: ClusterTarget, app: str, claim: str, source: str = "/usr", dest: str = "/mnt",
-            timeout: float = 300.0) -> MigrationResult:
+def migrate(
+    target: ClusterTarget,
+    app: str,
+    claim: str,
+    source: str = "/usr",
+    dest: str = "/mnt",
+    timeout: float = 300.0,
+) -> MigrationResult:
     """Copy `source` to claim `claim` mounted at `dest` in a Job; verify with du -sb on both sides."""
     app_name(app)
     dns_subdomain(claim, "claim name")
@@ -98,8 +120,15 @@ def migrate(target: ClusterTarget, app: str, claim: str, source: str = "/usr", d
             source_claim = _source_claim(dep, source)
             if source_claim == claim:
                 raise InvalidInput(f"claim {claim} is already mounted at {source}; choose another claim.")
-            manifest = migration_job(app, dep.spec.template.spec.containers[0].image, source, dest, claim,
-                                     source_claim, int(timeout))
+            manifest = migration_job(
+                app,
+                dep.spec.template.spec.containers[0].image,
+                source,
+                dest,
+                claim,
+                source_claim,
+                int(timeout),
+            )
             kube.batch.create_namespaced_job(kube.namespace, manifest)
         job = manifest["metadata"]["name"]
         succeeded = _wait_for_job(kube, job, timeout)
@@ -123,8 +152,12 @@ def _wait_for_job(kube: Kube, name: str, timeout: float) -> bool:
             state = _job_state(kube.batch.read_namespaced_job(name, kube.namespace))
             if state is not None:
                 return state
-            for event in watch.Watch().stream(kube.batch.list_namespaced_job, kube.namespace,
-                                              field_selector=f"metadata.name={name}", timeout_seconds=1):
+            for event in watch.Watch().stream(
+                kube.batch.list_namespaced_job,
+                kube.namespace,
+                field_selector=f"metadata.name={name}",
+                timeout_seconds=1,
+            ):
                 if _job_state(event["object"]) is not None:
                     break
     raise ClusterError(f"migration job {name} did not finish within {int(timeout)}s.")

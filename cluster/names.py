@@ -16,16 +16,20 @@ _SIZE = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$")
 def dns_label(value: str, what: str = "name") -> str:
     """A DNS-1123 label (namespaces, apps, container names): at most 63 of [a-z0-9-], alphanumeric ends."""
     if not isinstance(value, str) or len(value) > 63 or not _LABEL.match(value):
-        raise InvalidName(f"{what} {value!r} is not a valid DNS-1123 label: use at most 63 lower case letters, "
-                          "digits or '-', starting and ending with a letter or digit.")
+        raise InvalidName(
+            f"{what} {value!r} is not a valid DNS-1123 label: use at most 63 lower case letters, "
+            "digits or '-', starting and ending with a letter or digit."
+        )
     return value
 
 
 def dns_subdomain(value: str, what: str = "name") -> str:
     """A DNS-1123 subdomain (storage classes, claims): at most 253 characters, dot-separated labels."""
     if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.match(value):
-        raise InvalidName(f"{what} {value!r} is not a valid DNS-1123 name: use lower case letters, digits, "
-                          "'-' and '.', starting and ending with a letter or digit.")
+        raise InvalidName(
+            f"{what} {value!r} is not a valid DNS-1123 name: use lower case letters, digits, "
+            "'-' and '.', starting and ending with a letter or digit."
+        )
     return value
 
 

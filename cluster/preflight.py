@@ -35,7 +35,9 @@ def _check(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:
     return Check(name, ok, detail)
 
 
-def preflight(target: ClusterTarget, aws_session: Any = None, sts_endpoint_url: str | None = None) -> list[Check]:
+def preflight(
+    target: ClusterTarget, aws_session: Any = None, sts_endpoint_url: str | None = None
+) -> list[Check]:
     """AWS identity (when there is an AWS session), reachability and version, namespace, EKS node groups,
     Ready nodes, storage classes. Checks after an unreachable cluster are reported as skipped."""
     checks: list[Check] = []
@@ -48,8 +50,11 @@ def preflight(target: ClusterTarget, aws_session: Any = None, sts_endpoint_url: 
         checks.append(reachable)
         if not reachable.ok:
             later = ["Namespace", "Node groups", "Nodes Ready", "Storage classes"]
-            return checks + [Check(n, False, "skipped: cluster unreachable") for n in later
-                             if n != "Node groups" or target.eks]
+            return checks + [
+                Check(n, False, "skipped: cluster unreachable")
+                for n in later
+                if n != "Node groups" or target.eks
+            ]
         checks.append(_check(f"Namespace {target.namespace}", lambda: _namespace(kube)))
         if target.eks:
             checks.append(_check("Node groups ACTIVE", lambda: _nodegroups(target)))
@@ -82,8 +87,10 @@ def _nodegroups(target: ClusterTarget) -> tuple[bool, str]:
     names = eks.list_nodegroups(clusterName=eks_info.name).get("nodegroups", [])
     if not names:
         return False, "the cluster has no managed node groups"
-    states = {n: eks.describe_nodegroup(clusterName=eks_info.name, nodegroupName=n)["nodegroup"]["status"]
-              for n in names}
+    states = {
+        n: eks.describe_nodegroup(clusterName=eks_info.name, nodegroupName=n)["nodegroup"]["status"]
+        for n in names
+    }
     bad = [f"{n} {s}" for n, s in states.items() if s != "ACTIVE"]
     active = len(states) - len(bad)
     detail = f"{active}/{len(states)} ACTIVE" + (f"; not active: {', '.join(bad)}" if bad else "")
@@ -92,12 +99,17 @@ def _nodegroups(target: ClusterTarget) -> tuple[bool, str]:
 
 def _nodes(kube: Kube) -> tuple[bool, str]:
     nodes = kube.core.list_node().items
-    ready = [n.metadata.name for n in nodes if any(c.type == "Ready" and c.status == "True"
-                                                    for c in (n.status.conditions or []))]
+    ready = [
+        n.metadata.name
+        for n in nodes
+        if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
+    ]
     if not nodes:
         return False, "the cluster has no nodes"
     not_ready = sorted({n.metadata.name for n in nodes} - set(ready))
-    detail = f"{len(ready)}/{len(nodes)} Ready" + (f"; not Ready: {', '.join(not_ready)}" if not_ready else "")
+    detail = f"{len(ready)}/{len(nodes)} Ready" + (
+        f"; not Ready: {', '.join(not_ready)}" if not_ready else ""
+    )
     return bool(ready), detail
 
 
@@ -105,6 +117,9 @@ def _storage_classes(kube: Kube) -> tuple[bool, str]:
     classes = kube.storage.list_storage_class().items
     if not classes:
         return False, "none; create one with `storage create <class>`"
-    names = [sc.metadata.name + (" (default)" if (sc.metadata.annotations or {}).get(DEFAULT_CLASS) == "true"
-                                 else "") for sc in classes]
+    names = [
+        sc.metadata.name
+        + (" (default)" if (sc.metadata.annotations or {}).get(DEFAULT_CLASS) == "true" else "")
+        for sc in classes
+    ]
     return True, ", ".join(names)

@@ -34,9 +34,17 @@ import yaml
 ROLES = ("viewer", "deployer", "oncall", "admin")
 ENV_VAR = "K8OR_RBAC_FILE"
 DEFAULT_COMMAND_ROLES: dict[str, str] = {
-    "cluster use": "viewer", "ns": "viewer", "preflight": "viewer", "status": "viewer",
-    "storage create": "deployer", "volume create": "deployer", "deploy": "deployer", "rollback": "deployer",
-    "migrate": "oncall", "delete": "oncall", "audit": "admin",
+    "cluster use": "viewer",
+    "ns": "viewer",
+    "preflight": "viewer",
+    "status": "viewer",
+    "storage create": "deployer",
+    "volume create": "deployer",
+    "deploy": "deployer",
+    "rollback": "deployer",
+    "migrate": "oncall",
+    "delete": "oncall",
+    "audit": "admin",
 }
 
 
@@ -61,7 +69,7 @@ def implied(role: str) -> frozenset[str]:
 
 def at_least(role: str) -> frozenset[str]:
     """The roles that satisfy a minimum role."""
-    return frozenset(ROLES[ROLES.index(role):])
+    return frozenset(ROLES[ROLES.index(role) :])
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,9 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "RBAC file") -> Rbac
             users[name.lower()] = _higher(users.get(name.lower()), role)
         for name in _names(members.get("groups"), f"{source}: roles.{role}.groups"):
             groups[name.lower()] = _higher(groups.get(name.lower()), role)
-    commands = {cmd: _command_roles(v, f"{source}: commands.{cmd}") for cmd, v in (data.get("commands") or {}).items()}
+    commands = {
+        cmd: _command_roles(v, f"{source}: commands.{cmd}") for cmd, v in (data.get("commands") or {}).items()
+    }
     namespaces = data.get("namespaces") or {}
     two_person = frozenset(ns for ns, rule in namespaces.items() if (rule or {}).get("two_person"))
     return RbacPolicy(users, groups, commands, two_person, bool(data.get("impersonate", False)))
@@ -173,8 +183,9 @@ def load_policy(path: str | Path) -> RbacPolicy:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise RbacFileError(f"{ENV_VAR}={path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") \
-            from exc
+        raise RbacFileError(
+            f"{ENV_VAR}={path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
+        ) from exc
     return policy_from_dict(data or {}, str(path))
 
 
@@ -185,8 +196,9 @@ def policy_from_env(environ: Mapping[str, str] | None = None) -> RbacPolicy:
     return load_policy(path) if path else RbacPolicy()
 
 
-def may_approve(policy: RbacPolicy, namespace: str, requester: str, approver: str,
-                approver_roles: Iterable[str] = ()) -> bool:
+def may_approve(
+    policy: RbacPolicy, namespace: str, requester: str, approver: str, approver_roles: Iterable[str] = ()
+) -> bool:
     """The two-person rule: where it applies, only someone else may confirm."""
     del approver_roles  # the approver's role is checked like any command by the caller
     return not policy.two_person(namespace) or requester != approver

@@ -25,7 +25,9 @@ Hook = Callable[[dict], dict]
 def image_ref(image: str) -> str:
     """Check an image reference (registry/repo[:tag][@digest]); the tag defaults to what the registry says."""
     if not isinstance(image, str) or len(image) > 512 or not _IMAGE.match(image):
-        raise InvalidInput(f"image {image!r} is not an image reference such as nginx:1.27 or ghcr.io/org/app:v2.")
+        raise InvalidInput(
+            f"image {image!r} is not an image reference such as nginx:1.27 or ghcr.io/org/app:v2."
+        )
     return image
 
 
@@ -39,22 +41,32 @@ def _volumes(specs: Sequence[VolumeSpec]) -> tuple[list[dict], list[dict]]:
         raise InvalidInput("two volumes are mounted at the same path.")
     volumes: dict[str, dict] = {}
     for spec in specs:
-        volumes.setdefault(spec.volume_name, {"name": spec.volume_name,
-                                              "persistentVolumeClaim": {"claimName": spec.claim}})
+        volumes.setdefault(
+            spec.volume_name, {"name": spec.volume_name, "persistentVolumeClaim": {"claimName": spec.claim}}
+        )
     mounts = [{"name": s.volume_name, "mountPath": s.path} for s in specs]
     return list(volumes.values()), mounts
 
 
-def pod_template(app: str, image: str, volumes: Sequence[VolumeSpec] = (), localhost_profile: str | None = None,
-                 command: list[str] | None = None, restart_policy: str | None = None) -> dict:
+def pod_template(
+    app: str,
+    image: str,
+    volumes: Sequence[VolumeSpec] = (),
+    localhost_profile: str | None = None,
+    command: list[str] | None = None,
+    restart_policy: str | None = None,
+) -> dict:
     """A hardened pod template: non-root UID from the app name, no privileges, read-only root."""
     uid = hardening.app_uid(app)
     claim_volumes, claim_mounts = _volumes(volumes)
     taken = {m["mountPath"] for m in claim_mounts}
     scratch_volumes, scratch_mounts = hardening.writable_scratch_volumes(HOME)
-    scratch = [(v, m) for v, m in zip(scratch_volumes, scratch_mounts, strict=True) if m["mountPath"] not in taken]
+    scratch = [
+        (v, m) for v, m in zip(scratch_volumes, scratch_mounts, strict=True) if m["mountPath"] not in taken
+    ]
     container: dict = {
-        "name": app, "image": image,
+        "name": app,
+        "image": image,
         "securityContext": hardening.container_security_context(uid, localhost_profile),
         "env": [{"name": "HOME", "value": HOME}],
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
@@ -62,27 +74,41 @@ def pod_template(app: str, image: str, volumes: Sequence[VolumeSpec] = (), local
     }
     if command:
         container["command"] = command
-    spec: dict = {"automountServiceAccountToken": False,
-                  "securityContext": hardening.pod_security_context(uid, localhost_profile),
-                  "containers": [container], "volumes": claim_volumes + [v for v, _ in scratch]}
+    spec: dict = {
+        "automountServiceAccountToken": False,
+        "securityContext": hardening.pod_security_context(uid, localhost_profile),
+        "containers": [container],
+        "volumes": claim_volumes + [v for v, _ in scratch],
+    }
     if restart_policy:
         spec["restartPolicy"] = restart_policy
     return {"metadata": {"labels": {**selector(app), **MANAGED_BY}}, "spec": spec}
 
 
-def render_deployment(app: str, image: str, replicas: int = 1, volumes: Sequence[VolumeSpec] = (),
-                      progress_deadline: int = 600, localhost_profile: str | None = None,
-                      k8orize: Hook | None = None) -> dict:
+def render_deployment(
+    app: str,
+    image: str,
+    replicas: int = 1,
+    volumes: Sequence[VolumeSpec] = (),
+    progress_deadline: int = 600,
+    localhost_profile: str | None = None,
+    k8orize: Hook | None = None,
+) -> dict:
     """The Deployment manifest k8or applies. `k8orize`, when given, applies the k8orization rules."""
     app_name(app)
     image_ref(image)
     if not 0 <= replicas <= 100:
         raise InvalidInput("replicas must be between 0 and 100.")
     manifest = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": app, "labels": {**selector(app), **MANAGED_BY}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": selector(app)},
-                 "progressDeadlineSeconds": progress_deadline, "revisionHistoryLimit": 10,
-                 "template": pod_template(app, image, volumes, localhost_profile)},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector(app)},
+            "progressDeadlineSeconds": progress_deadline,
+            "revisionHistoryLimit": 10,
+            "template": pod_template(app, image, volumes, localhost_profile),
+        },
     }
     return k8orize(manifest) if k8orize else manifest

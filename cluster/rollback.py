@@ -19,9 +19,13 @@ from .timefmt import age
 
 HASH_LABEL = "pod-template-hash"
 # Annotations kubectl does not copy from a ReplicaSet to the Deployment on undo.
-SKIPPED_ANNOTATIONS = {REVISION, "deployment.kubernetes.io/revision-history",
-                       "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas",
-                       "kubectl.kubernetes.io/last-applied-configuration"}
+SKIPPED_ANNOTATIONS = {
+    REVISION,
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "kubectl.kubernetes.io/last-applied-configuration",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,8 @@ class RollbackResult:
     def line(self) -> str:
         if self.skipped:
             return f"{self.app} already runs revision {self.to_revision}'s template; nothing to roll back."
-        return f"{self.app}: rolling back from revision {self.from_revision} to {self.to_revision} ({self.image})"
+        revisions = f"from revision {self.from_revision} to {self.to_revision}"
+        return f"{self.app}: rolling back {revisions} ({self.image})"
 
 
 def _revision(rs) -> int:
@@ -58,8 +63,10 @@ def _revision(rs) -> int:
 def _owned_sets(kube: Kube, dep) -> list:
     uid = dep.metadata.uid
     sets = kube.apps.list_namespaced_replica_set(kube.namespace).items
-    return sorted((rs for rs in sets if any(r.uid == uid and r.controller for r in rs.metadata.owner_references or [])),
-                  key=_revision)
+    return sorted(
+        (rs for rs in sets if any(r.uid == uid and r.controller for r in rs.metadata.owner_references or [])),
+        key=_revision,
+    )
 
 
 def list_revisions(target: ClusterTarget, app: str) -> list[Revision]:
@@ -68,8 +75,16 @@ def list_revisions(target: ClusterTarget, app: str) -> list[Revision]:
     with connect(target) as kube, api_errors(f"list revisions of {app}"):
         dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
         current = (dep.metadata.annotations or {}).get(REVISION)
-        return [Revision(_revision(rs), rs.spec.template.spec.containers[0].image, age(rs.metadata.creation_timestamp),
-                         rs.metadata.name, str(_revision(rs)) == current) for rs in _owned_sets(kube, dep)]
+        return [
+            Revision(
+                _revision(rs),
+                rs.spec.template.spec.containers[0].image,
+                age(rs.metadata.creation_timestamp),
+                rs.metadata.name,
+                str(_revision(rs)) == current,
+            )
+            for rs in _owned_sets(kube, dep)
+        ]
 
 
 def _choose(sets: list, current: int, to_revision: int):
@@ -91,9 +106,13 @@ def undo_patch(kube: Kube, rs, dep) -> list[dict]:
     template = copy.deepcopy(template)
     (template.get("metadata") or {}).get("labels", {}).pop(HASH_LABEL, None)
     annotations = {k: v for k, v in (dep.metadata.annotations or {}).items() if k in SKIPPED_ANNOTATIONS}
-    annotations.update({k: v for k, v in (rs.metadata.annotations or {}).items() if k not in SKIPPED_ANNOTATIONS})
-    return [{"op": "replace", "path": "/spec/template", "value": template},
-            {"op": "replace", "path": "/metadata/annotations", "value": annotations}]
+    annotations.update(
+        {k: v for k, v in (rs.metadata.annotations or {}).items() if k not in SKIPPED_ANNOTATIONS}
+    )
+    return [
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ]
 
 
 def rollback(target: ClusterTarget, app: str, to_revision: int = 0) -> RollbackResult:
@@ -110,6 +129,7 @@ def rollback(target: ClusterTarget, app: str, to_revision: int = 0) -> RollbackR
         image = chosen.spec.template.spec.containers[0].image
         if _revision(chosen) == current:
             return RollbackResult(app, current, current, image, skipped=True)
-        kube.apps.patch_namespaced_deployment(app, kube.namespace, undo_patch(kube, chosen, dep),
-                                              _content_type="application/json-patch+json")
+        kube.apps.patch_namespaced_deployment(
+            app, kube.namespace, undo_patch(kube, chosen, dep), _content_type="application/json-patch+json"
+        )
         return RollbackResult(app, current, _revision(chosen), image)

@@ -23,8 +23,15 @@ from .target import ClusterTarget
 RUNNING, COMPLETE, FAILED, TIMEOUT = "running", "complete", "failed", "timeout"
 REVISION = "deployment.kubernetes.io/revision"
 FAIL_FAST = {"ImagePullBackOff", "CrashLoopBackOff", "InvalidImageName", "CreateContainerConfigError"}
-_RANK = ["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError", "CrashLoopBackOff",
-         "Pending", "NotReady"]
+_RANK = [
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CrashLoopBackOff",
+    "Pending",
+    "NotReady",
+]
 
 
 @dataclass(frozen=True)
@@ -64,17 +71,29 @@ class RolloutProgress:
 
     @property
     def line(self) -> str:
-        counts = (f"{self.updated}/{self.desired} updated, {self.ready} ready, {self.available} available")
+        counts = f"{self.updated}/{self.desired} updated, {self.ready} ready, {self.available} available"
         head = f"{self.app} rev {self.revision or '?'}: {counts}"
         if self.state == COMPLETE:
             return f"{head} — rollout complete"
         tail = f" — {self.state}" + (f": {self.reason}" if self.reason else "")
-        return head + (tail if self.state != RUNNING else "") + (f"; {self.problem.line}" if self.problem else "")
+        return (
+            head
+            + (tail if self.state != RUNNING else "")
+            + (f"; {self.problem.line}" if self.problem else "")
+        )
 
     def key(self) -> tuple:
         """What makes two snapshots different for a reader (elapsed time does not)."""
-        return (self.revision, self.desired, self.updated, self.ready, self.available, self.state, self.reason,
-                self.problem)
+        return (
+            self.revision,
+            self.desired,
+            self.updated,
+            self.ready,
+            self.available,
+            self.state,
+            self.reason,
+            self.problem,
+        )
 
 
 def pod_problem(pod) -> PodProblem | None:
@@ -85,11 +104,16 @@ def pod_problem(pod) -> PodProblem | None:
         if waiting and waiting.reason and waiting.reason not in ("ContainerCreating", "PodInitializing"):
             return PodProblem(name, waiting.reason, waiting.message or "", cs.restart_count or 0)
     phase = pod.status.phase if pod.status else "Pending"
-    scheduled = next((c for c in (pod.status.conditions or []) if c.type == "PodScheduled"), None) \
-        if pod.status else None
+    scheduled = (
+        next((c for c in (pod.status.conditions or []) if c.type == "PodScheduled"), None)
+        if pod.status
+        else None
+    )
     if phase == "Pending" and scheduled and scheduled.status == "False":
         return PodProblem(name, "Pending", scheduled.message or scheduled.reason or "unschedulable")
-    ready = next((c for c in (pod.status.conditions or []) if c.type == "Ready"), None) if pod.status else None
+    ready = (
+        next((c for c in (pod.status.conditions or []) if c.type == "Ready"), None) if pod.status else None
+    )
     if phase == "Running" and not (ready and ready.status == "True"):
         return PodProblem(name, "NotReady", "running but not Ready (readiness probe failing?)")
     return None
@@ -103,8 +127,14 @@ def worst(problems: list[PodProblem]) -> PodProblem | None:
 class RolloutWatcher:
     """Iterate to follow one Deployment's rollout: `for progress in RolloutWatcher(target, "web"): ...`."""
 
-    def __init__(self, target: ClusterTarget, app: str, timeout: float = 300.0, fail_fast: bool = True,
-                 poll_seconds: int = 1):
+    def __init__(
+        self,
+        target: ClusterTarget,
+        app: str,
+        timeout: float = 300.0,
+        fail_fast: bool = True,
+        poll_seconds: int = 1,
+    ):
         self.target, self.app = target, app_name(app)
         self.timeout, self.fail_fast, self.poll_seconds = timeout, fail_fast, poll_seconds
 
@@ -131,8 +161,12 @@ class RolloutWatcher:
         yield current
         with api_errors(f"follow rollout of {self.app}"):
             stream = watch.Watch().stream(
-                kube.apps.list_namespaced_deployment, kube.namespace, field_selector=f"metadata.name={self.app}",
-                resource_version=current.metadata.resource_version, timeout_seconds=self.poll_seconds)
+                kube.apps.list_namespaced_deployment,
+                kube.namespace,
+                field_selector=f"metadata.name={self.app}",
+                resource_version=current.metadata.resource_version,
+                timeout_seconds=self.poll_seconds,
+            )
             for event in stream:
                 if event["type"] in ("ADDED", "MODIFIED"):
                     yield event["object"]
@@ -140,9 +174,15 @@ class RolloutWatcher:
     def _progress(self, kube: Kube, dep, elapsed: float) -> RolloutProgress:
         spec, status = dep.spec, dep.status
         desired = spec.replicas if spec.replicas is not None else 1
-        base = RolloutProgress(self.app, (dep.metadata.annotations or {}).get(REVISION, ""), desired,
-                               status.updated_replicas or 0, status.ready_replicas or 0,
-                               status.available_replicas or 0, elapsed=elapsed)
+        base = RolloutProgress(
+            self.app,
+            (dep.metadata.annotations or {}).get(REVISION, ""),
+            desired,
+            status.updated_replicas or 0,
+            status.ready_replicas or 0,
+            status.available_replicas or 0,
+            elapsed=elapsed,
+        )
         observed = (status.observed_generation or 0) >= (dep.metadata.generation or 0)
         progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
         if observed and progressing and progressing.reason == "ProgressDeadlineExceeded":
@@ -150,9 +190,15 @@ class RolloutWatcher:
             # A pod that says why (image, crash, scheduling) explains more than the deadline does.
             telling = problem and (problem.reason in FAIL_FAST or problem.reason == "Pending")
             reason = problem.reason if telling else "ProgressDeadlineExceeded"
-            return replace(base, state=FAILED, reason=reason, message=progressing.message or "", problem=problem)
-        if observed and base.updated >= desired and (status.replicas or 0) <= base.updated \
-                and base.available >= base.updated:
+            return replace(
+                base, state=FAILED, reason=reason, message=progressing.message or "", problem=problem
+            )
+        if (
+            observed
+            and base.updated >= desired
+            and (status.replicas or 0) <= base.updated
+            and base.available >= base.updated
+        ):
             return replace(base, state=COMPLETE)
         problem = self._problem(kube, dep)
         if self.fail_fast and problem and problem.reason in FAIL_FAST:
@@ -165,7 +211,9 @@ class RolloutWatcher:
         revision = (dep.metadata.annotations or {}).get(REVISION)
         with api_errors(f"read pods of {self.app}"):
             sets = kube.apps.list_namespaced_replica_set(kube.namespace, label_selector=labels).items
-            newest = next((rs for rs in sets if (rs.metadata.annotations or {}).get(REVISION) == revision), None)
+            newest = next(
+                (rs for rs in sets if (rs.metadata.annotations or {}).get(REVISION) == revision), None
+            )
             if newest is None:
                 return None
             pth = (newest.metadata.labels or {}).get("pod-template-hash")

@@ -67,19 +67,31 @@ def _summarize(kube: Kube, dep, pods: list, with_events: bool) -> AppStatus:
     spec, status = dep.spec, dep.status
     progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
     summaries = tuple(
-        PodSummary(p.metadata.name, p.status.phase or "Unknown",
-                   all(cs.ready for cs in p.status.container_statuses or []) and bool(p.status.container_statuses),
-                   sum(cs.restart_count or 0 for cs in p.status.container_statuses or []),
-                   age(p.metadata.creation_timestamp), (pod_problem(p).reason if pod_problem(p) else ""))
-        for p in pods)
+        PodSummary(
+            p.metadata.name,
+            p.status.phase or "Unknown",
+            all(cs.ready for cs in p.status.container_statuses or []) and bool(p.status.container_statuses),
+            sum(cs.restart_count or 0 for cs in p.status.container_statuses or []),
+            age(p.metadata.creation_timestamp),
+            (pod_problem(p).reason if pod_problem(p) else ""),
+        )
+        for p in pods
+    )
     names = {dep.metadata.name} | {p.metadata.name for p in pods}
     warnings = tuple(recent_warnings(kube, 5, names)) if with_events else ()
     return AppStatus(
-        dep.metadata.name, spec.replicas if spec.replicas is not None else 1, status.updated_replicas or 0,
-        status.ready_replicas or 0, status.available_replicas or 0,
-        (dep.metadata.annotations or {}).get(REVISION, "?"), spec.template.spec.containers[0].image,
+        dep.metadata.name,
+        spec.replicas if spec.replicas is not None else 1,
+        status.updated_replicas or 0,
+        status.ready_replicas or 0,
+        status.available_replicas or 0,
+        (dep.metadata.annotations or {}).get(REVISION, "?"),
+        spec.template.spec.containers[0].image,
         age(dep.metadata.creation_timestamp),
-        f"{progressing.reason}" if progressing else "", summaries, warnings)
+        f"{progressing.reason}" if progressing else "",
+        summaries,
+        warnings,
+    )
 
 
 def _pods_of(pods: list, dep) -> list:

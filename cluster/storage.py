@@ -10,7 +10,8 @@ from kubernetes import watch
 from .errors import api_errors
 from .events import events_about
 from .kube import Kube, connect
-from .names import dns_subdomain, size as check_size
+from .names import dns_subdomain
+from .names import size as check_size
 from .target import ClusterTarget
 
 DEFAULT_PROVISIONER = "ebs.csi.aws.com"
@@ -34,10 +35,16 @@ class StorageClassSpec:
         meta: dict = {"name": self.name, "labels": {"app.kubernetes.io/managed-by": "k8or"}}
         if self.default:
             meta["annotations"] = {DEFAULT_CLASS: "true"}
-        return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": meta,
-                "provisioner": self.provisioner, "parameters": dict(self.parameters),
-                "reclaimPolicy": self.reclaim_policy, "volumeBindingMode": self.binding_mode,
-                "allowVolumeExpansion": self.allow_expansion}
+        return {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": meta,
+            "provisioner": self.provisioner,
+            "parameters": dict(self.parameters),
+            "reclaimPolicy": self.reclaim_policy,
+            "volumeBindingMode": self.binding_mode,
+            "allowVolumeExpansion": self.allow_expansion,
+        }
 
 
 def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> dict:
@@ -45,6 +52,7 @@ def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> dict:
     dns_subdomain(spec.name, "storage class name")
     if spec.binding_mode not in ("Immediate", "WaitForFirstConsumer"):
         from .errors import InvalidInput
+
         raise InvalidInput("binding mode must be Immediate or WaitForFirstConsumer.")
     with connect(target) as kube, api_errors(f"create storage class {spec.name}"):
         created = kube.storage.create_storage_class(spec.manifest())
@@ -72,12 +80,22 @@ def claim_manifest(name: str, size: str, storage_class: str | None, access_mode:
     spec: dict = {"accessModes": [access_mode], "resources": {"requests": {"storage": size}}}
     if storage_class:
         spec["storageClassName"] = storage_class
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "k8or"}}, "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "k8or"}},
+        "spec": spec,
+    }
 
 
-def create_claim(target: ClusterTarget, name: str, size: str, storage_class: str | None = None,
-                 access_mode: str = "ReadWriteOnce", timeout: float = 60.0) -> ClaimStatus:
+def create_claim(
+    target: ClusterTarget,
+    name: str,
+    size: str,
+    storage_class: str | None = None,
+    access_mode: str = "ReadWriteOnce",
+    timeout: float = 60.0,
+) -> ClaimStatus:
     """Create a PersistentVolumeClaim and wait until it is Bound, or report why it is not."""
     dns_subdomain(name, "claim name")
     check_size(size)
@@ -86,7 +104,8 @@ def create_claim(target: ClusterTarget, name: str, size: str, storage_class: str
     with connect(target) as kube:
         with api_errors(f"create claim {name}"):
             kube.core.create_namespaced_persistent_volume_claim(
-                kube.namespace, claim_manifest(name, size, storage_class, access_mode))
+                kube.namespace, claim_manifest(name, size, storage_class, access_mode)
+            )
         return wait_for_claim(kube, name, timeout)
 
 
@@ -103,8 +122,13 @@ def claim_status(kube: Kube, name: str) -> ClaimStatus:
     if not events:
         return ClaimStatus(name, "pending", phase, cls, reason="no events yet")
     last = events[-1]
-    state = "waiting" if last.reason == "WaitForFirstConsumer" else \
-        "failed" if last.reason in _FAILED_REASONS else "pending"
+    state = (
+        "waiting"
+        if last.reason == "WaitForFirstConsumer"
+        else "failed"
+        if last.reason in _FAILED_REASONS
+        else "pending"
+    )
     return ClaimStatus(name, state, phase, cls, reason=f"{last.reason}: {last.message}")
 
 
@@ -114,8 +138,12 @@ def wait_for_claim(kube: Kube, name: str, timeout: float = 60.0) -> ClaimStatus:
     status = claim_status(kube, name)
     while status.state == "pending" and time.monotonic() < deadline:
         with api_errors(f"watch claim {name}"):
-            stream = watch.Watch().stream(kube.core.list_namespaced_persistent_volume_claim, kube.namespace,
-                                          field_selector=f"metadata.name={name}", timeout_seconds=1)
+            stream = watch.Watch().stream(
+                kube.core.list_namespaced_persistent_volume_claim,
+                kube.namespace,
+                field_selector=f"metadata.name={name}",
+                timeout_seconds=1,
+            )
             for event in stream:
                 if (event["object"].status.phase if event["object"].status else "") == "Bound":
                     break

@@ -75,7 +75,9 @@ class ClusterTarget:
             client.set_default_header("Impersonate-User", self.impersonation.user)
             if self.impersonation.groups:
                 client.set_default_header("Impersonate-Group", _GROUP_SEP.join(self.impersonation.groups))
-        _adjust_requests(client, urllib3.Timeout(connect=min(5.0, self.request_timeout), read=self.request_timeout))
+        _adjust_requests(
+            client, urllib3.Timeout(connect=min(5.0, self.request_timeout), read=self.request_timeout)
+        )
         return client
 
 
@@ -94,7 +96,7 @@ def _adjust_requests(client: kubernetes.client.ApiClient, timeout: urllib3.Timeo
         if headers and _GROUP_SEP in str(headers.get("Impersonate-Group", "")):
             expanded = urllib3.HTTPHeaderDict()
             for key, value in headers.items():
-                for one in (value.split(_GROUP_SEP) if key == "Impersonate-Group" else [value]):
+                for one in value.split(_GROUP_SEP) if key == "Impersonate-Group" else [value]:
                     expanded.add(key, one)
             headers = expanded
         return original(method, url, *args, headers=headers, **kwargs)
@@ -109,7 +111,9 @@ def list_contexts(kubeconfig: str) -> list[str]:
     return [c["name"] for c in contexts]
 
 
-def from_kubeconfig(kubeconfig: str, context: str | None = None, namespace: str | None = None) -> ClusterTarget:
+def from_kubeconfig(
+    kubeconfig: str, context: str | None = None, namespace: str | None = None
+) -> ClusterTarget:
     """A target from a kubeconfig context; the namespace defaults to the context's own, then `default`."""
     with api_errors(f"use context {context or '(current)'}"):
         contexts, current = kube_config.list_kube_config_contexts(config_file=kubeconfig)
@@ -118,8 +122,12 @@ def from_kubeconfig(kubeconfig: str, context: str | None = None, namespace: str 
             names = ", ".join(c["name"] for c in contexts) or "none"
             raise TargetError(f"context {context!r} is not in the kubeconfig (contexts: {names}).")
         configuration = kubernetes.client.Configuration()
-        kube_config.load_kube_config(config_file=kubeconfig, context=chosen["name"],
-                                     client_configuration=configuration, persist_config=False)
+        kube_config.load_kube_config(
+            config_file=kubeconfig,
+            context=chosen["name"],
+            client_configuration=configuration,
+            persist_config=False,
+        )
     ns = namespace or chosen.get("context", {}).get("namespace") or "default"
     return ClusterTarget(chosen["name"], dns_label(ns, "namespace"), configuration)
 
@@ -153,8 +161,14 @@ class _TokenRefresher:
             self._minted = time.monotonic()
 
 
-def from_eks(session: Any, cluster: str, region: str, namespace: str = "default",
-             eks_endpoint_url: str | None = None, sts_endpoint_url: str | None = None) -> ClusterTarget:
+def from_eks(
+    session: Any,
+    cluster: str,
+    region: str,
+    namespace: str = "default",
+    eks_endpoint_url: str | None = None,
+    sts_endpoint_url: str | None = None,
+) -> ClusterTarget:
     """A target for EKS cluster `cluster`, through the person's AWS session (their connector)."""
     with api_errors(f"describe EKS cluster {cluster}"):
         eks = session.client("eks", region_name=region, endpoint_url=eks_endpoint_url)

@@ -13,10 +13,10 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from cluster.target import ClusterTarget, from_kubeconfig  # noqa: E402
-from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: E402,F401
+from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: E402,F401  (fixtures)
 
 
 @pytest.fixture
-def target(kubeconfig: Path) -> ClusterTarget:
+def target(kubeconfig: Path) -> ClusterTarget:  # noqa: F811 - the imported fixture
     """The `fake` context, namespace default."""
     return from_kubeconfig(str(kubeconfig), "fake")

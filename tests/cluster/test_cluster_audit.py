@@ -33,9 +33,18 @@ async def log(request, tmp_path):
 
 
 def entry(n: int, **extra) -> AuditEntry:
-    values = {"actor_id": f"slack:T1:U{n}", "actor_name": f"user {n}", "channel": "slack", "command": "deploy",
-              "cluster": "eks:prod", "namespace": "shop", "app": "web", "outcome": "ok", "detail": "",
-              "correlation_id": f"corr-{n}"}
+    values = {
+        "actor_id": f"slack:T1:U{n}",
+        "actor_name": f"user {n}",
+        "channel": "slack",
+        "command": "deploy",
+        "cluster": "eks:prod",
+        "namespace": "shop",
+        "app": "web",
+        "outcome": "ok",
+        "detail": "",
+        "correlation_id": f"corr-{n}",
+    }
     values.update(extra)
     return AuditEntry(**values)
 
@@ -61,14 +70,30 @@ async def test_unknown_outcomes_are_refused(log: AuditLog):
 
 
 async def test_no_secret_reaches_a_row(log: AuditLog):
-    secrets = ["Bearer abcdefghijklmnop123", "k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u",
-               "password=hunter22", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl", "AKIAIOSFODNN7EXAMPLE",
-               "https://admin:s3cr3t@db.example.com/x", "X-Amz-Signature=deadbeefcafe", "xoxb-1234567890-abcdef"]
+    secrets = [
+        "Bearer abcdefghijklmnop123",
+        "k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u",
+        "password=hunter22",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+        "AKIAIOSFODNN7EXAMPLE",
+        "https://admin:s3cr3t@db.example.com/x",
+        "X-Amz-Signature=deadbeefcafe",
+        "xoxb-1234567890-abcdef",
+    ]
     await log.record(entry(1, detail=" | ".join(secrets), command="deploy token=abc123"))
     (row,) = await log.latest(1)
     stored = row.detail + row.command
-    for secret in ("abcdefghijklmnop123", "aHR0cHM6", "hunter22", "c2lnbmF0dXJl", "AKIAIOSFODNN7EXAMPLE",
-                   "s3cr3t", "deadbeefcafe", "xoxb-1234567890", "abc123"):
+    for secret in (
+        "abcdefghijklmnop123",
+        "aHR0cHM6",
+        "hunter22",
+        "c2lnbmF0dXJl",
+        "AKIAIOSFODNN7EXAMPLE",
+        "s3cr3t",
+        "deadbeefcafe",
+        "xoxb-1234567890",
+        "abc123",
+    ):
         assert secret not in stored
     assert stored.count("[redacted]") >= 8
 

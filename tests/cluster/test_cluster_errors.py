@@ -65,12 +65,16 @@ def test_already_exists_is_one_line(target):
 
 def test_refused_object_is_one_line(target):
     def break_it(manifest):  # a k8orization hook that produces an invalid object
-        manifest["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {"httpGet": {"port": "x", "pth": 1}}
+        manifest["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {
+            "httpGet": {"port": "x", "pth": 1}
+        }
         return manifest
 
     with pytest.raises(errors.Invalid) as err:
         deploy(target, "web", "nginx:1.27", k8orize=break_it)
-    assert str(err.value).startswith("deploy web: the API server refused the object: Deployment \"web\" is invalid")
+    assert str(err.value).startswith(
+        'deploy web: the API server refused the object: Deployment "web" is invalid'
+    )
 
 
 def test_unreachable_cluster_is_one_line_and_preflight_says_so(kubeconfig):

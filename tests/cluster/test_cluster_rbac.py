@@ -79,13 +79,16 @@ def test_json_files_and_the_environment(tmp_path):
     assert policy_from_env({}) == RbacPolicy()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("roles: {superuser: {users: [a]}}", "'superuser' is not a role"),
-    ("roles: {admin: {users: {a: 1}}}", "roles.admin.users must be a list"),
-    ("commands: {deploy: root}", "commands.deploy: 'root' is not a role"),
-    ("roles: [", "not valid YAML"),
-    ("- just a list", "the top level must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("roles: {superuser: {users: [a]}}", "'superuser' is not a role"),
+        ("roles: {admin: {users: {a: 1}}}", "roles.admin.users must be a list"),
+        ("commands: {deploy: root}", "commands.deploy: 'root' is not a role"),
+        ("roles: [", "not valid YAML"),
+        ("- just a list", "the top level must be a mapping"),
+    ],
+)
 def test_mistakes_in_the_file_are_named(tmp_path, text, message):
     path = tmp_path / "rbac.yaml"
     path.write_text(text)

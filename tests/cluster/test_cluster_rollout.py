@@ -24,11 +24,14 @@ def test_progress_snapshots_end_complete(target):
     assert len({s.key() for s in snapshots}) == len(snapshots)  # each snapshot says something new
 
 
-@pytest.mark.parametrize(("image", "reason"), [
-    ("registry.example.com/doesnotexist:1", "ImagePullBackOff"),
-    ("crashy:1", "CrashLoopBackOff"),
-    ("app-neverready:1", "ProgressDeadlineExceeded"),
-])
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        ("registry.example.com/doesnotexist:1", "ImagePullBackOff"),
+        ("crashy:1", "CrashLoopBackOff"),
+        ("app-neverready:1", "ProgressDeadlineExceeded"),
+    ],
+)
 def test_failures_name_the_pod_and_reason(fake_kube, target, image, reason):
     fake_kube.script(lambda i: i.startswith("crashy"), CRASH)
     deploy(target, "web", image, replicas=1, progress_deadline=120)
@@ -41,8 +44,9 @@ def test_failures_name_the_pod_and_reason(fake_kube, target, image, reason):
 def test_unschedulable_reports_pending_with_the_scheduler_message(fake_kube, target):
     fake_kube.add_node("node-2", ready=False)
     fake_kube.call(lambda: None)
-    from cluster.render import render_deployment
     from cluster.deploy import apply_deployment
+    from cluster.render import render_deployment
+
     manifest = render_deployment("web", "nginx:1.27", progress_deadline=120)
     manifest["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "32"
     apply_deployment(target, manifest)
@@ -76,7 +80,10 @@ def test_revisions_listed_with_image_and_current(target):
     three_revisions(target)
     revisions = list_revisions(target, "web")
     assert [(r.number, r.image, r.current) for r in revisions] == [
-        (1, "nginx:1.25", False), (2, "nginx:1.26", False), (3, "nginx:1.27", True)]
+        (1, "nginx:1.25", False),
+        (2, "nginx:1.26", False),
+        (3, "nginx:1.27", True),
+    ]
 
 
 def test_rollback_to_previous_restores_its_template(fake_kube, target):

@@ -30,22 +30,31 @@ def test_the_whole_runbook(fake_kube, target):
     assert data.bound and usr.bound and data.capacity == "10Gi" and data.volume.startswith("pvc-")
 
     fake_kube.seed_claim("default", "usr-data", USR_FILES)
-    deploy(target, "web", "nginx:1.27", replicas=2,
-           volumes=[VolumeSpec.parse("data:/mnt"), VolumeSpec.parse("usr-data:/usr")])
+    deploy(
+        target,
+        "web",
+        "nginx:1.27",
+        replicas=2,
+        volumes=[VolumeSpec.parse("data:/mnt"), VolumeSpec.parse("usr-data:/usr")],
+    )
     progress = follow(target, "web")
     assert progress[-1].state == COMPLETE, progress[-1].line
     assert (progress[-1].desired, progress[-1].updated, progress[-1].available) == (2, 2, 2)
 
     result = migrate(target, "web", claim="data", source="/usr", dest="/mnt", timeout=20)
     assert result.match, result.line
-    assert result.source_bytes == sum(USR_FILES.values()) + 5 * 4096  # files, and /usr, bin, lib, share, share/doc
+    assert (
+        result.source_bytes == sum(USR_FILES.values()) + 5 * 4096
+    )  # files, and /usr, bin, lib, share, share/doc
     assert fake_kube.claim_files("default", "data") == USR_FILES
 
     steps = list(delete_app(target, "web", timeout=20))
     assert [s.kind for s in steps] == ["Deployment", "Pods", "ReplicaSets", "Deployment"]
     assert len(steps[1].names) == 2 and len(steps[2].names) == 1
     assert fake_kube.list("Pod", "default") == [] or all(
-        p["metadata"]["labels"].get("app.kubernetes.io/name") != "web" for p in fake_kube.list("Pod", "default"))
+        p["metadata"]["labels"].get("app.kubernetes.io/name") != "web"
+        for p in fake_kube.list("Pod", "default")
+    )
 
     deploy(target, "web", "nginx:1.27", replicas=1, volumes=[VolumeSpec.parse("usr-data:/usr")])
     assert follow(target, "web")[-1].state == COMPLETE

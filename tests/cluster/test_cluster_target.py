@@ -45,10 +45,17 @@ def session():
 
 def make_cluster(session, url, name):
     eks = session.client("eks", endpoint_url=url)
-    eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks",
-                       resourcesVpcConfig={"subnetIds": ["subnet-1"]})
-    eks.create_nodegroup(clusterName=name, nodegroupName="ng-a", nodeRole="arn:aws:iam::123456789012:role/n",
-                         subnets=["subnet-1"])
+    eks.create_cluster(
+        name=name,
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+    )
+    eks.create_nodegroup(
+        clusterName=name,
+        nodegroupName="ng-a",
+        nodeRole="arn:aws:iam::123456789012:role/n",
+        subnets=["subnet-1"],
+    )
     return eks.describe_cluster(name=name)["cluster"]
 
 
@@ -70,8 +77,9 @@ def test_eks_token_is_a_presigned_get_caller_identity_url(moto_url, session):
     # URL carries that scope in X-Amz-Credential, so hand the same scope over the way moto reads it.
     scope = query["X-Amz-Credential"][0]
     assert scope.split("/")[2:] == [REGION, "sts", "aws4_request"]
-    request = urllib.request.Request(url, headers={"x-k8s-aws-id": "prod",
-                                                   "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, x"})
+    request = urllib.request.Request(
+        url, headers={"x-k8s-aws-id": "prod", "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, x"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200 and b"GetCallerIdentityResponse" in response.read()
 
@@ -95,6 +103,7 @@ def test_eks_preflight_checks_identity_and_node_groups(moto_url, session, fake_k
     # Reach the fake instead of moto's made-up endpoint; everything else stays EKS.
     local = from_kubeconfig(str(kubeconfig), "fake")
     import dataclasses
+
     target = dataclasses.replace(eks_target, configuration=local.configuration)
     lines = [c.line for c in preflight(target, sts_endpoint_url=moto_url)]
     assert lines[0].startswith("✓ AWS identity: arn:aws:") and "123456789012" in lines[0]
@@ -121,5 +130,6 @@ def test_cluster_rbac_applies_to_the_impersonated_person(fake_kube, target):
     fake_kube.rbac = {"alice": {("list", "deployments"), ("list", "pods"), ("list", "events")}}
     assert namespace_status(target.impersonating(Impersonation("alice"))).apps == ()
     from cluster.errors import Forbidden
+
     with pytest.raises(Forbidden, match='User "bob" cannot list resource "deployments"'):
         namespace_status(target.impersonating(Impersonation("bob")))

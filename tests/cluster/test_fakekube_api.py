@@ -18,10 +18,20 @@ DEPLOY_PATH = "/apis/apps/v1/namespaces/default/deployments"
 
 def deployment(name="web", image="nginx:1.27", labels=None, **spec):
     labels = labels or {"app": name}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "app", "image": image}]}}, **spec}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            },
+            **spec,
+        },
+    }
 
 
 @pytest.fixture
@@ -49,8 +59,13 @@ def test_semantic_validation_selector_and_names(fake_kube):
 
 def test_patch_that_makes_an_object_invalid_is_refused(fake_kube, api):
     client.AppsV1Api(api).create_namespaced_deployment("default", deployment())
-    code, status = call(fake_kube, "PATCH", DEPLOY_PATH + "/web", {"spec": {"replicas": "three"}},
-                        "application/merge-patch+json")
+    code, status = call(
+        fake_kube,
+        "PATCH",
+        DEPLOY_PATH + "/web",
+        {"spec": {"replicas": "three"}},
+        "application/merge-patch+json",
+    )
     assert code == 422 and status["reason"] == "Invalid"
 
 
@@ -70,8 +85,9 @@ def test_not_found_and_already_exists_statuses(fake_kube, api):
 
 def test_stale_resource_version_gets_409_conflict(fake_kube, api):
     core = client.CoreV1Api(api)
-    cm = core.create_namespaced_config_map("default", {"apiVersion": "v1", "kind": "ConfigMap",
-                                                       "metadata": {"name": "c"}, "data": {"a": "1"}})
+    cm = core.create_namespaced_config_map(
+        "default", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+    )
     stale = cm.metadata.resource_version
     cm.data = {"a": "2"}
     fresh = core.replace_namespaced_config_map("c", "default", cm)
@@ -112,20 +128,26 @@ def test_toy_rbac_keyed_on_the_impersonated_user(fake_kube, api):
     core = client.CoreV1Api(api)
     assert core.list_namespaced_pod("default").items == []
     with pytest.raises(client.ApiException) as err:
-        core.create_namespaced_config_map("default", {"apiVersion": "v1", "kind": "ConfigMap",
-                                                      "metadata": {"name": "c"}})
+        core.create_namespaced_config_map(
+            "default", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+        )
     assert err.value.status == 403
 
 
 def test_list_with_label_and_field_selectors(fake_kube, api):
     core = client.CoreV1Api(api)
     for name, tier in (("a", "web"), ("b", "db"), ("c", "web")):
-        core.create_namespaced_config_map("default", {"apiVersion": "v1", "kind": "ConfigMap",
-                                                      "metadata": {"name": name, "labels": {"tier": tier}}})
+        core.create_namespaced_config_map(
+            "default",
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"tier": tier}}},
+        )
     names = lambda items: [i.metadata.name for i in items]  # noqa: E731
     assert names(core.list_namespaced_config_map("default", label_selector="tier=web").items) == ["a", "c"]
     assert names(core.list_namespaced_config_map("default", label_selector="tier in (db),!x").items) == ["b"]
-    assert names(core.list_namespaced_config_map("default", field_selector="metadata.name!=a").items) == ["b", "c"]
+    assert names(core.list_namespaced_config_map("default", field_selector="metadata.name!=a").items) == [
+        "b",
+        "c",
+    ]
 
 
 def test_watch_streams_added_modified_deleted_and_resumes(fake_kube, api):
@@ -147,8 +169,11 @@ def test_watch_streams_added_modified_deleted_and_resumes(fake_kube, api):
         if event["type"] == "DELETED":
             w.stop()
     assert [t for t, _ in seen] == ["ADDED", "MODIFIED", "DELETED"] and seen[1][1] == {"v": "2"}
-    replay = list(watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=start_rv,
-                                       timeout_seconds=1))
+    replay = list(
+        watch.Watch().stream(
+            core.list_namespaced_config_map, "default", resource_version=start_rv, timeout_seconds=1
+        )
+    )
     assert [e["type"] for e in replay] == ["ADDED", "MODIFIED", "DELETED"]
 
 
@@ -160,23 +185,40 @@ def test_server_side_apply_creates_owns_and_prunes(fake_kube, api):
     first = deployment()
     first["metadata"]["labels"] = {"team": "a"}
     dep = apps.patch_namespaced_deployment("web", "default", first, field_manager="k8or", _content_type=APPLY)
-    assert dep.metadata.managed_fields[0].manager == "k8or" and dep.metadata.managed_fields[0].operation == "Apply"
+    assert (
+        dep.metadata.managed_fields[0].manager == "k8or"
+        and dep.metadata.managed_fields[0].operation == "Apply"
+    )
     second = deployment(image="nginx:1.28")  # the label is no longer applied: it goes away
-    dep = apps.patch_namespaced_deployment("web", "default", second, field_manager="k8or", _content_type=APPLY)
+    dep = apps.patch_namespaced_deployment(
+        "web", "default", second, field_manager="k8or", _content_type=APPLY
+    )
     assert dep.metadata.labels is None and dep.spec.template.spec.containers[0].image == "nginx:1.28"
     assert dep.metadata.generation == 2
 
 
 def test_server_side_apply_conflicts_without_force(fake_kube, api):
     apps = client.AppsV1Api(api)
-    apps.patch_namespaced_deployment("web", "default", deployment(), field_manager="k8or", _content_type=APPLY)
-    apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 5}}, field_manager="kubectl-scale",
-                                     _content_type="application/merge-patch+json")
+    apps.patch_namespaced_deployment(
+        "web", "default", deployment(), field_manager="k8or", _content_type=APPLY
+    )
+    apps.patch_namespaced_deployment(
+        "web",
+        "default",
+        {"spec": {"replicas": 5}},
+        field_manager="kubectl-scale",
+        _content_type="application/merge-patch+json",
+    )
     with pytest.raises(client.ApiException) as err:
-        apps.patch_namespaced_deployment("web", "default", deployment(), field_manager="k8or", _content_type=APPLY)
-    assert err.value.status == 409 and "kubectl-scale" in err.value.body and ".spec.replicas" in err.value.body
-    dep = apps.patch_namespaced_deployment("web", "default", deployment(), field_manager="k8or", force=True,
-                                           _content_type=APPLY)
+        apps.patch_namespaced_deployment(
+            "web", "default", deployment(), field_manager="k8or", _content_type=APPLY
+        )
+    assert (
+        err.value.status == 409 and "kubectl-scale" in err.value.body and ".spec.replicas" in err.value.body
+    )
+    dep = apps.patch_namespaced_deployment(
+        "web", "default", deployment(), field_manager="k8or", force=True, _content_type=APPLY
+    )
     assert dep.spec.replicas == 1
 
 
@@ -192,9 +234,13 @@ def test_strategic_merge_patch_merges_containers_by_name(fake_kube, api):
     apps.create_namespaced_deployment("default", dep)
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": "busybox:2"}]}}}}
     out = apps.patch_namespaced_deployment("web", "default", patch)
-    assert [(c.name, c.image) for c in out.spec.template.spec.containers] == [("app", "nginx:1.27"),
-                                                                              ("sidecar", "busybox:2")]
-    merge = apps.patch_namespaced_deployment("web", "default", patch, _content_type="application/merge-patch+json")
+    assert [(c.name, c.image) for c in out.spec.template.spec.containers] == [
+        ("app", "nginx:1.27"),
+        ("sidecar", "busybox:2"),
+    ]
+    merge = apps.patch_namespaced_deployment(
+        "web", "default", patch, _content_type="application/merge-patch+json"
+    )
     assert [c.name for c in merge.spec.template.spec.containers] == ["sidecar"]
 
 

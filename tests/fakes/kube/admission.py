@@ -29,8 +29,11 @@ def validate_schema(kind: Kind, obj: dict) -> None:
         kubernetes_validate.validate(obj, SCHEMA_VERSION, strict=True)
     except kubernetes_validate.ValidationError as err:
         field = ".".join(str(p) for p in err.absolute_path) or "<root>"
-        reason = {"required": "FieldValueRequired", "enum": "FieldValueNotSupported",
-                  "additionalProperties": "FieldValueInvalid"}.get(str(err.validator), "FieldValueInvalid")
+        reason = {
+            "required": "FieldValueRequired",
+            "enum": "FieldValueNotSupported",
+            "additionalProperties": "FieldValueInvalid",
+        }.get(str(err.validator), "FieldValueInvalid")
         raise invalid(kind, name, [(reason, field, err.message)]) from None
 
 
@@ -51,9 +54,14 @@ def _name_causes(kind: Kind, obj: dict) -> list:
     if not name:
         return [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]
     if len(name) > limit or not pattern.match(name):
-        return [("FieldValueInvalid", "metadata.name",
-                 f'Invalid value: "{name}": a lowercase RFC 1123 name must consist of lower case alphanumeric '
-                 "characters or '-', and must start and end with an alphanumeric character")]
+        return [
+            (
+                "FieldValueInvalid",
+                "metadata.name",
+                f'Invalid value: "{name}": a lowercase RFC 1123 name must consist of lower case alphanumeric '
+                "characters or '-', and must start and end with an alphanumeric character",
+            )
+        ]
     return []
 
 
@@ -62,12 +70,22 @@ def _pod_spec_causes(spec: dict, prefix: str) -> list:
     volumes = {v.get("name") for v in spec.get("volumes") or []}
     for i, container in enumerate(spec.get("containers") or []):
         if not DNS1123_LABEL.match(container.get("name", "")):
-            causes.append(("FieldValueInvalid", f"{prefix}.containers[{i}].name",
-                           f'Invalid value: "{container.get("name")}": must be a DNS-1123 label'))
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    f"{prefix}.containers[{i}].name",
+                    f'Invalid value: "{container.get("name")}": must be a DNS-1123 label',
+                )
+            )
         for j, mount in enumerate(container.get("volumeMounts") or []):
             if mount.get("name") not in volumes:
-                causes.append(("FieldValueNotFound", f"{prefix}.containers[{i}].volumeMounts[{j}].name",
-                               f'Not found: "{mount.get("name")}"'))
+                causes.append(
+                    (
+                        "FieldValueNotFound",
+                        f"{prefix}.containers[{i}].volumeMounts[{j}].name",
+                        f'Not found: "{mount.get("name")}"',
+                    )
+                )
     if not spec.get("containers"):
         causes.append(("FieldValueRequired", f"{prefix}.containers", "Required value"))
     return causes
@@ -81,8 +99,13 @@ def _spec_causes(kind: Kind, obj: dict) -> list:
         template = (spec.get("template") or {}).get("spec") or {}
         causes = _pod_spec_causes(template, "spec.template.spec")
         if template.get("restartPolicy") not in ("Never", "OnFailure"):
-            causes.append(("FieldValueRequired", "spec.template.spec.restartPolicy",
-                           'Required value: valid values: "OnFailure", "Never"'))
+            causes.append(
+                (
+                    "FieldValueRequired",
+                    "spec.template.spec.restartPolicy",
+                    'Required value: valid values: "OnFailure", "Never"',
+                )
+            )
         return causes
     if kind.kind == "Pod":
         return _pod_spec_causes(spec, "spec")
@@ -90,7 +113,13 @@ def _spec_causes(kind: Kind, obj: dict) -> list:
         if not ((spec.get("resources") or {}).get("requests") or {}).get("storage"):
             return [("FieldValueRequired", "spec.resources[storage]", "Required value")]
         if not spec.get("accessModes"):
-            return [("FieldValueRequired", "spec.accessModes", "Required value: at least 1 access mode is required")]
+            return [
+                (
+                    "FieldValueRequired",
+                    "spec.accessModes",
+                    "Required value: at least 1 access mode is required",
+                )
+            ]
     return []
 
 
@@ -100,19 +129,34 @@ def _workload_causes(spec: dict) -> list:
     selector = (spec.get("selector") or {}).get("matchLabels") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     if not selector or any(labels.get(k) != v for k, v in selector.items()):
-        causes.append(("FieldValueInvalid", "spec.template.metadata.labels",
-                       f"Invalid value: {labels}: `selector` does not match template `labels`"))
+        causes.append(
+            (
+                "FieldValueInvalid",
+                "spec.template.metadata.labels",
+                f"Invalid value: {labels}: `selector` does not match template `labels`",
+            )
+        )
     if (spec.get("replicas") or 0) < 0:
-        causes.append(("FieldValueInvalid", "spec.replicas", "Invalid value: must be greater than or equal to 0"))
+        causes.append(
+            ("FieldValueInvalid", "spec.replicas", "Invalid value: must be greater than or equal to 0")
+        )
     return causes
 
 
 def _immutable_causes(kind: Kind, obj: dict, old: dict) -> list:
     spec, before = obj.get("spec") or {}, old.get("spec") or {}
-    fields = {"Deployment": ["selector"], "ReplicaSet": ["selector"], "Job": ["selector", "template"],
-              "StorageClass": [], "PersistentVolumeClaim": ["storageClassName", "accessModes", "volumeMode"]}
-    causes = [("FieldValueInvalid", f"spec.{f}", "field is immutable")
-              for f in fields.get(kind.kind, []) if f in before and spec.get(f) != before.get(f)]
+    fields = {
+        "Deployment": ["selector"],
+        "ReplicaSet": ["selector"],
+        "Job": ["selector", "template"],
+        "StorageClass": [],
+        "PersistentVolumeClaim": ["storageClassName", "accessModes", "volumeMode"],
+    }
+    causes = [
+        ("FieldValueInvalid", f"spec.{f}", "field is immutable")
+        for f in fields.get(kind.kind, [])
+        if f in before and spec.get(f) != before.get(f)
+    ]
     if kind.kind == "StorageClass":
         for f in ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"):
             if obj.get(f) != old.get(f):
@@ -162,8 +206,12 @@ def _default_job(obj: dict, spec: dict) -> None:
     spec.setdefault("parallelism", 1)
     uid = obj["metadata"].setdefault("uid", str(uuid.uuid4()))
     name = obj["metadata"].get("name", "")
-    generated = {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
-                 "controller-uid": uid, "job-name": name}
+    generated = {
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": name,
+        "controller-uid": uid,
+        "job-name": name,
+    }
     if not spec.get("manualSelector"):
         spec.setdefault("selector", {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}})
         template = spec.setdefault("template", {})
@@ -185,8 +233,9 @@ def _default_pod_spec(spec: dict | None, restart_policy: str | None) -> None:
     for container in spec.get("containers") or []:
         image = container.get("image", "")
         untagged_or_latest = ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
-        container.setdefault("imagePullPolicy", "Always" if untagged_or_latest and "@" not in image
-                             else "IfNotPresent")
+        container.setdefault(
+            "imagePullPolicy", "Always" if untagged_or_latest and "@" not in image else "IfNotPresent"
+        )
         container.setdefault("terminationMessagePath", "/dev/termination-log")
         container.setdefault("terminationMessagePolicy", "File")
         container.setdefault("resources", {})
@@ -194,7 +243,15 @@ def _default_pod_spec(spec: dict | None, restart_policy: str | None) -> None:
 
 def refuse_kind_mismatch(kind: Kind, obj: dict) -> None:
     """The body's apiVersion/kind must name the resource the URL names."""
-    if obj.get("kind") and obj.get("kind") != kind.kind or \
-            obj.get("apiVersion") and obj.get("apiVersion") != kind.api_version:
-        raise ApiError(400, "BadRequest", f"the API version in the data ({obj.get('apiVersion')}) does not match "
-                       f"the expected API version ({kind.api_version})")
+    if (
+        obj.get("kind")
+        and obj.get("kind") != kind.kind
+        or obj.get("apiVersion")
+        and obj.get("apiVersion") != kind.api_version
+    ):
+        raise ApiError(
+            400,
+            "BadRequest",
+            f"the API version in the data ({obj.get('apiVersion')}) does not match "
+            f"the expected API version ({kind.api_version})",
+        )

@@ -13,7 +13,13 @@ from . import admission, fieldmanager, patching
 from .kinds import Kind
 from .selectors import field_matcher, label_matcher
 from .statuses import (
-    ApiError, already_exists, bad_request, conflict, namespace_not_found, not_found, unsupported_media,
+    ApiError,
+    already_exists,
+    bad_request,
+    conflict,
+    namespace_not_found,
+    not_found,
+    unsupported_media,
 )
 from .store import ObjectStore, now_rfc3339
 
@@ -43,8 +49,12 @@ class ApiServer:
     def list(self, kind: Kind, namespace: str | None, labels: str | None, fields: str | None) -> dict:
         match_labels, match_fields = label_matcher(labels), field_matcher(fields)
         items = [o for o in self.store.list(kind, namespace) if match_labels(o) and match_fields(o)]
-        return {"kind": f"{kind.kind}List", "apiVersion": kind.api_version,
-                "metadata": {"resourceVersion": str(self.store.last_rv)}, "items": items}
+        return {
+            "kind": f"{kind.kind}List",
+            "apiVersion": kind.api_version,
+            "metadata": {"resourceVersion": str(self.store.last_rv)},
+            "items": items,
+        }
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -68,8 +78,9 @@ class ApiServer:
         obj.pop("status", None) if kind.kind not in ("Event",) else None
         if kind.namespaced:
             if meta.get("namespace") and meta["namespace"] != namespace:
-                raise bad_request("the namespace of the provided object does not match the namespace sent on "
-                                  "the request")
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = namespace
             if self.store.get(_NAMESPACE, "", namespace) is None:
                 raise namespace_not_found(namespace)
@@ -93,12 +104,14 @@ class ApiServer:
         if what == "default-storage-class":
             for sc in self.store.list(_STORAGECLASS):
                 if (sc["metadata"].get("annotations") or {}).get(
-                        "storageclass.kubernetes.io/is-default-class") == "true":
+                    "storageclass.kubernetes.io/is-default-class"
+                ) == "true":
                     return sc["metadata"]["name"]
         return None
 
-    def replace(self, kind: Kind, namespace: str, name: str, body: dict, manager: str,
-                subresource: str = "") -> dict:
+    def replace(
+        self, kind: Kind, namespace: str, name: str, body: dict, manager: str, subresource: str = ""
+    ) -> dict:
         """PUT: optimistic concurrency on metadata.resourceVersion."""
         admission.refuse_kind_mismatch(kind, body)
         old = self.get(kind, namespace, name)
@@ -114,8 +127,17 @@ class ApiServer:
                 new.pop("status", None)
         return self._store_update(kind, old, new, manager)
 
-    def patch(self, kind: Kind, namespace: str, name: str, body, content_type: str, manager: str | None,
-              force: bool, subresource: str = "") -> dict:
+    def patch(
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        body,
+        content_type: str,
+        manager: str | None,
+        force: bool,
+        subresource: str = "",
+    ) -> dict:
         """PATCH in its four flavours; apply creates the object when it is absent."""
         ctype = content_type.split(";")[0].strip()
         old = self.store.get(kind, namespace, name)
@@ -142,8 +164,9 @@ class ApiServer:
                 new.pop("status")
         return self._store_update(kind, old, new, manager or "unknown")
 
-    def _apply(self, kind: Kind, namespace: str, name: str, body, old: dict | None, manager: str | None,
-               force: bool) -> dict:
+    def _apply(
+        self, kind: Kind, namespace: str, name: str, body, old: dict | None, manager: str | None, force: bool
+    ) -> dict:
         if not manager:
             raise bad_request("PATCH, fieldManager: Required value: is required for apply patch")
         if not isinstance(body, dict):
@@ -152,7 +175,9 @@ class ApiServer:
         if (body.get("metadata") or {}).get("name") not in (None, name):
             raise bad_request("the name of the object does not match the name on the URL")
         if old is None:
-            obj = self._fresh(kind, namespace, {**body, "metadata": {**(body.get("metadata") or {}), "name": name}})
+            obj = self._fresh(
+                kind, namespace, {**body, "metadata": {**(body.get("metadata") or {}), "name": name}}
+            )
             obj = fieldmanager.apply(kind, None, obj, manager, force)
             obj = admission.default(kind, obj, self._lookup)
             self._admit_new(kind, obj)
@@ -184,8 +209,15 @@ class ApiServer:
 
     # --- deletion ----------------------------------------------------------------------------
 
-    def delete(self, kind: Kind, namespace: str, name: str, policy: str | None, grace: int | None = None,
-               precondition_rv: str | None = None) -> dict:
+    def delete(
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        policy: str | None,
+        grace: int | None = None,
+        precondition_rv: str | None = None,
+    ) -> dict:
         """DELETE with Foreground, Background or Orphan propagation; pods terminate gracefully."""
         obj = self.get(kind, namespace, name)
         if precondition_rv and precondition_rv != obj["metadata"]["resourceVersion"]:
@@ -231,6 +263,7 @@ class ApiServer:
 
 def _kind(kind_name: str) -> Kind:
     from .kinds import BY_KIND
+
     return BY_KIND[kind_name]
 
 

@@ -41,8 +41,15 @@ class ForbidRule:
     user: str | None
 
     def matches(self, verb: str, plural: str, namespace: str, user: str) -> bool:
-        return all(want is None or want == got for want, got in
-                   ((self.verb, verb), (self.plural, plural), (self.namespace, namespace), (self.user, user)))
+        return all(
+            want is None or want == got
+            for want, got in (
+                (self.verb, verb),
+                (self.plural, plural),
+                (self.namespace, namespace),
+                (self.user, user),
+            )
+        )
 
 
 class FakeKube:
@@ -62,8 +69,15 @@ class FakeKube:
         self.failing_provisioners: set[str] = set()
         self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
         self.logs: dict[tuple[str, str, str], str] = {}
-        self.controllers = [GarbageCollector(self), DeploymentController(self), ReplicaSetController(self),
-                            JobController(self), Scheduler(self), VolumeController(self), Kubelet(self)]
+        self.controllers = [
+            GarbageCollector(self),
+            DeploymentController(self),
+            ReplicaSetController(self),
+            JobController(self),
+            Scheduler(self),
+            VolumeController(self),
+            Kubelet(self),
+        ]
         self.url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -135,7 +149,9 @@ class FakeKube:
             return True
         if self.rbac is not None:
             allowed = self.rbac.get(user, set())
-            return (verb, plural) not in allowed and ("*", plural) not in allowed and ("*", "*") not in allowed
+            return (
+                (verb, plural) not in allowed and ("*", plural) not in allowed and ("*", "*") not in allowed
+            )
         return False
 
     def pod_log(self, namespace: str, pod: str, container: str | None) -> str:
@@ -151,14 +167,21 @@ class FakeKube:
 
     def call(self, fn: Callable, *args):
         """Run `fn(*args)` on the fake's loop and return its result."""
+
         async def hop():
             return fn(*args)
+
         if self._loop is None:
             return fn(*args)
         return asyncio.run_coroutine_threadsafe(hop(), self._loop).result(10)
 
-    def forbid(self, verb: str | None = None, plural: str | None = None, namespace: str | None = None,
-               user: str | None = None) -> None:
+    def forbid(
+        self,
+        verb: str | None = None,
+        plural: str | None = None,
+        namespace: str | None = None,
+        user: str | None = None,
+    ) -> None:
         """Answer matching requests with 403 Forbidden."""
         self.forbid_rules.append(ForbidRule(verb, plural, namespace, user))
 
@@ -177,21 +200,40 @@ class FakeKube:
     def add_namespace(self, name: str) -> dict:
         return self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 
-    def add_node(self, name: str, cpu: str = "4", memory: str = "16Gi", ready: bool = True,
-                 labels: dict | None = None) -> dict:
-        node = {"apiVersion": "v1", "kind": "Node",
-                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
-                "spec": {}}
+    def add_node(
+        self, name: str, cpu: str = "4", memory: str = "16Gi", ready: bool = True, labels: dict | None = None
+    ) -> dict:
+        node = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
+            "spec": {},
+        }
         created = self.add(node)
-        status = {"capacity": {"cpu": cpu, "memory": memory, "pods": "110"},
-                  "allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
-                  "conditions": [{"type": "Ready", "status": "True" if ready else "False",
-                                  "reason": "KubeletReady" if ready else "KubeletNotReady",
-                                  "message": "kubelet is posting ready status"}],
-                  "nodeInfo": {"kubeletVersion": "v1.35.0", "osImage": "fake", "architecture": "amd64",
-                               "operatingSystem": "linux", "containerRuntimeVersion": "containerd://2.0",
-                               "kernelVersion": "6.1", "kubeProxyVersion": "v1.35.0", "machineID": "m",
-                               "systemUUID": "s", "bootID": "b"}}
+        status = {
+            "capacity": {"cpu": cpu, "memory": memory, "pods": "110"},
+            "allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True" if ready else "False",
+                    "reason": "KubeletReady" if ready else "KubeletNotReady",
+                    "message": "kubelet is posting ready status",
+                }
+            ],
+            "nodeInfo": {
+                "kubeletVersion": "v1.35.0",
+                "osImage": "fake",
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "containerRuntimeVersion": "containerd://2.0",
+                "kernelVersion": "6.1",
+                "kubeProxyVersion": "v1.35.0",
+                "machineID": "m",
+                "systemUUID": "s",
+                "bootID": "b",
+            },
+        }
         return self.call(self._set_status, "Node", name, "", status) or created
 
     def _set_status(self, kind: str, name: str, namespace: str, status: dict) -> dict:
@@ -220,23 +262,29 @@ class FakeKube:
         with self._lock:
             return [r for r in self.requests if r.plural]
 
-    def write_kubeconfig(self, path: Path, contexts: dict[str, str] | None = None,
-                         unreachable: str | None = None) -> Path:
+    def write_kubeconfig(
+        self, path: Path, contexts: dict[str, str] | None = None, unreachable: str | None = None
+    ) -> Path:
         """A kubeconfig with one context per entry (context name -> default namespace)."""
         contexts = contexts or {"fake": "default"}
         clusters = [{"name": "fake", "cluster": {"server": self.url}}]
         if unreachable:
             clusters.append({"name": "unreachable", "cluster": {"server": "http://127.0.0.1:9"}})
         config = {
-            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
             "clusters": clusters,
             "users": [{"name": "fake-user", "user": {"token": self.token}}],
-            "contexts": [{"name": name, "context": {"cluster": "fake", "user": "fake-user", "namespace": ns}}
-                         for name, ns in contexts.items()],
+            "contexts": [
+                {"name": name, "context": {"cluster": "fake", "user": "fake-user", "namespace": ns}}
+                for name, ns in contexts.items()
+            ],
             "current-context": next(iter(contexts)),
         }
         if unreachable:
-            config["contexts"].append({"name": unreachable, "context": {"cluster": "unreachable",
-                                                                        "user": "fake-user"}})
+            config["contexts"].append(
+                {"name": unreachable, "context": {"cluster": "unreachable", "user": "fake-user"}}
+            )
         path.write_text(yaml.safe_dump(config))
         return path

@@ -6,18 +6,34 @@ import copy
 
 from .kinds import Kind
 from .patching import (
-    Path, changed_paths, field_paths, fields_v1, paths_of, remove_path, strategic_merge, value_at,
+    Path,
+    changed_paths,
+    field_paths,
+    fields_v1,
+    paths_of,
+    remove_path,
+    strategic_merge,
+    value_at,
 )
 from .statuses import apply_conflict
 from .store import now_rfc3339
 
 # Identity and server-owned fields are never owned by a manager.
-_UNOWNED = {("f:apiVersion",), ("f:kind",), ("f:metadata", "f:name"), ("f:metadata", "f:namespace"),
-            ("f:metadata", "f:resourceVersion"), ("f:metadata", "f:uid"), ("f:metadata", "f:managedFields")}
+_UNOWNED = {
+    ("f:apiVersion",),
+    ("f:kind",),
+    ("f:metadata", "f:name"),
+    ("f:metadata", "f:namespace"),
+    ("f:metadata", "f:resourceVersion"),
+    ("f:metadata", "f:uid"),
+    ("f:metadata", "f:managedFields"),
+}
 
 
 def _owned(obj: dict) -> set[Path]:
-    return {p for p in field_paths(obj) if p[:1] != ("f:status",) and not any(p[:len(u)] == u for u in _UNOWNED)}
+    return {
+        p for p in field_paths(obj) if p[:1] != ("f:status",) and not any(p[: len(u)] == u for u in _UNOWNED)
+    }
 
 
 def _entries(obj: dict | None) -> list[dict]:
@@ -25,8 +41,14 @@ def _entries(obj: dict | None) -> list[dict]:
 
 
 def _entry(manager: str, operation: str, api_version: str, paths: set[Path]) -> dict:
-    return {"manager": manager, "operation": operation, "apiVersion": api_version, "time": now_rfc3339(),
-            "fieldsType": "FieldsV1", "fieldsV1": fields_v1(paths)}
+    return {
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": now_rfc3339(),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields_v1(paths),
+    }
 
 
 def _show(path: Path) -> str:
@@ -69,8 +91,15 @@ def apply(kind: Kind, live: dict | None, applied: dict, manager: str, force: boo
     return obj
 
 
-def _check_conflicts(kind: Kind, live: dict, applied: dict, manager: str, new_paths: set[Path],
-                     entries: list[dict], force: bool) -> None:
+def _check_conflicts(
+    kind: Kind,
+    live: dict,
+    applied: dict,
+    manager: str,
+    new_paths: set[Path],
+    entries: list[dict],
+    force: bool,
+) -> None:
     conflicts: list[tuple[str, str]] = []
     for entry in entries:
         if entry["manager"] == manager and entry["operation"] == "Apply":

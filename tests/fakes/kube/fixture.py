@@ -32,5 +32,6 @@ def fake_kube() -> Iterator[FakeKube]:
 @pytest.fixture
 def kubeconfig(fake_kube: FakeKube, tmp_path: Path) -> Path:
     """Contexts `fake` (namespace default), `fake-apps` (namespace apps), `down` (nothing listens)."""
-    return fake_kube.write_kubeconfig(tmp_path / "kubeconfig", {"fake": "default", "fake-apps": "apps"},
-                                      unreachable="down")
+    return fake_kube.write_kubeconfig(
+        tmp_path / "kubeconfig", {"fake": "default", "fake-apps": "apps"}, unreachable="down"
+    )

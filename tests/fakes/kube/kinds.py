@@ -54,14 +54,30 @@ def resource_list(group: str, version: str) -> dict:
     for k in KINDS:
         if (k.group, k.version) != (group, version):
             continue
-        resources.append({"name": k.plural, "singularName": k.kind.lower(), "namespaced": k.namespaced,
-                          "kind": k.kind, "verbs": VERBS, "shortNames": list(k.short_names)})
+        resources.append(
+            {
+                "name": k.plural,
+                "singularName": k.kind.lower(),
+                "namespaced": k.namespaced,
+                "kind": k.kind,
+                "verbs": VERBS,
+                "shortNames": list(k.short_names),
+            }
+        )
         if k.plural in ("deployments", "replicasets", "jobs", "pods", "persistentvolumeclaims"):
-            resources.append({"name": f"{k.plural}/status", "singularName": "", "namespaced": k.namespaced,
-                              "kind": k.kind, "verbs": ["get", "patch", "update"]})
+            resources.append(
+                {
+                    "name": f"{k.plural}/status",
+                    "singularName": "",
+                    "namespaced": k.namespaced,
+                    "kind": k.kind,
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
         if k.plural == "pods":
-            resources.append({"name": "pods/log", "singularName": "", "namespaced": True,
-                              "kind": "Pod", "verbs": ["get"]})
+            resources.append(
+                {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]}
+            )
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
 

@@ -13,9 +13,17 @@ from typing import Any
 from .statuses import ApiError
 
 MERGE_KEYS = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
-    "volumeMounts": "mountPath", "volumeDevices": "devicePath", "env": "name", "conditions": "type",
-    "imagePullSecrets": "name", "ownerReferences": "uid", "topologySpreadConstraints": "topologyKey",
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "env": "name",
+    "conditions": "type",
+    "imagePullSecrets": "name",
+    "ownerReferences": "uid",
+    "topologySpreadConstraints": "topologyKey",
 }
 
 
@@ -65,7 +73,9 @@ def _merge_keyed_list(target: list, patch: list, key: str) -> list:
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             continue
-        index = next((i for i, t in enumerate(result) if isinstance(t, dict) and t.get(key) == item[key]), None)
+        index = next(
+            (i for i, t in enumerate(result) if isinstance(t, dict) and t.get(key) == item[key]), None
+        )
         if item.get("$patch") == "delete":
             if index is not None:
                 result.pop(index)
@@ -167,8 +177,9 @@ def _step(node: Any, token: str) -> Any:
         return node.get(token[2:], _MISSING)
     if token.startswith("k:") and isinstance(node, list):
         want = json.loads(token[2:])
-        return next((i for i in node if isinstance(i, dict) and all(i.get(k) == v for k, v in want.items())),
-                    _MISSING)
+        return next(
+            (i for i in node if isinstance(i, dict) and all(i.get(k) == v for k, v in want.items())), _MISSING
+        )
     return _MISSING
 
 

@@ -9,8 +9,14 @@ import urllib.request
 from .fake import FakeKube
 
 
-def call(fake: FakeKube, method: str, path: str, body=None, content_type: str = "application/json",
-         token: str | None = None) -> tuple[int, dict]:
+def call(
+    fake: FakeKube,
+    method: str,
+    path: str,
+    body=None,
+    content_type: str = "application/json",
+    token: str | None = None,
+) -> tuple[int, dict]:
     """Send one request; returns (status, decoded JSON body)."""
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     request = urllib.request.Request(fake.url + path, data=data, method=method)

@@ -70,7 +70,9 @@ class ContainerRuntime:
 
     def run(self, namespace: str, pod_spec: dict, container: dict) -> ShellResult:
         """Run a container's command to completion in the modelled file system."""
-        root = {k.lstrip("/"): v for k, v in self.images.get(image_repo(container.get("image", "")), {}).items()}
+        root = {
+            k.lstrip("/"): v for k, v in self.images.get(image_repo(container.get("image", "")), {}).items()
+        }
         fs = FileSystem([Mount("/", dict(root))] + self.mounts_for(namespace, pod_spec, container))
         argv = list(container.get("command") or []) + list(container.get("args") or [])
         if len(argv) >= 3 and posixpath.basename(argv[0]) in ("sh", "bash") and argv[1] == "-c":
@@ -90,7 +92,7 @@ class FileSystem:
         path = posixpath.normpath("/" + path.lstrip("/"))
         for mount in self.mounts:
             if mount.path == "/" or path == mount.path or path.startswith(mount.path + "/"):
-                rel = path[len(mount.path):].lstrip("/") if mount.path != "/" else path.lstrip("/")
+                rel = path[len(mount.path) :].lstrip("/") if mount.path != "/" else path.lstrip("/")
                 return mount, rel
         raise AssertionError("the root mount always matches")
 
@@ -104,7 +106,7 @@ class FileSystem:
                 if self.locate(absolute)[0] is not mount:
                     continue  # shadowed by a deeper mount
                 if path == "/" or absolute.startswith(path + "/"):
-                    found[absolute[len(path.rstrip("/")) + 1:]] = size
+                    found[absolute[len(path.rstrip("/")) + 1 :]] = size
         return found
 
     def is_dir(self, path: str) -> bool:
@@ -150,9 +152,19 @@ class Shell:
         return ShellResult(status, "".join(self.out))
 
     def run_argv(self, argv: list[str], collect: bool = True) -> ShellResult:
-        command = {"cp": self._cp, "du": self._du, "echo": self._echo, "mkdir": _ok, "true": _ok,
-                   "set": _ok, "sleep": _ok, "sync": _ok, "exit": _exit, "false": lambda a: 1,
-                   "ls": self._ls}.get(posixpath.basename(argv[0]))
+        command = {
+            "cp": self._cp,
+            "du": self._du,
+            "echo": self._echo,
+            "mkdir": _ok,
+            "true": _ok,
+            "set": _ok,
+            "sleep": _ok,
+            "sync": _ok,
+            "exit": _exit,
+            "false": lambda a: 1,
+            "ls": self._ls,
+        }.get(posixpath.basename(argv[0]))
         if command is None:
             self.out.append(f"sh: {argv[0]}: not found\n")
             code = 127
@@ -166,7 +178,9 @@ class Shell:
 
     def _ls(self, args: list[str]) -> int:
         for path in [a for a in args if not a.startswith("-")]:
-            self.out.extend(f"{name}\n" for name in sorted({r.split("/")[0] for r in self.fs.files_under(path)}))
+            self.out.extend(
+                f"{name}\n" for name in sorted({r.split("/")[0] for r in self.fs.files_under(path)})
+            )
         return 0
 
     def _cp(self, args: list[str]) -> int:
@@ -180,8 +194,11 @@ class Shell:
         if not self.fs.is_dir(src):
             self.out.append(f"cp: cannot stat '{src}': No such file or directory\n")
             return 1
-        target = posixpath.normpath(dst) if contents_only or not self.fs.is_dir(dst) else \
-            posixpath.join(posixpath.normpath(dst), posixpath.basename(src))
+        target = (
+            posixpath.normpath(dst)
+            if contents_only or not self.fs.is_dir(dst)
+            else posixpath.join(posixpath.normpath(dst), posixpath.basename(src))
+        )
         try:
             for rel, size in self.fs.files_under(src).items():
                 self.fs.write(posixpath.join(target, rel), size)

@@ -19,8 +19,17 @@ from .store import Subscriber
 if TYPE_CHECKING:
     from .fake import FakeKube
 
-VERSION = {"major": "1", "minor": "35", "gitVersion": "v1.35.0", "gitCommit": "fake", "gitTreeState": "clean",
-           "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24", "compiler": "gc", "platform": "linux/amd64"}
+VERSION = {
+    "major": "1",
+    "minor": "35",
+    "gitVersion": "v1.35.0",
+    "gitCommit": "fake",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.24",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
 log = logging.getLogger(__name__)
 FAKE: web.AppKey[FakeKube] = web.AppKey("fake", object)  # type: ignore[arg-type]
 _VERB_BY_METHOD = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
@@ -77,8 +86,12 @@ def build_app(fake: FakeKube) -> web.Application:
     """The aiohttp application serving the fake's API."""
     app = web.Application(middlewares=[_errors_middleware])
     app[FAKE] = fake
-    for path, body in (("/version", VERSION), ("/api", {"kind": "APIVersions", "versions": ["v1"]}),
-                       ("/apis", group_list()), ("/api/v1", resource_list("", "v1"))):
+    for path, body in (
+        ("/version", VERSION),
+        ("/api", {"kind": "APIVersions", "versions": ["v1"]}),
+        ("/apis", group_list()),
+        ("/api/v1", resource_list("", "v1")),
+    ):
         for url in (path, path + "/"):
             app.router.add_get(url, lambda r, body=body: web.json_response(body))
     app.router.add_route("*", "/{tail:.*}", _dispatch)
@@ -106,8 +119,16 @@ async def _errors_middleware(request: web.Request, handler):
 
 def _authenticate(fake: FakeKube, request: web.Request) -> None:
     if request.headers.get("Authorization") != f"Bearer {fake.token}":
-        fake.record(RecordedRequest(request.method, request.path, dict(request.query),
-                                    request.content_type, None, verb="unauthenticated"))
+        fake.record(
+            RecordedRequest(
+                request.method,
+                request.path,
+                dict(request.query),
+                request.content_type,
+                None,
+                verb="unauthenticated",
+            )
+        )
         raise unauthorized()
 
 
@@ -121,10 +142,19 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
     body = await _read_body(request)
     verb = _verb(request, target)
-    fake.record(RecordedRequest(
-        request.method, request.path, dict(request.query), request.content_type,
-        request.headers.get("Impersonate-User"), request.headers.getall("Impersonate-Group", []),
-        verb, target.kind.plural, body))
+    fake.record(
+        RecordedRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            request.content_type,
+            request.headers.get("Impersonate-User"),
+            request.headers.getall("Impersonate-Group", []),
+            verb,
+            target.kind.plural,
+            body,
+        )
+    )
     _authorize(fake, request, target, verb)
     if verb == "watch":
         return await _watch(request, fake, target)
@@ -159,17 +189,23 @@ def _authorize(fake: FakeKube, request: web.Request, target: Target, verb: str) 
         raise forbidden(target.kind, target.name, verb, user, target.namespace or None)
 
 
-async def _handle(fake: FakeKube, request: web.Request, target: Target, verb: str, body) -> web.StreamResponse:
+async def _handle(
+    fake: FakeKube, request: web.Request, target: Target, verb: str, body
+) -> web.StreamResponse:
     api, kind, ns, name = fake.api, target.kind, target.namespace, target.name
     query = request.query
     manager = query.get("fieldManager") or _agent_manager(request)
     dry_run = query.get("dryRun") == "All"
     if verb == "list":
         namespace = ns if kind.namespaced and ns else None
-        return web.json_response(api.list(kind, namespace, query.get("labelSelector"), query.get("fieldSelector")))
+        return web.json_response(
+            api.list(kind, namespace, query.get("labelSelector"), query.get("fieldSelector"))
+        )
     if verb == "get":
         if target.subresource == "log":
-            return web.Response(text=fake.pod_log(ns, name, query.get("container")), content_type="text/plain")
+            return web.Response(
+                text=fake.pod_log(ns, name, query.get("container")), content_type="text/plain"
+            )
         return web.json_response(api.get(kind, ns, name))
     if verb == "create":
         return web.json_response(api.create(kind, ns, body or {}, manager, dry_run), status=201)
@@ -190,8 +226,10 @@ async def _handle(fake: FakeKube, request: web.Request, target: Target, verb: st
             policy = "Orphan"
         grace = options.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
         rv = (options.get("preconditions") or {}).get("resourceVersion")
-        return web.json_response(api.delete(kind, ns, name, policy, None if grace is None else int(grace), rv))
-    raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+        return web.json_response(
+            api.delete(kind, ns, name, policy, None if grace is None else int(grace), rv)
+        )
+    raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
 
 def _agent_manager(request: web.Request) -> str:
@@ -210,7 +248,9 @@ async def _watch(request: web.Request, fake: FakeKube, target: Target) -> web.St
         return in_ns and match_labels(obj) and match_fields(obj)
 
     sub = Subscriber(target.kind)
-    backlog = await fake.on_loop_call(_subscribe, fake, sub, target.kind, request.query.get("resourceVersion"))
+    backlog = await fake.on_loop_call(
+        _subscribe, fake, sub, target.kind, request.query.get("resourceVersion")
+    )
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)

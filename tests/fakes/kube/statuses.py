@@ -12,8 +12,13 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.status = {
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code,
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
         }
         if details:
             self.status["details"] = details
@@ -36,8 +41,10 @@ def already_exists(kind: Kind, name: str) -> ApiError:
 
 
 def conflict(kind: Kind, name: str) -> ApiError:
-    msg = (f'Operation cannot be fulfilled on {kind.qualified} "{name}": the object has been modified; '
-           "please apply your changes to the latest version and try again")
+    msg = (
+        f'Operation cannot be fulfilled on {kind.qualified} "{name}": the object has been modified; '
+        "please apply your changes to the latest version and try again"
+    )
     return ApiError(409, "Conflict", msg, _details(kind, name))
 
 
@@ -45,8 +52,10 @@ def apply_conflict(kind: Kind, name: str, conflicts: list[tuple[str, str]]) -> A
     """Server-side apply found fields owned by another manager (answered without force)."""
     lines = "\n".join(f'- conflict with "{mgr}": {path}' for mgr, path in conflicts)
     msg = f"Apply failed with {len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}: {lines}"
-    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}"', "field": p}
-              for m, p in conflicts]
+    causes = [
+        {"reason": "FieldManagerConflict", "message": f'conflict with "{m}"', "field": p}
+        for m, p in conflicts
+    ]
     return ApiError(409, "Conflict", msg, _details(kind, name, causes=causes))
 
 
@@ -55,13 +64,18 @@ def invalid(kind: Kind, name: str, causes: list[tuple[str, str, str]]) -> ApiErr
     text = ", ".join(f"{field}: {message}" for _, field, message in causes)
     msg = f'{kind.kind} "{name}" is invalid: {text}'
     items = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
-    return ApiError(422, "Invalid", msg, {"name": name, "group": kind.group, "kind": kind.kind, "causes": items})
+    return ApiError(
+        422, "Invalid", msg, {"name": name, "group": kind.group, "kind": kind.kind, "causes": items}
+    )
 
 
 def forbidden(kind: Kind, name: str, verb: str, user: str, namespace: str | None) -> ApiError:
     where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
     what = f'{kind.qualified} "{name}"' if name else kind.qualified
-    msg = f'{what} is forbidden: User "{user}" cannot {verb} resource "{kind.plural}" in API group "{kind.group}"{where}'
+    msg = (
+        f'{what} is forbidden: User "{user}" cannot {verb} resource "{kind.plural}" '
+        f'in API group "{kind.group}"{where}'
+    )
     return ApiError(403, "Forbidden", msg, _details(kind, name))
 
 
@@ -78,6 +92,10 @@ def gone(message: str) -> ApiError:
 
 
 def unsupported_media(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted "
-                    f"media types include: application/json-patch+json, application/merge-patch+json, "
-                    f"application/apply-patch+yaml (got {content_type})")
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format - accepted "
+        f"media types include: application/json-patch+json, application/merge-patch+json, "
+        f"application/apply-patch+yaml (got {content_type})",
+    )

@@ -59,8 +59,11 @@ class ObjectStore:
 
     def list(self, kind: Kind, namespace: str | None = None) -> list[dict]:
         """Objects of a kind, optionally in one namespace, in name order."""
-        items = [o for (plural, ns, _), o in self._objects.items()
-                 if plural == kind.plural and (namespace is None or ns == namespace)]
+        items = [
+            o
+            for (plural, ns, _), o in self._objects.items()
+            if plural == kind.plural and (namespace is None or ns == namespace)
+        ]
         return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
     def all_objects(self) -> list[tuple[Kind, dict]]:
@@ -83,8 +86,9 @@ class ObjectStore:
 
     def update(self, kind: Kind, obj: dict, old: dict) -> dict:
         """Replace an object; bumps generation when spec changed, skips writes that change nothing."""
-        if _comparable(obj) == _comparable(old) and obj["metadata"].get("managedFields") == \
-                old["metadata"].get("managedFields"):
+        if _comparable(obj) == _comparable(old) and obj["metadata"].get("managedFields") == old[
+            "metadata"
+        ].get("managedFields"):
             return old
         meta = obj["metadata"]
         for key in ("uid", "creationTimestamp"):

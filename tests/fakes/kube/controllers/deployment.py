@@ -61,8 +61,11 @@ class DeploymentController(Controller):
 
     def sync(self, dep: dict) -> None:
         ns = dep["metadata"]["namespace"]
-        owned = [rs for rs in self.store.list(RS, ns) if controlled_by(rs, dep)
-                 and not rs["metadata"].get("deletionTimestamp")]
+        owned = [
+            rs
+            for rs in self.store.list(RS, ns)
+            if controlled_by(rs, dep) and not rs["metadata"].get("deletionTimestamp")
+        ]
         template = dep["spec"]["template"]
         new = next((rs for rs in owned if without_hash(rs["spec"]["template"]) == template), None)
         top = max((revision(rs) for rs in owned), default=0)
@@ -87,18 +90,30 @@ class DeploymentController(Controller):
         selector = copy.deepcopy(dep["spec"]["selector"])
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pth
         meta = dep["metadata"]
-        rs = {"metadata": {
-            "name": f"{meta['name']}-{pth}", "namespace": meta["namespace"],
-            "labels": dict(template["metadata"]["labels"]),
-            "annotations": {REVISION: str(rev), "deployment.kubernetes.io/desired-replicas":
-                            str(dep["spec"]["replicas"]), "deployment.kubernetes.io/max-replicas":
-                            str(dep["spec"]["replicas"] + self._surge(dep))},
-            "ownerReferences": [owner_ref(DEPLOY, dep)]},
+        rs = {
+            "metadata": {
+                "name": f"{meta['name']}-{pth}",
+                "namespace": meta["namespace"],
+                "labels": dict(template["metadata"]["labels"]),
+                "annotations": {
+                    REVISION: str(rev),
+                    "deployment.kubernetes.io/desired-replicas": str(dep["spec"]["replicas"]),
+                    "deployment.kubernetes.io/max-replicas": str(dep["spec"]["replicas"] + self._surge(dep)),
+                },
+                "ownerReferences": [owner_ref(DEPLOY, dep)],
+            },
             "spec": {"replicas": 0, "selector": selector, "template": template},
-            "status": {"replicas": 0}}
+            "status": {"replicas": 0},
+        }
         created = self.store.create(RS, rs)
-        self.event(DEPLOY, dep, "Normal", "ScalingReplicaSet", f"Created new replica set \"{rs['metadata']['name']}\"",
-                   "deployment-controller")
+        self.event(
+            DEPLOY,
+            dep,
+            "Normal",
+            "ScalingReplicaSet",
+            f'Created new replica set "{rs["metadata"]["name"]}"',
+            "deployment-controller",
+        )
         return created
 
     def _bump_revision(self, rs: dict, rev: int) -> dict:
@@ -124,12 +139,18 @@ class DeploymentController(Controller):
             return rs
         new = copy.deepcopy(rs)
         new["spec"]["replicas"] = replicas
-        new["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = \
-            str(dep["spec"]["replicas"])
+        new["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(
+            dep["spec"]["replicas"]
+        )
         direction = "up" if replicas > current else "down"
-        self.event(DEPLOY, dep, "Normal", "ScalingReplicaSet",
-                   f"Scaled {direction} replica set {rs['metadata']['name']} from {current} to {replicas}",
-                   "deployment-controller")
+        self.event(
+            DEPLOY,
+            dep,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled {direction} replica set {rs['metadata']['name']} from {current} to {replicas}",
+            "deployment-controller",
+        )
         return self.save(RS, new, rs)
 
     def _rolling(self, dep: dict, new: dict, old: list[dict]) -> None:
@@ -172,39 +193,66 @@ class DeploymentController(Controller):
 
     def _cleanup(self, dep: dict, old: list[dict]) -> None:
         """Keep revisionHistoryLimit scaled-down old ReplicaSets; delete older ones."""
-        idle = sorted((rs for rs in old if rs["spec"]["replicas"] == 0 and not rs.get("status", {}).get("replicas")),
-                      key=revision)
+        idle = sorted(
+            (rs for rs in old if rs["spec"]["replicas"] == 0 and not rs.get("status", {}).get("replicas")),
+            key=revision,
+        )
         excess = len(idle) - dep["spec"].get("revisionHistoryLimit", 10)
-        for rs in idle[:max(excess, 0)]:
+        for rs in idle[: max(excess, 0)]:
             ApiServer(self.store).mark_deleted(RS, rs, "Background")
 
     def _sync_status(self, dep: dict, new: dict, old: list[dict], created: bool) -> None:
         desired = dep["spec"]["replicas"]
         every = [new] + old
-        counts = {k: sum((rs.get("status") or {}).get(k, 0) for rs in every)
-                  for k in ("replicas", "readyReplicas", "availableReplicas")}
+        counts = {
+            k: sum((rs.get("status") or {}).get(k, 0) for rs in every)
+            for k in ("replicas", "readyReplicas", "availableReplicas")
+        }
         updated = (new.get("status") or {}).get("replicas", 0)
-        status = {"observedGeneration": dep["metadata"]["generation"], "replicas": counts["replicas"],
-                  "updatedReplicas": updated, "readyReplicas": counts["readyReplicas"],
-                  "availableReplicas": counts["availableReplicas"],
-                  "unavailableReplicas": max(desired - counts["availableReplicas"], 0)}
+        status = {
+            "observedGeneration": dep["metadata"]["generation"],
+            "replicas": counts["replicas"],
+            "updatedReplicas": updated,
+            "readyReplicas": counts["readyReplicas"],
+            "availableReplicas": counts["availableReplicas"],
+            "unavailableReplicas": max(desired - counts["availableReplicas"], 0),
+        }
         status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
         conditions = (dep.get("status") or {}).get("conditions") or []
         available_ok = counts["availableReplicas"] >= desired - self._unavailable(dep)
-        conditions = set_condition(conditions, "Available", "True" if available_ok else "False",
-                                   "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
-                                   "Deployment has minimum availability." if available_ok else
-                                   "Deployment does not have minimum availability.", probe_times=True)
-        conditions = self._progressing(dep, new, conditions, created,
-                                       (updated, counts["replicas"], counts["readyReplicas"],
-                                        counts["availableReplicas"], new["metadata"]["name"], desired))
+        conditions = set_condition(
+            conditions,
+            "Available",
+            "True" if available_ok else "False",
+            "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
+            "Deployment has minimum availability."
+            if available_ok
+            else "Deployment does not have minimum availability.",
+            probe_times=True,
+        )
+        conditions = self._progressing(
+            dep,
+            new,
+            conditions,
+            created,
+            (
+                updated,
+                counts["replicas"],
+                counts["readyReplicas"],
+                counts["availableReplicas"],
+                new["metadata"]["name"],
+                desired,
+            ),
+        )
         status["conditions"] = conditions
         updated_dep = copy.deepcopy(dep)
         updated_dep["status"] = status
         updated_dep["metadata"].setdefault("annotations", {})[REVISION] = str(revision(new))
         self.save(DEPLOY, updated_dep, dep)
 
-    def _progressing(self, dep: dict, new: dict, conditions: list[dict], created: bool, counts: tuple) -> list[dict]:
+    def _progressing(
+        self, dep: dict, new: dict, conditions: list[dict], created: bool, counts: tuple
+    ) -> list[dict]:
         uid, name = dep["metadata"]["uid"], new["metadata"]["name"]
         updated, replicas, _, available, _, desired = counts
         complete = updated == desired and replicas == desired and available == desired
@@ -213,19 +261,38 @@ class DeploymentController(Controller):
             self.progress[uid] = (counts, self.fake.clock.mono())
         current = condition(dep, "Progressing")
         if complete:
-            return self._set_progress(conditions, "True", "NewReplicaSetAvailable",
-                                      f'ReplicaSet "{name}" has successfully progressed.')
+            return self._set_progress(
+                conditions,
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{name}" has successfully progressed.',
+            )
         if created:
-            return self._set_progress(conditions, "True", "NewReplicaSetCreated",
-                                      f'Created new replica set "{name}"')
-        if current and current.get("reason") == "ProgressDeadlineExceeded" and name in current.get("message", ""):
+            return self._set_progress(
+                conditions, "True", "NewReplicaSetCreated", f'Created new replica set "{name}"'
+            )
+        if (
+            current
+            and current.get("reason") == "ProgressDeadlineExceeded"
+            and name in current.get("message", "")
+        ):
             return conditions
         deadline = dep["spec"].get("progressDeadlineSeconds", 600)
         if self.fake.clock.elapsed(self.progress[uid][1]) > deadline:
-            return self._set_progress(conditions, "False", "ProgressDeadlineExceeded",
-                                      f'ReplicaSet "{name}" has timed out progressing.')
-        if previous is None or previous[0] != counts or (current or {}).get("reason") == "NewReplicaSetAvailable":
-            return self._set_progress(conditions, "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.')
+            return self._set_progress(
+                conditions,
+                "False",
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{name}" has timed out progressing.',
+            )
+        if (
+            previous is None
+            or previous[0] != counts
+            or (current or {}).get("reason") == "NewReplicaSetAvailable"
+        ):
+            return self._set_progress(
+                conditions, "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.'
+            )
         return conditions
 
     @staticmethod

@@ -35,14 +35,22 @@ class GarbageCollector(Controller):
         if ORPHAN in finalizers:
             for dep_kind, dep in deps:
                 new = copy.deepcopy(dep)
-                new["metadata"]["ownerReferences"] = [r for r in dep["metadata"]["ownerReferences"] if r["uid"] != uid]
+                new["metadata"]["ownerReferences"] = [
+                    r for r in dep["metadata"]["ownerReferences"] if r["uid"] != uid
+                ]
                 if not new["metadata"]["ownerReferences"]:
                     del new["metadata"]["ownerReferences"]
                 self.store.update(dep_kind, new, dep)
             api.remove_finalizer(kind, obj, ORPHAN)
         elif FOREGROUND in finalizers:
-            blocking = [(k, d) for k, d in deps if any(r["uid"] == uid and r.get("blockOwnerDeletion")
-                                                       for r in d["metadata"].get("ownerReferences") or [])]
+            blocking = [
+                (k, d)
+                for k, d in deps
+                if any(
+                    r["uid"] == uid and r.get("blockOwnerDeletion")
+                    for r in d["metadata"].get("ownerReferences") or []
+                )
+            ]
             for dep_kind, dep in blocking:
                 if not dep["metadata"].get("deletionTimestamp"):
                     # Dependents of an owner in foreground deletion are deleted in the foreground too.

@@ -58,16 +58,27 @@ class Kubelet(Controller):
     def _creating(self, pod: dict) -> None:
         new = copy.deepcopy(pod)
         status = new["status"]
-        status.update(hostIP="10.0.0.10", podIP=f"10.1.{len(self.runs) % 250}.{len(self.runs) // 250 + 2}",
-                      startTime=now_rfc3339(), phase="Pending")
+        status.update(
+            hostIP="10.0.0.10",
+            podIP=f"10.1.{len(self.runs) % 250}.{len(self.runs) // 250 + 2}",
+            startTime=now_rfc3339(),
+            phase="Pending",
+        )
         status["podIPs"] = [{"ip": status["podIP"]}]
         conditions = status.get("conditions") or []
         for type_ in ("Initialized", "Ready", "ContainersReady"):
-            conditions = set_condition(conditions, type_, "True" if type_ == "Initialized" else "False",
-                                       "" if type_ == "Initialized" else "ContainersNotReady", "")
+            conditions = set_condition(
+                conditions,
+                type_,
+                "True" if type_ == "Initialized" else "False",
+                "" if type_ == "Initialized" else "ContainersNotReady",
+                "",
+            )
         status["conditions"] = [_tidy(c) for c in conditions]
-        status["containerStatuses"] = [_status(c, {"waiting": {"reason": "ContainerCreating"}}, False, 0)
-                                       for c in pod["spec"]["containers"]]
+        status["containerStatuses"] = [
+            _status(c, {"waiting": {"reason": "ContainerCreating"}}, False, 0)
+            for c in pod["spec"]["containers"]
+        ]
         self.save(POD, new, pod)
         for c in pod["spec"]["containers"]:
             self.event(POD, pod, "Normal", "Pulling", f'Pulling image "{c["image"]}"', "kubelet")
@@ -85,9 +96,17 @@ class Kubelet(Controller):
             state.started_at = now_rfc3339()
             self._started(pod, c)
             if behaviour == NEVER_READY:
-                self.event(POD, pod, "Warning", "Unhealthy",
-                           "Readiness probe failed: HTTP probe failed with statuscode: 503", "kubelet")
-        return _status(c, {"running": {"startedAt": state.started_at}}, behaviour != NEVER_READY, 0, started=True)
+                self.event(
+                    POD,
+                    pod,
+                    "Warning",
+                    "Unhealthy",
+                    "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                    "kubelet",
+                )
+        return _status(
+            c, {"running": {"startedAt": state.started_at}}, behaviour != NEVER_READY, 0, started=True
+        )
 
     def _started(self, pod: dict, c: dict) -> None:
         self.event(POD, pod, "Normal", "Pulled", f'Successfully pulled image "{c["image"]}"', "kubelet")
@@ -99,31 +118,60 @@ class Kubelet(Controller):
         first = state.restarts == 0
         state.restarts = max(state.restarts, 1)
         if first:
-            self.event(POD, pod, "Warning", "Failed", f'Failed to pull image "{c["image"]}": rpc error: code = '
-                       "NotFound desc = failed to pull and unpack image: not found", "kubelet")
+            self.event(
+                POD,
+                pod,
+                "Warning",
+                "Failed",
+                f'Failed to pull image "{c["image"]}": rpc error: code = '
+                "NotFound desc = failed to pull and unpack image: not found",
+                "kubelet",
+            )
             self.event(POD, pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet")
             return _status(c, {"waiting": {"reason": "ErrImagePull", "message": "image not found"}}, False, 0)
         self.event(POD, pod, "Normal", "BackOff", f'Back-off pulling image "{c["image"]}"', "kubelet")
         self.event(POD, pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet")
-        return _status(c, {"waiting": {"reason": "ImagePullBackOff",
-                                       "message": f'Back-off pulling image "{c["image"]}"'}}, False, 0)
+        return _status(
+            c,
+            {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{c["image"]}"'}},
+            False,
+            0,
+        )
 
     def _crash(self, pod: dict, c: dict, state: ContainerRun) -> dict:
         clock = self.fake.clock
         if state.last_start == 0.0 or clock.elapsed(state.last_start) >= self.fake.crash_backoff:
             if state.last_start:
                 state.restarts += 1
-                self.event(POD, pod, "Warning", "BackOff", f"Back-off restarting failed container {c['name']} in "
-                           f"pod {pod['metadata']['name']}_{pod['metadata']['namespace']}", "kubelet")
+                self.event(
+                    POD,
+                    pod,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {c['name']} in "
+                    f"pod {pod['metadata']['name']}_{pod['metadata']['namespace']}",
+                    "kubelet",
+                )
             state.last_start = clock.mono()
             state.started_at = now_rfc3339()
             self.fake.append_log(pod, c["name"], "panic: cannot start: exit status 1\n")
         if state.restarts == 0:
             return _status(c, {"running": {"startedAt": state.started_at}}, False, 0, started=True)
-        last = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": state.started_at,
-                               "finishedAt": state.started_at}}
-        waiting = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off 10s restarting failed "
-                   f"container={c['name']} pod={pod['metadata']['name']}_{pod['metadata']['namespace']}"}}
+        last = {
+            "terminated": {
+                "exitCode": 1,
+                "reason": "Error",
+                "startedAt": state.started_at,
+                "finishedAt": state.started_at,
+            }
+        }
+        waiting = {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off 10s restarting failed "
+                f"container={c['name']} pod={pod['metadata']['name']}_{pod['metadata']['namespace']}",
+            }
+        }
         return _status(c, waiting, False, state.restarts, last=last)
 
     def _run_to_completion(self, pod: dict, c: dict, state: ContainerRun) -> dict:
@@ -132,14 +180,22 @@ class Kubelet(Controller):
             result = self.fake.runtime.run(pod["metadata"]["namespace"], pod["spec"], c)
             self.fake.append_log(pod, c["name"], result.output)
             state.exit_code, state.finished_at = result.exit_code, now_rfc3339()
-            for reason, text in (("Pulled", f'Container image "{c["image"]}" already present on machine'),
-                                 ("Created", f"Created container {c['name']}"),
-                                 ("Started", f"Started container {c['name']}")):
+            for reason, text in (
+                ("Pulled", f'Container image "{c["image"]}" already present on machine'),
+                ("Created", f"Created container {c['name']}"),
+                ("Started", f"Started container {c['name']}"),
+            ):
                 self.event(POD, pod, "Normal", reason, text, "kubelet")
             return _status(c, {"running": {"startedAt": state.started_at}}, True, 0, started=True)
         reason = "Completed" if state.exit_code == 0 else "Error"
-        term = {"terminated": {"exitCode": state.exit_code, "reason": reason, "startedAt": state.started_at,
-                               "finishedAt": state.finished_at}}
+        term = {
+            "terminated": {
+                "exitCode": state.exit_code,
+                "reason": reason,
+                "startedAt": state.started_at,
+                "finishedAt": state.finished_at,
+            }
+        }
         return _status(c, term, False, 0, started=False)
 
     def _write(self, pod: dict, statuses: list[dict]) -> None:
@@ -150,13 +206,16 @@ class Kubelet(Controller):
         if all(s == "terminated" for s in states):
             codes = [s["state"]["terminated"]["exitCode"] for s in statuses]
             status["phase"] = "Succeeded" if all(code == 0 for code in codes) else "Failed"
-        elif any(s in ("running", "terminated") for s in states) or any(s.get("restartCount") for s in statuses):
+        elif any(s in ("running", "terminated") for s in states) or any(
+            s.get("restartCount") for s in statuses
+        ):
             status["phase"] = "Running"
         ready = all(s["ready"] for s in statuses) and status["phase"] == "Running"
         conditions = status.get("conditions") or []
         for type_ in ("Ready", "ContainersReady"):
-            conditions = set_condition(conditions, type_, "True" if ready else "False",
-                                       "" if ready else "ContainersNotReady", "")
+            conditions = set_condition(
+                conditions, type_, "True" if ready else "False", "" if ready else "ContainersNotReady", ""
+            )
         if status["phase"] in ("Succeeded", "Failed"):
             conditions = set_condition(conditions, "Ready", "False", "PodCompleted", "")
         status["conditions"] = [_tidy(c) for c in conditions]
@@ -167,11 +226,20 @@ def _tidy(c: dict) -> dict:
     return {k: v for k, v in c.items() if v != ""}
 
 
-def _status(c: dict, state: dict, ready: bool, restarts: int, started: bool = False, last: dict | None = None) -> dict:
+def _status(
+    c: dict, state: dict, ready: bool, restarts: int, started: bool = False, last: dict | None = None
+) -> dict:
     image = c["image"]
-    status = {"name": c["name"], "image": image, "imageID": "" if "waiting" in state else
-              f"docker.io/library/{image.split('@')[0]}@sha256:{'0' * 64}", "ready": ready,
-              "restartCount": restarts, "started": started, "state": state, "lastState": last or {}}
+    status = {
+        "name": c["name"],
+        "image": image,
+        "imageID": "" if "waiting" in state else f"docker.io/library/{image.split('@')[0]}@sha256:{'0' * 64}",
+        "ready": ready,
+        "restartCount": restarts,
+        "started": started,
+        "state": state,
+        "lastState": last or {},
+    }
     if "running" in state:
         status["containerID"] = "containerd://" + "f" * 64
     return status

@@ -7,8 +7,18 @@ import re
 
 from .base import NODE, POD, PVC, SC, Controller, condition, set_condition
 
-_UNITS = {"": 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
-          "Ti": 2**40}
+_UNITS = {
+    "": 1,
+    "m": 0.001,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 
 
@@ -21,8 +31,10 @@ def quantity(text) -> float:
 
 
 def requests(pod_spec: dict, resource: str) -> float:
-    return sum(quantity(((c.get("resources") or {}).get("requests") or {}).get(resource, 0))
-               for c in pod_spec.get("containers") or [])
+    return sum(
+        quantity(((c.get("resources") or {}).get("requests") or {}).get(resource, 0))
+        for c in pod_spec.get("containers") or []
+    )
 
 
 class Scheduler(Controller):
@@ -47,15 +59,22 @@ class Scheduler(Controller):
             return None
         new = copy.deepcopy(pod)
         new["spec"]["nodeName"] = node
-        new["status"]["conditions"] = set_condition(new["status"].get("conditions") or [], "PodScheduled", "True",
-                                                    "", "")
+        new["status"]["conditions"] = set_condition(
+            new["status"].get("conditions") or [], "PodScheduled", "True", "", ""
+        )
         for c in new["status"]["conditions"]:
             c.pop("reason", None) if not c.get("reason") else None
             c.pop("message", None) if not c.get("message") else None
         self.save(POD, new, pod)
         meta = pod["metadata"]
-        self.event(POD, pod, "Normal", "Scheduled", f"Successfully assigned {meta['namespace']}/{meta['name']} "
-                   f"to {node}", "default-scheduler")
+        self.event(
+            POD,
+            pod,
+            "Normal",
+            "Scheduled",
+            f"Successfully assigned {meta['namespace']}/{meta['name']} to {node}",
+            "default-scheduler",
+        )
         return None
 
     def _claims(self, pod: dict) -> str | None:
@@ -65,11 +84,11 @@ class Scheduler(Controller):
             if not name:
                 continue
             pvc = self.store.get(PVC, ns, name)
+            nodes = len(self.store.list(NODE))
             if pvc is None:
-                return f'0/{len(self.store.list(NODE))} nodes are available: persistentvolumeclaim "{name}" not found.'
+                return f'0/{nodes} nodes are available: persistentvolumeclaim "{name}" not found.'
             if pvc["status"].get("phase") != "Bound" and not self._delayed_binding(pvc):
-                return "0/{} nodes are available: pod has unbound immediate PersistentVolumeClaims.".format(
-                    len(self.store.list(NODE)))
+                return f"0/{nodes} nodes are available: pod has unbound immediate PersistentVolumeClaims."
         return None
 
     def _delayed_binding(self, pvc: dict) -> bool:
@@ -94,12 +113,17 @@ class Scheduler(Controller):
         selector = pod["spec"].get("nodeSelector") or {}
         labels = node["metadata"].get("labels") or {}
         if any(labels.get(k) != v for k, v in selector.items()):
-            reasons["node(s) didn't match Pod's node affinity/selector"] = \
+            reasons["node(s) didn't match Pod's node affinity/selector"] = (
                 reasons.get("node(s) didn't match Pod's node affinity/selector", 0) + 1
+            )
             return False
         allocatable = node.get("status", {}).get("allocatable") or {}
-        used = [p for p in self.live(POD) if p["spec"].get("nodeName") == node["metadata"]["name"]
-                and p["status"].get("phase") not in ("Succeeded", "Failed")]
+        used = [
+            p
+            for p in self.live(POD)
+            if p["spec"].get("nodeName") == node["metadata"]["name"]
+            and p["status"].get("phase") not in ("Succeeded", "Failed")
+        ]
         for resource in ("cpu", "memory"):
             need = requests(pod["spec"], resource)
             free = quantity(allocatable.get(resource, 0)) - sum(requests(p["spec"], resource) for p in used)
@@ -113,8 +137,9 @@ class Scheduler(Controller):
         if current and current.get("message") == message:
             return
         new = copy.deepcopy(pod)
-        new["status"]["conditions"] = set_condition(new["status"].get("conditions") or [], "PodScheduled", "False",
-                                                    "Unschedulable", message)
+        new["status"]["conditions"] = set_condition(
+            new["status"].get("conditions") or [], "PodScheduled", "False", "Unschedulable", message
+        )
         self.save(POD, new, pod)
         self.event(POD, pod, "Warning", "FailedScheduling", message, "default-scheduler")
 

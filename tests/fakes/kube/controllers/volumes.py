@@ -30,48 +30,104 @@ class VolumeController(Controller):
     def _provision(self, pvc: dict) -> None:
         class_name = pvc["spec"].get("storageClassName")
         if not class_name:
-            return self.event(PVC, pvc, "Normal", "FailedBinding",
-                              "no persistent volumes available for this claim and no storage class is set",
-                              "persistentvolume-controller")
+            return self.event(
+                PVC,
+                pvc,
+                "Normal",
+                "FailedBinding",
+                "no persistent volumes available for this claim and no storage class is set",
+                "persistentvolume-controller",
+            )
         sc = self.store.get(SC, "", class_name)
         if sc is None:
-            return self.event(PVC, pvc, "Warning", "ProvisioningFailed",
-                              f'storageclass.storage.k8s.io "{class_name}" not found', "persistentvolume-controller")
+            return self.event(
+                PVC,
+                pvc,
+                "Warning",
+                "ProvisioningFailed",
+                f'storageclass.storage.k8s.io "{class_name}" not found',
+                "persistentvolume-controller",
+            )
         provisioner = sc["provisioner"]
         if provisioner in self.fake.failing_provisioners or provisioner == "kubernetes.io/no-provisioner":
-            return self.event(PVC, pvc, "Warning", "ProvisioningFailed",
-                              f'failed to provision volume with StorageClass "{class_name}": rpc error: code = '
-                              "Internal desc = could not create volume", provisioner)
+            return self.event(
+                PVC,
+                pvc,
+                "Warning",
+                "ProvisioningFailed",
+                f'failed to provision volume with StorageClass "{class_name}": rpc error: code = '
+                "Internal desc = could not create volume",
+                provisioner,
+            )
         annotations = pvc["metadata"].get("annotations") or {}
         if sc.get("volumeBindingMode") == "WaitForFirstConsumer" and SELECTED_NODE not in annotations:
-            return self.event(PVC, pvc, "Normal", "WaitForFirstConsumer",
-                              "waiting for first consumer to be created before binding", "persistentvolume-controller")
+            return self.event(
+                PVC,
+                pvc,
+                "Normal",
+                "WaitForFirstConsumer",
+                "waiting for first consumer to be created before binding",
+                "persistentvolume-controller",
+            )
         return self._bind(pvc, sc)
 
     def _bind(self, pvc: dict, sc: dict) -> None:
         meta, spec = pvc["metadata"], pvc["spec"]
         name = f"pvc-{meta['uid']}"
         size = spec["resources"]["requests"]["storage"]
-        pv = self.store.create(PV, {
-            "metadata": {"name": name, "annotations": {"pv.kubernetes.io/provisioned-by": sc["provisioner"]},
-                         "finalizers": ["kubernetes.io/pv-protection"]},
-            "spec": {"capacity": {"storage": size}, "accessModes": list(spec["accessModes"]),
-                     "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
-                     "storageClassName": sc["metadata"]["name"], "volumeMode": spec.get("volumeMode", "Filesystem"),
-                     "claimRef": {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": meta["namespace"],
-                                  "name": meta["name"], "uid": meta["uid"]},
-                     "csi": {"driver": sc["provisioner"], "volumeHandle": "vol-" + secrets.token_hex(8),
-                             "fsType": (sc.get("parameters") or {}).get("csi.storage.k8s.io/fstype", "ext4")}},
-            "status": {"phase": "Bound"}})
+        pv = self.store.create(
+            PV,
+            {
+                "metadata": {
+                    "name": name,
+                    "annotations": {"pv.kubernetes.io/provisioned-by": sc["provisioner"]},
+                    "finalizers": ["kubernetes.io/pv-protection"],
+                },
+                "spec": {
+                    "capacity": {"storage": size},
+                    "accessModes": list(spec["accessModes"]),
+                    "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
+                    "storageClassName": sc["metadata"]["name"],
+                    "volumeMode": spec.get("volumeMode", "Filesystem"),
+                    "claimRef": {
+                        "kind": "PersistentVolumeClaim",
+                        "apiVersion": "v1",
+                        "namespace": meta["namespace"],
+                        "name": meta["name"],
+                        "uid": meta["uid"],
+                    },
+                    "csi": {
+                        "driver": sc["provisioner"],
+                        "volumeHandle": "vol-" + secrets.token_hex(8),
+                        "fsType": (sc.get("parameters") or {}).get("csi.storage.k8s.io/fstype", "ext4"),
+                    },
+                },
+                "status": {"phase": "Bound"},
+            },
+        )
         new = copy.deepcopy(pvc)
         new["spec"]["volumeName"] = pv["metadata"]["name"]
-        new["metadata"].setdefault("annotations", {}).update({
-            "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
-            "volume.kubernetes.io/storage-provisioner": sc["provisioner"]})
-        new["status"] = {"phase": "Bound", "accessModes": list(spec["accessModes"]), "capacity": {"storage": size}}
+        new["metadata"].setdefault("annotations", {}).update(
+            {
+                "pv.kubernetes.io/bind-completed": "yes",
+                "pv.kubernetes.io/bound-by-controller": "yes",
+                "volume.kubernetes.io/storage-provisioner": sc["provisioner"],
+            }
+        )
+        new["status"] = {
+            "phase": "Bound",
+            "accessModes": list(spec["accessModes"]),
+            "capacity": {"storage": size},
+        }
         self.save(PVC, new, pvc)
-        self.event(PVC, pvc, "Normal", "ProvisioningSucceeded",
-                   f"Successfully provisioned volume {name}", sc["provisioner"])
+        self.event(
+            PVC,
+            pvc,
+            "Normal",
+            "ProvisioningSucceeded",
+            f"Successfully provisioned volume {name}",
+            sc["provisioner"],
+        )
 
     def _release(self, pvc: dict) -> None:
         """Drop pvc-protection once no running pod mounts the claim."""
@@ -79,7 +135,10 @@ class VolumeController(Controller):
             return
         name = pvc["metadata"]["name"]
         for pod in self.store.list(POD, pvc["metadata"]["namespace"]):
-            claims = {(v.get("persistentVolumeClaim") or {}).get("claimName") for v in pod["spec"].get("volumes") or []}
+            claims = {
+                (v.get("persistentVolumeClaim") or {}).get("claimName")
+                for v in pod["spec"].get("volumes") or []
+            }
             if name in claims and pod["status"].get("phase") not in ("Succeeded", "Failed"):
                 return
         ApiServer(self.store).remove_finalizer(PVC, pvc, PROTECTION)
