@@ -7,12 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from conftest import moto_client
 
 from connectors import errors
 from connectors.aws import AwsConnector
 from connectors.base import Credentials, OAuthAuthorizationCode, OAuthDeviceAuthorization, TokenFields
 from connectors.settings import AwsSettings
+from tests.fakes.services.wiring import moto_client
 
 REDIRECT = "https://k8or.example.com/signin/callback"
 

@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import Harness
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -22,6 +21,7 @@ from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app, link_u
 from bot.signin.app import SERVICE
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
+from tests.fakes.services.wiring import Harness
 
 
 def k8or_logs(caplog: pytest.LogCaptureFixture) -> str:

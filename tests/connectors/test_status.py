@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import SERVICES, Harness
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -14,6 +13,7 @@ from connectors.base import ConnectorRegistry, Credentials
 from connectors.status import check_all, missing_services
 from connectors.toggl import TogglConnector
 from connectors.vault import CredentialVault, parse_keys
+from tests.fakes.services.wiring import SERVICES, Harness
 
 
 async def _vault(tmp_path: Path) -> CredentialVault:
