@@ -63,7 +63,7 @@ class Pipeline:
         self._step("dockerfile", self._dockerfile)
         self._step("manifests", self._manifests)
         self._step("checks", self._checks)
-        data = self._step("report", lambda: report.build(self))
+        data = self._step("report", self._build_report)
         return self._write_report(data)
 
     def _step(self, name: str, action):
@@ -105,9 +105,12 @@ class Pipeline:
         return analysis
 
     def _install(self) -> AppVenv:
-        return create_venv(
+        venv = create_venv(
             self.work / "venv", self.analysis.requirement_specs, self.req.app_dir, self.out / "install.log"
         )
+        count = len(list(venv.site_packages.glob("*.dist-info")))
+        self._set_status(OK, f"{count} distributions into an isolated venv (install.log)")
+        return venv
 
     def _dependencies(self, venv: AppVenv | None) -> DependencyReport:
         self.dists = installed(venv.site_packages) if venv else {}
@@ -359,6 +362,7 @@ class Pipeline:
             imports=tuple(self.deps.imported) if self.trace is not None else (),
         )
         (self.out / "Dockerfile").write_text(dockerfile.render(spec))
+        self._set_status(OK, f"{spec.base}, USER {self.uid}:{self.uid}, HEALTHCHECK")
         (self.out / ".dockerignore").write_text("*\n!image/\n")
 
     def _image(self) -> str:
@@ -385,11 +389,15 @@ class Pipeline:
         )
         folder = self.out / "manifests"
         folder.mkdir(exist_ok=True)
-        for filename, objects in manifests.render_all(spec).items():
+        files = manifests.render_all(spec)
+        for filename, objects in files.items():
             (folder / filename).write_text(yaml.safe_dump_all(objects, sort_keys=False))
         syscall_names = self.profile.allowed if self.profile else []
         (self.out / "audit.rules").write_text(audit.render(self.name, self.uid, syscall_names))
         self.localhost_profile = localhost
+        objects = sum(len(objs) for objs in files.values())
+        mode = "Localhost" if localhost else "RuntimeDefault"
+        self._set_status(OK, f"{objects} objects in {len(files)} files, seccomp {mode}; audit.rules")
 
     def _checks(self) -> None:
         results = [
@@ -403,6 +411,11 @@ class Pipeline:
                 self.not_verified.append(f"{r.name}: {r.detail}")
         failed = [r.name for r in results if r.ran and not r.passed]
         self._set_status(FAILED if failed else OK, f"failed: {', '.join(failed)}" if failed else "all clean")
+
+    def _build_report(self) -> dict:
+        data = report.build(self)
+        self._set_status(OK, "report.json, SUMMARY.md, pipeline.png")
+        return data
 
     def _write_report(self, data: dict) -> dict:
         data["steps"] = self.steps.as_list()

@@ -11,6 +11,7 @@ figure is what the app would ship without k8orization: the full venv and Docker'
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -65,6 +66,8 @@ def one_run() -> dict:
         "learned": enforced["learned_from_enforced_run"],
         "checks_failed": report["checks_failed"],
         "driver": report["trace"]["session_driver"],
+        "steps": {name: step["seconds"] for name, step in steps.items()},
+        "load": os.getloadavg()[0],
     }
 
 
@@ -126,6 +129,15 @@ def _body(runs: list[dict], targets: list[tuple[str, str, bool]]) -> str:
             f"{r['wall']:.1f} / {r['install']:.1f} / {r['reduction']} / {r['allowed']} / {r['denials']}"
             for r in runs
         ),
+    ]
+    step_names = list(runs[0]["steps"])
+    loads = ", ".join(f"{r['load']:.1f}" for r in runs)
+    lines += [
+        "",
+        "Median seconds per step: "
+        + ", ".join(f"{n} {median([r['steps'][n] for r in runs]):.1f}" for n in step_names),
+        f"1-minute load average at the end of each run: {loads} "
+        "(other benchmarks and test suites share the 2 cores).",
     ]
     learned = sorted({name for r in runs for name in r["learned"]})
     if learned:
