@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# `tests.fakes.*` is imported by absolute name; make the repository root importable for any runner.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from cluster.target import ClusterTarget, from_kubeconfig  # noqa: E402
-from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: E402,F401  (fixtures)
+from cluster.target import ClusterTarget, from_kubeconfig
+from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
