@@ -3,9 +3,10 @@
 Two things differ from the stock adapter, both through the SDK's own extension points:
 - Any failure to validate the caller's token is a 401. The SDK raises assorted exceptions for
   malformed or unknown-key tokens, which the stock adapter turns into 500s.
-- Connector clients and user-token clients are built once per (app id, service URL, audience)
-  and reused. The stock path builds two msrest clients (and their retry policies) per turn,
-  which is most of its CPU time.
+- Replies go out through `ChannelConnector`, one per (app id, service URL, audience), on one
+  shared aiohttp session, and the user-token client is built once per app id. The stock path
+  builds two msrest clients (and their retry policies) per turn and sends through `requests` in
+  a thread pool, which is most of its CPU time. Inbound activities are read with `bot.wire`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -28,11 +31,15 @@ from botframework.connector.auth import (
     ClaimsIdentity,
     ConnectorFactory,
     PasswordServiceClientCredentialFactory,
+    ServiceClientCredentialsFactory,
     UserTokenClient,
 )
 
+from bot.channel_client import ChannelConnector
+
 from bot.metrics import BotMetrics
 from bot.settings import AppType, Settings
+from bot.wire import from_wire
 
 log = logging.getLogger(__name__)
 _PUBLIC_LOGIN_URL = "https://login.microsoftonline.com/botframework.com"
@@ -60,23 +67,48 @@ class _Bounded(OrderedDict):
 
 
 class _ReusingConnectorFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, cache: _Bounded, app_id: str):
-        self._inner, self._cache, self._app_id = inner, cache, app_id
+    """One `ChannelConnector` per (app id, service URL, audience), kept for later turns."""
+
+    def __init__(self, inner: ConnectorFactory, auth: ChannelAuthentication, app_id: str):
+        self._inner, self._auth, self._app_id = inner, auth, app_id
 
     async def create(self, service_url: str, audience: str = None):  # type: ignore[no-untyped-def]
         key = (self._app_id, service_url, audience)
-        client = self._cache.get(key)
+        client = self._auth.connectors.get(key)
         if client is None:
-            client = self._cache.remember(key, await self._inner.create(service_url, audience))
+            credentials = await self._auth.credentials.create_credentials(
+                self._app_id or None,
+                audience or AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                _PUBLIC_LOGIN_URL,
+                True,
+            )
+            inner = self._inner
+            client = ChannelConnector(
+                service_url,
+                self._auth.session(),
+                credentials,
+                lambda: inner.create(service_url, audience),
+                self._auth.timeout,
+            )
+            self._auth.connectors.remember(key, client)
         return client
 
 
 class ChannelAuthentication(BotFrameworkAuthentication):
     """Delegates to the SDK's authentication; refuses every unverifiable token with 401."""
 
-    def __init__(self, inner: BotFrameworkAuthentication):
+    def __init__(
+        self,
+        inner: BotFrameworkAuthentication,
+        credentials: ServiceClientCredentialsFactory,
+        session: Callable[[], aiohttp.ClientSession],
+        timeout: float,
+    ):
         self._inner = inner
-        self._connectors = _Bounded()
+        self.credentials = credentials
+        self.session = session
+        self.timeout = timeout
+        self.connectors = _Bounded()
         self._token_clients = _Bounded(64)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
@@ -87,7 +119,7 @@ class ChannelAuthentication(BotFrameworkAuthentication):
         except Exception as exc:  # noqa: BLE001 - malformed/unknown-key tokens must be 401, not 500
             raise PermissionError(f"token rejected: {type(exc).__name__}") from exc
         result.connector_factory = _ReusingConnectorFactory(
-            result.connector_factory, self._connectors, _app_id(result.claims_identity)
+            result.connector_factory, self, _app_id(result.claims_identity)
         )
         return result
 
@@ -101,7 +133,7 @@ class ChannelAuthentication(BotFrameworkAuthentication):
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         inner = self._inner.create_connector_factory(claims_identity)
-        return _ReusingConnectorFactory(inner, self._connectors, _app_id(claims_identity))
+        return _ReusingConnectorFactory(inner, self, _app_id(claims_identity))
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         key = _app_id(claims_identity)
@@ -120,7 +152,9 @@ class ChannelAuthentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_channel_request(auth_header)
 
 
-def channel_authentication(settings: Settings) -> ChannelAuthentication:
+def channel_authentication(
+    settings: Settings, session: Callable[[], aiohttp.ClientSession]
+) -> ChannelAuthentication:
     """The SDK's authentication for these settings (public cloud, or the configured endpoints)."""
     password = settings.microsoft_app_password.get_secret_value()
     tenant = settings.microsoft_app_tenant_id or None
@@ -143,7 +177,7 @@ def channel_authentication(settings: Settings) -> ChannelAuthentication:
         )
     else:
         inner = BotFrameworkAuthenticationFactory.create(credential_factory=credentials)
-    return ChannelAuthentication(inner)
+    return ChannelAuthentication(inner, credentials, session, settings.outbound_timeout)
 
 
 class K8orAdapter(CloudAdapter):
@@ -161,10 +195,10 @@ class K8orAdapter(CloudAdapter):
             raise web.HTTPUnsupportedMediaType(text="expected application/json")
         try:
             body = json.loads(await request.read())
-            activity = Activity().deserialize(body)
-        except Exception:  # noqa: BLE001 - any unreadable body is the caller's error
+            activity = from_wire(Activity, body)
+        except (ValueError, TypeError):  # includes WireError and JSON errors
             raise web.HTTPBadRequest(text="body is not a Bot Framework activity") from None
-        if not isinstance(body, dict) or not activity.type:
+        if not activity.type:
             raise web.HTTPBadRequest(text="body is not a Bot Framework activity")
         auth_header = request.headers.get("Authorization", "")
         try:

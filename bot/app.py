@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot import storage as storage_module
 from bot.adapter import K8orAdapter, channel_authentication
 from bot.commands.registry import CommandRegistry
-from bot.db import migrate, open_engine, ping
+from bot.db import Database, open_engine
 from bot.dedupe import SCHEMA as LEDGER_SCHEMA
 from bot.dedupe import DeliveryLedger
 from bot.logs import SCRUBBER
@@ -32,6 +33,7 @@ from bot.version import VERSION
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
 BOT = web.AppKey("bot", K8orBot)
 ADAPTER = web.AppKey("adapter", K8orAdapter)
 
@@ -62,19 +64,25 @@ def default_registry() -> CommandRegistry:
 
 async def build_services(settings: Settings, parts: AppParts) -> Services:
     """Open the database, migrate it, and assemble the services every turn uses."""
-    engine = open_engine(settings.effective_database_url, settings.database_schema)
-    await migrate(engine, [storage_module.SCHEMA, LEDGER_SCHEMA, *parts.schemas])
+    db = Database(settings.effective_database_url, settings.database_schema)
+    await db.migrate([storage_module.SCHEMA, LEDGER_SCHEMA, *parts.schemas])
     SCRUBBER.add(_secret_values(settings))
     return Services(
         settings=settings,
-        engine=engine,
-        storage=storage_module.SqlStorage(engine),
+        db=db,
+        engine=open_engine(settings.effective_database_url, settings.database_schema),
+        storage=storage_module.SqlStorage(db),
         registry=parts.registry or default_registry(),
         metrics=BotMetrics(),
-        ledger=DeliveryLedger(engine),
+        ledger=DeliveryLedger(db),
         tracker=TurnTracker(),
         roles=parts.roles or NoRoles(),
     )
+
+
+async def close_services(services: Services) -> None:
+    await services.engine.dispose()
+    await services.db.dispose()
 
 
 def _secret_values(settings: Settings) -> Iterable[str]:
@@ -101,8 +109,9 @@ def _lifetime(settings: Settings, parts: AppParts) -> Callable[[web.Application]
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         services = await build_services(settings, parts)
         app[SERVICES] = services
+        app[HTTP] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300))
         app[BOT] = K8orBot(services)
-        app[ADAPTER] = K8orAdapter(channel_authentication(settings), services.metrics)
+        app[ADAPTER] = K8orAdapter(channel_authentication(settings, lambda: app[HTTP]), services.metrics)
         extensions = [ext(app, services) for ext in parts.extensions]
         try:
             for ext in extensions:
@@ -112,7 +121,8 @@ def _lifetime(settings: Settings, parts: AppParts) -> Callable[[web.Application]
         finally:
             for ext in reversed(extensions):
                 await anext(ext, None)
-            await services.engine.dispose()
+            await app[HTTP].close()
+            await close_services(services)
 
     return lifetime
 
@@ -135,7 +145,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 async def _readyz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    if services.tracker.accepting and await ping(services.engine):
+    if services.tracker.accepting and await services.db.ping():
         return web.json_response({"status": "ready"})
     return web.json_response({"status": "not ready", "storage": "unreachable"}, status=503)
 

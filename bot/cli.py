@@ -104,7 +104,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 async def _chat_session(settings: Settings, said: list[str] | None, user: str | None) -> int:
-    from bot.app import AppParts, build_services
+    from bot.app import AppParts, build_services, close_services
     from bot.console import ConsoleAdapter, ConsoleSession, console_key, console_user
     from bot.pipeline import K8orBot
     from bot.roles import LocalOperator, NoRoles
@@ -123,7 +123,7 @@ async def _chat_session(settings: Settings, said: list[str] | None, user: str | 
         else:
             await session.repl()
     finally:
-        await services.engine.dispose()
+        await close_services(services)
     return 0
 
 

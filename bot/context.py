@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.identity import Person
@@ -13,6 +13,28 @@ from bot.identity import Person
 if TYPE_CHECKING:
     from bot.commands.registry import CommandSpec
     from bot.services import Services
+
+
+class OutgoingActivity(Activity):
+    """An activity k8or builds to send. `TurnContext.send_activities` deep-copies every outgoing
+    activity before stamping the conversation reference on it; only top-level attributes are
+    stamped, so a shallow copy protects the original just as well at a fraction of the cost."""
+
+    def __deepcopy__(self, memo: dict) -> OutgoingActivity:
+        clone = OutgoingActivity.__new__(OutgoingActivity)
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+
+def message(text: str, attachments: list[Attachment] | None = None) -> OutgoingActivity:
+    """A markdown message activity."""
+    return OutgoingActivity(
+        type=ActivityTypes.message,
+        text=text,
+        text_format="markdown",
+        attachments=list(attachments) if attachments else None,
+        input_hint="acceptingInput",
+    )
 
 
 @dataclass
@@ -23,11 +45,7 @@ class Reply:
     attachments: list[Attachment] = field(default_factory=list)
 
     def to_activity(self) -> Activity:
-        activity = MessageFactory.text(self.text)
-        if self.attachments:
-            activity.attachments = list(self.attachments)
-        activity.text_format = "markdown"
-        return activity
+        return message(self.text, self.attachments)
 
 
 class ProgressMessage:
@@ -48,16 +66,14 @@ class ProgressMessage:
         self.text = text
         self.updates += 1
         if self.activity_id:
-            activity = MessageFactory.text(text)
+            activity = message(text)
             activity.id = self.activity_id
-            activity.type = ActivityTypes.message
-            activity.text_format = "markdown"
             try:
                 await self._turn.update_activity(activity)
                 return
             except Exception:  # noqa: BLE001 - a channel that refuses edits still gets the news
                 self.activity_id = None
-        await self._turn.send_activity(MessageFactory.text(text))
+        await self._turn.send_activity(message(text))
 
 
 @dataclass

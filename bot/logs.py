@@ -37,6 +37,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(://[^:/\s@]+:)[^@/\s]+(@)"), r"\1" + REDACTED + r"\2"),  # credentials in URLs
 ]
 
+_ANY_SECRET = re.compile("|".join(f"(?:{p.pattern.removeprefix('(?i)')})" for p, _ in _PATTERNS), re.I)
+
 
 class SecretScrubber:
     """Replaces known secret values and secret-shaped strings with a marker."""
@@ -52,6 +54,8 @@ class SecretScrubber:
         for value in self._known:
             if value in text:
                 text = text.replace(value, REDACTED)
+        if _ANY_SECRET.search(text) is None:  # one pass for the common case: nothing secret-shaped
+            return text
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text

@@ -9,6 +9,7 @@ from botbuilder.core import Storage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands.registry import CommandRegistry
+from bot.db import Database
 from bot.dedupe import DeliveryLedger
 from bot.identity import Person
 from bot.metrics import BotMetrics
@@ -41,6 +42,7 @@ class SameCallerApproves:
 @dataclass
 class Services:
     settings: Settings
+    db: Database
     engine: AsyncEngine
     storage: Storage
     registry: CommandRegistry

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botbuilder.core import BotState, ConversationState, Storage, TurnContext, UserState
 from botbuilder.core.bot_state import CachedBotState
 
 CONVERSATION_DATA = "k8or"
+
+
+class _CachedState(CachedBotState):
+    """botbuilder's change detection hashes state with jsonpickle on every load and save; plain
+    JSON is an order of magnitude cheaper and exact for the dicts k8or keeps. State holding other
+    objects (dialog stacks) still goes through jsonpickle."""
+
+    def compute_hash(self, obj: object) -> str:
+        try:
+            return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return super().compute_hash(obj)
 
 
 class TurnState:
@@ -24,7 +37,7 @@ class TurnState:
         keys = [scope.get_storage_key(turn) for scope in self._scopes]
         items = await self.storage.read([k for k in keys if k])
         for scope, key in zip(self._scopes, keys, strict=True):
-            turn.turn_state[scope._context_service_key] = CachedBotState(items.get(key))  # noqa: SLF001
+            turn.turn_state[scope._context_service_key] = _CachedState(items.get(key))  # noqa: SLF001
 
     async def save(self, turn: TurnContext) -> None:
         changes: dict[str, Any] = {}

@@ -14,10 +14,10 @@ from typing import Any
 
 import jsonpickle
 from botbuilder.core import Storage
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, and_, delete, insert, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db import Database
 from bot.errors import StateConflict
 
 metadata = MetaData()
@@ -31,6 +31,23 @@ state_items = Table(
     Column("document", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Statements are built once; per-call construction dominates the cost of a local SQLite query.
+_c = state_items.c
+_READ = select(_c.key, _c.etag, _c.document).where(_c.key.in_(bindparam("keys", expanding=True)))
+_UPDATE_IF = (
+    update(state_items)
+    .where(and_(_c.key == bindparam("k"), _c.etag == bindparam("expected")))
+    .values(etag=bindparam("etag"), document=bindparam("document"), updated_at=bindparam("now"))
+)
+_UPDATE = (
+    update(state_items)
+    .where(_c.key == bindparam("k"))
+    .values(etag=bindparam("etag"), document=bindparam("document"), updated_at=bindparam("now"))
+)
+_EXISTS = select(_c.key).where(_c.key == bindparam("k"))
+_INSERT = insert(state_items)
+_DELETE = delete(state_items).where(_c.key.in_(bindparam("keys", expanding=True)))
 
 
 def _etag_of(item: Any) -> str | None:
@@ -49,19 +66,15 @@ def _set_etag(item: Any, etag: str) -> None:
 class SqlStorage(Storage):
     """Bot state in any database SQLAlchemy speaks; tested on SQLite and PostgreSQL."""
 
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, db: Database):
         super().__init__()
-        self._engine = engine
+        self._db = db
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(state_items.c.key, state_items.c.etag, state_items.c.document).where(
-                    state_items.c.key.in_(list(keys))
-                )
-            )
+        async with self._db.begin() as conn:
+            rows = await conn.execute(_READ, {"keys": list(keys)})
             found = {}
             for key, etag, document in rows:
                 item = jsonpickle.decode(document)
@@ -75,7 +88,7 @@ class SqlStorage(Storage):
         if not changes:
             return
         new_etags: dict[str, str] = {}
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             for key, item in changes.items():
                 new_etags[key] = await self._write_one(conn, key, item)
         for key, item in changes.items():
@@ -88,30 +101,20 @@ class SqlStorage(Storage):
         etag = uuid.uuid4().hex
         document = jsonpickle.encode(_without_etag(item))
         now = datetime.now(UTC)
+        values = {"k": key, "etag": etag, "document": document, "now": now}
         if expected and expected != "*":
-            result = await conn.execute(
-                update(state_items)
-                .where(and_(state_items.c.key == key, state_items.c.etag == expected))
-                .values(etag=etag, document=document, updated_at=now)
-            )
+            result = await conn.execute(_UPDATE_IF, {**values, "expected": expected})
             if result.rowcount == 1:
                 return etag
-            exists = (await conn.execute(select(state_items.c.key).where(state_items.c.key == key))).first()
-            if exists:
+            if (await conn.execute(_EXISTS, {"k": key})).first():
                 raise StateConflict(f"state for {key!r} was changed by another turn (eTag conflict)")
         else:
-            result = await conn.execute(
-                update(state_items).where(state_items.c.key == key).values(
-                    etag=etag, document=document, updated_at=now
-                )
-            )
+            result = await conn.execute(_UPDATE, values)
             if result.rowcount == 1:
                 return etag
         try:
             async with conn.begin_nested():
-                await conn.execute(
-                    insert(state_items).values(key=key, etag=etag, document=document, updated_at=now)
-                )
+                await conn.execute(_INSERT, {"key": key, "etag": etag, "document": document, "updated_at": now})
         except IntegrityError:
             raise StateConflict(f"state for {key!r} was created by another turn (eTag conflict)") from None
         return etag
@@ -119,8 +122,8 @@ class SqlStorage(Storage):
     async def delete(self, keys: list[str]) -> None:
         if not keys:
             return
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(state_items).where(state_items.c.key.in_(list(keys))))
+        async with self._db.begin() as conn:
+            await conn.execute(_DELETE, {"keys": list(keys)})
 
 
 def _without_etag(item: Any) -> Any:

@@ -67,7 +67,15 @@ class SignInService:
         return self.public_url.startswith("https://")
 
 
-SERVICE = web.AppKey("signin_service", SignInService)
+@dataclasses.dataclass
+class SignInSlot:
+    """Where the handlers find their SignInService. The app is mounted before the server starts, but
+    the vault and link store need the database engine, which opens at start-up: they fill the slot then."""
+
+    service: SignInService | None = None
+
+
+SLOT = web.AppKey("signin_slot", SignInSlot)
 
 
 def link_url(public_url: str, token: str) -> str:
@@ -91,23 +99,40 @@ def create_signin_app(
     poll_floor: float = 1.0,
 ) -> web.Application:
     """The sign-in sub-application; mount it with `app.add_subapp(SIGNIN_PREFIX, …)`."""
-    app = web.Application(middlewares=[_security_headers])
-    app[SERVICE] = SignInService(
+    service = SignInService(
         registry, vault, links, notify, public_url.rstrip("/"), verify_timeout, poll_floor
     )
+    app, _slot = create_deferred_signin_app(service)
+    return app
+
+
+def create_deferred_signin_app(service: SignInService | None = None) -> tuple[web.Application, SignInSlot]:
+    """The sub-application and its slot; fill `slot.service` at start-up (pages answer 503 until then)."""
+    slot = SignInSlot(service)
+    app = web.Application(middlewares=[_security_headers])
+    app[SLOT] = slot
     app.router.add_get("/callback", _callback)
     app.router.add_get("/{token}", _show)
     app.router.add_get("/{token}/device", _device_status)
     app.router.add_post("/{token}/{method}", _submit)
     app.cleanup_ctx.append(_background_tasks)
-    return app
+    return app, slot
 
 
 async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
     yield
-    for task in list(app[SERVICE].tasks):
-        task.cancel()
-    await asyncio.gather(*app[SERVICE].tasks, return_exceptions=True)
+    service = app[SLOT].service
+    if service is not None:
+        for task in list(service.tasks):
+            task.cancel()
+        await asyncio.gather(*service.tasks, return_exceptions=True)
+
+
+def _service(request: web.Request) -> SignInService:
+    service = request.app[SLOT].service
+    if service is None:
+        raise web.HTTPServiceUnavailable(text="k8or is starting; try again in a moment.")
+    return service
 
 
 @web.middleware
@@ -134,7 +159,7 @@ def _html(text: str, status: int = 200) -> web.Response:
 
 
 async def _show(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
+    service = _service(request)
     link = await service.links.find(request.match_info["token"])
     if link is None:
         return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
@@ -153,7 +178,7 @@ def _csrf_ok(request: web.Request, form: dict[str, str]) -> bool:
 
 
 async def _submit(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
+    service = _service(request)
     token = request.match_info["token"]
     link = await service.links.find(token)
     if link is None:
@@ -245,7 +270,7 @@ async def _start_device_flow(
 
 
 async def _device_status(request: web.Request) -> web.Response:
-    progress = await request.app[SERVICE].links.progress(request.match_info["token"])
+    progress = await _service(request).links.progress(request.match_info["token"])
     if not progress:
         return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
     return _html(pages.device_page(progress.get("display_name", "the service"), progress))
@@ -255,7 +280,7 @@ async def _device_status(request: web.Request) -> web.Response:
 
 
 async def _callback(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
+    service = _service(request)
     state = request.query.get("state", "")
     cookie = request.cookies.get(STATE_COOKIE, "")
     if not state or not cookie or not hmac.compare_digest(state.encode(), cookie.encode()):

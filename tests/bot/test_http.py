@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import SERVICES, AppParts, create_app
-from bot.db import open_engine
+from bot.db import Database
 from bot.settings import Settings
 from tests.support.channel import FakeChannel, message
 from tests.support.openid import OpenIdServer, channel_token, new_key
@@ -56,13 +56,15 @@ async def test_health_readiness_and_metrics(client, channel):
 
 async def test_readiness_fails_when_storage_is_unreachable(client):
     services = client.server.app[SERVICES]
-    services.engine = open_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    healthy = services.db
+    services.db = Database("postgresql+asyncpg://nobody@127.0.0.1:9/none")
     try:
         response = await client.get("/readyz")
         assert response.status == 503
         assert (await client.get("/healthz")).status == 200
     finally:
-        await services.engine.dispose()
+        await services.db.dispose()
+        services.db = healthy
 
 
 @pytest.mark.parametrize(

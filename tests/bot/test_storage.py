@@ -9,20 +9,20 @@ from botbuilder.core import StoreItem
 from sqlalchemy import select
 
 from bot import storage as storage_module
-from bot.db import migrate, open_engine, ping, schema_versions
+from bot.db import Database, schema_versions
 from bot.errors import StateConflict
 from bot.storage import SqlStorage
-from tests.support.databases import Database, database  # noqa: F401 - fixture
+from tests.support.databases import DatabaseUnderTest, database  # noqa: F401 - fixture
 
 
 @pytest.fixture
-async def store(database: Database):  # noqa: F811
-    engine = open_engine(database.url, database.schema)
-    await migrate(engine, [storage_module.SCHEMA])
+async def store(database: DatabaseUnderTest):  # noqa: F811
+    db = Database(database.url, database.schema)
+    await db.migrate([storage_module.SCHEMA])
     try:
-        yield SqlStorage(engine)
+        yield SqlStorage(db)
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 class Note(StoreItem):
@@ -97,30 +97,30 @@ async def test_empty_etag_is_refused(store):
         await store.write({"k": {"v": 1, "e_tag": ""}})
 
 
-async def test_migration_is_idempotent_and_records_versions(database: Database):  # noqa: F811
-    engine = open_engine(database.url, database.schema)
+async def test_migration_is_idempotent_and_records_versions(database: DatabaseUnderTest):  # noqa: F811
+    db = Database(database.url, database.schema)
     try:
-        await migrate(engine, [storage_module.SCHEMA])
-        await migrate(engine, [storage_module.SCHEMA])
-        assert await ping(engine)
-        async with engine.connect() as conn:
+        await db.migrate([storage_module.SCHEMA])
+        await db.migrate([storage_module.SCHEMA])
+        assert await db.ping()
+        async with db.begin() as conn:
             rows = (await conn.execute(select(schema_versions))).all()
         assert ("bot_state", 1) in [tuple(r) for r in rows]
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
-async def test_delivery_ledger_on_both_databases(database: Database):  # noqa: F811
+async def test_delivery_ledger_on_both_databases(database: DatabaseUnderTest):  # noqa: F811
     from bot.dedupe import SCHEMA as LEDGER
     from bot.dedupe import DeliveryLedger
 
-    engine = open_engine(database.url, database.schema)
+    db = Database(database.url, database.schema)
     try:
-        await migrate(engine, [LEDGER])
-        ledger = DeliveryLedger(engine)
+        await db.migrate([LEDGER])
+        ledger = DeliveryLedger(db)
         results = await asyncio.gather(*(ledger.first_delivery("msteams", "c", "a1") for _ in range(4)))
         assert sorted(results) == [False, False, False, True]
         assert await ledger.first_delivery("msteams", "c", "a2")
         assert await ledger.first_delivery("slack", "c", "a1")
     finally:
-        await engine.dispose()
+        await db.dispose()

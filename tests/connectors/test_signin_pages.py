@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app, link_url, redact
-from bot.signin.app import SERVICE
+from bot.signin.app import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
 from tests.fakes.services.wiring import Harness
@@ -71,7 +71,7 @@ async def site(harness_for, tmp_path: Path, request: pytest.FixtureRequest) -> A
     server = TestServer(root, host="127.0.0.1", port=0)
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
-    signin[SERVICE].public_url = url  # the port is known only once the server listens
+    signin[SLOT].service.public_url = url  # type: ignore[union-attr]  # the port is known only once the server listens
     yield SignInSite(url, vault, links, told, harness)
     await server.close()
     await engine.dispose()

@@ -19,7 +19,7 @@ PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
-class Database:
+class DatabaseUnderTest:
     url: str
     schema: str = ""
 
@@ -43,12 +43,12 @@ async def _drop(schema: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database(request, tmp_path) -> AsyncIterator[Database]:  # type: ignore[no-untyped-def]
+async def database(request, tmp_path) -> AsyncIterator[DatabaseUnderTest]:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
-        yield Database(f"sqlite+aiosqlite:///{tmp_path / 'k8or.db'}")
+        yield DatabaseUnderTest(f"sqlite+aiosqlite:///{tmp_path / 'k8or.db'}")
         return
     schema = await _pg_schema()
     try:
-        yield Database(PG_URL, schema)
+        yield DatabaseUnderTest(PG_URL, schema)
     finally:
         await _drop(schema)

@@ -22,7 +22,7 @@ from botbuilder.schema import (
     ResourceResponse,
 )
 
-from bot.app import AppParts, build_services
+from bot.app import AppParts, build_services, close_services
 from bot.commands.registry import CommandRegistry, CommandSet
 from bot.console import render
 from bot.pipeline import K8orBot
@@ -84,18 +84,21 @@ class TurnHarness:
         *,
         roles: RoleResolver | None = None,
         database_url: str | None = None,
+        database_schema: str = "",
         **settings: Any,
     ) -> AsyncIterator[TurnHarness]:
         registry = CommandRegistry()
         for commands in command_sets:
             registry.include(commands)
         url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'k8or.db'}"
-        config = Settings(_env_file=None, data_dir=tmp_path, database_url=url, **settings)
+        config = Settings(
+            _env_file=None, data_dir=tmp_path, database_url=url, database_schema=database_schema, **settings
+        )
         services = await build_services(config, AppParts(registry=registry, roles=roles))
         try:
             yield cls(bot=K8orBot(services), adapter=RecordingAdapter(), services=services)
         finally:
-            await services.engine.dispose()
+            await close_services(services)
 
     async def say(
         self,

@@ -1,0 +1,214 @@
+"""bench/turns: k8or's full pipeline answering `help` against botbuilder's stock echo bot.
+
+Both bots run as separate processes on loopback. A load generator posts activities to
+/api/messages with `serviceUrl` pointing at a local recorder, and a turn counts as done when its
+reply has reached the recorder. Figures per bot:
+  - throughput with 20 concurrent conversations (turns/s),
+  - single-user latency p50/p95 (one conversation, one message at a time),
+  - start-up time (spawn to first successful /healthz) and idle RSS after start-up.
+Each measurement is repeated and the median is reported, with k8or/echo ratios against targets:
+throughput >= 10x the echo bot, single-user p50 <= 1/4 of the echo bot's.
+
+Run: python -m bench.turns [--rounds 3] [--turns 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bench.results import median, percentile, record
+
+ROOT = Path(__file__).resolve().parents[2]
+CONCURRENCY = 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Recorder:
+    """The channel's side: replies arrive here; each resolves the waiter for its conversation."""
+
+    waiters: dict[str, asyncio.Future] = field(default_factory=dict)
+    received: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conv}/activities/{id}", self._reply)
+        app.router.add_post("/v3/conversations/{conv}/activities", self._reply)
+        return app
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.received += 1
+        waiter = self.waiters.pop(request.match_info["conv"], None)
+        if waiter and not waiter.done():
+            waiter.set_result(time.perf_counter())
+        return web.json_response({"id": uuid.uuid4().hex})
+
+
+@dataclass
+class BotProcess:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+    proc: subprocess.Popen | None = None
+    startup_s: float = 0.0
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.env.get("BENCH_LOG", os.devnull), "ab"))
+        url = f"http://127.0.0.1:{self.port}/healthz"
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.01)
+        self.startup_s = time.perf_counter() - started
+
+    def rss_mib(self) -> float:
+        assert self.proc
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def activity(text: str, conv: str, service_url: str) -> dict:
+    return {"type": "message", "id": uuid.uuid4().hex, "channelId": "emulator", "serviceUrl": service_url,
+            "from": {"id": f"user-{conv}", "name": "bench"}, "conversation": {"id": conv},
+            "recipient": {"id": "bot"}, "text": text}
+
+
+async def one_turn(session, bot_url, recorder: Recorder, conv: str, text: str, service_url: str) -> float:
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+    recorder.waiters[conv] = waiter
+    sent = time.perf_counter()
+    async with session.post(bot_url, json=activity(text, conv, service_url)) as response:
+        await response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"bot answered {response.status}")
+    arrived = await asyncio.wait_for(waiter, 30)
+    return arrived - sent
+
+
+async def throughput(session, bot_url, recorder, service_url, text, turns) -> float:
+    per_conv = max(1, turns // CONCURRENCY)
+
+    async def conversation(i: int) -> None:
+        conv = f"tp-{uuid.uuid4().hex[:8]}-{i}"
+        for _ in range(per_conv):
+            await one_turn(session, bot_url, recorder, conv, text, service_url)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(conversation(i) for i in range(CONCURRENCY)))
+    return per_conv * CONCURRENCY / (time.perf_counter() - started)
+
+
+async def latency(session, bot_url, recorder, service_url, text, turns) -> list[float]:
+    conv = f"lat-{uuid.uuid4().hex[:8]}"
+    return [await one_turn(session, bot_url, recorder, conv, text, service_url) for _ in range(turns)]
+
+
+async def measure(bot: BotProcess, text: str, turns: int, rounds: int, recorder, service_url, session):
+    figures = {"tps": [], "p50": [], "p95": [], "startup": [], "rss": []}
+    for _ in range(rounds):
+        await bot.start(session)
+        try:
+            await asyncio.sleep(0.5)
+            figures["startup"].append(bot.startup_s)
+            figures["rss"].append(bot.rss_mib())
+            bot_url = f"http://127.0.0.1:{bot.port}/api/messages"
+            await latency(session, bot_url, recorder, service_url, text, 10)  # warm-up
+            samples = await latency(session, bot_url, recorder, service_url, text, max(50, turns // 10))
+            figures["p50"].append(percentile(samples, 50) * 1000)
+            figures["p95"].append(percentile(samples, 95) * 1000)
+            figures["tps"].append(await throughput(session, bot_url, recorder, service_url, text, turns))
+        finally:
+            bot.stop()
+    return {k: median(v) for k, v in figures.items()}
+
+
+async def main(rounds: int, turns: int, echo_turns: int) -> int:
+    recorder = Recorder()
+    runner = web.AppRunner(recorder.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    service_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    data = Path(tempfile.mkdtemp(prefix="k8or-bench-"))
+    python = sys.executable
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8OR_", "Microsoft"))}
+    k8or_env = {**env, "K8OR_DATA_DIR": str(data), "K8OR_LOG_FORMAT": "json", "K8OR_LOG_LEVEL": "INFO",
+                "BENCH_LOG": str(data / "k8or.log")}
+    k8or_port, echo_port = free_port(), free_port()
+    k8or = BotProcess("k8or", [python, "-m", "bot.cli", "serve", "--port", str(k8or_port)], k8or_env, k8or_port)
+    echo = BotProcess("echo", [python, "-m", "bench.turns.echo_bot", str(echo_port)], env, echo_port)
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        echo_figures = await measure(echo, "hello", echo_turns, rounds, recorder, service_url, session)
+        k8or_figures = await measure(k8or, "help", turns, rounds, recorder, service_url, session)
+    await runner.cleanup()
+    tps_ratio = k8or_figures["tps"] / echo_figures["tps"]
+    p50_ratio = k8or_figures["p50"] / echo_figures["p50"]
+    ok = tps_ratio >= 10 and p50_ratio <= 0.25
+    body = f"""
+k8or answers `help` through the full pipeline (CloudAdapter, dedupe, state load/save in SQLite,
+metrics, one JSON log line per turn); the baseline is botbuilder's stock echo bot. {rounds} rounds,
+medians. Throughput: {CONCURRENCY} concurrent conversations; latency: one conversation, sequential,
+measured from POST to the reply reaching the local serviceUrl.
+
+| figure | stock echo bot | k8or `help` | ratio | target |
+|---|---|---|---|---|
+| throughput, {CONCURRENCY} conversations | {echo_figures['tps']:.0f} turns/s | {k8or_figures['tps']:.0f} turns/s | {tps_ratio:.1f}× | ≥ 10× {'✓' if tps_ratio >= 10 else '✗'} |
+| single-user latency p50 | {echo_figures['p50']:.1f} ms | {k8or_figures['p50']:.1f} ms | {p50_ratio:.2f} | ≤ 0.25 {'✓' if p50_ratio <= 0.25 else '✗'} |
+| single-user latency p95 | {echo_figures['p95']:.1f} ms | {k8or_figures['p95']:.1f} ms | {k8or_figures['p95'] / echo_figures['p95']:.2f} | — |
+| start-up (spawn → /healthz 200) | {echo_figures['startup'] * 1000:.0f} ms | {k8or_figures['startup'] * 1000:.0f} ms | {k8or_figures['startup'] / echo_figures['startup']:.2f} | — |
+| idle RSS after start-up | {echo_figures['rss']:.0f} MiB | {k8or_figures['rss']:.0f} MiB | {k8or_figures['rss'] / echo_figures['rss']:.2f} | — |
+
+Result: {'targets met' if ok else 'TARGET MISSED'}.
+"""
+    record("turns", body, f"python -m bench.turns --rounds {rounds} --turns {turns}")
+    print(body)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--turns", type=int, default=1500)
+    parser.add_argument("--echo-turns", type=int, default=200)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.rounds, args.turns, args.echo_turns)))

@@ -1,0 +1,76 @@
+"""What chat commands and the turn pipeline need from the sign-in layer, in one object.
+
+The app puts a `SignIn` in `services.extras[EXTRAS_KEY]`; `dialogs/auth.py` reads it there, and its
+`gate()` is the pipeline's `ConnectorGate`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+from bot.signin.app import link_url
+from bot.signin.links import SignInLinkStore
+from connectors.base import Connector, ConnectorRegistry
+from connectors.status import DEFAULT_TIMEOUT, ServiceStatus, check_all, missing_services
+from connectors.vault import CredentialVault
+
+EXTRAS_KEY = "signin"
+# services.extras[PRIVATE_REPLY]: `async (ctx, text) -> None`, sending `text` to the person alone
+# (Teams: a 1:1 conversation; Slack: an ephemeral message). Without it, links are never posted in groups.
+PRIVATE_REPLY = "private_reply"
+
+
+@dataclasses.dataclass
+class SignIn:
+    """The registry, vault and link store, and the public URL links point at."""
+
+    registry: ConnectorRegistry
+    vault: CredentialVault
+    links: SignInLinkStore
+    public_url: str
+    status_timeout: float = DEFAULT_TIMEOUT
+
+    def connector(self, name: str) -> Connector | None:
+        """The connector called `name` (any case), or None."""
+        key = name.strip().lower()
+        return self.registry.get(key) if key in self.registry else None
+
+    async def login_link(self, person: str, service: str) -> tuple[str, dt.datetime]:
+        """A fresh one-time sign-in URL for this person and service, and when it expires."""
+        issued = await self.links.issue(person, service)
+        return link_url(self.public_url, issued.token), issued.expires_at
+
+    async def status(self, person: str) -> list[ServiceStatus]:
+        """`auth status`: every service checked at once for this person."""
+        return await check_all(person, self.registry, self.vault, self.status_timeout)
+
+    def gate(self) -> SignInGate:
+        """The pipeline's connector gate, backed by this vault."""
+        return SignInGate(self)
+
+
+class SignInGate:
+    """Implements `bot.services.ConnectorGate`: which connectors a person still has to sign in to."""
+
+    def __init__(self, signin: SignIn) -> None:
+        self._signin = signin
+
+    async def missing(self, person: object, connectors: tuple[str, ...]) -> list[tuple[str, str, str]]:
+        """(service, display name, fresh login link) per connector without stored credentials."""
+        key = str(getattr(person, "key", person))
+        needed = await missing_services(key, connectors, self._signin.vault)
+        return [await self._entry(key, name) for name in needed]
+
+    async def _entry(self, person: str, name: str) -> tuple[str, str, str]:
+        connector = self._signin.connector(name)
+        if connector is None:  # a command names a connector this k8or does not have installed
+            return name, name, ""
+        url, _expires = await self._signin.login_link(person, connector.name)
+        return connector.name, connector.display_name, url
+
+
+def service_names(registry: ConnectorRegistry) -> Iterable[str]:
+    """Registered service names, for messages that list them."""
+    return sorted(registry.names())
