@@ -1,0 +1,121 @@
+"""`login <service>`, `logout <service>|all`, `auth status`: one identity per person across services.
+
+The sign-in itself happens on k8or's own pages (bot/signin); these commands hand out the one-time
+links, forget credentials, and show who each service says the person is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.commands.grammar import arg
+from bot.commands.registry import CommandSet
+from bot.context import CommandContext
+from bot.errors import K8orError, UsageError
+from bot.signin.components import EXTRAS_KEY, PRIVATE_REPLY, SignIn
+from connectors.base import Connector
+from connectors.status import ServiceStatus
+
+commands = CommandSet()
+
+NOT_CONFIGURED = "Sign-in is not set up on this k8or. Ask its operators to configure the credential vault."
+UNKNOWN_SERVICE = "I don't know a service called `{name}`. Services: {services}."
+LINK = "Sign in to **{display}** here: {url}\nThe link is only for you and expires at {expires} UTC."
+SENT_PRIVATELY = "I've sent you a private message with your {display} sign-in link."
+NO_PRIVATE_CHANNEL = (
+    "Sign-in links are personal, so I don't post them in group conversations. "
+    "Send me `login {service}` in a direct chat."
+)
+SIGNED_OUT = "Signed out of {display}: your credentials are deleted."
+NOT_SIGNED_IN = "You were not signed in to {display}."
+SIGNED_OUT_ALL = "Signed out of everything: deleted your credentials for {count} service(s)."
+NOTHING_STORED = "You were not signed in to any service."
+STATUS_HEADER = "| Service | | Who the service says you are | Expires |\n| --- | --- | --- | --- |"
+FIX_HEADER = "To fix a ✗:"
+
+
+def _signin(ctx: CommandContext) -> SignIn:
+    signin = ctx.services.extras.get(EXTRAS_KEY)
+    if signin is None:
+        raise K8orError(NOT_CONFIGURED)
+    return signin
+
+
+def _connector(signin: SignIn, name: str) -> Connector:
+    connector = signin.connector(name)
+    if connector is None:
+        raise UsageError(
+            UNKNOWN_SERVICE.format(name=name, services=", ".join(sorted(signin.registry.names())))
+        )
+    return connector
+
+
+@commands.command(
+    "login",
+    "Sign in to a service so k8or can act as you there.",
+    params=[arg("service", "Which service (github, jira, aws, google, miro, toggl, dockerhub)")],
+    examples=("login github", "login jira"),
+)
+async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    signin = _signin(ctx)
+    connector = _connector(signin, args.service)
+    private = ctx.services.extras.get(PRIVATE_REPLY)
+    if ctx.is_group and private is None:
+        return NO_PRIVATE_CHANNEL.format(service=connector.name)
+    url, expires = await signin.login_link(ctx.person.key, connector.name)
+    text = LINK.format(display=connector.display_name, url=url, expires=f"{expires:%H:%M}")
+    if ctx.is_group:
+        await private(ctx, text)
+        return SENT_PRIVATELY.format(display=connector.display_name)
+    return text
+
+
+@commands.command(
+    "logout",
+    "Forget your credentials for one service, or for all of them.",
+    params=[arg("service", "Which service, or `all`")],
+    examples=("logout github", "logout all"),
+)
+async def logout(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    signin = _signin(ctx)
+    if args.service.strip().lower() == "all":
+        count = await signin.vault.delete_all(ctx.person.key)
+        return SIGNED_OUT_ALL.format(count=count) if count else NOTHING_STORED
+    connector = _connector(signin, args.service)
+    deleted = await signin.vault.delete(ctx.person.key, connector.name)
+    return (SIGNED_OUT if deleted else NOT_SIGNED_IN).format(display=connector.display_name)
+
+
+@commands.command(
+    "auth status",
+    "Check every service for you at once: who each says you are, and how to fix a ✗.",
+    examples=("auth status",),
+)
+async def auth_status(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
+    signin = _signin(ctx)
+    statuses = await signin.status(ctx.person.key)
+    rows = [_row(status) for status in statuses]
+    failed = [status for status in statuses if not status.ok]
+    lines = [STATUS_HEADER, *rows]
+    if failed:
+        lines += ["", FIX_HEADER]
+        # Links are personal: in a group, name the command only.
+        for status in failed:
+            link = (
+                "" if ctx.is_group else f" — {(await signin.login_link(ctx.person.key, status.service))[0]}"
+            )
+            lines.append(f"- {status.display_name}: `{status.login_command}`{link}")
+    return "\n".join(lines)
+
+
+def _row(status: ServiceStatus) -> str:
+    if status.identity is None:
+        reason = status.error.reason if status.error else ""
+        return f"| {status.display_name} | ✗ | {reason} | |"
+    return (
+        f"| {status.display_name} | ✓ | {status.identity.describe()} | {_when(status.identity.expires_at)} |"
+    )
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return "—" if moment is None else moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
