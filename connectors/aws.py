@@ -30,6 +30,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_TIMEOUT, parse_time, parsed, run_blocking
 from connectors.oauth import DEVICE_GRANT
+from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import AwsSettings
 
 T = TypeVar("T")
@@ -67,6 +68,7 @@ class AwsConnector(Connector):
 
     def __init__(self, settings: AwsSettings | None = None) -> None:
         super().__init__(settings)
+        quiet_sdk_loggers()
         self._loader: Any = None
 
     def new_session(self, **credentials: Any) -> boto3.Session:

@@ -26,6 +26,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parsed, run_blocking
 from connectors.oauth import poll_device, start_device, token_credentials
+from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import GithubSettings
 
 T = TypeVar("T")
@@ -53,6 +54,7 @@ class GithubConnector(Connector):
 
     def __init__(self, settings: GithubSettings | None = None) -> None:
         super().__init__(settings)
+        quiet_sdk_loggers()
         self.http = ServiceHttp(self.name, self.display_name)
 
     def sign_in_methods(self) -> tuple[SignInMethod, ...]:

@@ -31,6 +31,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parse_time, parsed, run_blocking
 from connectors.oauth import exchange_code, poll_device, start_device, token_credentials
+from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import GoogleSettings
 
 T = TypeVar("T")
@@ -46,6 +47,7 @@ class GoogleConnector(Connector):
 
     def __init__(self, settings: GoogleSettings | None = None) -> None:
         super().__init__(settings)
+        quiet_sdk_loggers()
         self.http = ServiceHttp(self.name, self.display_name)
 
     def sign_in_methods(self) -> tuple[SignInMethod, ...]:

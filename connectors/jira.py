@@ -18,6 +18,7 @@ import requests
 from connectors import errors
 from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInMethod, TokenFields
 from connectors.http import DEFAULT_TIMEOUT, error_for, parsed, run_blocking
+from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import JiraSettings
 
 T = TypeVar("T")
@@ -46,6 +47,10 @@ class JiraConnector(Connector):
     display_name = "Jira"
     settings_model = JiraSettings
     timeout = DEFAULT_TIMEOUT
+
+    def __init__(self, settings: JiraSettings | None = None) -> None:
+        super().__init__(settings)
+        quiet_sdk_loggers()
 
     def sign_in_methods(self) -> tuple[SignInMethod, ...]:
         site = FieldSpec("site", "Jira site URL", help=SITE_HELP, default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -225,3 +226,16 @@ async def test_aws_honours_aws_endpoint_url(harness_for, monkeypatch: pytest.Mon
     plain.timeout = 2.0
     identity = await plain.verify(aws.credentials)
     assert identity.subject.startswith("arn:aws:iam::")
+
+
+async def test_sdk_debug_logs_hold_no_aws_secrets(harness_for, moto_url: str, caplog) -> None:  # type: ignore[no-untyped-def]
+    aws = await harness_for("aws")
+    caplog.set_level(logging.DEBUG)
+    role = moto_client(moto_url, "iam").create_role(
+        RoleName="logcheck-" + aws.credentials["access_key_id"][-6:], AssumeRolePolicyDocument="{}"
+    )["Role"]
+    caplog.clear()
+    await aws.connector.verify(aws.credentials.with_values(role_arn=role["Arn"]))
+    text = caplog.text
+    assert aws.credentials["secret_access_key"] not in text
+    assert "SecretAccessKey" not in text and "SessionToken" not in text

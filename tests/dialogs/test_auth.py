@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -158,3 +159,18 @@ async def test_gate_names_what_to_sign_in_to_and_does_nothing_else(chat: Chat) -
     await chat.sign_in_with_token("alice", "github", {"token": chat.fakes["github"].credentials["token"]})
     assert await chat.bot.say("pr open", user="alice") == ["opened"]
     assert ran == ["aad:aad-alice"]
+
+
+async def test_no_secret_in_database_files_or_logs(chat: Chat, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
+    secrets = [chat.fakes["toggl"].credentials["api_token"], chat.fakes["github"].credentials["token"]]
+    await chat.sign_in_with_token("alice", "toggl", {"api_token": secrets[0]})
+    await chat.sign_in_with_token("alice", "github", {"token": secrets[1]})
+    [status] = await chat.bot.say("auth status", user="alice")
+    assert status.count("✓") == 2
+    own_logs = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("aiohttp.access"))
+    for secret in secrets:
+        assert secret not in own_logs
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path

@@ -1,0 +1,33 @@
+"""`mount_signin` wires the sign-in pages, vault and gate into the real app factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.app import SERVICES, AppParts, create_app
+from bot.settings import Settings
+from bot.signin.components import EXTRAS_KEY, SignIn
+from bot.signin.extension import mount_signin
+from connectors.base import ConnectorRegistry
+from connectors.toggl import TogglConnector
+
+
+async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING)
+    settings = Settings(_env_file=None, data_dir=tmp_path, public_url="https://k8or.example.com")
+    parts = AppParts()
+    app = create_app(settings, parts)
+    mount_signin(app, parts.extensions, settings, registry=ConnectorRegistry([TogglConnector()]))
+    client = await aiohttp_client(app)
+    services = client.server.app[SERVICES]
+    signin = services.extras[EXTRAS_KEY]
+    assert isinstance(signin, SignIn)
+    assert "generated a vault key" in caplog.text  # no K8OR_VAULT_KEY: generated once, with a warning
+    url, _expires = await signin.login_link("aad:alice", "toggl")
+    assert url.startswith("https://k8or.example.com/signin/")
+    page = await client.get("/signin/" + url.rsplit("/", 1)[1])
+    assert page.status == 200 and "Sign in to Toggl Track" in await page.text()
+    assert (await client.get("/signin/not-a-link")).status == 410
+    missing = await services.gate.missing("aad:alice", ("toggl",))
+    assert missing[0][:2] == ("toggl", "Toggl Track") and "/signin/" in missing[0][2]
