@@ -1,0 +1,37 @@
+# k8or's own image: built in one stage, shipped as a venv on a slim base, run as a dedicated user.
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY connectors ./connectors
+COPY dialogs ./dialogs
+COPY cluster ./cluster
+COPY k8orize ./k8orize
+RUN python -m venv /opt/k8or \
+    && /opt/k8or/bin/pip install --no-cache-dir . \
+    && find /opt/k8or -name '__pycache__' -prune -exec rm -rf {} +
+
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="k8or" \
+      org.opencontainers.image.description="Chat-ops bot for Kubernetes" \
+      org.opencontainers.image.licenses="Apache-2.0"
+RUN groupadd --system --gid 10001 k8or \
+    && useradd --system --uid 10001 --gid k8or --home-dir /var/lib/k8or --shell /usr/sbin/nologin k8or \
+    && install -d -o k8or -g k8or -m 0750 /var/lib/k8or
+COPY --from=build /opt/k8or /opt/k8or
+ENV PATH=/opt/k8or/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    K8OR_DATA_DIR=/var/lib/k8or \
+    K8OR_PORT=3978
+USER 10001:10001
+WORKDIR /var/lib/k8or
+EXPOSE 3978
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3978/healthz', timeout=4)"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["k8or"]
+CMD ["serve", "--host", "0.0.0.0"]

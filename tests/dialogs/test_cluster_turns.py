@@ -1,0 +1,163 @@
+"""Whole turns for the Kubernetes commands: the real pipeline, the fake cluster, the real library."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+import dialogs.cluster
+from cluster.audit import create_schema
+from cluster.rbac import policy_from_dict
+from dialogs.cluster_targets import ClusterDirectory
+from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
+from tests.support.turns import TurnHarness
+
+POLICY = {
+    "roles": {
+        "admin": {"users": ["alice"]},
+        "oncall": {"users": ["bob"]},
+        "deployer": {"users": ["dave"]},
+        "viewer": {"users": ["vic"]},
+    },
+    "namespaces": {"prod": {"two_person": True}},
+}
+USR_FILES = {"bin/python3": 5_000_000, "lib/libc.so.6": 2_000_000}
+
+
+@pytest.fixture
+async def bot(tmp_path, fake_kube, kubeconfig):  # noqa: F811
+    policy = policy_from_dict(POLICY)
+    async with TurnHarness.open(tmp_path, [dialogs.cluster.commands], roles=policy) as harness:
+        harness.services.approvals = policy
+        harness.services.audit = await create_schema(harness.services.engine, f"t{uuid.uuid4().hex[:8]}_")
+        harness.services.extras["clusters"] = ClusterDirectory(kubeconfig=str(kubeconfig), rollout_timeout=20)
+        harness.fake = fake_kube
+        yield harness
+
+
+async def say(bot, text, user="alice", **kwargs):
+    replies = await bot.say(text, user=user, channel="console", **kwargs)
+    await bot.settle()
+    return replies
+
+
+def latest(bot) -> str:
+    """The current text of the newest message (progress messages are edited in place)."""
+    return bot.adapter.texts()[-1]
+
+
+async def test_the_runbook_as_a_conversation(bot):
+    assert "Using cluster `fake`, namespace `default`" in (await say(bot, "cluster use fake"))[0]
+    assert "✗ Storage classes" in (await say(bot, "preflight"))[0]
+    assert "✓ StorageClass `gp3` created" in (await say(bot, "storage create gp3"))[0]
+    assert "✓ Claim `data` is Bound" in (await say(bot, "volume create data --size 10Gi --class gp3"))[0]
+    await say(bot, "volume create usr-data --size 5Gi --class gp3")
+    assert "all good" in (await say(bot, "preflight"))[0]
+    bot.fake.seed_claim("default", "usr-data", USR_FILES)
+
+    await say(bot, "deploy web nginx:1.27 --replicas 2 --volume data:/mnt --volume usr-data:/usr")
+    assert latest(bot).startswith("✓ Rollout of `web` (revision 1): complete")
+
+    asked = await say(bot, "migrate web --from /usr --to /mnt --claim data")
+    assert "is destructive" in asked[0]
+    await say(bot, "yes")
+    assert latest(bot).startswith("✓ copied /usr → /mnt (claim data)") and "match ✓" in latest(bot)
+
+    await say(bot, "delete web")
+    await say(bot, "yes")
+    text = latest(bot)
+    assert text.startswith("✓ Deleted `web`:") and "Pods: 2 gone" in text and "ReplicaSets: 1 gone" in text
+
+    await say(bot, "deploy web nginx:1.27 --volume usr-data:/usr")
+    assert latest(bot).startswith("✓ Rollout of `web` (revision 1): complete")
+    assert "`web` 1/1 available" in (await say(bot, "status"))[0]
+
+    entries = await bot.services.audit.latest(100)
+    commands = {e.command for e in entries}
+    assert {
+        "cluster use",
+        "preflight",
+        "storage create",
+        "volume create",
+        "deploy",
+        "migrate",
+        "delete",
+        "status",
+    } <= commands
+    assert all(e.cluster == "fake" for e in entries if e.command != "cluster use")
+
+
+async def test_rollback_progress_lives_in_one_message(bot):
+    await say(bot, "cluster use fake")
+    for image in ("nginx:1.26", "nginx:1.27"):
+        await say(bot, f"deploy web {image}")
+    listing = (await say(bot, "rollback web"))[0]
+    assert "- 2: `nginx:1.27`" in listing and "← current" in listing and "- 1: `nginx:1.26`" in listing
+    before_messages, before_updates = len(bot.adapter.order), len(bot.adapter.updates)
+    await say(bot, "rollback web --to-revision 1")
+    assert len(bot.adapter.order) == before_messages + 1  # one message…
+    assert len(bot.adapter.updates) > before_updates  # …edited in place
+    assert latest(bot).startswith("✓ Rollback of `web` (revision 3): complete")
+    assert "nginx:1.26" in (await say(bot, "status web"))[0]
+
+
+async def test_a_failed_rollout_names_the_pod_and_reason(bot):
+    await say(bot, "cluster use fake")
+    await say(bot, "deploy web registry.example.com/doesnotexist:1")
+    text = latest(bot)
+    assert text.startswith("✗ Rollout of `web`") and "reason: ImagePullBackOff" in text and "pod web-" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "preflight",
+        "storage create gp3",
+        "volume create data --size 1Gi",
+        "deploy web nginx:1",
+        "status",
+        "rollback web",
+        "migrate web --claim data",
+        "delete web",
+        "audit",
+    ],
+)
+async def test_every_step_is_refused_without_a_role_and_audited(bot, line):
+    await say(bot, "cluster use fake")
+    reply = (await say(bot, line, user="mallory"))[0]
+    assert "needs the role" in reply
+    (entry,) = [e for e in await bot.services.audit.latest(10) if e.actor_id.endswith("mallory")]
+    assert entry.outcome == "refused" and entry.detail.startswith("needs")
+    assert [r for r in bot.fake.api_requests() if r.verb != "list" or r.plural != "namespaces"] == []
+
+
+async def test_roles_are_ordered(bot):
+    await say(bot, "cluster use fake")
+    assert "needs the role `oncall`" in (await say(bot, "delete web", user="dave"))[0]
+    assert "needs the role `admin`" in (await say(bot, "audit", user="bob"))[0]
+    assert "No deployments" in (await say(bot, "status", user="vic"))[0]
+
+
+async def test_invalid_names_never_reach_the_cluster(bot):
+    await say(bot, "cluster use fake")
+    reply = (await say(bot, "deploy Web_App nginx:1"))[0]
+    assert "not a valid DNS-1123 label" in reply
+    assert bot.fake.api_requests() == []
+
+
+async def test_api_errors_are_one_line(bot):
+    await say(bot, "cluster use fake")
+    reply = (await say(bot, "status ghost"))[0]
+    assert 'deployments.apps "ghost" not found' in reply and "\n" not in reply.split("Reference")[0].strip()
+
+
+async def test_two_person_rule_in_prod(bot):
+    bot.fake.add_namespace("prod")
+    await say(bot, "cluster use fake")
+    await say(bot, "ns prod")
+    await say(bot, "deploy web nginx:1.27")
+    assert "second person" in (await say(bot, "delete web"))[0]
+    assert "someone other than" in (await say(bot, "yes"))[0]
+    await say(bot, "yes", user="bob")
+    assert latest(bot).startswith("✓ Deleted `web`")
