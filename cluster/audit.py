@@ -13,7 +13,17 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-OUTCOMES = ("ok", "refused", "failed", "cancelled")
+# ok/refused/failed/cancelled, plus the finer outcomes the turn pipeline reports.
+OUTCOMES = (
+    "ok",
+    "refused",
+    "failed",
+    "cancelled",
+    "timeout",
+    "error",
+    "needs_login",
+    "confirmation_requested",
+)
 _REDACTED = "[redacted]"
 # Each pattern keeps its first group (the label) and hides the rest.
 _SECRETS = [
@@ -54,6 +64,8 @@ class AuditEntry:
     app: str = ""
     detail: str = ""
     correlation_id: str = ""
+    line_text: str = ""
+    approver_id: str = ""
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     id: int | None = None
 
@@ -78,9 +90,11 @@ def audit_table(metadata: MetaData, prefix: str = "k8or_") -> Table:
         Column("cluster", String(255), nullable=False, default=""),
         Column("namespace", String(63), nullable=False, default=""),
         Column("app", String(253), nullable=False, default=""),
-        Column("outcome", String(16), nullable=False),
+        Column("outcome", String(32), nullable=False),
         Column("detail", Text, nullable=False, default=""),
         Column("correlation_id", String(64), nullable=False, default="", index=True),
+        Column("line_text", Text, nullable=False, default=""),
+        Column("approver_id", String(255), nullable=False, default=""),
     )
 
 
@@ -94,6 +108,8 @@ _LIMITS = {
     "app": 253,
     "correlation_id": 64,
     "detail": 4000,
+    "line_text": 2000,
+    "approver_id": 255,
 }
 
 
@@ -124,6 +140,25 @@ class AuditLog:
             result = await conn.execute(insert(self.table).values(at=at, outcome=entry.outcome, **values))
             new_id = result.inserted_primary_key[0]
         return replace(entry, id=new_id, at=at, **values)
+
+    async def append(self, entry: dict) -> None:
+        """The turn pipeline's AuditSink: its entry dict, stored as an AuditEntry."""
+        await self.record(
+            AuditEntry(
+                actor_id=entry.get("actor_key", ""),
+                actor_name=entry.get("actor_name", ""),
+                channel=entry.get("channel", ""),
+                command=entry.get("command", ""),
+                outcome=entry.get("outcome", "error"),
+                cluster=entry.get("cluster", ""),
+                namespace=entry.get("namespace", ""),
+                app=entry.get("target", ""),
+                detail=entry.get("detail", ""),
+                correlation_id=entry.get("correlation_id", ""),
+                line_text=entry.get("line", ""),
+                approver_id=entry.get("approver_key", ""),
+            )
+        )
 
     async def latest(self, n: int = 20) -> list[AuditEntry]:
         """The newest `n` entries, newest first."""

@@ -123,6 +123,10 @@ class RbacPolicy:
     def two_person(self, namespace: str) -> bool:
         return namespace in self.two_person_namespaces
 
+    def two_person_rule(self, namespace: str | None) -> bool:
+        """The pipeline's ApprovalPolicy: must the approver differ from the requester here?"""
+        return bool(namespace) and self.two_person(namespace or "")
+
 
 def _role(value: Any, where: str) -> str:
     if value not in ROLES:

@@ -1,0 +1,334 @@
+"""Kubernetes from chat: target, preflight, storage, deploy with live progress, status, rollback,
+migration, delete and audit. Every command only calls the `cluster` library and renders its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bot.commands.grammar import arg, non_negative_int, opt, positive_int
+from bot.commands.registry import CommandSet
+from bot.context import CommandContext, ProgressMessage
+from bot.errors import K8orError
+from cluster import names
+from cluster.delete import delete_app
+from cluster.deploy import deploy as deploy_app
+from cluster.errors import ClusterError
+from cluster.migrate import migrate as migrate_app
+from cluster.preflight import preflight as run_preflight
+from cluster.rbac import DEFAULT_COMMAND_ROLES
+from cluster.render import image_ref
+from cluster.rollback import list_revisions
+from cluster.rollback import rollback as rollback_app
+from cluster.rollout import RolloutWatcher
+from cluster.status import app_status, namespace_status
+from cluster.storage import StorageClassSpec, create_claim, create_storage_class
+from dialogs import cluster_render as render
+from dialogs.cluster_targets import ClusterDirectory, call, directory
+
+commands = CommandSet()
+
+
+def _checked(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A grammar converter from a cluster name check: bad names are refused while parsing."""
+
+    def convert(raw: str) -> Any:
+        try:
+            return check(raw)
+        except ClusterError as exc:
+            raise ValueError(str(exc)) from None
+
+    convert.__name__ = getattr(check, "__name__", "value")
+    return convert
+
+
+APP = _checked(names.app_name)
+CLAIM = _checked(lambda v: names.dns_subdomain(v, "claim name"))
+CLASS = _checked(lambda v: names.dns_subdomain(v, "storage class name"))
+NAMESPACE = _checked(lambda v: names.dns_label(v, "namespace"))
+IMAGE = _checked(image_ref)
+SIZE = _checked(names.size)
+PATH = _checked(names.mount_path)
+VOLUME = _checked(names.VolumeSpec.parse)
+
+
+def _roles(command: str) -> tuple[str, ...]:
+    """The minimum role; RBAC policies hand out the roles below a person's role too."""
+    return (DEFAULT_COMMAND_ROLES[command],)
+
+
+async def _follow(msg: ProgressMessage, target, app: str, action: str, timeout: float) -> None:
+    """Edit one message with each rollout snapshot until it completes, fails or times out."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+
+    def watch() -> None:
+        try:
+            for snapshot in RolloutWatcher(target, app, timeout=timeout):
+                loop.call_soon_threadsafe(queue.put_nowait, snapshot)
+        except ClusterError as exc:
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    worker = asyncio.ensure_future(asyncio.to_thread(watch))
+    while (item := await queue.get()) is not None:
+        await msg.update(
+            f"✗ {action} of `{app}`: {item}"
+            if isinstance(item, ClusterError)
+            else render.progress(item, action)
+        )
+    await worker
+
+
+def _digest_resolver(ctx: CommandContext, clusters: ClusterDirectory) -> Callable[[str], str | None] | None:
+    """The DockerHub hook is async; the library calls it from its worker thread."""
+    if clusters.resolve_digest is None:
+        return None
+    loop = asyncio.get_running_loop()
+    hook = clusters.resolve_digest
+
+    def resolve(image: str) -> str | None:
+        try:
+            return asyncio.run_coroutine_threadsafe(hook(ctx, image), loop).result(30)
+        except Exception:  # noqa: BLE001 - without a digest the tag is deployed as given
+            return None
+
+    return resolve
+
+
+@commands.command(
+    "cluster use",
+    "Choose the cluster for this conversation (a kubeconfig context or eks:NAME).",
+    params=[arg("cluster", "Which cluster (context or eks:NAME)", required=False)],
+    roles=_roles("cluster use"),
+    examples=("cluster use prod", "cluster use eks:shop"),
+)
+async def cluster_use(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    clusters = directory(ctx)
+    if not args.cluster:
+        known = await clusters.contexts()
+        listed = ", ".join(f"`{c}`" for c in known) or "none in the kubeconfig"
+        return f"Current cluster: `{ctx.cluster or 'none'}`. Contexts: {listed}; EKS clusters as `eks:NAME`."
+    target = await clusters.target(ctx, args.cluster, namespace=None)
+    ctx.conversation["cluster"], ctx.conversation["namespace"] = target.name, target.namespace
+    return f"Using cluster `{target.name}`, namespace `{target.namespace}`."
+
+
+@commands.command(
+    "ns",
+    "Choose the namespace for this conversation.",
+    params=[arg("namespace", "Which namespace", type=NAMESPACE)],
+    roles=_roles("ns"),
+    examples=("ns shop",),
+)
+async def ns(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    ctx.conversation["namespace"] = args.namespace
+    return f"Namespace set to `{args.namespace}`" + (f" on `{ctx.cluster}`." if ctx.cluster else ".")
+
+
+@commands.command(
+    "preflight", "Check AWS identity, cluster, namespace, nodes and storage.", roles=_roles("preflight")
+)
+async def preflight(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
+    clusters = directory(ctx)
+    target = await clusters.target(ctx)
+    session = None
+    if target.eks is None and clusters.aws_session is not None:
+        try:
+            session = await clusters.session_for(ctx)
+        except K8orError:
+            session = None  # a kubeconfig cluster does not need AWS; the check is simply left out
+    results = await call(run_preflight, target, session, clusters.sts_endpoint_url)
+    return render.checks(target.name, target.namespace, results)
+
+
+@commands.command(
+    "storage create",
+    "Create a StorageClass.",
+    params=[
+        arg("class", "Which storage class name", type=CLASS),
+        opt("provisioner", "Which provisioner", default="ebs.csi.aws.com"),
+        opt("type", "The volume type parameter", default="gp3"),
+        opt(
+            "binding", "When volumes bind", choices=("Immediate", "WaitForFirstConsumer"), default="Immediate"
+        ),
+        opt("default", "Make it the default class", flag=True),
+    ],
+    roles=_roles("storage create"),
+    examples=("storage create gp3", "storage create fast --type io2 --binding WaitForFirstConsumer"),
+)
+async def storage_create(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    name = getattr(args, "class")
+    ctx.audit_target["app"] = name
+    target = await directory(ctx).target(ctx)
+    spec = StorageClassSpec(
+        name, args.provisioner, {"type": args.type}, binding_mode=args.binding, default=args.default
+    )
+    await call(create_storage_class, target, spec)
+    return f"✓ StorageClass `{name}` created ({args.provisioner}, type {args.type}, {args.binding})."
+
+
+@commands.command(
+    "volume create",
+    "Create a PersistentVolumeClaim and wait until it is Bound.",
+    params=[
+        arg("claim", "Which claim name", type=CLAIM),
+        opt("size", "How big (e.g. 10Gi)", type=SIZE, required=True),
+        opt("class", "Which storage class", type=CLASS),
+    ],
+    roles=_roles("volume create"),
+    examples=("volume create data --size 10Gi --class gp3",),
+)
+async def volume_create(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    ctx.audit_target["app"] = args.claim
+    target = await directory(ctx).target(ctx)
+    status = await call(create_claim, target, args.claim, args.size, getattr(args, "class"))
+    return render.claim(status)
+
+
+@commands.command(
+    "deploy",
+    "Deploy an image as a hardened Deployment and follow the rollout.",
+    params=[
+        arg("app", "Which app", type=APP),
+        arg("image", "Which image (repo[:tag])", type=IMAGE),
+        opt("replicas", "How many replicas", type=non_negative_int, default=1),
+        opt("volume", "A claim:/path to mount", type=VOLUME, repeat=True),
+    ],
+    roles=_roles("deploy"),
+    examples=("deploy web nginx:1.27 --replicas 2 --volume data:/mnt --volume usr-data:/usr",),
+)
+async def deploy(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
+    ctx.audit_target["app"] = args.app
+    clusters = directory(ctx)
+    target = await clusters.target(ctx)
+    applied = await call(
+        deploy_app,
+        target,
+        args.app,
+        args.image,
+        args.replicas,
+        list(args.volume),
+        _digest_resolver(ctx, clusters),
+    )
+    msg = await ctx.progress(
+        f"⏳ Deploying `{args.app}` (`{applied.image}`) to `{target.name}` / `{target.namespace}`…"
+    )
+    ctx.in_background(_follow(msg, target, args.app, "Rollout", clusters.rollout_timeout), "rollout")
+
+
+@commands.command(
+    "status",
+    "Show one app, or every deployment in the namespace.",
+    params=[arg("app", "Which app", type=APP, required=False)],
+    roles=_roles("status"),
+    examples=("status", "status web"),
+)
+async def status(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    target = await directory(ctx).target(ctx)
+    if args.app:
+        ctx.audit_target["app"] = args.app
+        return render.app(await call(app_status, target, args.app))
+    return render.namespace(await call(namespace_status, target))
+
+
+@commands.command(
+    "rollback",
+    "List an app's revisions, or roll back to one (like kubectl rollout undo).",
+    params=[arg("app", "Which app", type=APP), opt("to-revision", "Which revision", type=positive_int)],
+    roles=_roles("rollback"),
+    examples=("rollback web", "rollback web --to-revision 3"),
+)
+async def rollback(ctx: CommandContext, args) -> str | None:  # type: ignore[no-untyped-def]
+    ctx.audit_target["app"] = args.app
+    clusters = directory(ctx)
+    target = await clusters.target(ctx)
+    if args.to_revision is None:
+        return render.revisions(args.app, await call(list_revisions, target, args.app))
+    result = await call(rollback_app, target, args.app, args.to_revision)
+    if result.skipped:
+        return result.line
+    msg = await ctx.progress(f"⏳ {result.line}")
+    ctx.in_background(_follow(msg, target, args.app, "Rollback", clusters.rollout_timeout), "rollback")
+    return None
+
+
+@commands.command(
+    "migrate",
+    "Copy an app's directory onto a claim in a Job, and verify the byte totals (du).",
+    params=[
+        arg("app", "Which app", type=APP),
+        opt("from", "Which directory to copy", type=PATH, default="/usr"),
+        opt("to", "Where the claim is mounted", type=PATH, default="/mnt"),
+        opt("claim", "Which claim receives the copy", type=CLAIM, required=True),
+    ],
+    roles=_roles("migrate"),
+    destructive=True,
+    examples=("migrate web --from /usr --to /mnt --claim data",),
+)
+async def migrate(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
+    ctx.audit_target["app"] = args.app
+    source, dest = getattr(args, "from"), args.to
+    target = await directory(ctx).target(ctx)
+    msg = await ctx.progress(f"⏳ Copying `{source}` of `{args.app}` to claim `{args.claim}` at `{dest}`…")
+
+    async def work() -> None:
+        try:
+            result = await call(migrate_app, target, args.app, args.claim, source, dest)
+            await msg.update(render.migration(result))
+        except K8orError as exc:
+            await msg.update(f"✗ Migration of `{args.app}`: {exc}")
+
+    ctx.in_background(work(), "migrate")
+
+
+@commands.command(
+    "delete",
+    "Delete an app: Deployment, ReplicaSets and Pods (foreground cascade).",
+    params=[arg("app", "Which app", type=APP)],
+    roles=_roles("delete"),
+    destructive=True,
+    examples=("delete web",),
+)
+async def delete(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
+    ctx.audit_target["app"] = args.app
+    target = await directory(ctx).target(ctx)
+    msg = await ctx.progress(f"⏳ Deleting `{args.app}` from `{target.name}` / `{target.namespace}`…")
+    loop = asyncio.get_running_loop()
+    done: list[str] = []
+
+    def steps() -> None:
+        for step in delete_app(target, args.app):
+            done.append(step.line)
+            text = "\n".join([f"⏳ Deleting `{args.app}`:"] + [f"- {line}" for line in done])
+            asyncio.run_coroutine_threadsafe(msg.update(text), loop).result(30)
+
+    async def work() -> None:
+        try:
+            await call(steps)
+            await msg.update("\n".join([f"✓ Deleted `{args.app}`:"] + [f"- {line}" for line in done]))
+        except K8orError as exc:
+            await msg.update(f"✗ Deleting `{args.app}`: {exc}")
+
+    ctx.in_background(work(), "delete")
+
+
+@commands.command(
+    "audit",
+    "Show the latest audit entries (admins).",
+    params=[arg("count", "How many entries", type=positive_int, required=False, default=20)],
+    roles=_roles("audit"),
+    examples=("audit", "audit 50"),
+)
+async def audit(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    log = ctx.services.audit
+    if log is None or not hasattr(log, "latest"):
+        return "No audit log is configured."
+    return render.audit(await log.latest(min(args.count or 20, 200)))
+
+
+def command_names() -> Iterable[str]:
+    return [spec.name for spec in commands]

@@ -1,0 +1,92 @@
+"""Which cluster a conversation talks to, built from the conversation's choice and the person.
+
+`services.extras["clusters"]` holds a ClusterDirectory (the app factory or a test puts it there);
+without one, the kubeconfig files from settings are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.context import CommandContext
+from bot.errors import K8orError
+from cluster.errors import ClusterError
+from cluster.target import EKS_PREFIX, ClusterTarget, Impersonation, from_eks, from_kubeconfig, list_contexts
+
+T = TypeVar("T")
+NO_CLUSTER = "No cluster chosen yet: say `cluster use <context | eks:NAME>` first."
+
+
+@dataclass
+class ClusterDirectory:
+    """Where targets come from: kubeconfig files, and EKS through the person's AWS session."""
+
+    kubeconfig: str = ""
+    eks_region: str = "us-east-1"
+    aws_session: Callable[[CommandContext], Awaitable[Any]] | None = None
+    resolve_digest: Callable[[CommandContext, str], Awaitable[str | None]] | None = None
+    impersonate: bool = False
+    rollout_timeout: float = 600.0
+    eks_endpoint_url: str | None = None
+    sts_endpoint_url: str | None = None
+
+    async def contexts(self) -> list[str]:
+        if not self.kubeconfig:
+            return []
+        return await call(list_contexts, self.kubeconfig)
+
+    async def target(
+        self, ctx: CommandContext, name: str | None = None, namespace: str | None = None
+    ) -> ClusterTarget:
+        """The conversation's target (or the named one), acting as the person when impersonating."""
+        name = name or ctx.cluster
+        if not name:
+            raise K8orError(NO_CLUSTER)
+        if name.startswith(EKS_PREFIX):
+            target = await self._eks(
+                ctx, name.removeprefix(EKS_PREFIX), namespace or ctx.namespace or "default"
+            )
+        else:
+            if not self.kubeconfig:
+                raise K8orError("No kubeconfig is configured (K8OR_KUBECONFIG); only eks:NAME clusters work.")
+            target = await call(from_kubeconfig, self.kubeconfig, name, namespace or ctx.namespace)
+        if self.impersonate:
+            user = ctx.person.email or ctx.person.key
+            target = target.impersonating(Impersonation(user, tuple(sorted(ctx.person.groups))))
+        return target
+
+    async def _eks(self, ctx: CommandContext, cluster: str, namespace: str) -> ClusterTarget:
+        if self.aws_session is None:
+            raise K8orError("EKS needs the AWS connector: sign in with `login aws` first.")
+        session = await self.aws_session(ctx)
+        return await call(
+            from_eks,
+            session,
+            cluster,
+            self.eks_region,
+            namespace,
+            self.eks_endpoint_url,
+            self.sts_endpoint_url,
+        )
+
+    async def session_for(self, ctx: CommandContext) -> Any:
+        return await self.aws_session(ctx) if self.aws_session else None
+
+
+def directory(ctx: CommandContext) -> ClusterDirectory:
+    found = ctx.services.extras.get("clusters")
+    if found is None:
+        found = ClusterDirectory(kubeconfig=ctx.services.settings.kubeconfig)
+        ctx.services.extras["clusters"] = found
+    return found
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking library call off the loop; its ClusterError becomes the user's one line."""
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except ClusterError as exc:
+        raise K8orError(str(exc)) from exc
