@@ -12,7 +12,7 @@ import re
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.signin.app import SIGNIN_PREFIX
+from bot.signin.service import SIGNIN_PREFIX
 
 _LINK = re.compile(rf"^{re.escape(SIGNIN_PREFIX)}/(?!callback(?:$|\?))[^/?]+")
 _QUERY_SECRET = re.compile(r"(?i)\b(code|state|access_token|token)=[^&]*")

@@ -10,82 +10,35 @@ says they are, or why it failed and what to do.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import datetime as dt
 import hmac
-import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bot.signin import pages
+from bot.signin import flows, pages
 from bot.signin.links import SignInLink, SignInLinkStore
-from connectors import errors, messages
+from bot.signin.service import (  # noqa: F401  (link_url, callback_url, Notify re-exported)
+    CONTENT_SECURITY_POLICY,
+    CSRF_COOKIE,
+    SIGNIN_PREFIX,
+    SLOT,
+    STATE_COOKIE,
+    Notify,
+    SignInService,
+    SignInSlot,
+    callback_url,
+    link_url,
+)
+from connectors import errors
 from connectors.base import (
     Connector,
     ConnectorRegistry,
-    Credentials,
-    DeviceAuthorization,
     OAuthAuthorizationCode,
     OAuthDeviceAuthorization,
     TokenFields,
 )
 from connectors.vault import CredentialVault
-
-log = logging.getLogger(__name__)
-Notify = Callable[[str, str], Awaitable[None]]
-SIGNIN_PREFIX = "/signin"
-CSRF_COOKIE = "k8or_csrf"
-STATE_COOKIE = "k8or_oauth_state"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-)
-# Transient trouble while polling a device authorization: keep polling, a little slower.
-TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimited)
-
-
-@dataclasses.dataclass
-class SignInService:
-    """Everything the sign-in handlers need; one per app."""
-
-    registry: ConnectorRegistry
-    vault: CredentialVault
-    links: SignInLinkStore
-    notify: Notify
-    public_url: str
-    verify_timeout: float = 10.0
-    poll_floor: float = 1.0
-    tasks: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)
-
-    @property
-    def callback_url(self) -> str:
-        return callback_url(self.public_url)
-
-    @property
-    def secure_cookies(self) -> bool:
-        return self.public_url.startswith("https://")
-
-
-@dataclasses.dataclass
-class SignInSlot:
-    """Where the handlers find their SignInService. The app is mounted before the server starts, but
-    the vault and link store need the database engine, which opens at start-up: they fill the slot then."""
-
-    service: SignInService | None = None
-
-
-SLOT = web.AppKey("signin_slot", SignInSlot)
-
-
-def link_url(public_url: str, token: str) -> str:
-    """The URL a `login` reply carries for a link token."""
-    return f"{public_url.rstrip('/')}{SIGNIN_PREFIX}/{token}"
-
-
-def callback_url(public_url: str) -> str:
-    """The OAuth redirect URI to register with providers."""
-    return f"{public_url.rstrip('/')}{SIGNIN_PREFIX}/callback"
 
 
 def create_signin_app(
@@ -210,9 +163,9 @@ async def _submit_token(
 ) -> web.Response:
     try:
         credentials = connector.credentials_from_form(method, form)
-        text = await finish(service, link, connector, credentials)
+        text = await flows.finish(service, link, connector, credentials)
     except errors.VerificationError as exc:
-        await _tell(service, link.person, _failure_text(connector, exc))
+        await flows.tell(service, link.person, flows.failure_text(connector, exc))
         shown = {spec.name: form.get(spec.name, "") for spec in method.fields if not spec.secret}
         page = pages.sign_in_page(
             connector, token, form["csrf"], error=f"{exc.reason} {exc.action}", values=shown
@@ -262,7 +215,7 @@ async def _start_device_flow(
         link, display_name=connector.display_name, **pages.device_progress(device)
     )
     task = asyncio.create_task(
-        _poll_device(service, link, connector, method, device), name=f"signin-{connector.name}"
+        flows.poll_device(service, link, connector, method, device), name=f"signin-{connector.name}"
     )
     service.tasks.add(task)
     task.add_done_callback(service.tasks.discard)
@@ -292,80 +245,16 @@ async def _callback(request: web.Request) -> web.Response:
     connector = service.registry.get(link.service)
     method = connector.sign_in_method(method_key)
     try:
+        if not isinstance(method, OAuthAuthorizationCode):
+            raise web.HTTPNotFound()
         if "error" in request.query or "code" not in request.query:
             raise connector.error(errors.SignInDenied)
-        credentials = await connector.exchange_code(method, request.query["code"], service.callback_url)  # type: ignore[arg-type]
-        text = await finish(service, link, connector, credentials)
+        credentials = await connector.exchange_code(method, request.query["code"], service.callback_url)
+        text = await flows.finish(service, link, connector, credentials)
     except errors.VerificationError as exc:
-        text = _failure_text(connector, exc)
-        await _tell(service, link.person, text)
+        text = flows.failure_text(connector, exc)
+        await flows.tell(service, link.person, text)
         return _html(pages.message_page(f"{connector.display_name} sign-in failed", text, kind="error"), 400)
     response = _html(pages.message_page(f"Signed in to {connector.display_name}", text, kind="ok"))
     response.del_cookie(STATE_COOKIE, path=f"{SIGNIN_PREFIX}/callback")
     return response
-
-
-async def _poll_device(
-    service: SignInService,
-    link: SignInLink,
-    connector: Connector,
-    method: OAuthDeviceAuthorization,
-    device: DeviceAuthorization,
-) -> None:
-    interval = max(device.interval, service.poll_floor)
-    try:
-        while asyncio.get_running_loop().time() < _deadline(device):
-            await asyncio.sleep(interval)
-            try:
-                credentials = await connector.poll_device_authorization(method, device)
-            except TRANSIENT:
-                interval += 5  # RFC 8628 §3.5: back off on slow_down and on trouble
-                continue
-            if credentials is not None:
-                text = await finish(service, link, connector, credentials)
-                await service.links.set_progress(link, state="done", message=text)
-                return
-        raise connector.error(errors.SignInExpired)
-    except errors.VerificationError as exc:
-        text = _failure_text(connector, exc)
-        await service.links.set_progress(link, state="failed", message=text)
-        await _tell(service, link.person, text)
-
-
-def _deadline(device: DeviceAuthorization) -> float:
-    remaining = (device.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
-    return asyncio.get_running_loop().time() + remaining
-
-
-async def finish(
-    service: SignInService, link: SignInLink, connector: Connector, credentials: Credentials
-) -> str:
-    """Verify, store and announce a sign-in; the chat text. Raises VerificationError if it does not verify."""
-    try:
-        identity = await asyncio.wait_for(connector.verify(credentials), service.verify_timeout)
-    except TimeoutError:
-        raise connector.error(errors.ServiceTimeout) from None
-    except errors.VerificationError:
-        raise
-    except Exception as exc:  # a connector's bug must not leave the person without an answer
-        log.error("sign-in: connector %s raised %s during verify", connector.name, type(exc).__name__)
-        raise connector.error(errors.VerificationError) from None
-    await service.vault.put(link.person, connector.name, credentials)
-    await service.links.complete(link)
-    text = messages.SIGNED_IN.format(service=connector.display_name, identity=identity.describe())
-    log.info("sign-in: %s verified and stored", connector.name)
-    await _tell(service, link.person, text)
-    return text
-
-
-def _failure_text(connector: Connector, exc: errors.VerificationError) -> str:
-    return messages.SIGN_IN_FAILED.format(
-        service=connector.display_name, reason=exc.reason, action=exc.action
-    )
-
-
-async def _tell(service: SignInService, person: str, text: str) -> None:
-    try:
-        await service.notify(person, text)
-    except Exception as exc:  # the page still answers even if chat delivery fails
-        log.warning("sign-in: could not notify in chat (%s)", type(exc).__name__)

@@ -10,8 +10,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
-from bot.signin.app import link_url
 from bot.signin.links import SignInLinkStore
+from bot.signin.service import link_url
 from connectors.base import Connector, ConnectorRegistry
 from connectors.status import DEFAULT_TIMEOUT, ServiceStatus, check_all, missing_services
 from connectors.vault import CredentialVault

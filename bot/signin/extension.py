@@ -14,9 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.signin.app import SIGNIN_PREFIX, Notify, SignInService, create_deferred_signin_app
+from bot.signin.app import create_deferred_signin_app
 from bot.signin.components import EXTRAS_KEY, SignIn
 from bot.signin.links import SignInLinkStore
+from bot.signin.service import SIGNIN_PREFIX, Notify, SignInService
 from connectors.base import ConnectorRegistry
 from connectors.settings import VaultSettings
 from connectors.vault import CredentialVault, load_keys

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app, link_url, redact
-from bot.signin.app import SLOT
+from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
 from tests.fakes.services.wiring import Harness

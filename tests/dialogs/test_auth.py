@@ -16,8 +16,8 @@ from cryptography.fernet import Fernet
 import dialogs.auth
 from bot.commands.registry import CommandSet
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app
-from bot.signin.app import SLOT
 from bot.signin.components import EXTRAS_KEY, PRIVATE_REPLY, SignIn
+from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
 from tests.fakes.services.wiring import Harness, build, close
