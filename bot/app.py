@@ -21,12 +21,15 @@ from bot.commands.registry import CommandRegistry
 from bot.db import Database, open_engine
 from bot.dedupe import SCHEMA as LEDGER_SCHEMA
 from bot.dedupe import DeliveryLedger
+from bot.direct import SCHEMA as DIRECT_SCHEMA
+from bot.direct import DirectMessages
 from bot.logs import SCRUBBER
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.pipeline import K8orBot
 from bot.roles import NoRoles, RoleResolver
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.extension import mount_slack
 from bot.tracker import TurnTracker
 from bot.version import VERSION
 
@@ -36,6 +39,8 @@ SERVICES = web.AppKey("services", Services)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 BOT = web.AppKey("bot", K8orBot)
 ADAPTER = web.AppKey("adapter", K8orAdapter)
+
+DIRECT = "direct"  # services.extras key of the DirectMessages
 
 # An extension adds capabilities (vault, sign-in pages, clusters) to the services and the app;
 # it runs inside the app's lifetime, so it can open and close its own clients.
@@ -65,9 +70,9 @@ def default_registry() -> CommandRegistry:
 async def build_services(settings: Settings, parts: AppParts) -> Services:
     """Open the database, migrate it, and assemble the services every turn uses."""
     db = Database(settings.effective_database_url, settings.database_schema)
-    await db.migrate([storage_module.SCHEMA, LEDGER_SCHEMA, *parts.schemas])
+    await db.migrate([storage_module.SCHEMA, LEDGER_SCHEMA, DIRECT_SCHEMA, *parts.schemas])
     SCRUBBER.add(_secret_values(settings))
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         engine=open_engine(settings.effective_database_url, settings.database_schema),
@@ -78,6 +83,8 @@ async def build_services(settings: Settings, parts: AppParts) -> Services:
         tracker=TurnTracker(),
         roles=parts.roles or NoRoles(),
     )
+    services.extras[DIRECT] = DirectMessages(db, settings.microsoft_app_id)
+    return services
 
 
 async def close_services(services: Services) -> None:
@@ -95,8 +102,10 @@ def _secret_values(settings: Settings) -> Iterable[str]:
 def create_app(settings: Settings, parts: AppParts | None = None) -> web.Application:
     """The aiohttp application serving /api/messages, /healthz, /readyz and /metrics."""
     parts = parts or AppParts()
+    extensions = list(parts.extensions)
     app = web.Application(middlewares=[_draining_guard])
-    app.cleanup_ctx.append(_lifetime(settings, parts))
+    mount_slack(app, extensions, settings)
+    app.cleanup_ctx.append(_lifetime(settings, parts, extensions))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
@@ -105,21 +114,24 @@ def create_app(settings: Settings, parts: AppParts | None = None) -> web.Applica
     return app
 
 
-def _lifetime(settings: Settings, parts: AppParts) -> Callable[[web.Application], AsyncIterator[None]]:
+def _lifetime(
+    settings: Settings, parts: AppParts, extensions: list[Extension]
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         services = await build_services(settings, parts)
         app[SERVICES] = services
         app[HTTP] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300))
         app[BOT] = K8orBot(services)
         app[ADAPTER] = K8orAdapter(channel_authentication(settings, lambda: app[HTTP]), services.metrics)
-        extensions = [ext(app, services) for ext in parts.extensions]
+        services.extras[DIRECT].default_adapter = app[ADAPTER]
+        running = [ext(app, services) for ext in extensions]
         try:
-            for ext in extensions:
+            for ext in running:
                 await anext(ext)
             log.info("k8or ready", extra={"version": VERSION, "emulator_mode": settings.emulator_mode})
             yield
         finally:
-            for ext in reversed(extensions):
+            for ext in reversed(running):
                 await anext(ext, None)
             await app[HTTP].close()
             await close_services(services)

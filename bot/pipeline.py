@@ -106,6 +106,9 @@ class K8orBot(Bot):
             return
         await self.state.load(context)
         person = Person.from_activity(activity)
+        direct = self.services.extras.get("direct")
+        if direct is not None:
+            await direct.remember(context, person)
         await self._message(context, person, record, cid)
         await self.state.save(context)
 

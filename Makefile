@@ -1,0 +1,45 @@
+# k8or: `make serve` runs the service, `make test` runs the tests. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: serve chat test tools lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(TOOLS)/.installed: scripts/tools-requirements.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r scripts/tools-requirements.txt
+	touch $@
+
+tools: $(TOOLS)/.installed
+
+## Run the bot service on http://127.0.0.1:3978 (SQLite under ./data, no cloud accounts needed).
+serve: $(VENV)/.installed
+	$(VENV)/bin/k8or serve
+
+## Talk to the same bot in this terminal.
+chat: $(VENV)/.installed
+	$(VENV)/bin/k8or chat
+
+## Everything the tests need (venv, linters, system packages, PostgreSQL), then the whole suite.
+test: $(VENV)/.installed $(TOOLS)/.installed
+	scripts/system-packages
+	scripts/ensure-postgres
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.installed $(TOOLS)/.installed
+	$(PY) -m bench.turns
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache data

@@ -1,0 +1,103 @@
+"""Replies to Slack through the Web API (slack_sdk's AsyncWebClient).
+
+A message becomes `chat.postMessage` in the thread it answers; an edit (`update_activity`, for
+live progress) becomes `chat.update`; a confirmation card becomes buttons (Block Kit) whose values
+come back through interactivity.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def mrkdwn(text: str) -> str:
+    """Markdown as k8or writes it, in Slack's dialect."""
+    return _BOLD.sub(r"*\1*", text)
+
+
+def _target(activity: Activity) -> tuple[str, str]:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = data.get("channel") or (activity.conversation.id.split(":", 1)[-1] if activity.conversation else "")
+    return channel, data.get("thread_ts", "")
+
+
+def blocks_for(activity: Activity) -> list[dict[str, Any]] | None:
+    """Adaptive Card Action.Submit buttons as Block Kit buttons carrying the same data."""
+    for attachment in activity.attachments or ():
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        actions = [a for a in content.get("actions", []) if a.get("type") == "Action.Submit"]
+        if not actions:
+            continue
+        text = " ".join(b.get("text", "") for b in content.get("body", []) if isinstance(b, dict))
+        return [
+            {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(text)}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": a.get("title", "OK")},
+                        "action_id": f"k8or-{i}",
+                        "value": json.dumps(a.get("data", {})),
+                        **({"style": "danger"} if i == 0 else {}),
+                    }
+                    for i, a in enumerate(actions)
+                ],
+            },
+        ]
+    return None
+
+
+class SlackAdapter(BotAdapter):
+    def __init__(self, client: AsyncWebClient):
+        super().__init__()
+        self.client = client
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        responses = []
+        for activity in activities:
+            if activity.type != ActivityTypes.message:
+                responses.append(ResourceResponse())
+                continue
+            channel, thread = _target(context.activity)
+            result = await self.client.chat_postMessage(
+                channel=channel,
+                text=mrkdwn(activity.text or ""),
+                blocks=blocks_for(activity),
+                thread_ts=thread or None,
+            )
+            responses.append(ResourceResponse(id=f"{result['channel']}|{result['ts']}"))
+        return responses
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        channel, ts = (activity.id or "|").split("|", 1)
+        await self.client.chat_update(channel=channel, ts=ts, text=mrkdwn(activity.text or ""))
+        return ResourceResponse(id=activity.id)
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        channel, ts = (reference.activity_id or "|").split("|", 1)
+        await self.client.chat_delete(channel=channel, ts=ts)
+
+    async def send_private(self, context: TurnContext, text: str) -> None:
+        """Only the person sees it: an ephemeral message in the same channel."""
+        channel, thread = _target(context.activity)
+        await self.client.chat_postEphemeral(
+            channel=channel, user=context.activity.from_property.id, text=mrkdwn(text), thread_ts=thread or None
+        )
+
+    async def continue_conversation(  # type: ignore[override]
+        self, reference: ConversationReference, callback: Callable[[TurnContext], Awaitable[Any]], *_: Any, **__: Any
+    ) -> None:
+        activity = TurnContext.apply_conversation_reference(Activity(type=ActivityTypes.event), reference, True)
+        channel = (reference.conversation.id if reference.conversation else "").split(":", 1)[-1]
+        activity.channel_data = {"channel": channel, "thread_ts": ""}
+        await self.run_pipeline(TurnContext(self, activity), callback)

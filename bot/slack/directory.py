@@ -1,0 +1,51 @@
+"""Who a Slack user is beyond their id: email and user groups, for RBAC rules that name them.
+
+Looked up through the Web API (`users.info`, `usergroups.list`) and cached for a few minutes; a
+lookup that fails leaves the person with their ids only, which RBAC treats as "fewer roles".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+TTL_SECONDS = 300
+
+
+class SlackDirectory:
+    def __init__(self, client: AsyncWebClient, ttl: float = TTL_SECONDS):
+        self._client = client
+        self._ttl = ttl
+        self._emails: dict[str, tuple[float, str]] = {}
+        self._groups: tuple[float, dict[str, list[str]]] = (0.0, {})
+
+    async def email(self, user: str) -> str:
+        cached = self._emails.get(user)
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            response = await self._client.users_info(user=user)
+            email = ((response.get("user") or {}).get("profile") or {}).get("email", "") or ""
+        except (SlackApiError, OSError, TimeoutError):
+            log.info("slack users.info failed; continuing without email")
+            email = ""
+        self._emails[user] = (time.monotonic(), email)
+        return email
+
+    async def groups(self, user: str) -> list[str]:
+        fetched, members = self._groups
+        if time.monotonic() - fetched >= self._ttl:
+            try:
+                response = await self._client.usergroups_list(include_users=True)
+                members = {}
+                for group in response.get("usergroups") or []:
+                    for member in group.get("users") or []:
+                        members.setdefault(member, []).append(group.get("handle") or group.get("id"))
+            except (SlackApiError, OSError, TimeoutError):
+                log.info("slack usergroups.list failed; continuing without groups")
+            self._groups = (time.monotonic(), members)
+        return members.get(user, [])

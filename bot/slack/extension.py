@@ -1,0 +1,93 @@
+"""Mount Slack on the app when a bot token and signing secret are configured.
+
+POST /slack/events        Events API (url_verification, app_mention, direct messages)
+POST /slack/interactive   Interactivity (confirmation buttons)
+
+Slack wants an answer within 3 seconds, so each request is acknowledged at once and its turn
+runs as tracked background work (SIGTERM drains it like any turn).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.adapter import SlackAdapter
+from bot.slack.directory import SlackDirectory
+from bot.slack.edge import SlackRequestError, event_activity, interaction_activity, read_event, verify
+
+log = logging.getLogger(__name__)
+SLACK = web.AppKey("slack", SlackAdapter)
+DIRECTORY = web.AppKey("slack_directory", SlackDirectory)
+
+
+def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> bool:
+    """Add the Slack routes and their start-up extension; False when Slack is not configured."""
+    token = settings.slack_bot_token.get_secret_value()
+    secret = settings.slack_signing_secret.get_secret_value()
+    if not (token and secret):
+        return False
+    verifier = SignatureVerifier(secret)
+
+    async def events(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            verify(verifier, body, request.headers)
+            payload = read_event(body)
+        except SlackRequestError as exc:
+            return web.json_response({"error": str(exc)}, status=401 if "signature" in str(exc) else 400)
+        if payload.get("type") == "url_verification":
+            return web.json_response({"challenge": payload.get("challenge", "")})
+        activity = event_activity(payload)
+        if activity is not None:
+            _start_turn(request.app, activity)
+        return web.Response(status=200)
+
+    async def interactive(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            verify(verifier, body, request.headers)
+            activity = interaction_activity(body)
+        except SlackRequestError as exc:
+            return web.json_response({"error": str(exc)}, status=401 if "signature" in str(exc) else 400)
+        if activity is not None:
+            _start_turn(request.app, activity)
+        return web.Response(status=200)
+
+    async def extension(app: web.Application, services: Any) -> AsyncIterator[None]:
+        client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=settings.outbound_timeout)
+        app[SLACK] = SlackAdapter(client)
+        app[DIRECTORY] = SlackDirectory(client)
+        direct = services.extras.get("direct")
+        if direct is not None:
+            direct.adapters["slack"] = app[SLACK]
+        yield
+
+    app.router.add_post("/slack/events", events)
+    app.router.add_post("/slack/interactive", interactive)
+    extensions.append(extension)
+    return True
+
+
+def _start_turn(app: web.Application, activity: Activity) -> None:
+    from bot.app import BOT, SERVICES
+
+    async def turn() -> None:
+        await _enrich(app[DIRECTORY], activity)
+        adapter = app[SLACK]
+        await adapter.run_pipeline(TurnContext(adapter, activity), app[BOT].on_turn)
+
+    app[SERVICES].tracker.spawn(turn(), name=f"slack:{activity.id}")
+
+
+async def _enrich(directory: SlackDirectory, activity: Activity) -> None:
+    user = activity.from_property.id
+    activity.channel_data["k8or_email"] = await directory.email(user)
+    activity.channel_data["k8or_groups"] = await directory.groups(user)

@@ -1,0 +1,110 @@
+"""Slack end to end: signed Events API requests in, the real slack_sdk client out to a local Slack."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+import dialogs.core
+from bot.app import AppParts, create_app
+from bot.commands.grammar import arg
+from bot.commands.registry import CommandRegistry, CommandSet
+from bot.settings import Settings
+from tests.support.slack_api import FakeSlack, event_body, signed
+
+SECRET = "slack-signing-secret-for-tests"
+destructive = CommandSet()
+wiped: list[str] = []
+
+
+@destructive.command("wipe", "Wipe an app.", params=[arg("app", "Which app")], roles=("admin",), destructive=True)
+async def wipe(ctx, args):  # type: ignore[no-untyped-def]
+    wiped.append(args.app)
+    return f"wiped {args.app}"
+
+
+class GroupRoles:
+    def roles_for(self, person):  # type: ignore[no-untyped-def]
+        return frozenset({"admin"}) if "sre-admins" in person.groups else frozenset()
+
+
+@pytest.fixture
+async def slack(aiohttp_server):  # type: ignore[no-untyped-def]
+    fake = FakeSlack(emails={"U1": "ana@example.com"}, groups={"sre-admins": ["U1"]})
+    server = await aiohttp_server(fake.app())
+    fake.url = str(server.make_url("/api/"))  # type: ignore[attr-defined]
+    return fake
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path, slack):  # type: ignore[no-untyped-def]
+    wiped.clear()
+    settings = Settings(_env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-test-token",
+                        slack_signing_secret=SECRET, slack_api_url=slack.url)
+    registry = CommandRegistry().include(dialogs.core.commands).include(destructive)
+    return await aiohttp_client(create_app(settings, AppParts(registry=registry, roles=GroupRoles())))
+
+
+async def _post_event(client, body: bytes):  # type: ignore[no-untyped-def]
+    headers = {"Content-Type": "application/json", **signed(SECRET, body)}
+    return await client.post("/slack/events", data=body, headers=headers)
+
+
+async def test_url_verification_handshake(client):
+    body = json.dumps({"type": "url_verification", "challenge": "abc123"}).encode()
+    response = await _post_event(client, body)
+    assert (await response.json()) == {"challenge": "abc123"}
+
+
+async def test_mention_is_answered_in_its_thread(client, slack):
+    response = await _post_event(client, event_body("<@UK8OR> help"))
+    assert response.status == 200
+    sent = await slack.wait_for("chat.postMessage")
+    assert sent[0]["channel"] == "C1" and sent[0]["thread_ts"] == "1700000000.000100"
+    assert "*k8or*" in sent[0]["text"] and "`whoami`" in sent[0]["text"]
+
+
+async def test_retried_event_is_answered_once(client, slack):
+    for _ in range(3):
+        await _post_event(client, event_body("<@UK8OR> version", event_id="EvSame"))
+    await slack.wait_for("chat.postMessage")
+    await client.server.app[__import__("bot.app").app.SERVICES].tracker.idle()
+    assert len(slack.sent()) == 1
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}])
+async def test_unsigned_or_stale_requests_are_refused(client, slack, headers):
+    response = await client.post("/slack/events", data=event_body("help"),
+                                 headers={"Content-Type": "application/json", **headers})
+    assert response.status == 401
+    assert slack.calls == []
+
+
+async def test_forged_signature_is_refused(client, slack):
+    body = event_body("help")
+    response = await client.post("/slack/events", data=body, headers={"Content-Type": "application/json",
+                                                                       **signed("wrong-secret", body)})
+    assert response.status == 401
+
+
+async def test_user_groups_give_roles_and_buttons_confirm(client, slack):
+    await _post_event(client, event_body("<@UK8OR> wipe web"))
+    question = (await slack.wait_for("chat.postMessage"))[0]
+    blocks = json.loads(question["blocks"]) if isinstance(question["blocks"], str) else question["blocks"]
+    confirm = blocks[1]["elements"][0]
+    assert confirm["text"]["text"] == "Confirm" and wiped == []
+    payload = {"type": "block_actions", "trigger_id": "t1", "team": {"id": "T1"}, "user": {"id": "U1"},
+               "channel": {"id": "C1"}, "message": {"ts": "1700000000.000200"},
+               "actions": [{"action_id": confirm["action_id"], "value": confirm["value"]}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
+    assert (await client.post("/slack/interactive", data=body, headers=headers)).status == 200
+    done = await slack.wait_for("chat.postMessage", 2)
+    assert done[1]["text"] == "wiped web" and wiped == ["web"]
+
+
+async def test_direct_message_without_mention(client, slack):
+    await _post_event(client, event_body("version", kind="message", channel="D1", channel_type="im", event_id="Ev9"))
+    assert (await slack.wait_for("chat.postMessage"))[0]["text"].startswith("k8or ")

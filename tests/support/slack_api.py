@@ -1,0 +1,85 @@
+"""Slack's Web API on port 0, for the real slack_sdk client: the methods k8or calls.
+
+Bodies follow api.slack.com/methods: every answer has `ok`, postMessage answers `channel`, `ts` and
+`message`, users.info answers `user.profile.email`, usergroups.list answers `usergroups[].users`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class FakeSlack:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    emails: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._method)
+        app.router.add_get("/api/{method}", self._method)
+        return app
+
+    async def _method(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(parse_qsl((await request.read()).decode()))
+        args.update(request.query)
+        if request.headers.get("Authorization") != "Bearer xoxb-test-token":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        self.calls.append((method, args))
+        if method in ("chat.postMessage", "chat.update"):
+            ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            return web.json_response({"ok": True, "channel": args["channel"], "ts": ts,
+                                      "message": {"text": args.get("text", ""), "ts": ts}})
+        if method == "chat.postEphemeral":
+            return web.json_response({"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"})
+        if method == "users.info":
+            user = args["user"]
+            return web.json_response({"ok": True, "user": {"id": user, "profile": {"email": self.emails.get(user, "")}}})
+        if method == "usergroups.list":
+            groups = [{"id": f"S{i}", "handle": handle, "users": users}
+                      for i, (handle, users) in enumerate(self.groups.items())]
+            return web.json_response({"ok": True, "usergroups": groups})
+        return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def sent(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+        return [args for name, args in self.calls if name == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method} called {len(self.sent(method))} times, expected {count}")
+            await asyncio.sleep(0.02)
+        return self.sent(method)
+
+
+def signed(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack sends: v0 HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    ts = str(timestamp or int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def event_body(text: str, *, user: str = "U1", channel: str = "C1", channel_type: str = "channel",
+               kind: str = "app_mention", event_id: str = "Ev1") -> bytes:
+    return json.dumps({
+        "type": "event_callback", "team_id": "T1", "event_id": event_id,
+        "event": {"type": kind, "user": user, "text": text, "channel": channel, "channel_type": channel_type,
+                  "ts": "1700000000.000100"},
+    }).encode()
