@@ -8,7 +8,7 @@ from bot.commands.registry import CommandSet
 
 # Modules whose command sets the bot answers to by default. A module that is not there yet
 # (a capability still being built) is simply skipped.
-BUILTIN_MODULES = ("dialogs.core",)
+BUILTIN_MODULES = ("dialogs.core", "dialogs.cluster")
 
 
 def builtin_command_sets() -> list[CommandSet]:
