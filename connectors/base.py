@@ -83,6 +83,8 @@ class Identity:
     scopes: tuple[str, ...] = ()
     expires_at: dt.datetime | None = None
     details: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Set when verifying renewed the credentials (an OAuth refresh): the caller should store these.
+    refreshed: Credentials | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         """A short human label such as `Ada Lovelace (ada)`."""

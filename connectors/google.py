@@ -7,6 +7,7 @@ expiry from tokeninfo. An expired access token is refreshed with the refresh tok
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -128,16 +129,34 @@ class GoogleConnector(Connector):
         )
 
     async def verify(self, credentials: Credentials) -> Identity:
-        # google-auth refreshes an expired access token inside the userinfo call; tokeninfo must then
-        # see the new token, so the two calls overlap only when the stored token is still fresh.
+        stale = credentials["access_token"]
         if self.google_credentials(credentials).expired:
-            user, token = await self._userinfo(credentials)
+            user, token = await self._userinfo(credentials)  # refreshes first
             token_info = await self.token_info(token)
         else:
-            (user, token), token_info = await asyncio.gather(
-                self._userinfo(credentials), self.token_info(credentials["access_token"])
-            )
-        return parsed(self.name, self.display_name, lambda: _identity(user, token_info))
+            user, token, token_info = await self._both(credentials)
+        identity = parsed(self.name, self.display_name, lambda: _identity(user, token_info))
+        if token == stale:
+            return identity
+        # google-auth refreshed the access token: hand it back so the vault can keep the new one.
+        expires_at = identity.expires_at.isoformat() if identity.expires_at else ""
+        return dataclasses.replace(
+            identity, refreshed=credentials.with_values(access_token=token, expires_at=expires_at)
+        )
+
+    async def _both(self, credentials: Credentials) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """userinfo and tokeninfo at once; tokeninfo again if userinfo had to refresh the token."""
+        stale = credentials["access_token"]
+        answers = await asyncio.gather(
+            self._userinfo(credentials), self.token_info(stale), return_exceptions=True
+        )
+        who, token_info = answers
+        if isinstance(who, BaseException):
+            raise who
+        user, token = who
+        if token != stale or isinstance(token_info, BaseException):
+            token_info = await self.token_info(token)
+        return user, token, token_info
 
     async def _userinfo(self, credentials: Credentials) -> tuple[dict[str, Any], str]:
         def who() -> tuple[dict[str, Any], str]:

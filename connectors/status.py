@@ -50,9 +50,12 @@ async def verify_stored(
     if credentials is None:
         raise connector.error(errors.NotSignedIn)
     try:
-        return await asyncio.wait_for(connector.verify(credentials), timeout)
+        identity = await asyncio.wait_for(connector.verify(credentials), timeout)
     except TimeoutError:
         raise connector.error(errors.ServiceTimeout) from None
+    if identity.refreshed is not None:
+        await vault.put(person, connector.name, identity.refreshed)
+    return identity
 
 
 async def check_one(

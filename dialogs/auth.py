@@ -12,7 +12,8 @@ from bot.commands.grammar import arg
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext
 from bot.errors import K8orError, UsageError
-from bot.signin.components import EXTRAS_KEY, PRIVATE_REPLY, SignIn
+from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
+from connectors import errors
 from connectors.base import Connector
 from connectors.status import ServiceStatus
 
@@ -32,6 +33,7 @@ SIGNED_OUT_ALL = "Signed out of everything: deleted your credentials for {count}
 NOTHING_STORED = "You were not signed in to any service."
 STATUS_HEADER = "| Service | | Who the service says you are | Expires |\n| --- | --- | --- | --- |"
 FIX_HEADER = "To fix a ✗:"
+TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimited, errors.MalformedResponse)
 
 
 def _signin(ctx: CommandContext) -> SignIn:
@@ -59,15 +61,15 @@ def _connector(signin: SignIn, name: str) -> Connector:
 async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
     signin = _signin(ctx)
     connector = _connector(signin, args.service)
-    private = ctx.services.extras.get(PRIVATE_REPLY)
-    if ctx.is_group and private is None:
-        return NO_PRIVATE_CHANNEL.format(service=connector.name)
     url, expires = await signin.login_link(ctx.person.key, connector.name)
     text = LINK.format(display=connector.display_name, url=url, expires=f"{expires:%H:%M}")
-    if ctx.is_group:
-        await private(ctx, text)
+    if not ctx.is_group:
+        return text
+    # The link is personal: in a group it goes to the person's one-to-one chat, or nowhere.
+    direct = ctx.services.extras.get(DIRECT_KEY)
+    if direct is not None and await direct.deliver(ctx.person.key, text):
         return SENT_PRIVATELY.format(display=connector.display_name)
-    return text
+    return NO_PRIVATE_CHANNEL.format(service=connector.name)
 
 
 @commands.command(
@@ -99,13 +101,17 @@ async def auth_status(ctx: CommandContext, _args) -> str:  # type: ignore[no-unt
     lines = [STATUS_HEADER, *rows]
     if failed:
         lines += ["", FIX_HEADER]
-        # Links are personal: in a group, name the command only.
         for status in failed:
-            link = (
-                "" if ctx.is_group else f" — {(await signin.login_link(ctx.person.key, status.service))[0]}"
-            )
-            lines.append(f"- {status.display_name}: `{status.login_command}`{link}")
+            lines.append(await _fix_line(ctx, signin, status))
     return "\n".join(lines)
+
+
+async def _fix_line(ctx: CommandContext, signin: SignIn, status: ServiceStatus) -> str:
+    # Links are personal: in a group, name the command only.
+    link = "" if ctx.is_group else f" — {(await signin.login_link(ctx.person.key, status.service))[0]}"
+    # A passing problem (timeout, rate limit, outage) is fixed by waiting, not by signing in again.
+    hint = f" ({status.error.action})" if isinstance(status.error, TRANSIENT) else ""
+    return f"- {status.display_name}: `{status.login_command}`{link}{hint}"
 
 
 def _row(status: ServiceStatus) -> str:

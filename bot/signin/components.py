@@ -17,9 +17,9 @@ from connectors.status import DEFAULT_TIMEOUT, ServiceStatus, check_all, missing
 from connectors.vault import CredentialVault
 
 EXTRAS_KEY = "signin"
-# services.extras[PRIVATE_REPLY]: `async (ctx, text) -> None`, sending `text` to the person alone
-# (Teams: a 1:1 conversation; Slack: an ephemeral message). Without it, links are never posted in groups.
-PRIVATE_REPLY = "private_reply"
+# services.extras[DIRECT_KEY]: the bot's DirectMessages, `await deliver(person_key, text) -> bool` into the
+# person's one-to-one conversation. Sign-in outcomes and group-chat login links travel that way.
+DIRECT_KEY = "direct"
 
 
 @dataclasses.dataclass

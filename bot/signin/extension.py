@@ -1,4 +1,4 @@
-"""Wire the sign-in layer into the app: `mount_signin(app, parts, settings)`.
+"""Wire the sign-in layer into the app: `mount_signin(app, extensions, settings)`.
 
 The sign-in pages must be routed before the server starts, while the vault and the link store need
 the database engine that opens at start-up. So mounting adds the sub-application now and an
@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.signin.app import create_deferred_signin_app
-from bot.signin.components import EXTRAS_KEY, SignIn
+from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
 from bot.signin.links import SignInLinkStore
 from bot.signin.service import SIGNIN_PREFIX, Notify, SignInService
 from connectors.base import ConnectorRegistry
@@ -25,23 +25,18 @@ from connectors.vault import CredentialVault, load_keys
 log = logging.getLogger(__name__)
 # Given the app and its services at start-up, the coroutine that delivers a chat message to a person.
 NotifyFactory = Callable[[web.Application, Any], Notify]
+Extension = Callable[[web.Application, Any], AsyncIterator[None]]
 
 
 async def _log_only(person: str, text: str) -> None:
     log.info("sign-in outcome for a person (no chat delivery configured)")
 
 
-def mount_signin(
-    app: web.Application,
-    extensions: list[Any],
-    settings: Any,
-    *,
-    notify: NotifyFactory | None = None,
-    registry: ConnectorRegistry | None = None,
-) -> None:
-    """Route /signin on `app` and append the start-up extension to `extensions` (AppParts.extensions)."""
+def signin_parts(
+    settings: Any, *, notify: NotifyFactory | None = None, registry: ConnectorRegistry | None = None
+) -> tuple[web.Application, Extension]:
+    """The sign-in sub-application (route it at SIGNIN_PREFIX) and the start-up extension that fills it."""
     signin_app, slot = create_deferred_signin_app()
-    app.add_subapp(SIGNIN_PREFIX, signin_app)
 
     async def extension(app: web.Application, services: Any) -> AsyncIterator[None]:
         connectors = registry or ConnectorRegistry.from_entry_points(settings)
@@ -52,9 +47,9 @@ def mount_signin(
         links = SignInLinkStore(services.engine)
         await vault.create_schema()
         await links.create_schema()
-        deliver: Notify = notify(app, services) if notify else _log_only
-        slot.service = SignInService(connectors, vault, links, deliver, settings.public_url.rstrip("/"))
-        signin = SignIn(connectors, vault, links, settings.public_url.rstrip("/"))
+        public_url = settings.public_url.rstrip("/")
+        slot.service = SignInService(connectors, vault, links, _notifier(app, services, notify), public_url)
+        signin = SignIn(connectors, vault, links, public_url)
         services.extras[EXTRAS_KEY] = signin
         services.gate = signin.gate()
         try:
@@ -62,4 +57,33 @@ def mount_signin(
         finally:
             await connectors.aclose()
 
+    return signin_app, extension
+
+
+def mount_signin(
+    app: web.Application,
+    extensions: list[Any],
+    settings: Any,
+    *,
+    notify: NotifyFactory | None = None,
+    registry: ConnectorRegistry | None = None,
+) -> None:
+    """Route SIGNIN_PREFIX on `app` and append the start-up extension to `extensions`."""
+    signin_app, extension = signin_parts(settings, notify=notify, registry=registry)
+    app.add_subapp(SIGNIN_PREFIX, signin_app)
     extensions.append(extension)
+
+
+def _notifier(app: web.Application, services: Any, notify: NotifyFactory | None) -> Notify:
+    """How sign-in outcomes reach the person: the given factory, else the bot's direct messages."""
+    if notify is not None:
+        return notify(app, services)
+    direct = services.extras.get(DIRECT_KEY)
+    if direct is None:
+        return _log_only
+
+    async def deliver(person: str, text: str) -> None:
+        if not await direct.deliver(person, text):
+            log.info("sign-in outcome not delivered: no one-to-one conversation with that person yet")
+
+    return deliver

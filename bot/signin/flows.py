@@ -57,7 +57,7 @@ async def finish(
     except Exception as exc:  # a connector's bug must not leave the person without an answer
         log.error("sign-in: connector %s raised %s during verify", connector.name, type(exc).__name__)
         raise connector.error(errors.VerificationError) from None
-    await service.vault.put(link.person, connector.name, credentials)
+    await service.vault.put(link.person, connector.name, identity.refreshed or credentials)
     await service.links.complete(link)
     text = messages.SIGNED_IN.format(service=connector.display_name, identity=identity.describe())
     log.info("sign-in: %s verified and stored", connector.name)

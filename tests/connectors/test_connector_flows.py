@@ -239,3 +239,11 @@ async def test_sdk_debug_logs_hold_no_aws_secrets(harness_for, moto_url: str, ca
     text = caplog.text
     assert aws.credentials["secret_access_key"] not in text
     assert "SecretAccessKey" not in text and "SessionToken" not in text
+
+
+async def test_google_revoked_access_token_with_good_refresh_token(harness_for) -> None:  # type: ignore[no-untyped-def]
+    google = await harness_for("google")
+    revoked = google.credentials.with_values(access_token="ya29.revoked")  # no stored expiry: looks fresh
+    identity = await google.connector.verify(revoked)
+    assert identity.subject == "ada@example.com"
+    assert identity.refreshed is not None and identity.refreshed["access_token"] in google.state.tokens

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from bot.app import SERVICES, AppParts, create_app
 from bot.settings import Settings
+from bot.signin import SIGNIN_PREFIX
 from bot.signin.components import EXTRAS_KEY, SignIn
-from bot.signin.extension import mount_signin
+from bot.signin.extension import mount_signin, signin_parts
 from connectors.base import ConnectorRegistry
 from connectors.toggl import TogglConnector
 
@@ -16,9 +17,9 @@ from connectors.toggl import TogglConnector
 async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.WARNING)
     settings = Settings(_env_file=None, data_dir=tmp_path, public_url="https://k8or.example.com")
-    parts = AppParts()
-    app = create_app(settings, parts)
-    mount_signin(app, parts.extensions, settings, registry=ConnectorRegistry([TogglConnector()]))
+    pages, extension = signin_parts(settings, registry=ConnectorRegistry([TogglConnector()]))
+    app = create_app(settings, AppParts(extensions=[extension]))
+    app.add_subapp(SIGNIN_PREFIX, pages)
     client = await aiohttp_client(app)
     services = client.server.app[SERVICES]
     signin = services.extras[EXTRAS_KEY]
@@ -31,3 +32,13 @@ async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_pat
     assert (await client.get("/signin/not-a-link")).status == 410
     missing = await services.gate.missing("aad:alice", ("toggl",))
     assert missing[0][:2] == ("toggl", "Toggl Track") and "/signin/" in missing[0][2]
+
+
+def test_mount_signin_routes_and_registers(tmp_path: Path) -> None:
+    from aiohttp import web
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    app, extensions = web.Application(), []
+    mount_signin(app, extensions, settings)
+    assert len(extensions) == 1
+    assert any(str(r.resource.canonical).startswith("/signin") for r in app.router.routes())

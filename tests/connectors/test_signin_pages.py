@@ -213,3 +213,16 @@ def test_access_log_redacts_tokens_and_codes() -> None:
     assert redact("/signin/abcDEF123/token") == "/signin/…/token"
     assert redact("/signin/callback?state=s3cr3t&code=c0de") == "/signin/callback?state=…&code=…"
     assert redact("/api/messages") == "/api/messages"
+
+
+@pytest.mark.parametrize("site", ["miro"], indirect=True)
+async def test_oauth_state_is_redeemed_once(site: SignInSite) -> None:
+    link = await site.link()
+    async with browser() as session:
+        _page, csrf = await open_form(session, link)
+        async with session.post(f"{link}/oauth", data={"csrf": csrf}) as response:
+            assert response.status == 200
+            callback = str(response.url)
+        async with session.get(callback) as replay:
+            assert replay.status in (400, 410)  # the state is spent (and its cookie cleared)
+    assert len(site.told) == 1

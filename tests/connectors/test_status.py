@@ -74,3 +74,19 @@ async def test_a_crashing_connector_is_a_cross_not_a_crash(tmp_path: Path) -> No
     [status] = await check_all("alice", ConnectorRegistry([Broken()]), vault)
     assert not status.ok
     assert "hunter2" not in str(status.error)
+
+
+async def test_refreshed_google_token_is_stored(harness_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    google = await harness_for("google")
+    vault = await _vault(tmp_path)
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    await vault.put(
+        "alice", "google", google.credentials.with_values(access_token="ya29.old", expires_at=past)
+    )
+    [status] = await check_all("alice", ConnectorRegistry([google.connector]), vault)
+    assert status.ok
+    stored = await vault.get("alice", "google")
+    assert stored["access_token"] != "ya29.old" and stored["access_token"] in google.state.tokens
+    assert stored["expires_at"] > dt.datetime.now(dt.UTC).isoformat()

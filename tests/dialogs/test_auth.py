@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -16,10 +17,11 @@ from cryptography.fernet import Fernet
 import dialogs.auth
 from bot.commands.registry import CommandSet
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app
-from bot.signin.components import EXTRAS_KEY, PRIVATE_REPLY, SignIn
+from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
+from tests.fakes.services.faults import Fault
 from tests.fakes.services.wiring import Harness, build, close
 from tests.support.turns import TurnHarness
 
@@ -114,23 +116,37 @@ async def test_login_link_is_bound_to_the_asker(chat: Chat) -> None:
     link = await chat.signin.links.find(token)
     assert link is not None and link.person == "aad:aad-alice" and link.service == "github"
     assert "expires at" in reply
+    lifetime = (link.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
+    assert 590 < lifetime <= 600
+
+
+class FakeDirect:
+    """Stands in for the bot's DirectMessages: records what would go to one-to-one chats."""
+
+    def __init__(self, reachable: bool) -> None:
+        self.reachable = reachable
+        self.sent: list[tuple[str, str]] = []
+
+    async def remember(self, turn: object, person: object) -> None:
+        return None
+
+    async def deliver(self, person_key: str, text: str) -> bool:
+        if self.reachable:
+            self.sent.append((person_key, text))
+        return self.reachable
 
 
 async def test_no_link_in_a_group_without_a_private_channel(chat: Chat) -> None:
+    chat.bot.services.extras[DIRECT_KEY] = FakeDirect(reachable=False)
     [reply] = await chat.bot.say("login github", user="alice", is_group=True)
     assert "/signin/" not in reply and "direct chat" in reply
 
 
 async def test_group_login_goes_privately(chat: Chat) -> None:
-    sent: list[tuple[str, str]] = []
-
-    async def private(ctx, text: str) -> None:  # type: ignore[no-untyped-def]
-        sent.append((ctx.person.key, text))
-
-    chat.bot.services.extras[PRIVATE_REPLY] = private
+    direct = chat.bot.services.extras[DIRECT_KEY] = FakeDirect(reachable=True)
     [reply] = await chat.bot.say("login github", user="alice", is_group=True)
     assert "/signin/" not in reply and "private message" in reply
-    assert sent[0][0] == "aad:aad-alice" and "/signin/" in sent[0][1]
+    assert direct.sent[0][0] == "aad:aad-alice" and "/signin/" in direct.sent[0][1]
 
 
 async def test_unknown_service_lists_the_known_ones(chat: Chat) -> None:
@@ -174,3 +190,13 @@ async def test_no_secret_in_database_files_or_logs(chat: Chat, tmp_path: Path, c
         for path in tmp_path.rglob("*"):
             if path.is_file():
                 assert secret.encode() not in path.read_bytes(), path
+
+
+async def test_a_slow_service_says_wait_rather_than_sign_in_again(chat: Chat) -> None:
+    await chat.sign_in_with_token(
+        "alice", "toggl", {"api_token": chat.fakes["toggl"].credentials["api_token"]}
+    )
+    chat.fakes["toggl"].switch.fault = Fault.RATE_LIMITED
+    [status] = await chat.bot.say("auth status", user="alice")
+    assert "| Toggl Track | ✗ | Toggl Track is rate-limiting requests (HTTP 429). |" in status
+    assert "Try again in 7 s." in status
