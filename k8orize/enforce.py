@@ -1,9 +1,10 @@
 """Enforce an OCI seccomp profile with libseccomp, then exec the app (or check refusals).
 
-Run as `python -m k8orize.enforce PROFILE.json -- ARGV...`: the filter is loaded into this process
-(no_new_privs set by libseccomp) and survives execve, so the app runs under exactly the profile a
-container runtime would apply. `--check-refusals` instead tries the calls the profile must refuse
-and prints a JSON verdict. Keep this module free of heavy imports: it runs before the app starts.
+Run as `python -I k8orize/enforce.py PROFILE.json [--user UID] -- ARGV...` (a script, so it needs
+nothing but pyseccomp): it drops to UID, loads the filter (no_new_privs set by libseccomp), and execs
+the app, whose calls from then on meet exactly the profile a container runtime would apply.
+`--check-refusals` instead tries the calls the profile must refuse and prints a JSON verdict.
+Keep this module free of heavy imports: it runs before the app starts.
 """
 
 from __future__ import annotations
@@ -83,12 +84,19 @@ def build_filter(profile: dict):
     return filt
 
 
-def _load(path: str) -> None:
+def _read(path: str):
     with open(path, encoding="utf-8") as handle:
-        filt = build_filter(json.load(handle))
+        return build_filter(json.load(handle))
+
+
+def _activate(filt) -> None:
     sys.stderr.write(MARKER + "\n")
     sys.stderr.flush()
     filt.load()
+
+
+def _load(path: str) -> None:
+    _activate(_read(path))
 
 
 def check_refusals(path: str) -> dict:
@@ -111,15 +119,29 @@ def check_refusals(path: str) -> dict:
     return verdict
 
 
+def _become(uid: int) -> None:
+    """Drop to the app's UID/GID with no supplementary groups, before the filter is loaded."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 3 and argv[1] == "--check-refusals":
         print(json.dumps(check_refusals(argv[2])), flush=True)
         return 0
-    if len(argv) < 4 or argv[2] != "--":
-        sys.stderr.write("usage: python -m k8orize.enforce PROFILE.json -- ARGV...\n")
+    args = argv[2:]
+    uid = None
+    if args[:1] == ["--user"] and len(args) >= 2:
+        uid, args = int(args[1]), args[2:]
+    if len(argv) < 2 or len(args) < 2 or args[0] != "--":
+        sys.stderr.write("usage: enforce.py PROFILE.json [--user UID] -- ARGV...\n")
         return 2
-    _load(argv[1])
-    os.execve(argv[3], argv[3:], os.environ)
+    filt = _read(argv[1])  # read while still privileged: the profile may not be readable by the UID
+    if uid is not None:
+        _become(uid)
+    _activate(filt)
+    os.execve(args[1], args[1:], os.environ)
     return 127  # not reached
 
 

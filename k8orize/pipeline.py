@@ -19,6 +19,7 @@ from .appkinds import AppKindRegistry
 from .command import abstract_argv, concrete_argv, console_scripts, container_argv
 from .distributions import installed
 from .errors import K8orizeError, ToolMissing
+from .identity import TrimmedRuntime, dedicated_runtime
 from .install import AppVenv, base_interpreter, create_venv
 from .probes import free_port
 from .request import K8orizeRequest
@@ -46,6 +47,13 @@ class Pipeline:
 
     # -- orchestration ---------------------------------------------------------------------------
     def run(self) -> dict:
+        try:
+            return self._run()
+        finally:
+            if getattr(self, "runtime", None) is not None:
+                self.runtime.close()
+
+    def _run(self) -> dict:
         self.analysis = self._step("analyze", self._analyze)
         traced = bool(self.req.run) and self.req.trace
         if traced:
@@ -55,6 +63,7 @@ class Pipeline:
             self.argv = self._argv()
             self.trace = self._step("trace", self._trace)
             self.trim = self._step("trim", self._trim)
+            self.runtime = self._runtime()
             self.trimmed_run = self._step("verify trimmed", self._verify_trimmed)
             self.profile = self._step("seccomp", self._seccomp)
             self._step("verify enforced", self._verify_enforced)
@@ -214,20 +223,29 @@ class Pipeline:
             subprocess.run([base_interpreter(), "-m", "venv", "--without-pip", str(root)], check=True)
         return str(root / "bin" / "python")
 
-    def _trimmed_env(self) -> dict[str, str]:
-        return {
-            "PYTHONPATH": str(self.out / "image" / trim.SITE),
-            "PYTHONPYCACHEPREFIX": str(self.work / "pycache"),
-        }
+    def _runtime(self) -> TrimmedRuntime:
+        """Run the trimmed tree as the dedicated UID when possible, else as the invoking user."""
+        image = self.out / "image"
+        fallback = TrimmedRuntime(
+            self._trimmed_python(),
+            image,
+            {"PYTHONPATH": str(image / trim.SITE), "PYTHONPYCACHEPREFIX": str(self.work / "pycache")},
+        )
+        return dedicated_runtime(image, self.uid, fallback)
 
     def _verify_trimmed(self) -> RunOutcome:
         # Bytecode goes to a cache outside the tree (the output stays exactly as copied); the enforced
         # run reads it back, which only saves time: reading a .pyc or a .py makes the same calls.
-        env = {**self._trimmed_env(), "PYTHONDONTWRITEBYTECODE": ""}  # empty: writing allowed
-        spec = self._spec("trimmed", self._trimmed_python(), self.out / "image" / trim.APP, [], env)
+        rt = self.runtime
+        env = {**rt.env, "PYTHONDONTWRITEBYTECODE": ""}  # empty: writing allowed
+        spec = self._spec("trimmed", rt.python, rt.image / trim.APP, [], env)
+        spec.user = rt.uid
         outcome = self._run_checked(spec, "the trimmed tree")
-        self._set_status(OK if outcome.passed else FAILED, self._outcome_text(outcome))
+        self._set_status(OK if outcome.passed else FAILED, self._outcome_text(outcome) + self._as_whom())
         return outcome
+
+    def _as_whom(self) -> str:
+        return f", as UID {self.runtime.uid}" if self.runtime.uid is not None else ", as the invoking user"
 
     def _run_checked(self, spec: RunSpec, where: str) -> RunOutcome:
         try:
@@ -264,10 +282,12 @@ class Pipeline:
     def _enforced_run(self, label: str) -> dict:
         """Run the trimmed app under the profile (libseccomp) and strace; denials = calls outside it."""
         raw = self.work / f"{label}.strace"
-        launcher = [sys.executable, "-I", str(_ENFORCE), str(self.out / "seccomp.json"), "--"]
+        rt = self.runtime
+        user = ["--user", str(rt.uid)] if rt.uid is not None else []
+        launcher = [sys.executable, "-I", str(_ENFORCE), str(self.out / "seccomp.json"), *user, "--"]
         wrapper = ["strace", "-f", "-qq", "-o", str(raw), *launcher]
         spec = self._spec(
-            label, self._trimmed_python(), self.out / "image" / trim.APP, wrapper, self._trimmed_env()
+            label, rt.python, rt.image / trim.APP, wrapper, {**rt.env, "PYTHONDONTWRITEBYTECODE": "1"}
         )
         outcome = self._run_checked(spec, "the trimmed tree under the enforced seccomp profile")
         observed = parse_file(raw, after_marker=FILTER_LOADED) if raw.exists() else SyscallTrace()
@@ -302,7 +322,7 @@ class Pipeline:
         self._set_status(
             OK if ok else FAILED,
             f"{self._outcome_text(outcome)}, {sum(denied.values())} denials, "
-            f"{'/'.join(MUST_REFUSE)} refused: {refused}",
+            f"{'/'.join(MUST_REFUSE)} refused: {refused}{self._as_whom()}",
         )
 
     def _check_refusals(self, profile_path: str) -> dict:

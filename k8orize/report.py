@@ -92,7 +92,9 @@ def _verification(p: Pipeline) -> dict:
         return {"trimmed": None, "enforced": None}
     enforced = p.results.get("enforced", {})
     outcome = enforced.get("outcome")
+    runtime = {"as_uid": p.runtime.uid, "how": p.runtime.note}
     return {
+        "runtime": runtime,
         "trimmed": p.trimmed_run.as_dict() if p.trimmed_run else None,
         "enforced": {
             "enforced_by": "libseccomp (pyseccomp) filter loaded before execve; observed with strace -f",
@@ -130,6 +132,8 @@ def _checks_passed(p: Pipeline, verification: dict) -> list[str]:
         enforced = verification["enforced"]
         if enforced["run"] and enforced["run"]["passed"] and enforced["denials"] == 0:
             passed.append("every probe passes under the enforced seccomp profile with zero denials")
+        if p.runtime.uid is not None and verification["trimmed"]["passed"]:
+            passed.append(f"the trimmed app runs as its dedicated UID/GID {p.uid} (not root)")
         if all(enforced["refusals"].get(c, {}).get("refused") for c in MUST_REFUSE):
             passed.append(f"{' and '.join(MUST_REFUSE)} are refused (EPERM) under the profile")
     for name, result in p.results.get("checks", {}).items():
@@ -151,10 +155,8 @@ def build(p: Pipeline) -> dict:
     verification = _verification(p)
     not_verified = list(p.not_verified)
     if p.trace is not None:
-        not_verified.append(
-            f"the dedicated UID {p.uid} is set in the Dockerfile and securityContext; local runs used the "
-            "invoking user (no container runtime here)"
-        )
+        if p.runtime.uid is None:
+            not_verified.append(f"the runs did not use the dedicated UID {p.uid}: {p.runtime.note}")
         not_verified.append(
             "the image was not built (no container runtime here); the trimmed tree it copies was run"
         )

@@ -44,6 +44,7 @@ class RunSpec:
     timeout: float = 60.0
     wrapper: list[str] = field(default_factory=list)
     wrapped_child: bool = False  # the app is the wrapper's child (strace), not the wrapper itself
+    user: int | None = None  # run as this UID/GID (no wrapper; a wrapper switches users itself)
 
 
 @dataclass
@@ -138,9 +139,11 @@ def _stop(proc: subprocess.Popen, spec: RunSpec, grace: float = 15.0) -> tuple[i
 
 def run_app(spec: RunSpec) -> RunOutcome:
     """Start, probe, drive a session, SIGTERM. Raises AppExited/ProbeTimeout when it never gets ready."""
+    identity = {"user": spec.user, "group": spec.user, "extra_groups": []} if spec.user is not None else {}
     with spec.log.open("ab") as log:
         proc = subprocess.Popen(
             spec.wrapper + spec.argv,
+            **identity,
             cwd=spec.cwd,
             env=spec.env,
             stdout=log,

@@ -60,6 +60,9 @@ LIBC_VARIABLE = frozenset(
         "gettimeofday",
     }
 )
+# A system interpreter (the image's, unlike a venv's) checks its identity at start-up: site.py enables
+# user site-packages only when euid == uid. Harmless queries, needed by every Python image.
+INTERPRETER_START = frozenset({"getuid", "geteuid", "getgid", "getegid"})
 # Docker's default profile (moby profiles/seccomp/default.json) allows about this many names.
 DOCKER_DEFAULT_ALLOWED = 361
 # Calls a profile must never allow, and which the verification shows refused.
@@ -76,8 +79,10 @@ class SeccompProfile:
 
     @classmethod
     def from_trace(cls, traced: set[str], arch: str = "x86_64") -> SeccompProfile:
-        """Traced calls plus the runtime base, always-allowed and libc-variable calls; names checked."""
-        known, _unknown = syscalls.split_known(traced | RUNTIME_BASE | ALWAYS | LIBC_VARIABLE, arch)
+        """Traced calls plus the runtime, libc and interpreter base sets and ALWAYS; names checked."""
+        known, _unknown = syscalls.split_known(
+            traced | RUNTIME_BASE | ALWAYS | LIBC_VARIABLE | INTERPRETER_START, arch
+        )
         # If the app itself called mount or ptrace they stay allowed, and the refusal check says so.
         return cls(sorted(known), arch, frozenset(syscalls.split_known(traced, arch)[0]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,7 +104,12 @@ def test_report_tells_what_it_found(tiny_result: K8orizeResult) -> None:
     assert report["files"]["redundant"]["docs"] == ["README.md"]
     assert report["seccomp"]["mode"] == "Localhost"
     assert report["seccomp"]["docker_default_allowed"] == 361
-    assert any("UID" in item for item in report["not_verified"])
+    uid = hardening.app_uid("tiny-web")
+    if os.geteuid() == 0:  # root can switch to the app's UID, so the runs prove it works as that user
+        assert report["verification"]["runtime"]["as_uid"] == uid
+        assert any(f"dedicated UID/GID {uid}" in item for item in report["checks_passed"])
+    else:
+        assert any(f"dedicated UID {uid}" in item for item in report["not_verified"])
     summary = tiny_result.summary()
     assert "k8orized `tiny-web`" in summary and "0 denials" in summary
 
