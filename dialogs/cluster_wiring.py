@@ -1,0 +1,77 @@
+"""Wire the cluster commands into the app, as an `AppParts` extension:
+
+    parts = AppParts(extensions=[cluster_extension])
+
+At start-up it loads the RBAC file (K8OR_RBAC_FILE) as the role resolver and the two-person
+approval policy, opens the audit log on the app's database, and puts a ClusterDirectory in
+`services.extras["clusters"]`: kubeconfig files from K8OR_KUBECONFIG, EKS through the person's AWS
+sign-in, and tag → digest through their Docker Hub sign-in when they have one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.context import CommandContext
+from bot.errors import K8orError
+from cluster.audit import create_schema
+from cluster.rbac import load_policy
+from dialogs.cluster_targets import ClusterDirectory
+
+SIGNIN = "signin"  # bot.signin.components.EXTRAS_KEY
+
+
+async def cluster_extension(app: Any, services: Any) -> AsyncIterator[None]:
+    """Install RBAC, audit and the cluster directory for the app's lifetime."""
+    settings = services.settings
+    policy = load_policy(settings.rbac_file) if settings.rbac_file else None
+    if policy is not None:
+        services.roles = policy
+        services.approvals = policy
+    if services.audit is None:
+        services.audit = await create_schema(services.engine)
+    services.extras["clusters"] = ClusterDirectory(
+        kubeconfig=settings.kubeconfig,
+        eks_region=settings.aws.region,
+        aws_session=person_aws_session,
+        resolve_digest=person_image_digest,
+        impersonate=bool(policy and policy.impersonate),
+    )
+    yield
+
+
+def _signin(ctx: CommandContext) -> Any:
+    signin = ctx.services.extras.get(SIGNIN)
+    if signin is None:
+        raise K8orError("Sign-in is not configured on this k8or, so EKS clusters cannot be reached.")
+    return signin
+
+
+async def person_aws_session(ctx: CommandContext) -> Any:
+    """The person's boto3 session, from their AWS sign-in."""
+    signin = _signin(ctx)
+    credentials = await signin.vault.get(ctx.person.key, "aws")
+    connector = signin.connector("aws")
+    if credentials is None or connector is None:
+        raise K8orError("EKS needs your AWS sign-in: say `login aws` first.")
+    return await connector.session(credentials)
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """`repo[:tag]` → (repo, tag); the tag defaults to latest, a registry port is not a tag."""
+    head, _, last = image.rpartition("/")
+    name, _, tag = last.partition(":")
+    return (f"{head}/{name}" if head else name), (tag or "latest")
+
+
+async def person_image_digest(ctx: CommandContext, image: str) -> str | None:
+    """The digest `image` points at now, through the person's Docker Hub sign-in; None without one."""
+    signin = ctx.services.extras.get(SIGNIN)
+    if signin is None or signin.connector("dockerhub") is None:
+        return None
+    credentials = await signin.vault.get(ctx.person.key, "dockerhub")
+    if credentials is None:
+        return None
+    repository, tag = split_image(image)
+    return await signin.connector("dockerhub").resolve_digest(credentials, repository, tag)

@@ -1,0 +1,44 @@
+"""The cluster extension wires RBAC (from K8OR_RBAC_FILE), audit and the cluster directory."""
+
+from __future__ import annotations
+
+import dialogs.cluster
+from dialogs.cluster_wiring import cluster_extension, split_image
+from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
+from tests.support.turns import TurnHarness
+
+RBAC = """
+roles:
+  deployer: {users: [dave]}
+"""
+
+
+async def test_extension_installs_policy_audit_and_directory(tmp_path, fake_kube, kubeconfig):  # noqa: F811
+    rbac = tmp_path / "rbac.yaml"
+    rbac.write_text(RBAC)
+    async with TurnHarness.open(
+        tmp_path, [dialogs.cluster.commands], rbac_file=rbac, kubeconfig=str(kubeconfig)
+    ) as bot:
+        running = cluster_extension(None, bot.services)
+        await anext(running)
+        assert (await bot.say("cluster use fake", user="dave", channel="console"))[0].startswith(
+            "Using cluster"
+        )
+        assert "needs the role" in (await bot.say("cluster use fake", user="eve", channel="console"))[0]
+        assert (
+            "EKS needs" in (await bot.say("cluster use eks:prod", user="dave", channel="console"))[0]
+            or "Sign-in is not configured"
+            in (await bot.say("cluster use eks:prod", user="dave", channel="console"))[0]
+        )
+        entries = await bot.services.audit.latest(10)
+        assert {e.outcome for e in entries} >= {"ok", "refused"}
+        await anext(running, None)
+
+
+def test_split_image():
+    assert split_image("nginx") == ("nginx", "latest")
+    assert split_image("nginx:1.27") == ("nginx", "1.27")
+    assert split_image("registry.example.com:5000/team/app:v2") == (
+        "registry.example.com:5000/team/app",
+        "v2",
+    )
