@@ -73,12 +73,14 @@ class ServiceHttp:
         self.display_name = display_name
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         # A session belongs to the loop that made it; tests run one loop per test.
-        if self._session is None or self._session.closed or self._session._loop is not loop:
+        if self._session is None or self._session.closed or self._loop is not loop:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._loop = loop
         return self._session
 
     async def aclose(self) -> None:
