@@ -76,7 +76,7 @@ async def build_services(settings: Settings, parts: AppParts) -> Services:
         settings=settings,
         db=db,
         engine=open_engine(settings.effective_database_url, settings.database_schema),
-        storage=storage_module.SqlStorage(db),
+        storage=storage_module.SqlStorage(db, cache=db.is_sqlite),
         registry=parts.registry or default_registry(),
         metrics=BotMetrics(),
         ledger=DeliveryLedger(db),

@@ -47,17 +47,26 @@ class DirectMessages:
         self._db = db
         self._app_id = app_id
         self._known: dict[str, str] = {}
+        self._seen: dict[str, tuple[str | None, ...]] = {}
         self.adapters: dict[str, BotAdapter] = {}
         self.default_adapter: BotAdapter | None = None
 
     async def remember(self, turn: TurnContext, person: Person) -> None:
         """Record how to reach `person` privately, when this turn is a one-to-one conversation."""
-        conversation = turn.activity.conversation
+        activity = turn.activity
+        conversation = activity.conversation
         if conversation is None or conversation.is_group:
             return
-        reference = json.dumps(to_wire(TurnContext.get_conversation_reference(turn.activity)), sort_keys=True)
+        recipient = activity.recipient.id if activity.recipient else None
+        fingerprint = (activity.channel_id, activity.service_url, conversation.id, recipient)
+        if self._seen.get(person.key) == fingerprint:
+            return  # the same conversation as last time: nothing to record, no work on the hot path
+        reference_object = TurnContext.get_conversation_reference(turn.activity)
+        reference_object.activity_id = None  # later messages start their own thread, not a reply
+        reference = json.dumps(to_wire(reference_object), sort_keys=True)
         if self._known.get(person.key) == reference:
-            return  # unchanged: no write on the hot path
+            self._seen[person.key] = fingerprint
+            return
         now = datetime.now(UTC)
         async with self._db.begin() as conn:
             result = await conn.execute(_UPDATE, {"k": person.key, "ref": reference, "now": now})
@@ -69,6 +78,7 @@ class DirectMessages:
                 except IntegrityError:
                     await conn.execute(_UPDATE, {"k": person.key, "ref": reference, "now": now})
         self._known[person.key] = reference
+        self._seen[person.key] = fingerprint
 
     async def reference_for(self, person_key: str) -> ConversationReference | None:
         raw = self._known.get(person_key)

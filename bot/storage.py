@@ -9,6 +9,7 @@ other than "*" succeeds only if the stored item still has that eTag, otherwise i
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,38 +64,80 @@ def _set_etag(item: Any, etag: str) -> None:
         item.e_tag = etag
 
 
-class SqlStorage(Storage):
-    """Bot state in any database SQLAlchemy speaks; tested on SQLite and PostgreSQL."""
+_ABSENT = ("", "")  # cached knowledge that a key has no stored item
 
-    def __init__(self, db: Database):
+
+class SqlStorage(Storage):
+    """Bot state in any database SQLAlchemy speaks; tested on SQLite and PostgreSQL.
+
+    With `cache=True` (SQLite, where one process owns the file and its conversations) items are
+    also kept in memory as their stored text and eTag, so reading a warm conversation costs no
+    query. Writes still go to the database with their eTag check, and a conflict drops the cached
+    item, so the cache can make a read stale only for keys another process writes -- and the
+    console and the service never share conversation or user keys.
+    """
+
+    def __init__(self, db: Database, cache: bool = False, cache_size: int = 10_000):
         super().__init__()
         self._db = db
+        self._cache: OrderedDict[str, tuple[str, str]] | None = OrderedDict() if cache else None
+        self._cache_size = cache_size
+
+    def _remember(self, key: str, etag: str, document: str) -> None:
+        if self._cache is None:
+            return
+        self._cache[key] = (etag, document)
+        self._cache.move_to_end(key)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _forget(self, key: str) -> None:
+        if self._cache is not None:
+            self._cache.pop(key, None)
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        async with self._db.begin() as conn:
-            rows = await conn.execute(_READ, {"keys": list(keys)})
-            found = {}
+        stored: dict[str, tuple[str, str]] = {}
+        missing = list(keys)
+        if self._cache is not None:
+            missing = [k for k in keys if k not in self._cache]
+            stored = {k: self._cache[k] for k in keys if k in self._cache}
+        if missing:
+            async with self._db.begin() as conn:
+                rows = (await conn.execute(_READ, {"keys": missing})).all()
             for key, etag, document in rows:
+                stored[key] = (etag, document)
+            for key in missing:
+                self._remember(key, *stored.get(key, _ABSENT))
+        found = {}
+        for key, (etag, document) in stored.items():
+            if etag:
                 item = jsonpickle.decode(document)
                 _set_etag(item, etag)
                 found[key] = item
-            return found
+        return found
 
     async def write(self, changes: dict[str, Any]) -> None:
         if changes is None:
             raise ValueError("changes are required when writing")
         if not changes:
             return
-        new_etags: dict[str, str] = {}
-        async with self._db.begin() as conn:
-            for key, item in changes.items():
-                new_etags[key] = await self._write_one(conn, key, item)
+        written: dict[str, tuple[str, str]] = {}
+        try:
+            async with self._db.begin() as conn:
+                for key, item in changes.items():
+                    written[key] = await self._write_one(conn, key, item)
+        except Exception:
+            for key in changes:
+                self._forget(key)
+            raise
         for key, item in changes.items():
-            _set_etag(item, new_etags[key])
+            _set_etag(item, written[key][0])
+            self._remember(key, *written[key])
 
-    async def _write_one(self, conn: Any, key: str, item: Any) -> str:
+    async def _write_one(self, conn: Any, key: str, item: Any) -> tuple[str, str]:
+        """Write one item; return its new eTag and stored text."""
         expected = _etag_of(item)
         if expected == "":
             raise ValueError("storage write: empty eTag")
@@ -105,25 +148,27 @@ class SqlStorage(Storage):
         if expected and expected != "*":
             result = await conn.execute(_UPDATE_IF, {**values, "expected": expected})
             if result.rowcount == 1:
-                return etag
+                return etag, document
             if (await conn.execute(_EXISTS, {"k": key})).first():
                 raise StateConflict(f"state for {key!r} was changed by another turn (eTag conflict)")
         else:
             result = await conn.execute(_UPDATE, values)
             if result.rowcount == 1:
-                return etag
+                return etag, document
         try:
             async with conn.begin_nested():
                 await conn.execute(_INSERT, {"key": key, "etag": etag, "document": document, "updated_at": now})
         except IntegrityError:
             raise StateConflict(f"state for {key!r} was created by another turn (eTag conflict)") from None
-        return etag
+        return etag, document
 
     async def delete(self, keys: list[str]) -> None:
         if not keys:
             return
         async with self._db.begin() as conn:
             await conn.execute(_DELETE, {"keys": list(keys)})
+        for key in keys:
+            self._forget(key)
 
 
 def _without_etag(item: Any) -> Any:

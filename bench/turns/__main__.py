@@ -142,23 +142,25 @@ async def latency(session, bot_url, recorder, service_url, text, turns) -> list[
     return [await one_turn(session, bot_url, recorder, conv, text, service_url) for _ in range(turns)]
 
 
-async def measure(bot: BotProcess, text: str, turns: int, rounds: int, recorder, service_url, session):
-    figures = {"tps": [], "p50": [], "p95": [], "startup": [], "rss": []}
-    for _ in range(rounds):
-        await bot.start(session)
-        try:
-            await asyncio.sleep(0.5)
-            figures["startup"].append(bot.startup_s)
-            figures["rss"].append(bot.rss_mib())
-            bot_url = f"http://127.0.0.1:{bot.port}/api/messages"
-            await latency(session, bot_url, recorder, service_url, text, 10)  # warm-up
-            samples = await latency(session, bot_url, recorder, service_url, text, max(50, turns // 10))
-            figures["p50"].append(percentile(samples, 50) * 1000)
-            figures["p95"].append(percentile(samples, 95) * 1000)
-            figures["tps"].append(await throughput(session, bot_url, recorder, service_url, text, turns))
-        finally:
-            bot.stop()
-    return {k: median(v) for k, v in figures.items()}
+def new_figures() -> dict[str, list[float]]:
+    return {"tps": [], "p50": [], "p95": [], "startup": [], "rss": []}
+
+
+async def measure_round(bot: BotProcess, text: str, turns: int, figures, recorder, service_url, session):
+    """One round for one bot: start it, measure latency then throughput, stop it."""
+    await bot.start(session)
+    try:
+        await asyncio.sleep(0.5)
+        figures["startup"].append(bot.startup_s)
+        figures["rss"].append(bot.rss_mib())
+        bot_url = f"http://127.0.0.1:{bot.port}/api/messages"
+        await latency(session, bot_url, recorder, service_url, text, 10)  # warm-up
+        samples = await latency(session, bot_url, recorder, service_url, text, max(50, turns // 10))
+        figures["p50"].append(percentile(samples, 50) * 1000)
+        figures["p95"].append(percentile(samples, 95) * 1000)
+        figures["tps"].append(await throughput(session, bot_url, recorder, service_url, text, turns))
+    finally:
+        bot.stop()
 
 
 async def main(rounds: int, turns: int, echo_turns: int) -> int:
@@ -173,13 +175,21 @@ async def main(rounds: int, turns: int, echo_turns: int) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("K8OR_", "Microsoft"))}
     k8or_env = {**env, "K8OR_DATA_DIR": str(data), "K8OR_LOG_FORMAT": "json", "K8OR_LOG_LEVEL": "INFO",
                 "BENCH_LOG": str(data / "k8or.log")}
-    k8or_port, echo_port = free_port(), free_port()
+    k8or_port, echo_port, bare_port = free_port(), free_port(), free_port()
     k8or = BotProcess("k8or", [python, "-m", "bot.cli", "serve", "--port", str(k8or_port)], k8or_env, k8or_port)
     echo = BotProcess("echo", [python, "-m", "bench.turns.echo_bot", str(echo_port)], env, echo_port)
+    bare = BotProcess("bare", [python, "-m", "bench.turns.bare", str(bare_port)], env, bare_port)
     connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
+    echo_runs, k8or_runs, bare_runs = new_figures(), new_figures(), new_figures()
     async with aiohttp.ClientSession(connector=connector) as session:
-        echo_figures = await measure(echo, "hello", echo_turns, rounds, recorder, service_url, session)
-        k8or_figures = await measure(k8or, "help", turns, rounds, recorder, service_url, session)
+        # Interleaved, so that a change in the machine's load falls on both bots alike.
+        for _ in range(rounds):
+            await measure_round(echo, "hello", echo_turns, echo_runs, recorder, service_url, session)
+            await measure_round(k8or, "help", turns, k8or_runs, recorder, service_url, session)
+            await measure_round(bare, "hello", turns, bare_runs, recorder, service_url, session)
+    echo_figures = {k: median(v) for k, v in echo_runs.items()}
+    k8or_figures = {k: median(v) for k, v in k8or_runs.items()}
+    bare_figures = {k: median(v) for k, v in bare_runs.items()}
     await runner.cleanup()
     tps_ratio = k8or_figures["tps"] / echo_figures["tps"]
     p50_ratio = k8or_figures["p50"] / echo_figures["p50"]
@@ -197,6 +207,10 @@ measured from POST to the reply reaching the local serviceUrl.
 | single-user latency p95 | {echo_figures['p95']:.1f} ms | {k8or_figures['p95']:.1f} ms | {k8or_figures['p95'] / echo_figures['p95']:.2f} | — |
 | start-up (spawn → /healthz 200) | {echo_figures['startup'] * 1000:.0f} ms | {k8or_figures['startup'] * 1000:.0f} ms | {k8or_figures['startup'] / echo_figures['startup']:.2f} | — |
 | idle RSS after start-up | {echo_figures['rss']:.0f} MiB | {k8or_figures['rss']:.0f} MiB | {k8or_figures['rss'] / echo_figures['rss']:.2f} | — |
+
+For scale, the same load generator against a bare aiohttp handler that parses the activity and
+posts one reply (the ceiling for any bot on this machine): {bare_figures['tps']:.0f} turns/s,
+p50 {bare_figures['p50']:.1f} ms. k8or reaches {k8or_figures['tps'] / bare_figures['tps']:.0%} of that ceiling.
 
 Result: {'targets met' if ok else 'TARGET MISSED'}.
 """

@@ -15,12 +15,12 @@ from bot.storage import SqlStorage
 from tests.support.databases import DatabaseUnderTest, database  # noqa: F401 - fixture
 
 
-@pytest.fixture
-async def store(database: DatabaseUnderTest):  # noqa: F811
+@pytest.fixture(params=["uncached", "cached"])
+async def store(request, database: DatabaseUnderTest):  # noqa: F811
     db = Database(database.url, database.schema)
     await db.migrate([storage_module.SCHEMA])
     try:
-        yield SqlStorage(db)
+        yield SqlStorage(db, cache=request.param == "cached")
     finally:
         await db.dispose()
 
