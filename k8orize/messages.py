@@ -19,6 +19,7 @@ SESSION_FAILED = "The {driver} session against {url} did not finish the script: 
 TOOL_MISSING = "{tool} is not installed; it is needed to {purpose}. Install it ({hint}) or pass --no-trace."
 BAD_ENV = "--env expects KEY=VALUE, got {value!r}."
 BAD_PROBE = "--probe expects an http:// URL, got {value!r}."
+NO_PROBE = "Nothing tells when the app is ready: pass --probe http://127.0.0.1:{port}/PATH (one per URL)."
 BAD_SANDBOX = "--sandbox supports only 'gvisor', got {value!r}."
 OUT_INSIDE_APP = "--out {out} is inside the app directory; choose a folder outside it."
 NO_TRACE_SECCOMP = (

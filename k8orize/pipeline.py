@@ -18,7 +18,7 @@ from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
 from .appkinds import AppKindRegistry
 from .command import abstract_argv, concrete_argv, console_scripts, container_argv
 from .distributions import installed
-from .errors import K8orizeError, ToolMissing
+from .errors import BadRequest, K8orizeError, ToolMissing
 from .identity import TrimmedRuntime, dedicated_runtime
 from .install import AppVenv, base_interpreter, create_venv
 from .probes import free_port
@@ -58,6 +58,7 @@ class Pipeline:
         traced = bool(self.req.run) and self.req.trace
         if traced:
             self._require_tools()
+            self._probes()  # no way to tell readiness is bad input: fail before the install, not after
             self.venv = self._step("install", self._install)
             self.deps = self._dependencies(self.venv)
             self.argv = self._argv()
@@ -139,9 +140,7 @@ class Pipeline:
         if kind.metrics_path and not any(kind.metrics_path in p for p in probes):
             probes.append(f"http://127.0.0.1:{{port}}{kind.metrics_path}")
         if not probes:
-            raise K8orizeError(
-                "No probe to tell when the app is ready: pass --probe http://127.0.0.1:{port}/..."
-            )
+            raise BadRequest(messages.NO_PROBE)
         return probes
 
     def _env(self, label: str, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -182,6 +182,7 @@ def test_bad_options(http_app: Path, tmp_path: Path) -> None:
         "--probe",
     )
     _bad(K8orizeRequest(app_dir=http_app, out=http_app / "out"), BadRequest, "inside the app")
+    _bad(K8orizeRequest(app_dir=http_app, out=tmp_path / "o" / "out", run=RUN), BadRequest, "--probe")
     with pytest.raises(BadRequest, match="KEY=VALUE"):
         parse_env(["NOEQUALS"])
 
