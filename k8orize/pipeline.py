@@ -442,4 +442,5 @@ class Pipeline:
         (self.out / "report.json").write_text(json.dumps(data, indent=2) + "\n")
         picture.draw(data["steps"], self.out / "pipeline.png", title=f"k8orize {self.name}")
         (self.out / "SUMMARY.md").write_text(report.summary_text(data) + "\n")
+        (self.out / "README.md").write_text(report.output_readme(data))
         return data

@@ -232,3 +232,43 @@ def summary_text(data: dict) -> str:
     if "duration_seconds" in data:
         lines.append(f"\nDone in {data['duration_seconds']:.0f}s.")
     return "\n".join(lines)
+
+
+_OUT_FILES = (
+    ("`Dockerfile`, `image/`", "the image: the trimmed app layer (`image/site-packages`, `image/app`)"),
+    ("`manifests/`", "Kubernetes objects, one concern per file"),
+    ("`seccomp.json`", "the OCI seccomp profile (an allow-list; everything else fails with EPERM)"),
+    ("`security-profiles-operator/`", "the same profile as a Security Profiles Operator SeccompProfile"),
+    ("`audit.rules`", "auditd rules keyed on the app's UID: the host-side profile of the app user"),
+    (
+        "`install.log`, `trace/`, `runs/`",
+        "the install log, the syscall trace and files opened, each run's output",
+    ),
+)
+
+
+def output_readme(data: dict) -> str:
+    """README.md for OUT: what each file is and how to use it, so the folder can be committed as is."""
+    app, sec = data["app"], data["seccomp"]
+    lines = [
+        f"# {app['name']}: k8orized by k8or",
+        "",
+        f"Level-3 k8orization of a {app['kind']} app, running as UID/GID {app['uid']}.",
+        "`report.json` has every figure and says what was verified; `SUMMARY.md` is the short version,",
+        "`pipeline.png` the steps.",
+        "",
+        "| path | what it is |",
+        "|---|---|",
+        *[f"| {path} | {what} |" for path, what in _OUT_FILES],
+        "",
+        "    docker build -t IMAGE . && docker push IMAGE    # then pin IMAGE@sha256:... in manifests/",
+    ]
+    if sec["mode"] == "Localhost":
+        lines.append(
+            f"    kubectl apply -f security-profiles-operator/   # the pods use {sec['localhost_profile']}"
+        )
+    lines += [
+        "    kubectl apply -f manifests/",
+        "    sudo cp audit.rules /etc/audit/rules.d/k8or.rules && sudo augenrules --load",
+    ]
+    return "\n".join(lines) + "\n"
