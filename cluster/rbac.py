@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -200,9 +200,7 @@ def policy_from_env(environ: Mapping[str, str] | None = None) -> RbacPolicy:
     return load_policy(path) if path else RbacPolicy()
 
 
-def may_approve(
-    policy: RbacPolicy, namespace: str, requester: str, approver: str, approver_roles: Iterable[str] = ()
-) -> bool:
-    """The two-person rule: where it applies, only someone else may confirm."""
-    del approver_roles  # the approver's role is checked like any command by the caller
+def may_approve(policy: RbacPolicy, namespace: str, requester: str, approver: str) -> bool:
+    """The two-person rule: where it applies, only someone else may confirm (their role is checked
+    like any command's)."""
     return not policy.two_person(namespace) or requester != approver

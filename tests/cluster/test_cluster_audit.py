@@ -109,3 +109,30 @@ async def test_timestamps_are_utc(log: AuditLog):
     await log.record(entry(1, at=naive))
     (row,) = await log.latest(1)
     assert row.at == naive.replace(tzinfo=dt.UTC)
+
+
+async def test_the_pipeline_sink_appends_its_entries(log: AuditLog):
+    await log.append(
+        {
+            "actor_key": "slack:T1:U9",
+            "actor_name": "Nine",
+            "channel": "slack",
+            "command": "delete",
+            "line": "delete web",
+            "cluster": "fake",
+            "namespace": "prod",
+            "target": "web",
+            "outcome": "confirmation_requested",
+            "detail": "",
+            "approver_key": "slack:T1:U2",
+            "correlation_id": "c-9",
+        }
+    )
+    (row,) = await log.latest(1)
+    assert (row.actor_id, row.app, row.outcome, row.approver_id, row.line_text) == (
+        "slack:T1:U9",
+        "web",
+        "confirmation_requested",
+        "slack:T1:U2",
+        "delete web",
+    )

@@ -137,9 +137,6 @@ class FakeKube:
     async def on_loop_call(self, fn, *args):
         return await fn(*args)
 
-    def after_request(self) -> None:
-        """Let controllers react right after a write, as watches make real controllers do."""
-
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ class RecordedRequest:
     verb: str = ""
     plural: str = ""
     body: object = None
+    at: float = field(default_factory=time.perf_counter)  # when the request reached the fake
 
 
 @dataclass
@@ -113,8 +115,6 @@ async def _errors_middleware(request: web.Request, handler):
     except Exception as exc:  # noqa: BLE001 - a bug in the fake answers 500, as a server would
         log.exception("fake kube: internal error")
         return status_response(ApiError(500, "InternalError", f"Internal error occurred: {exc!r}"))
-    finally:
-        fake.after_request()
 
 
 def _authenticate(fake: FakeKube, request: web.Request) -> None:
