@@ -41,7 +41,7 @@ async def test_all_seven_concurrently(harness_for, tmp_path: Path) -> None:  # t
     assert [s.service for s in statuses] == list(SERVICES)
     assert all(s.ok for s in statuses), [(s.service, s.error) for s in statuses if not s.ok]
     slowest = max(s.elapsed for s in statuses)
-    assert total < slowest + 0.25  # close to the slowest service...
+    assert total < slowest + 0.5  # close to the slowest service (bench/auth measures it tightly)...
     assert total < sum(s.elapsed for s in statuses) / 2  # ...and far below the sequential sum
 
 
@@ -57,8 +57,8 @@ async def test_another_person_sees_nothing(harness_for, tmp_path: Path) -> None:
 async def test_one_slow_service_times_out_alone(harness_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     registry, vault, harnesses = await _signed_in(harness_for, tmp_path)
     slow = next(h for h in harnesses if h.name == "miro")
-    slow.switch.delay = 3.0
-    statuses = {s.service: s for s in await check_all("alice", registry, vault, timeout=1.5)}
+    slow.switch.delay = 5.0
+    statuses = {s.service: s for s in await check_all("alice", registry, vault, timeout=3.0)}
     assert isinstance(statuses["miro"].error, errors.ServiceTimeout)
     assert statuses["miro"].login_command == "login miro"
     assert all(s.ok for name, s in statuses.items() if name != "miro")
