@@ -7,7 +7,6 @@ server's validation code checks them.
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 
@@ -15,6 +14,7 @@ import kubernetes_validate
 
 from .kinds import Kind
 from .statuses import ApiError, invalid
+from .store import clone
 
 SCHEMA_VERSION = "1.35"
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -169,7 +169,7 @@ def _immutable_causes(kind: Kind, obj: dict, old: dict) -> list:
 
 def default(kind: Kind, obj: dict, store_lookup) -> dict:
     """The API server's defaulting for the kinds the controllers care about."""
-    obj = copy.deepcopy(obj)
+    obj = clone(obj)
     spec = obj.get("spec")
     if kind.kind == "Deployment" and isinstance(spec, dict):
         spec.setdefault("replicas", 1)

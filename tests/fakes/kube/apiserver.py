@@ -6,7 +6,6 @@ as the real controllers' writes are not what the library under test produces.
 
 from __future__ import annotations
 
-import copy
 import secrets
 
 from . import admission, fieldmanager, patching
@@ -21,7 +20,7 @@ from .statuses import (
     not_found,
     unsupported_media,
 )
-from .store import ObjectStore, now_rfc3339
+from .store import ObjectStore, clone, now_rfc3339
 
 _CONSONANTS = "bcdfghjklmnpqrstvwxz2456789"
 # Dependents of these kinds are orphaned unless the client asks otherwise (batch/v1 Job's default).
@@ -68,10 +67,10 @@ class ApiServer:
         self._admit_new(kind, obj)
         admission.validate(kind, obj, None)
         fieldmanager.record_update(kind, None, obj, manager)
-        return copy.deepcopy(obj) if dry_run else self.store.create(kind, obj)
+        return clone(obj) if dry_run else self.store.create(kind, obj)
 
     def _fresh(self, kind: Kind, namespace: str, body: dict) -> dict:
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         meta = obj.setdefault("metadata", {})
         for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation"):
             meta.pop(key, None)
@@ -118,11 +117,11 @@ class ApiServer:
         wanted = (body.get("metadata") or {}).get("resourceVersion")
         if wanted and wanted != old["metadata"]["resourceVersion"]:
             raise conflict(kind, name)
-        new = copy.deepcopy(body)
+        new = clone(body)
         if subresource == "status":
-            new = {**copy.deepcopy(old), "status": body.get("status")}
+            new = {**clone(old), "status": body.get("status")}
         else:
-            new["status"] = copy.deepcopy(old.get("status")) if "status" in old else new.pop("status", None)
+            new["status"] = clone(old.get("status")) if "status" in old else new.pop("status", None)
             if new.get("status") is None:
                 new.pop("status", None)
         return self._store_update(kind, old, new, manager)
@@ -159,7 +158,7 @@ class ApiServer:
         if wanted and wanted != old["metadata"]["resourceVersion"]:
             raise conflict(kind, name)
         if subresource != "status":
-            new["status"] = copy.deepcopy(old.get("status"))
+            new["status"] = clone(old.get("status"))
             if new["status"] is None:
                 new.pop("status")
         return self._store_update(kind, old, new, manager or "unknown")
@@ -187,7 +186,7 @@ class ApiServer:
         if wanted and wanted != old["metadata"]["resourceVersion"]:
             raise conflict(kind, name)
         new = fieldmanager.apply(kind, old, body, manager, force)
-        new["status"] = copy.deepcopy(old.get("status"))
+        new["status"] = clone(old.get("status"))
         if new["status"] is None:
             new.pop("status")
         new = admission.default(kind, new, self._lookup)
@@ -229,7 +228,7 @@ class ApiServer:
 
     def mark_deleted(self, kind: Kind, obj: dict, policy: str, grace: int | None = None) -> dict:
         """Start deleting an object; used by clients and by the garbage collector alike."""
-        new = copy.deepcopy(obj)
+        new = clone(obj)
         meta = new["metadata"]
         finalizers = list(meta.get("finalizers") or [])
         if policy == "Foreground" and "foregroundDeletion" not in finalizers:
@@ -254,7 +253,7 @@ class ApiServer:
             self.store.remove(kind, obj)
 
     def remove_finalizer(self, kind: Kind, obj: dict, finalizer: str) -> None:
-        new = copy.deepcopy(obj)
+        new = clone(obj)
         new["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers") or [] if f != finalizer]
         if not new["metadata"]["finalizers"]:
             del new["metadata"]["finalizers"]

@@ -8,7 +8,6 @@ that loop, so nothing touches the store from two threads.
 from __future__ import annotations
 
 import asyncio
-import copy
 import secrets
 import threading
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from .controllers.volumes import VolumeController
 from .kinds import BY_KIND
 from .runtime import ContainerRuntime, image_repo
 from .server import RecordedRequest, build_app
-from .store import ObjectStore
+from .store import ObjectStore, clone
 
 
 @dataclass
@@ -186,13 +185,13 @@ class FakeKube:
         """Create an object as an administrator would (defaulted and validated)."""
         kind = BY_KIND[obj["kind"]]
         ns = obj.get("metadata", {}).get("namespace", "default") if kind.namespaced else ""
-        return self.call(self.api.create, kind, ns, copy.deepcopy(obj), "fake-admin")
+        return self.call(self.api.create, kind, ns, clone(obj), "fake-admin")
 
     def get(self, kind: str, name: str, namespace: str = "") -> dict | None:
-        return copy.deepcopy(self.call(self.store.get, BY_KIND[kind], namespace, name))
+        return clone(self.call(self.store.get, BY_KIND[kind], namespace, name))
 
     def list(self, kind: str, namespace: str | None = None) -> list[dict]:
-        return copy.deepcopy(self.call(self.store.list, BY_KIND[kind], namespace))
+        return clone(self.call(self.store.list, BY_KIND[kind], namespace))
 
     def add_namespace(self, name: str) -> dict:
         return self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -235,7 +234,7 @@ class FakeKube:
 
     def _set_status(self, kind: str, name: str, namespace: str, status: dict) -> dict:
         old = self.store.get(BY_KIND[kind], namespace, name)
-        new = copy.deepcopy(old)
+        new = clone(old)
         new["status"] = status
         return self.store.update(BY_KIND[kind], new, old)
 

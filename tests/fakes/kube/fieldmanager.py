@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from .kinds import Kind
 from .patching import (
     Path,
@@ -16,7 +14,7 @@ from .patching import (
     value_at,
 )
 from .statuses import apply_conflict
-from .store import now_rfc3339
+from .store import clone, now_rfc3339
 
 # Identity and server-owned fields are never owned by a manager.
 _UNOWNED = {
@@ -37,7 +35,7 @@ def _owned(obj: dict) -> set[Path]:
 
 
 def _entries(obj: dict | None) -> list[dict]:
-    return copy.deepcopy((obj or {}).get("metadata", {}).get("managedFields") or [])
+    return clone((obj or {}).get("metadata", {}).get("managedFields") or [])
 
 
 def _entry(manager: str, operation: str, api_version: str, paths: set[Path]) -> dict:
@@ -67,7 +65,7 @@ def _set_entries(obj: dict, entries: list[dict]) -> None:
 
 def apply(kind: Kind, live: dict | None, applied: dict, manager: str, force: bool) -> dict:
     """Server-side apply of `applied` by `manager` onto `live` (None: create). Returns the new object."""
-    applied = copy.deepcopy(applied)
+    applied = clone(applied)
     applied.get("metadata", {}).pop("managedFields", None)
     new_paths = _owned(applied)
     entries = _entries(live)

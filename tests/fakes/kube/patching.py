@@ -6,11 +6,11 @@ Kubernetes OpenAPI schema declares (`x-kubernetes-patch-merge-key`) for the fiel
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 from .statuses import ApiError
+from .store import clone
 
 MERGE_KEYS = {
     "containers": "name",
@@ -37,8 +37,8 @@ def _merge_key(field: str, items: list) -> str | None:
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: maps merge recursively, null deletes, everything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -51,8 +51,8 @@ def strategic_merge(target: Any, patch: Any, field: str = "") -> Any:
     """Strategic merge patch: like merge patch, but keyed lists merge element by element."""
     if isinstance(patch, dict):
         if patch.get("$patch") == "replace":
-            return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
-        result = copy.deepcopy(target) if isinstance(target, dict) else {}
+            return {k: clone(v) for k, v in patch.items() if k != "$patch"}
+        result = clone(target) if isinstance(target, dict) else {}
         for key, value in patch.items():
             if key.startswith("$"):  # $setElementOrder, $retainKeys: ordering hints only
                 continue
@@ -65,11 +65,11 @@ def strategic_merge(target: Any, patch: Any, field: str = "") -> Any:
         key = _merge_key(field, patch)
         if key and isinstance(target, list):
             return _merge_keyed_list(target, patch, key)
-    return copy.deepcopy(patch)
+    return clone(patch)
 
 
 def _merge_keyed_list(target: list, patch: list, key: str) -> list:
-    result = copy.deepcopy(target)
+    result = clone(target)
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             continue
@@ -88,7 +88,7 @@ def _merge_keyed_list(target: list, patch: list, key: str) -> list:
 
 def json_patch(target: dict, ops: list) -> dict:
     """RFC 6902 with the operations clients send: add, remove, replace, test."""
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in ops:
         parts = [p.replace("~1", "/").replace("~0", "~") for p in op.get("path", "").split("/")[1:]]
         parent = doc
@@ -109,7 +109,7 @@ def json_patch(target: dict, ops: list) -> dict:
                 idx = len(parent) if last == "-" else int(last)
                 parent.insert(idx, op["value"]) if kind == "add" else parent.__setitem__(idx, op["value"])
             else:
-                parent[last] = copy.deepcopy(op["value"])
+                parent[last] = clone(op["value"])
         else:
             raise ApiError(422, "Invalid", f"jsonpatch: unsupported operation {kind!r}")
     return doc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import itertools
 import uuid
@@ -34,13 +33,23 @@ class Subscriber:
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
 
 
-def _comparable(obj: dict) -> dict:
-    """The object without the fields that change on every write, to skip no-op writes."""
-    clone = copy.deepcopy(obj)
-    meta = clone.get("metadata", {})
-    meta.pop("resourceVersion", None)
-    meta.pop("managedFields", None)
-    return clone
+def clone(obj):
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than deepcopy."""
+    if isinstance(obj, dict):
+        return {k: clone(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [clone(v) for v in obj]
+    return obj
+
+
+def _unchanged(new: dict, old: dict) -> bool:
+    """Same object apart from resourceVersion: a write that would change nothing is skipped."""
+    if new.keys() != old.keys() or any(new[k] != old[k] for k in new if k != "metadata"):
+        return False
+    a, b = new.get("metadata", {}), old.get("metadata", {})
+    return {k: v for k, v in a.items() if k != "resourceVersion"} == {
+        k: v for k, v in b.items() if k != "resourceVersion"
+    }
 
 
 class ObjectStore:
@@ -86,9 +95,7 @@ class ObjectStore:
 
     def update(self, kind: Kind, obj: dict, old: dict) -> dict:
         """Replace an object; bumps generation when spec changed, skips writes that change nothing."""
-        if _comparable(obj) == _comparable(old) and obj["metadata"].get("managedFields") == old[
-            "metadata"
-        ].get("managedFields"):
+        if _unchanged(obj, old):
             return old
         meta = obj["metadata"]
         for key in ("uid", "creationTimestamp"):
@@ -106,7 +113,7 @@ class ObjectStore:
             return
         rv = next(self._rv)
         self.last_rv = rv
-        gone = copy.deepcopy(obj)
+        gone = clone(obj)
         gone["metadata"]["resourceVersion"] = str(rv)
         self._publish(WatchEvent(rv, "DELETED", kind, gone))
 
@@ -117,7 +124,7 @@ class ObjectStore:
         meta = obj["metadata"]
         self._kinds[kind.plural] = kind
         self._objects[(kind.plural, meta.get("namespace", ""), meta["name"])] = obj
-        self._publish(WatchEvent(rv, event_type, kind, copy.deepcopy(obj)))
+        self._publish(WatchEvent(rv, event_type, kind, clone(obj)))
         return obj
 
     def _publish(self, event: WatchEvent) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import secrets
 from typing import TYPE_CHECKING
 
 from ..kinds import BY_KIND, Kind
-from ..store import now_rfc3339
+from ..store import clone, now_rfc3339
 
 if TYPE_CHECKING:
     from ..fake import FakeKube
@@ -68,7 +67,7 @@ def set_condition(
 ) -> list[dict]:
     """Set one condition; lastTransitionTime moves only when the status flips."""
     now = now_rfc3339()
-    result = [copy.deepcopy(c) for c in conditions]
+    result = [clone(c) for c in conditions]
     current = next((c for c in result if c["type"] == type_), None)
     if current is None:
         current = {"type": type_}
@@ -103,7 +102,7 @@ def record_event(
             and existing["reason"] == reason
             and existing["message"] == message
         ):
-            bumped = copy.deepcopy(existing)
+            bumped = clone(existing)
             bumped["count"] = existing.get("count", 1) + 1
             bumped["lastTimestamp"] = now_rfc3339()
             fake.store.update(EVENT, bumped, existing)

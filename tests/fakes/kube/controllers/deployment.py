@@ -7,12 +7,12 @@ bounded by maxSurge/maxUnavailable, and the Progressing/Available conditions wit
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
 
 from ..apiserver import ApiServer
+from ..store import clone
 from .base import DEPLOY, RS, Controller, condition, controlled_by, owner_ref, set_condition
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -27,7 +27,7 @@ def template_hash(template: dict) -> str:
 
 
 def without_hash(template: dict) -> dict:
-    clean = copy.deepcopy(template)
+    clean = clone(template)
     labels = clean.get("metadata", {}).get("labels") or {}
     labels.pop(HASH_LABEL, None)
     return clean
@@ -84,10 +84,10 @@ class DeploymentController(Controller):
         self._sync_status(dep, new, old, created)
 
     def _create_rs(self, dep: dict, rev: int) -> dict:
-        template = copy.deepcopy(dep["spec"]["template"])
+        template = clone(dep["spec"]["template"])
         pth = template_hash(template)
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pth
-        selector = copy.deepcopy(dep["spec"]["selector"])
+        selector = clone(dep["spec"]["selector"])
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pth
         meta = dep["metadata"]
         rs = {
@@ -117,7 +117,7 @@ class DeploymentController(Controller):
         return created
 
     def _bump_revision(self, rs: dict, rev: int) -> dict:
-        new = copy.deepcopy(rs)
+        new = clone(rs)
         annotations = new["metadata"].setdefault("annotations", {})
         history = [h for h in annotations.get(HISTORY, "").split(",") if h] + [annotations.get(REVISION, "0")]
         annotations[HISTORY] = ",".join(history)
@@ -137,7 +137,7 @@ class DeploymentController(Controller):
         current = rs["spec"]["replicas"]
         if current == replicas:
             return rs
-        new = copy.deepcopy(rs)
+        new = clone(rs)
         new["spec"]["replicas"] = replicas
         new["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(
             dep["spec"]["replicas"]
@@ -245,7 +245,7 @@ class DeploymentController(Controller):
             ),
         )
         status["conditions"] = conditions
-        updated_dep = copy.deepcopy(dep)
+        updated_dep = clone(dep)
         updated_dep["status"] = status
         updated_dep["metadata"].setdefault("annotations", {})[REVISION] = str(revision(new))
         self.save(DEPLOY, updated_dep, dep)

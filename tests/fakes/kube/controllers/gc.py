@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-
 from ..apiserver import ApiServer
+from ..store import clone
 from .base import NAMESPACE, Controller
 
 FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"
@@ -34,7 +33,7 @@ class GarbageCollector(Controller):
         uid = obj["metadata"]["uid"]
         if ORPHAN in finalizers:
             for dep_kind, dep in deps:
-                new = copy.deepcopy(dep)
+                new = clone(dep)
                 new["metadata"]["ownerReferences"] = [
                     r for r in dep["metadata"]["ownerReferences"] if r["uid"] != uid
                 ]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-
 from ..apiserver import ApiServer
-from ..store import now_rfc3339
+from ..store import clone, now_rfc3339
 from .base import JOB, POD, Controller, condition, controlled_by, set_condition
 from .replicaset import new_pod
 
@@ -31,7 +29,7 @@ class JobController(Controller):
             if p["status"].get("phase") not in ("Succeeded", "Failed")
             and not p["metadata"].get("deletionTimestamp")
         ]
-        status = copy.deepcopy(job.get("status") or {})
+        status = clone(job.get("status") or {})
         status.setdefault("startTime", now_rfc3339())
         conditions = status.get("conditions") or []
         if succeeded >= spec.get("completions", 1):
@@ -92,6 +90,6 @@ class JobController(Controller):
         status = {k: v for k, v in status.items() if v not in (0, None) or k in ("ready", "terminating")}
         if conditions:
             status["conditions"] = conditions
-        new = copy.deepcopy(job)
+        new = clone(job)
         new["status"] = status
         self.save(JOB, new, job)

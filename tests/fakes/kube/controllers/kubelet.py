@@ -7,11 +7,10 @@ a container with a command runs it to completion (its output becomes the pod's l
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from ..runtime import CRASH, NEVER_READY, PULL_FAIL
-from ..store import now_rfc3339
+from ..store import clone, now_rfc3339
 from .base import POD, Controller, set_condition
 
 
@@ -56,7 +55,7 @@ class Kubelet(Controller):
         return None
 
     def _creating(self, pod: dict) -> None:
-        new = copy.deepcopy(pod)
+        new = clone(pod)
         status = new["status"]
         status.update(
             hostIP="10.0.0.10",
@@ -199,7 +198,7 @@ class Kubelet(Controller):
         return _status(c, term, False, 0, started=False)
 
     def _write(self, pod: dict, statuses: list[dict]) -> None:
-        new = copy.deepcopy(pod)
+        new = clone(pod)
         status = new["status"]
         status["containerStatuses"] = statuses
         states = [next(iter(s["state"])) for s in statuses]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-
 from ..apiserver import ApiServer, random_suffix
+from ..store import clone
 from .base import POD, RS, Controller, condition, controlled_by, owner_ref
 
 
@@ -26,7 +25,7 @@ def new_pod(owner_kind, owner: dict, template: dict) -> dict:
     }
     if tmeta.get("annotations"):
         pod_meta["annotations"] = dict(tmeta["annotations"])
-    spec = copy.deepcopy(template["spec"])
+    spec = clone(template["spec"])
     spec.setdefault("serviceAccountName", "default")
     return {"metadata": pod_meta, "spec": spec, "status": {"phase": "Pending", "qosClass": "BestEffort"}}
 
@@ -79,6 +78,6 @@ class ReplicaSetController(Controller):
             "availableReplicas": ready,
             "observedGeneration": rs["metadata"]["generation"],
         }
-        new = copy.deepcopy(rs)
+        new = clone(rs)
         new["status"] = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
         self.save(RS, new, rs)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import re
 
+from ..store import clone
 from .base import NODE, POD, PVC, SC, Controller, condition, set_condition
 
 _UNITS = {
@@ -57,7 +57,7 @@ class Scheduler(Controller):
         node = fitting[0]["metadata"]["name"]
         if self._wait_for_first_consumer(pod, node):
             return None
-        new = copy.deepcopy(pod)
+        new = clone(pod)
         new["spec"]["nodeName"] = node
         new["status"]["conditions"] = set_condition(
             new["status"].get("conditions") or [], "PodScheduled", "True", "", ""
@@ -104,7 +104,7 @@ class Scheduler(Controller):
             if pvc and pvc["status"].get("phase") != "Bound":
                 waiting = True
                 if SELECTED_NODE not in (pvc["metadata"].get("annotations") or {}):
-                    new = copy.deepcopy(pvc)
+                    new = clone(pvc)
                     new["metadata"].setdefault("annotations", {})[SELECTED_NODE] = node
                     self.save(PVC, new, pvc)
         return waiting
@@ -136,7 +136,7 @@ class Scheduler(Controller):
         current = condition(pod, "PodScheduled")
         if current and current.get("message") == message:
             return
-        new = copy.deepcopy(pod)
+        new = clone(pod)
         new["status"]["conditions"] = set_condition(
             new["status"].get("conditions") or [], "PodScheduled", "False", "Unschedulable", message
         )

@@ -7,10 +7,10 @@ ProvisioningFailed event. The pvc-protection finalizer holds a claim while a pod
 
 from __future__ import annotations
 
-import copy
 import secrets
 
 from ..apiserver import ApiServer
+from ..store import clone
 from .base import POD, PV, PVC, SC, Controller
 from .scheduler import SELECTED_NODE
 
@@ -105,7 +105,7 @@ class VolumeController(Controller):
                 "status": {"phase": "Bound"},
             },
         )
-        new = copy.deepcopy(pvc)
+        new = clone(pvc)
         new["spec"]["volumeName"] = pv["metadata"]["name"]
         new["metadata"].setdefault("annotations", {}).update(
             {
@@ -155,6 +155,6 @@ class VolumeController(Controller):
             if current is not None:
                 ApiServer(self.store).remove_finalizer(PV, current, "kubernetes.io/pv-protection")
         elif pv["status"].get("phase") != "Released":
-            new = copy.deepcopy(pv)
+            new = clone(pv)
             new["status"] = {"phase": "Released"}
             self.save(PV, new, pv)
