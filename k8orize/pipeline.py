@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,15 +65,20 @@ class Pipeline:
             self.argv = self._argv()
             self.trace = self._step("trace", self._trace)
             self.trim = self._step("trim", self._trim)
-            self.runtime = self._runtime()
-            self.trimmed_run = self._step("verify trimmed", self._verify_trimmed)
             self.profile = self._step("seccomp", self._seccomp)
-            self._step("verify enforced", self._verify_enforced)
         else:
             self._without_trace()
         self._step("dockerfile", self._dockerfile)
         self._step("manifests", self._manifests)
-        self._step("checks", self._checks)
+        # The linters read only the Dockerfile and the manifests, which no run changes: they work while
+        # the app runs again (those runs mostly wait on the app).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="k8orize-checks") as pool:
+            linting = pool.submit(self._lint)
+            if traced:
+                self.runtime = self._runtime()
+                self.trimmed_run = self._step("verify trimmed", self._verify_trimmed)
+                self._step("verify enforced", self._verify_enforced)
+            self._step("checks", lambda: self._checks(linting.result()))
         data = self._step("report", self._build_report)
         return self._write_report(data)
 
@@ -271,6 +277,10 @@ class Pipeline:
         )
         return profile
 
+    def _write_audit(self) -> None:
+        syscall_names = self.profile.allowed if self.profile else []
+        (self.out / "audit.rules").write_text(audit.render(self.name, self.uid, syscall_names))
+
     def _write_profile(self, profile: SeccompProfile) -> None:
         (self.out / "seccomp.json").write_text(json.dumps(profile.oci(), indent=2) + "\n")
         spo_dir = self.out / "security-profiles-operator"
@@ -309,6 +319,7 @@ class Pipeline:
                 sorted(set(self.profile.allowed) | set(learned)), self.profile.arch, self.profile.traced
             )
             self._write_profile(self.profile)
+            self._write_audit()
             first = result
             result = self._enforced_run("enforced-again")
             result["first_run_denials"] = first["denied"]
@@ -411,25 +422,30 @@ class Pipeline:
         files = manifests.render_all(spec)
         for filename, objects in files.items():
             (folder / filename).write_text(yaml.safe_dump_all(objects, sort_keys=False))
-        syscall_names = self.profile.allowed if self.profile else []
-        (self.out / "audit.rules").write_text(audit.render(self.name, self.uid, syscall_names))
+        self._write_audit()
         self.localhost_profile = localhost
         objects = sum(len(objs) for objs in files.values())
         mode = "Localhost" if localhost else "RuntimeDefault"
         self._set_status(OK, f"{objects} objects in {len(files)} files, seccomp {mode}; audit.rules")
 
-    def _checks(self) -> None:
+    def _lint(self) -> tuple[list[checks.CheckResult], float]:
+        started = time.monotonic()
         results = [
             checks.kubernetes_validate(self.out / "manifests"),
             checks.checkov(self.out / "manifests"),
             checks.hadolint(self.out / "Dockerfile"),
         ]
+        return results, time.monotonic() - started
+
+    def _checks(self, linted: tuple[list[checks.CheckResult], float]) -> None:
+        results, seconds = linted
         self.results["checks"] = {r.name: r.as_dict() for r in results}
         for r in results:
             if not r.ran:
                 self.not_verified.append(f"{r.name}: {r.detail}")
         failed = [r.name for r in results if r.ran and not r.passed]
-        self._set_status(FAILED if failed else OK, f"failed: {', '.join(failed)}" if failed else "all clean")
+        verdict = f"failed: {', '.join(failed)}" if failed else "all clean"
+        self._set_status(FAILED if failed else OK, f"{verdict} ({seconds:.1f}s, alongside the runs)")
 
     def _build_report(self) -> dict:
         data = report.build(self)

@@ -11,11 +11,11 @@ STEPS = (
     "install",
     "trace",
     "trim",
-    "verify trimmed",
     "seccomp",
-    "verify enforced",
     "dockerfile",
     "manifests",
+    "verify trimmed",
+    "verify enforced",
     "checks",
     "report",
 )
