@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import os
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import kubernetes.client
@@ -189,8 +192,12 @@ def from_eks(
 
 
 def _ca_file(data: str) -> str:
-    """The client wants the CA as a file; EKS gives it base64-encoded."""
-    handle = tempfile.NamedTemporaryFile("wb", prefix="k8or-eks-ca-", suffix=".crt", delete=False)
-    with handle:
-        handle.write(base64.b64decode(data))
-    return handle.name
+    """The client wants the CA as a file; EKS gives it base64-encoded. One file per distinct CA, so
+    building a target for every chat command does not leave a file behind each time."""
+    pem = base64.b64decode(data)
+    path = Path(tempfile.gettempdir()) / f"k8or-eks-ca-{hashlib.sha256(pem).hexdigest()[:16]}.crt"
+    if not path.exists() or path.read_bytes() != pem:
+        scratch = path.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(pem)
+        scratch.replace(path)  # atomic: concurrent commands never read a half-written CA
+    return str(path)

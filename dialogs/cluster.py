@@ -15,7 +15,7 @@ from bot.errors import K8orError
 from cluster import names
 from cluster.delete import delete_app
 from cluster.deploy import deploy as deploy_app
-from cluster.errors import ClusterError
+from cluster.errors import ClusterError, from_exception
 from cluster.migrate import migrate as migrate_app
 from cluster.preflight import preflight as run_preflight
 from cluster.rbac import DEFAULT_COMMAND_ROLES
@@ -68,8 +68,8 @@ async def _follow(msg: ProgressMessage, target, app: str, action: str, timeout: 
         try:
             for snapshot in RolloutWatcher(target, app, timeout=timeout):
                 loop.call_soon_threadsafe(queue.put_nowait, snapshot)
-        except ClusterError as exc:
-            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the watch ends up in the message
+            loop.call_soon_threadsafe(queue.put_nowait, from_exception(exc, "follow the rollout"))
         finally:
             loop.call_soon_threadsafe(queue.put_nowait, None)
 

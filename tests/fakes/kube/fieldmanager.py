@@ -81,7 +81,10 @@ def apply(kind: Kind, live: dict | None, applied: dict, manager: str, force: boo
         for e in entries:
             if e is not mine:
                 others |= paths_of(e["fieldsV1"])
-        for path in sorted(previous - new_paths - others, key=len, reverse=True):
+        # Whole list elements first (their "." marker), so a key field is never removed from an
+        # element that is about to go; then fields, deepest first.
+        stale = previous - new_paths - others
+        for path in sorted(stale, key=lambda p: (p[-1:] != (".",), -len(p))):
             remove_path(obj, path)
         entries = [e for e in entries if e is not mine]
     entries.append(_entry(manager, "Apply", kind.api_version, new_paths))
