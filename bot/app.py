@@ -29,6 +29,7 @@ from bot.pipeline import K8orBot
 from bot.roles import NoRoles, RoleResolver
 from bot.services import Services
 from bot.settings import Settings
+from bot.signin.extension import mount_signin
 from bot.slack.extension import mount_slack
 from bot.tracker import TurnTracker
 from bot.version import VERSION
@@ -105,6 +106,7 @@ def create_app(settings: Settings, parts: AppParts | None = None) -> web.Applica
     extensions = list(parts.extensions)
     app = web.Application(middlewares=[_draining_guard])
     mount_slack(app, extensions, settings)
+    mount_signin(app, extensions, settings)
     app.cleanup_ctx.append(_lifetime(settings, parts, extensions))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)

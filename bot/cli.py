@@ -104,17 +104,24 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 async def _chat_session(settings: Settings, said: list[str] | None, user: str | None) -> int:
-    from bot.app import AppParts, build_services, close_services
-    from bot.console import ConsoleAdapter, ConsoleSession, console_key, console_user
-    from bot.pipeline import K8orBot
-    from bot.roles import LocalOperator, NoRoles
+    """The same app as `serve` (services, extensions, sign-in pages), with this terminal as a channel."""
+    from aiohttp import web
+
+    from bot.app import BOT, DIRECT, SERVICES, create_app
+    from bot.console import CHANNEL, ConsoleAdapter, ConsoleSession, console_key, console_user
+    from bot.roles import LocalOperator
 
     who = user or console_user()
-    services = await build_services(settings, AppParts())
-    if settings.rbac_file is None:
-        services.roles = LocalOperator(NoRoles(), console_key(who))
-    session = ConsoleSession(K8orBot(services), ConsoleAdapter(), who)
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
     try:
+        await _serve_signin_pages(runner, settings)
+        services = runner.app[SERVICES]
+        if settings.rbac_file is None:
+            services.roles = LocalOperator(services.roles, console_key(who))
+        adapter = ConsoleAdapter()
+        services.extras[DIRECT].adapters[CHANNEL] = adapter
+        session = ConsoleSession(runner.app[BOT], adapter, who)
         if said:
             for line in said:
                 print(f"you> {line}")
@@ -123,8 +130,19 @@ async def _chat_session(settings: Settings, said: list[str] | None, user: str | 
         else:
             await session.repl()
     finally:
-        await close_services(services)
+        await runner.cleanup()
     return 0
+
+
+async def _serve_signin_pages(runner: Any, settings: Settings) -> None:
+    """Sign-in links point at K8OR_PUBLIC_URL; serve them here unless `k8or serve` already does."""
+    from aiohttp import web
+
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError:
+        log.warning("port %s is taken (is `k8or serve` running?); sign-in pages are served there", settings.port)
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ class K8orBot(Bot):
             if missing:
                 record.outcome = "needs_login"
                 await self._audit(ctx, "needs_login", ", ".join(m[0] for m in missing), approver)
-                await context.send_activity(_login_reply(spec.name, missing))
+                await self._ask_to_sign_in(ctx, missing)
                 return
         if spec.destructive and not confirmed:
             record.outcome = "awaiting_confirmation"
@@ -303,6 +303,17 @@ class K8orBot(Bot):
             context, pending.requester_person, record, cid, spec, pending.values, pending.line,
             confirmed=True, approver=person,
         )
+
+    async def _ask_to_sign_in(self, ctx: CommandContext, missing: list[tuple[str, str, str]]) -> None:
+        """Links are personal: in a group chat they go to the person directly, never to the room."""
+        if not ctx.is_group:
+            await ctx.reply(_login_reply(ctx.spec.name, missing))
+            return
+        direct = self.services.extras.get("direct")
+        delivered = direct is not None and await direct.deliver(ctx.person.key, _login_reply(ctx.spec.name, missing))
+        services = ", ".join(display for _, display, _ in missing)
+        note = messages.LOGIN_SENT_PRIVATELY if delivered else messages.LOGIN_MESSAGE_ME
+        await ctx.reply(messages.NEEDS_LOGIN_GROUP.format(command=ctx.spec.name, services=services) + " " + note)
 
     async def _audit(self, ctx: CommandContext, outcome: str, detail: str, approver: Person | None) -> None:
         audit = self.services.audit

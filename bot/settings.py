@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr = Field(SecretStr(""), description="Slack signing secret for /slack/events.")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API root.")
 
+    docker_registry_url: str = Field(
+        "", description="Docker registry root for tag-to-digest lookups (overrides the Docker Hub section's)."
+    )
     google: GoogleSettings = Field(default_factory=GoogleSettings, description="Google connector")
     aws: AwsSettings = Field(default_factory=AwsSettings, description="AWS connector")
     jira: JiraSettings = Field(default_factory=JiraSettings, description="Jira connector")
@@ -148,6 +151,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
+        if self.docker_registry_url:
+            self.dockerhub.registry_url = self.docker_registry_url
         if self.microsoft_app_type is AppType.SINGLE_TENANT and not self.microsoft_app_tenant_id:
             raise ValueError("MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant")
         if self.microsoft_app_id and self.microsoft_app_type is not AppType.USER_ASSIGNED_MSI:

@@ -6,9 +6,8 @@ from importlib import import_module
 
 from bot.commands.registry import CommandSet
 
-# Modules whose command sets the bot answers to by default. A module that is not there yet
-# (a capability still being built) is simply skipped.
-BUILTIN_MODULES = ("dialogs.core", "dialogs.cluster")
+# Modules whose command sets the bot answers to by default.
+BUILTIN_MODULES = ("dialogs.core", "dialogs.auth", "dialogs.cluster")
 
 
 def builtin_command_sets() -> list[CommandSet]:

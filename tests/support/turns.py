@@ -45,6 +45,7 @@ class RecordingAdapter(BotAdapter):
         for activity in activities:
             activity_id = uuid.uuid4().hex
             if activity.type == ActivityTypes.message:
+                activity.conversation = activity.conversation or context.activity.conversation
                 self.messages[activity_id] = activity
                 self.order.append(activity_id)
             responses.append(ResourceResponse(id=activity_id))
@@ -59,8 +60,17 @@ class RecordingAdapter(BotAdapter):
     async def delete_activity(self, context: TurnContext, reference: Any) -> None:
         self.messages.pop(reference.activity_id, None)
 
-    async def continue_conversation(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError
+    async def continue_conversation(self, reference: Any, callback: Any, *args: Any, **kwargs: Any) -> None:
+        """Proactive messages land here too, marked with the conversation they went to."""
+        activity = TurnContext.apply_conversation_reference(Activity(type=ActivityTypes.event), reference, True)
+        await self.run_pipeline(TurnContext(self, activity), callback)
+
+    def texts_in(self, conversation: str) -> list[str]:
+        return [
+            render(self.messages[i]).removeprefix("k8or> ")
+            for i in self.order
+            if self.messages[i].conversation and self.messages[i].conversation.id == conversation
+        ]
 
     def texts(self, since: int = 0) -> list[str]:
         return [render(self.messages[i]).removeprefix("k8or> ") for i in self.order[since:] if i in self.messages]
@@ -110,6 +120,7 @@ class TurnHarness:
         is_group: bool = False,
         channel_data: dict[str, Any] | None = None,
         channel: str | None = None,
+        conversation: str | None = None,
     ) -> list[str]:
         """Run one turn as `user`; return the texts of the messages it sent."""
         before = len(self.adapter.order)
@@ -118,7 +129,7 @@ class TurnHarness:
             id=activity_id or uuid.uuid4().hex,
             channel_id=channel or self.channel,
             service_url="https://smba.example/",
-            conversation=ConversationAccount(id=self.conversation, is_group=is_group),
+            conversation=ConversationAccount(id=conversation or self.conversation, is_group=is_group),
             from_property=ChannelAccount(id=user, name=user.title(), aad_object_id=f"aad-{user}"),
             recipient=ChannelAccount(id="k8or", name="k8or"),
             text=text,
