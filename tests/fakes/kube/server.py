@@ -217,8 +217,9 @@ async def _handle(
             manager = query.get("fieldManager") or manager
         else:
             manager = query.get("fieldManager")  # apply has no default manager
+        existed = fake.store.get(kind, ns, name) is not None
         patched = api.patch(kind, ns, name, body, request.content_type, manager, force, target.subresource)
-        return web.json_response(patched, status=200)
+        return web.json_response(patched, status=200 if existed else 201)  # apply may create
     if verb == "delete":
         options = body if isinstance(body, dict) else {}
         policy = query.get("propagationPolicy") or options.get("propagationPolicy")
