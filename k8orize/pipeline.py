@@ -6,7 +6,6 @@ import gzip
 import json
 import shutil
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,17 +16,25 @@ import yaml
 from . import audit, checks, dockerfile, hardening, manifests, messages, picture, report, syscalls, trim
 from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
 from .appkinds import AppKindRegistry
-from .command import abstract_argv, concrete_argv, console_scripts, container_argv
+from .command import abstract_argv, console_scripts, container_argv
 from .distributions import installed
-from .errors import BadRequest, K8orizeError, ToolMissing
+from .errors import K8orizeError, ToolMissing
 from .identity import TrimmedRuntime, dedicated_runtime
 from .install import AppVenv, base_interpreter, create_venv
-from .probes import free_port
 from .request import K8orizeRequest
-from .runner import RunOutcome, RunSpec, SessionSpec, run_app
+from .runner import RunOutcome, run_app
 from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE, SeccompProfile
 from .steps import FAILED, OK, WARN, StepLog
-from .trace import FILTER_LOADED, SyscallTrace, parse_file
+from .trace import SyscallTrace, parse_file
+from .verify import (
+    RunFactory,
+    as_whom,
+    check_refusals,
+    enforced_run,
+    outcome_text,
+    probe_templates,
+    verify_trimmed,
+)
 
 _ENFORCE = Path(__file__).resolve().parent / "enforce.py"
 
@@ -59,10 +66,11 @@ class Pipeline:
         traced = bool(self.req.run) and self.req.trace
         if traced:
             self._require_tools()
-            self._probes()  # no way to tell readiness is bad input: fail before the install, not after
+            probe_templates(self.analysis.kind, self.req.probes)  # bad input: fail before the install
             self.venv = self._step("install", self._install)
             self.deps = self._dependencies(self.venv)
             self.argv = self._argv()
+            self.runs = self._run_factory()
             self.trace = self._step("trace", self._trace)
             self.trim = self._step("trim", self._trim)
             self.profile = self._step("seccomp", self._seccomp)
@@ -138,57 +146,22 @@ class Pipeline:
         return abstract_argv(self.req.run, scripts)
 
     # -- runs --------------------------------------------------------------------------------------
-    def _probes(self) -> list[str]:
-        kind = self.analysis.kind
-        probes = list(self.req.probes)
-        if not probes and kind.health_path:
-            probes = [f"http://127.0.0.1:{{port}}{kind.health_path}", "http://127.0.0.1:{port}/"]
-        if kind.metrics_path and not any(kind.metrics_path in p for p in probes):
-            probes.append(f"http://127.0.0.1:{{port}}{kind.metrics_path}")
-        if not probes:
-            raise BadRequest(messages.NO_PROBE)
-        return probes
-
-    def _env(self, label: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-        home = self.work / f"home-{label}"
-        tmp = self.work / f"tmp-{label}"
-        home.mkdir(exist_ok=True)
-        tmp.mkdir(exist_ok=True)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(home),
-            "TMPDIR": str(tmp),
-            "LANG": "C.UTF-8",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        return {**env, **self.analysis.kind.structured_log_env, **(extra or {}), **self.req.env}
-
-    def _spec(self, label: str, python: str, cwd: Path, wrapper: list[str], extra_env=None) -> RunSpec:
-        port = free_port()
-        probes = [p.replace("{port}", str(port)) for p in self._probes()]
-        kind = self.analysis.kind
-        session = None
-        if kind.session_driver:
-            session = SessionSpec(kind.session_driver, str(self.venv.python), f"http://127.0.0.1:{port}")
-        log = self.out / "runs" / f"{label}.log"
-        log.parent.mkdir(exist_ok=True)
-        return RunSpec(
-            concrete_argv(self.argv, python, port),
-            cwd,
-            self._env(label, extra_env),
-            probes,
-            log,
-            session,
-            self.req.probe_timeout,
-            wrapper,
-            wrapped_child=bool(wrapper),
+    def _run_factory(self) -> RunFactory:
+        return RunFactory(
+            kind=self.analysis.kind,
+            argv=self.argv,
+            probes=probe_templates(self.analysis.kind, self.req.probes),
+            driver_python=str(self.venv.python),
+            logs=self.out / "runs",
+            scratch=self.work,
+            timeout=self.req.probe_timeout,
+            user_env=dict(self.req.env),
         )
 
     def _trace(self) -> SyscallTrace:
         raw = self.work / "trace.strace"
         wrapper = ["strace", "-f", "-qq", "-o", str(raw)]
-        outcome = run_app(self._spec("traced", str(self.venv.python), self.req.app_dir, wrapper))
+        outcome = run_app(self.runs.spec("traced", str(self.venv.python), self.req.app_dir, wrapper))
         self.results["traced_run"] = outcome
         trace = parse_file(raw)
         self._save_trace(raw, trace)
@@ -239,34 +212,9 @@ class Pipeline:
         return dedicated_runtime(image, self.uid, fallback)
 
     def _verify_trimmed(self) -> RunOutcome:
-        # Bytecode goes to a cache outside the tree (the output stays exactly as copied); the enforced
-        # run reads it back, which only saves time: reading a .pyc or a .py makes the same calls.
-        rt = self.runtime
-        env = {**rt.env, "PYTHONDONTWRITEBYTECODE": ""}  # empty: writing allowed
-        spec = self._spec("trimmed", rt.python, rt.image / trim.APP, [], env)
-        spec.user = rt.uid
-        outcome = self._run_checked(spec, "the trimmed tree")
-        self._set_status(OK if outcome.passed else FAILED, self._outcome_text(outcome) + self._as_whom())
+        outcome = verify_trimmed(self.runs, self.runtime, self.not_verified)
+        self._set_status(OK if outcome.passed else FAILED, outcome_text(outcome, self.runtime))
         return outcome
-
-    def _as_whom(self) -> str:
-        return f", as UID {self.runtime.uid}" if self.runtime.uid is not None else ", as the invoking user"
-
-    def _run_checked(self, spec: RunSpec, where: str) -> RunOutcome:
-        try:
-            return run_app(spec)
-        except K8orizeError as exc:
-            # The app did not come up from the output: that is a finding for the report, not bad input.
-            self.not_verified.append(f"the app did not start from {where}: {str(exc).splitlines()[0]}")
-            return RunOutcome([], {"ok": False, "error": str(exc)}, 0.0, None, False)
-
-    @staticmethod
-    def _outcome_text(outcome: RunOutcome) -> str:
-        passed = sum(p.ok for p in outcome.probes)
-        session = (
-            "" if outcome.session is None else f", session {'ok' if outcome.session.get('ok') else 'failed'}"
-        )
-        return f"{passed}/{len(outcome.probes)} probes passed{session}"
 
     # -- seccomp -----------------------------------------------------------------------------------
     def _seccomp(self) -> SeccompProfile:
@@ -289,25 +237,10 @@ class Pipeline:
         (spo_dir / "seccompprofile.yaml").write_text(yaml.safe_dump(spo, sort_keys=False))
 
     def _enforced_run(self, label: str) -> dict:
-        """Run the trimmed app under the profile (libseccomp) and strace; denials = calls outside it."""
-        raw = self.work / f"{label}.strace"
-        rt = self.runtime
-        user = ["--user", str(rt.uid)] if rt.uid is not None else []
-        launcher = [sys.executable, "-I", str(_ENFORCE), str(self.out / "seccomp.json"), *user, "--"]
-        wrapper = ["strace", "-f", "-qq", "-o", str(raw), *launcher]
-        spec = self._spec(
-            label, rt.python, rt.image / trim.APP, wrapper, {**rt.env, "PYTHONDONTWRITEBYTECODE": "1"}
+        profile = self.out / "seccomp.json"
+        return enforced_run(
+            self.runs, self.runtime, profile, set(self.profile.allowed), label, self.not_verified
         )
-        outcome = self._run_checked(spec, "the trimmed tree under the enforced seccomp profile")
-        observed = parse_file(raw, after_marker=FILTER_LOADED) if raw.exists() else SyscallTrace()
-        allowed = set(self.profile.allowed)
-        denied = {n: c for n, c in observed.calls.items() if syscalls.canonical_name(n) not in allowed}
-        return {
-            "outcome": outcome,
-            "denied": denied,
-            "eperm_returns": observed.refused,
-            "calls_observed": sum(observed.calls.values()),
-        }
 
     def _verify_enforced(self) -> None:
         result = self._enforced_run("enforced")
@@ -324,30 +257,16 @@ class Pipeline:
             result = self._enforced_run("enforced-again")
             result["first_run_denials"] = first["denied"]
         result["learned_from_enforced_run"] = learned
-        result["refusals"] = self._check_refusals(str(self.out / "seccomp.json"))
+        result["refusals"] = check_refusals(self.out / "seccomp.json")
         self.results["enforced"] = result
         outcome, denied, refusals = result["outcome"], result["denied"], result["refusals"]
         refused = all(r.get("refused") for r in refusals.values())
         ok = outcome.passed and not denied and refused
         self._set_status(
             OK if ok else FAILED,
-            f"{self._outcome_text(outcome)}, {sum(denied.values())} denials, "
-            f"{'/'.join(MUST_REFUSE)} refused: {refused}{self._as_whom()}",
+            f"{outcome_text(outcome)}, {sum(denied.values())} denials, "
+            f"{'/'.join(MUST_REFUSE)} refused: {refused}, {as_whom(self.runtime)}",
         )
-
-    def _check_refusals(self, profile_path: str) -> dict:
-        proc = subprocess.run(
-            [sys.executable, "-I", str(_ENFORCE), "--check-refusals", profile_path],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        try:
-            verdict = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (json.JSONDecodeError, IndexError):
-            return {name: {"refused": False, "error": proc.stderr[-200:]} for name in MUST_REFUSE}
-        return {name: verdict[name] for name in MUST_REFUSE}
 
     # -- no trace ----------------------------------------------------------------------------------
     def _without_trace(self) -> None:
