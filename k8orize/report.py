@@ -160,6 +160,15 @@ def build(p: Pipeline) -> dict:
         not_verified.append(
             "the image was not built (no container runtime here); the trimmed tree it copies was run"
         )
+        not_verified.append(
+            f"the profile covers {p.profile.arch}, where it was traced; other architectures need their trace"
+        )
+    if p.req.sandbox:
+        not_verified.append(f"the {p.req.sandbox} RuntimeClass (runsc) was not exercised: no gVisor here")
+    if not p.analysis.kind.metrics_path:
+        not_verified.append(
+            "metrics: the app kind serves no known Prometheus endpoint, so no scrape annotations"
+        )
     dependencies = vars(p.deps).copy()
     return {
         "app": _app(p),
