@@ -34,7 +34,7 @@ def draw(steps: list[dict], path: Path, title: str = "k8orize") -> Path:
         ax.text(1.4, y, step["step"], ha="center", va="center", color="white", fontsize=10, weight="bold")
         if i < len(steps) - 1:
             ax.annotate("", xy=(1.4, y - 0.42), xytext=(1.4, y - 0.3), arrowprops={"arrowstyle": "->"})
-        detail = (step.get("detail") or "")[:80]
+        detail = (step.get("detail") or "")[:100]
         ax.text(
             2.9, y, f"{step['status']} ({step.get('seconds', 0):.1f}s)  {detail}", va="center", fontsize=8.5
         )

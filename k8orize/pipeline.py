@@ -265,7 +265,7 @@ class Pipeline:
         self._set_status(
             OK if ok else FAILED,
             f"{outcome_text(outcome)}, {sum(denied.values())} denials, "
-            f"{'/'.join(MUST_REFUSE)} refused: {refused}, {as_whom(self.runtime)}",
+            f"{'/'.join(MUST_REFUSE)} {'refused' if refused else 'NOT refused'}, {as_whom(self.runtime)}",
         )
 
     # -- no trace ----------------------------------------------------------------------------------
