@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -28,11 +29,13 @@ from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.pipeline import K8orBot
 from bot.roles import NoRoles, RoleResolver
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.signin.extension import mount_signin
 from bot.slack.extension import mount_slack
 from bot.tracker import TurnTracker
 from bot.version import VERSION
+from cluster.audit import AuditLog
+from cluster.rbac import RbacFileError, RbacPolicy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,20 @@ async def build_services(settings: Settings, parts: AppParts) -> Services:
         roles=parts.roles or NoRoles(),
     )
     services.extras[DIRECT] = DirectMessages(db, settings.microsoft_app_id)
+    if parts.roles is None and settings.rbac_file is not None:
+        policy = _rbac_policy(settings.rbac_file)
+        services.roles = services.approvals = policy
+    services.audit = AuditLog(services.engine)
+    await services.audit.create_schema()
     return services
+
+
+def _rbac_policy(path: Path) -> RbacPolicy:
+    """The RBAC file, or a start-up error naming the setting: a typo must not mean 'no roles'."""
+    try:
+        return load_policy(path)
+    except (OSError, RbacFileError) as exc:
+        raise SettingsError(f"K8OR_RBAC_FILE: {exc}") from None
 
 
 async def close_services(services: Services) -> None:

@@ -20,7 +20,7 @@ from botbuilder.schema import ActivityTypes
 
 from bot import messages
 from bot.commands.grammar import parse, tokenize
-from bot.commands.registry import CommandSpec
+from bot.commands.registry import ROLES, CommandSpec
 from bot.confirm import PendingAction, confirmation_request, decision_from
 from bot.context import CommandContext, Reply
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
@@ -213,9 +213,10 @@ class K8orBot(Bot):
             line=line,
             confirmed=confirmed,
         )
-        if not spec.allowed_for(roles):
+        required = self._roles_needed(spec)
+        if not spec.allowed_for(roles, required):
             record.outcome = "refused"
-            needed = " or ".join(f"`{r}`" for r in sorted(spec.roles))
+            needed = f"`{_ordered(required)[0]}`"  # roles include those below them: name the lowest
             held = ", ".join(sorted(roles)) or messages.NO_ROLES
             await self._audit(ctx, "refused", f"needs {needed}", approver)
             await context.send_activity(messages.NOT_ALLOWED.format(command=spec.name, roles=needed, held=held))
@@ -289,7 +290,7 @@ class K8orBot(Bot):
             record.outcome = "cancelled"
             await context.send_activity(messages.CONFIRM_CANCELLED.format(line=pending.line))
             return
-        if pending.two_person and not spec.allowed_for(self.services.roles.roles_for(person)):
+        if pending.two_person and not spec.allowed_for(self.services.roles.roles_for(person), self._roles_needed(spec)):
             record.outcome = "refused"
             await context.send_activity(
                 messages.NOT_ALLOWED.format(
@@ -303,6 +304,11 @@ class K8orBot(Bot):
             context, pending.requester_person, record, cid, spec, pending.values, pending.line,
             confirmed=True, approver=person,
         )
+
+    def _roles_needed(self, spec: CommandSpec) -> frozenset[str]:
+        """The command's roles, unless the RBAC file sets them for this command."""
+        override = getattr(self.services.roles, "commands", {}).get(spec.name)
+        return frozenset(override) if override else spec.roles
 
     async def _ask_to_sign_in(self, ctx: CommandContext, missing: list[tuple[str, str, str]]) -> None:
         """Links are personal: in a group chat they go to the person directly, never to the room."""
@@ -345,6 +351,11 @@ class K8orBot(Bot):
             await context.send_activity(MessageFactory.text(text))
         except Exception:  # noqa: BLE001 - the channel itself may be the thing that failed
             log.warning("could not deliver error reply", exc_info=True)
+
+
+def _ordered(roles: frozenset[str]) -> list[str]:
+    order = {name: i for i, name in enumerate(ROLES)}
+    return sorted(roles, key=lambda r: order.get(r, len(order)))
 
 
 class _Args:

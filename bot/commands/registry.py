@@ -43,10 +43,12 @@ class CommandSpec:
     def usage(self) -> str:
         return " ".join([self.name, *(p.display for p in self.params)])
 
-    def allowed_for(self, roles: Iterable[str]) -> bool:
-        """No declared roles means anyone; admin may run everything."""
+    def allowed_for(self, roles: Iterable[str], needed: frozenset[str] | None = None) -> bool:
+        """No required roles means anyone; admin may run everything. `needed` overrides the
+        declared roles (an RBAC file may set a command's roles)."""
+        required = self.roles if needed is None else needed
         held = set(roles)
-        return not self.roles or "admin" in held or bool(self.roles & held)
+        return not required or "admin" in held or bool(required & held)
 
 
 @dataclass
