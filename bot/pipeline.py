@@ -243,7 +243,8 @@ class K8orBot(Bot):
     ) -> None:
         timeout = self.services.settings.turn_timeout
         try:
-            result = await asyncio.wait_for(ctx.spec.handler(ctx, _Args(values)), timeout)
+            async with asyncio.timeout(timeout):  # no extra task per turn, unlike wait_for
+                result = await ctx.spec.handler(ctx, _Args(values))
         except K8orError as exc:
             record.outcome = "failed"
             await self._audit(ctx, "failed", str(exc), approver)

@@ -14,7 +14,14 @@ CONVERSATION_DATA = "k8or"
 class _CachedState(CachedBotState):
     """botbuilder's change detection hashes state with jsonpickle on every load and save; plain
     JSON is an order of magnitude cheaper and exact for the dicts k8or keeps. State holding other
-    objects (dialog stacks) still goes through jsonpickle."""
+    objects (dialog stacks) still goes through jsonpickle.
+
+    It also hashes what it holds rather than what was read: botbuilder hashes the missing item
+    (None) but holds `{}`, so a scope nobody touched looked changed and was written every turn."""
+
+    def __init__(self, state: dict[str, object] | None = None):
+        super().__init__(state)
+        self.hash = self.compute_hash(self.state)
 
     def compute_hash(self, obj: object) -> str:
         try:

@@ -212,3 +212,19 @@ async def test_state_is_saved_once_per_turn(bot, monkeypatch):
 async def test_whoami_shows_identity_and_roles(bot):
     reply = (await bot.say("whoami", user="alice"))[0]
     assert "aad:aad-alice" in reply and "`deployer`" in reply
+
+
+async def test_turns_that_change_nothing_write_nothing(bot, monkeypatch):
+    await bot.say("version")  # the first turn of a conversation creates its state
+    writes: list[list[str]] = []
+    storage = bot.services.storage
+    original = storage.write
+
+    async def counting(changes):  # type: ignore[no-untyped-def]
+        writes.append(sorted(changes))
+        await original(changes)
+
+    monkeypatch.setattr(storage, "write", counting)
+    for _ in range(3):
+        await bot.say("version")
+    assert writes == []
