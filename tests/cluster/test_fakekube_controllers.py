@@ -325,3 +325,27 @@ def test_rollout_strategies_reach_the_new_template(fake_kube, mode):
     eventually(lambda: (d := complete(fake_kube)) and d["metadata"]["annotations"][REVISION] == "2")
     images = {p["spec"]["containers"][0]["image"] for p in fake_kube.list("Pod", "default")}
     assert images == {"nginx:1.28"}
+
+
+def test_controllers_write_only_schema_valid_objects(fake_kube):
+    """Everything the controllers create or update passes kubernetes-validate in strict mode too."""
+    fake_kube.validate_every_write()
+    fake_kube.add(storage_class("fast"))
+    fake_kube.add(claim("data", "fast"))
+    dep = deployment(replicas=2)
+    dep["spec"]["template"]["spec"]["volumes"] = [
+        {"name": "v", "persistentVolumeClaim": {"claimName": "data"}}
+    ]
+    fake_kube.add(dep)
+    fake_kube.add(job("once", "echo done"))
+    fake_kube.add(deployment("pull", image="example.com/doesnotexist:1", replicas=1))
+    eventually(lambda: complete(fake_kube))
+    eventually(lambda: condition(fake_kube.get("Job", "once", "default"), "Complete").get("status") == "True")
+    eventually(lambda: waiting_reason(pod_of(fake_kube, "pull")) == "ImagePullBackOff")
+    set_image(fake_kube, "web", "nginx:1.28")
+    eventually(lambda: (d := complete(fake_kube)) and d["metadata"]["annotations"][REVISION] == "2")
+    from tests.fakes.kube.kinds import BY_KIND
+
+    fake_kube.call(fake_kube.api.delete, BY_KIND["Deployment"], "default", "web", "Foreground")
+    eventually(lambda: fake_kube.get("Deployment", "web", "default") is None)
+    assert fake_kube.errors == []

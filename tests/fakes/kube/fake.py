@@ -8,6 +8,7 @@ that loop, so nothing touches the store from two threads.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
+from . import admission
 from .apiserver import ApiServer
 from .clock import FakeClock
 from .controllers.deployment import DeploymentController
@@ -30,6 +32,8 @@ from .kinds import BY_KIND
 from .runtime import ContainerRuntime, image_repo
 from .server import RecordedRequest, build_app
 from .store import ObjectStore, clone
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,6 +70,7 @@ class FakeKube:
         self.forbid_rules: list[ForbidRule] = []
         self.rbac: dict[str, set[tuple[str, str]]] | None = None  # impersonated user -> {(verb, plural)}
         self.failing_provisioners: set[str] = set()
+        self.errors: list[str] = []  # controller failures (a bug in the fake, or an invalid write)
         self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
         self.logs: dict[tuple[str, str, str], str] = {}
         self.controllers = [
@@ -112,7 +117,11 @@ class FakeKube:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
-            self.reconcile()
+            try:
+                self.reconcile()
+            except Exception as exc:  # noqa: BLE001 - keep ticking; tests assert `errors` is empty
+                log.exception("fake kube: controller failed")
+                self.errors.append(repr(exc))
 
     def reconcile(self) -> None:
         """One pass of every controller."""
@@ -170,6 +179,10 @@ class FakeKube:
         if self._loop is None:
             return fn(*args)
         return asyncio.run_coroutine_threadsafe(hop(), self._loop).result(10)
+
+    def validate_every_write(self) -> None:
+        """Validate the controllers' own writes too (slower; for the fake's self-tests)."""
+        self.call(setattr, self.store, "check", admission.validate_schema)
 
     def forbid(
         self,

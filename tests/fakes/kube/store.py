@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .kinds import Kind
@@ -62,6 +63,9 @@ class ObjectStore:
         self.last_rv = 999
         self.history: deque[WatchEvent] = deque(maxlen=HISTORY)
         self.subscribers: list[Subscriber] = []
+        # Called with (kind, object) before every write; the fake's self-tests use it to hold the
+        # controllers' own objects to the same strict schema as clients' objects.
+        self.check: Callable[[Kind, dict], None] | None = None
 
     def get(self, kind: Kind, namespace: str, name: str) -> dict | None:
         return self._objects.get((kind.plural, namespace or "", name))
@@ -118,6 +122,8 @@ class ObjectStore:
         self._publish(WatchEvent(rv, "DELETED", kind, gone))
 
     def _write(self, kind: Kind, obj: dict, event_type: str) -> dict:
+        if self.check is not None:
+            self.check(kind, obj)
         rv = next(self._rv)
         self.last_rv = rv
         obj["metadata"]["resourceVersion"] = str(rv)

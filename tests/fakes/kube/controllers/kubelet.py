@@ -17,6 +17,7 @@ from .base import POD, Controller, set_condition
 @dataclass
 class ContainerRun:
     restarts: int = 0
+    backoffs: int = 0
     last_start: float = 0.0
     exit_code: int | None = None
     started_at: str = ""
@@ -128,8 +129,13 @@ class Kubelet(Controller):
             )
             self.event(POD, pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet")
             return _status(c, {"waiting": {"reason": "ErrImagePull", "message": "image not found"}}, False, 0)
-        self.event(POD, pod, "Normal", "BackOff", f'Back-off pulling image "{c["image"]}"', "kubelet")
-        self.event(POD, pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet")
+        clock = self.fake.clock
+        if state.last_start == 0.0 or clock.elapsed(state.last_start) >= self._backoff(state):
+            # The kubelet retries a pull after a back-off, not on every sync; so do its events.
+            state.last_start = clock.mono()
+            state.backoffs += 1
+            self.event(POD, pod, "Normal", "BackOff", f'Back-off pulling image "{c["image"]}"', "kubelet")
+            self.event(POD, pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet")
         return _status(
             c,
             {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{c["image"]}"'}},
@@ -137,11 +143,16 @@ class Kubelet(Controller):
             0,
         )
 
+    def _backoff(self, state: ContainerRun) -> float:
+        """The kubelet's back-off: crash_backoff (10 s) doubling per retry, at most 5 minutes."""
+        return min(self.fake.crash_backoff * 2 ** max(state.backoffs - 1, 0), 300.0)
+
     def _crash(self, pod: dict, c: dict, state: ContainerRun) -> dict:
         clock = self.fake.clock
-        if state.last_start == 0.0 or clock.elapsed(state.last_start) >= self.fake.crash_backoff:
+        if state.last_start == 0.0 or clock.elapsed(state.last_start) >= self._backoff(state):
             if state.last_start:
                 state.restarts += 1
+                state.backoffs += 1
                 self.event(
                     POD,
                     pod,
