@@ -25,7 +25,7 @@ from .request import K8orizeRequest
 from .runner import RunOutcome, run_app
 from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE, SeccompProfile
 from .steps import FAILED, OK, WARN, StepLog
-from .trace import SyscallTrace, parse_file
+from .trace import STRACE, SyscallTrace, parse_file
 from .verify import (
     RunFactory,
     as_whom,
@@ -160,7 +160,7 @@ class Pipeline:
 
     def _trace(self) -> SyscallTrace:
         raw = self.work / "trace.strace"
-        wrapper = ["strace", "-f", "-qq", "-o", str(raw)]
+        wrapper = [*STRACE, str(raw)]
         outcome = run_app(self.runs.spec("traced", str(self.venv.python), self.req.app_dir, wrapper))
         self.results["traced_run"] = outcome
         trace = parse_file(raw)

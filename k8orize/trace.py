@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: How every run is traced: follow forks, no attach/exit noise, and `-s 0` so no data buffer or argv
+#: string ever lands in OUT (the trace is committed; paths are still printed in full). Append the file.
+STRACE = ("strace", "-f", "-qq", "-s", "0", "-o")
+
 _LINE = re.compile(r"^(\d+)\s+(.*)$")
 _CALL = re.compile(r"^([a-z0-9_]+)\(")
 _RESUMED = re.compile(r"^<\.\.\. ([a-z0-9_]+) resumed>(.*)$")

@@ -21,7 +21,7 @@ from .identity import TrimmedRuntime
 from .probes import free_port
 from .runner import RunOutcome, RunSpec, SessionSpec, run_app
 from .seccomp import MUST_REFUSE
-from .trace import FILTER_LOADED, SyscallTrace, parse_file
+from .trace import FILTER_LOADED, STRACE, SyscallTrace, parse_file
 
 ENFORCE = Path(__file__).resolve().parent / "enforce.py"
 
@@ -137,7 +137,7 @@ def enforced_run(
     raw = factory.scratch / f"{label}.strace"
     user = ["--user", str(runtime.uid)] if runtime.uid is not None else []
     launcher = [sys.executable, "-I", str(ENFORCE), str(profile_path), *user, "--"]
-    wrapper = ["strace", "-f", "-qq", "-o", str(raw), *launcher]
+    wrapper = [*STRACE, str(raw), *launcher]
     env = {**runtime.env, "PYTHONDONTWRITEBYTECODE": "1"}
     spec = factory.spec(label, runtime.python, runtime.image / trim.APP, wrapper, env)
     outcome = run_checked(spec, "the trimmed tree under the enforced seccomp profile", not_verified)

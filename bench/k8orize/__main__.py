@@ -115,7 +115,7 @@ def _body(runs: list[dict], targets: list[tuple[str, str, bool]]) -> str:
         f"| app layer (site-packages + app) | {before / 1e6:.1f} MB (full venv) | {after / 1e6:.1f} MB |",
         f"| syscalls allowed | ~{DOCKER_DEFAULT_ALLOWED} (Docker default) "
         f"| {median([r['allowed'] for r in runs]):.0f} "
-        f"({median([r['traced'] for r in runs]):.0f} traced + runtime base) |",
+        f"({median([r['traced'] for r in runs]):.0f} traced + runtime, libc and interpreter base sets) |",
         f"| denials under enforcement | - | {max(r['denials'] for r in runs)} |",
         f"| k8orize wall time | - | {median([r['wall'] for r in runs]):.1f} s "
         f"(install {median([r['install'] for r in runs]):.1f} s) |",
@@ -134,7 +134,8 @@ def _body(runs: list[dict], targets: list[tuple[str, str, bool]]) -> str:
     loads = ", ".join(f"{r['load']:.1f}" for r in runs)
     lines += [
         "",
-        "Median seconds per step: "
+        "Median seconds per step (the linters run alongside the verification runs, so `checks` is only the "
+        "wait for them): "
         + ", ".join(f"{n} {median([r['steps'][n] for r in runs]):.1f}" for n in step_names),
         f"1-minute load average at the end of each run: {loads} "
         "(other benchmarks and test suites share the 2 cores).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -96,6 +97,13 @@ def test_output_is_self_contained(tiny_result: K8orizeResult) -> None:
     assert f"-F uid={uid}" in (out / "audit.rules").read_text()
     deployment = yaml.safe_load((out / "manifests" / "30-deployment.yaml").read_text())
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == uid
+
+
+def test_trace_in_the_output_carries_paths_but_no_data(tiny_result: K8orizeResult) -> None:
+    raw = gzip.decompress((tiny_result.out / "trace" / "strace.log.gz").read_bytes()).decode()
+    assert "/app.py" in raw  # paths are recorded in full...
+    assert "ThreadingHTTPServer" not in raw  # ...but no buffer the app read or wrote (its own source here)
+    assert "TOKEN=secret" not in raw
 
 
 def test_report_tells_what_it_found(tiny_result: K8orizeResult) -> None:
