@@ -86,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     web.run_app(
         create_app(settings),
+        loop=_event_loop(),
         host=settings.host,
         port=settings.port,
         shutdown_timeout=settings.drain_timeout,
@@ -93,6 +94,15 @@ def _serve(args: argparse.Namespace) -> int:
         print=lambda msg: log.info(msg.strip()),
     )
     return 0
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed: the same asyncio API, with a much cheaper loop per turn."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -37,7 +37,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(://[^:/\s@]+:)[^@/\s]+(@)"), r"\1" + REDACTED + r"\2"),  # credentials in URLs
 ]
 
-_ANY_SECRET = re.compile("|".join(f"(?:{p.pattern.removeprefix('(?i)')})" for p, _ in _PATTERNS), re.I)
+# A cheap first look before the full patterns: most log lines hold nothing secret-shaped.
+_KEYWORDS = ("bearer", "basic", "password", "passwd", "secret", "token", "key", "://", "xox", "gh", "github_pat",
+             "dckr_pat", "akia", "asia", "ya29.", "eyj", "gaaaaa")
 
 
 class SecretScrubber:
@@ -54,7 +56,8 @@ class SecretScrubber:
         for value in self._known:
             if value in text:
                 text = text.replace(value, REDACTED)
-        if _ANY_SECRET.search(text) is None:  # one pass for the common case: nothing secret-shaped
+        lowered = text.lower()
+        if not any(word in lowered for word in _KEYWORDS):  # the common case: nothing secret-shaped
             return text
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
@@ -89,10 +92,13 @@ class JsonFormatter(logging.Formatter):
             payload["correlation_id"] = cid
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                payload[key] = value
+                # Anything json would stringify later is stringified now, so the scrubber sees it.
+                plain = isinstance(value, str | int | float | bool | dict | list | tuple) or value is None
+                payload[key] = value if plain else str(value)
         if record.exc_info:
             payload["exc"] = "".join(traceback.format_exception(*record.exc_info))
-        return SCRUBBER.scrub(json.dumps(payload, default=str, ensure_ascii=False))
+        # Scrub the values, not the JSON text: a pattern must never eat an escape and break the line.
+        return json.dumps(SCRUBBER.scrub_value(payload), default=str, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):
