@@ -15,7 +15,10 @@ import subprocess
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-_HEADER = "# Benchmark results\n\nEach section is rewritten by the benchmark named in it. Figures are medians over repeated runs.\n"
+_HEADER = (
+    "# Benchmark results\n\n"
+    "Each section is rewritten by the benchmark named in it. Figures are medians over repeated runs.\n"
+)
 
 
 def machine() -> str:
@@ -29,12 +32,15 @@ def machine() -> str:
     except OSError:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {cpu}, {mem_gib:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores, {cpu}, {mem_gib:.0f} GiB, Python {python}, {platform.system()}"
 
 
 def revision() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -63,5 +69,9 @@ def record(name: str, body: str, command: str, results: Path = RESULTS) -> None:
     )
     text = results.read_text() if results.exists() else _HEADER
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->\n", re.S)
-    text = pattern.sub(lambda _m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    text = (
+        pattern.sub(lambda _m: section, text)
+        if pattern.search(text)
+        else text.rstrip("\n") + "\n\n" + section
+    )
     results.write_text(text)

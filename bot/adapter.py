@@ -36,7 +36,6 @@ from botframework.connector.auth import (
 )
 
 from bot.channel_client import ChannelConnector
-
 from bot.metrics import BotMetrics
 from bot.settings import AppType, Settings
 from bot.wire import from_wire
@@ -46,9 +45,11 @@ _PUBLIC_LOGIN_URL = "https://login.microsoftonline.com/botframework.com"
 
 
 def _app_id(claims: ClaimsIdentity) -> str:
-    return claims.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM) or claims.get_claim_value(
-        AuthenticationConstants.APP_ID_CLAIM
-    ) or ""
+    return (
+        claims.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+        or claims.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+        or ""
+    )
 
 
 class _Bounded(OrderedDict):
@@ -139,7 +140,9 @@ class ChannelAuthentication(BotFrameworkAuthentication):
         key = _app_id(claims_identity)
         client = self._token_clients.get(key)
         if client is None:
-            client = self._token_clients.remember(key, await self._inner.create_user_token_client(claims_identity))
+            client = self._token_clients.remember(
+                key, await self._inner.create_user_token_client(claims_identity)
+            )
         return client
 
     def create_bot_framework_client(self):  # type: ignore[no-untyped-def]
@@ -209,7 +212,9 @@ class K8orAdapter(CloudAdapter):
             return web.json_response(data=invoke_response.body, status=invoke_response.status)
         return web.Response(status=201)
 
-    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
         return await self._timed("channel.send", super().send_activities(context, activities))
 
     async def update_activity(self, context: TurnContext, activity: Activity):  # type: ignore[no-untyped-def]

@@ -63,14 +63,20 @@ class _Conversations:
     def __init__(self, connector: ChannelConnector):
         self._c = connector
 
-    async def reply_to_activity(self, conversation_id: str, activity_id: str, activity: Activity) -> ResourceResponse:
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity
+    ) -> ResourceResponse:
         path = f"v3/conversations/{quote(conversation_id, safe='')}/activities/{quote(activity_id, safe='')}"
         return await self._c.call("POST", path, activity)
 
     async def send_to_conversation(self, conversation_id: str, activity: Activity) -> ResourceResponse:
-        return await self._c.call("POST", f"v3/conversations/{quote(conversation_id, safe='')}/activities", activity)
+        return await self._c.call(
+            "POST", f"v3/conversations/{quote(conversation_id, safe='')}/activities", activity
+        )
 
-    async def update_activity(self, conversation_id: str, activity_id: str, activity: Activity) -> ResourceResponse:
+    async def update_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity
+    ) -> ResourceResponse:
         path = f"v3/conversations/{quote(conversation_id, safe='')}/activities/{quote(activity_id, safe='')}"
         return await self._c.call("PUT", path, activity)
 

@@ -152,7 +152,9 @@ async def _serve_signin_pages(runner: Any, settings: Settings) -> None:
     try:
         await site.start()
     except OSError:
-        log.warning("port %s is taken (is `k8or serve` running?); sign-in pages are served there", settings.port)
+        log.warning(
+            "port %s is taken (is `k8or serve` running?); sign-in pages are served there", settings.port
+        )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,13 @@ class PendingAction:
 
     @classmethod
     def create(
-        cls, line: str, command: str, values: dict[str, Any], requester: Person, namespace: str | None, two: bool
+        cls,
+        line: str,
+        command: str,
+        values: dict[str, Any],
+        requester: Person,
+        namespace: str | None,
+        two: bool,
     ) -> PendingAction:
         who = asdict(requester)
         who["groups"] = sorted(requester.groups)
@@ -74,7 +80,9 @@ class PendingAction:
         name = self.requester.get("name") or requester_key
         if self.two_person:
             if approver.key == requester_key:
-                return messages.CONFIRM_NEEDS_OTHER.format(namespace=self.namespace, requester=name, line=self.line)
+                return messages.CONFIRM_NEEDS_OTHER.format(
+                    namespace=self.namespace, requester=name, line=self.line
+                )
             return None
         if approver.key != requester_key:
             return messages.CONFIRM_NOT_YOURS.format(requester=name, line=self.line)
@@ -97,8 +105,16 @@ def confirmation_request(pending: PendingAction, channel: str) -> Activity:
         "version": "1.4",
         "body": [{"type": "TextBlock", "text": text, "wrap": True}],
         "actions": [
-            {"type": "Action.Submit", "title": "Confirm", "data": {"k8or_confirm": pending.id, "decision": "yes"}},
-            {"type": "Action.Submit", "title": "Cancel", "data": {"k8or_confirm": pending.id, "decision": "no"}},
+            {
+                "type": "Action.Submit",
+                "title": "Confirm",
+                "data": {"k8or_confirm": pending.id, "decision": "yes"},
+            },
+            {
+                "type": "Action.Submit",
+                "title": "Cancel",
+                "data": {"k8or_confirm": pending.id, "decision": "no"},
+            },
         ],
     }
     activity = MessageFactory.attachment(CardFactory.adaptive_card(card))

@@ -47,7 +47,9 @@ class ConsoleAdapter(BotAdapter):
         self.out = out or sys.stdout
         self.sent: list[Activity] = []
 
-    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
         responses = []
         for activity in activities:
             if activity.type == ActivityTypes.message:
@@ -64,8 +66,12 @@ class ConsoleAdapter(BotAdapter):
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         return None
 
-    async def continue_conversation(self, reference: Any, callback: Callable[..., Awaitable], *args: Any, **kw: Any):  # type: ignore[no-untyped-def]
-        activity = TurnContext.apply_conversation_reference(Activity(type=ActivityTypes.event), reference, True)
+    async def continue_conversation(
+        self, reference: Any, callback: Callable[..., Awaitable], *args: Any, **kw: Any
+    ):  # type: ignore[no-untyped-def]
+        activity = TurnContext.apply_conversation_reference(
+            Activity(type=ActivityTypes.event), reference, True
+        )
         return await self.run_pipeline(TurnContext(self, activity), callback)
 
     def _print(self, text: str) -> None:

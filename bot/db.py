@@ -50,7 +50,9 @@ def open_engine(url: str, schema: str = "") -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 def _ensure_parent(database: str | None) -> None:
@@ -159,11 +161,15 @@ def _migrate(conn: Connection, components: list[Component]) -> None:
     version_metadata.create_all(conn)
     for name, metadata, version in components:
         metadata.create_all(conn)
-        current = conn.execute(select(schema_versions.c.version).where(schema_versions.c.component == name)).scalar()
+        current = conn.execute(
+            select(schema_versions.c.version).where(schema_versions.c.component == name)
+        ).scalar()
         if current is None:
             conn.execute(schema_versions.insert().values(component=name, version=version))
         elif current < version:
-            conn.execute(schema_versions.update().where(schema_versions.c.component == name).values(version=version))
+            conn.execute(
+                schema_versions.update().where(schema_versions.c.component == name).values(version=version)
+            )
 
 
 async def migrate(engine: AsyncEngine, components: Iterable[Component]) -> None:

@@ -34,8 +34,10 @@ direct_conversations = Table(
 )
 _c = direct_conversations.c
 _READ = select(_c.reference).where(_c.person_key == bindparam("k"))
-_UPDATE = update(direct_conversations).where(_c.person_key == bindparam("k")).values(
-    reference=bindparam("ref"), updated_at=bindparam("now")
+_UPDATE = (
+    update(direct_conversations)
+    .where(_c.person_key == bindparam("k"))
+    .values(reference=bindparam("ref"), updated_at=bindparam("now"))
 )
 _INSERT = direct_conversations.insert()
 
@@ -73,8 +75,9 @@ class DirectMessages:
             if result.rowcount == 0:
                 try:
                     async with conn.begin_nested():
-                        await conn.execute(_INSERT, {"person_key": person.key, "reference": reference,
-                                                     "updated_at": now})
+                        await conn.execute(
+                            _INSERT, {"person_key": person.key, "reference": reference, "updated_at": now}
+                        )
                 except IntegrityError:
                     await conn.execute(_UPDATE, {"k": person.key, "ref": reference, "now": now})
         self._known[person.key] = reference
@@ -105,7 +108,8 @@ class DirectMessages:
         try:
             await adapter.continue_conversation(reference, send, self._app_id or None)
         except Exception:  # noqa: BLE001 - a channel that is down must not break the caller
-            log.warning("could not deliver a direct message", exc_info=True, extra={"channel": reference.channel_id})
+            log.warning(
+                "could not deliver a direct message", exc_info=True, extra={"channel": reference.channel_id}
+            )
             return False
         return True
-

@@ -38,8 +38,25 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 # A cheap first look before the full patterns: most log lines hold nothing secret-shaped.
-_KEYWORDS = ("bearer", "basic", "password", "passwd", "secret", "token", "key", "://", "xox", "gh", "github_pat",
-             "dckr_pat", "akia", "asia", "ya29.", "eyj", "gaaaaa")
+_KEYWORDS = (
+    "bearer",
+    "basic",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "key",
+    "://",
+    "xox",
+    "gh",
+    "github_pat",
+    "dckr_pat",
+    "akia",
+    "asia",
+    "ya29.",
+    "eyj",
+    "gaaaaa",
+)
 
 
 class SecretScrubber:

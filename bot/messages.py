@@ -7,7 +7,9 @@ DID_YOU_MEAN = "Did you mean {choices}?"
 SEE_HELP = "Type `help` to see what I can do."
 USAGE = "Usage: `{usage}`"
 EMPTY_MESSAGE = "Say `help` to see what I can do."
-NOT_ALLOWED = "`{command}` needs the role {roles}; you have {held}. Ask an admin to grant it in the RBAC file."
+NOT_ALLOWED = (
+    "`{command}` needs the role {roles}; you have {held}. Ask an admin to grant it in the RBAC file."
+)
 NO_ROLES = "no role"
 NEEDS_LOGIN = "`{command}` acts as you on {services}. Sign in first:"
 NEEDS_LOGIN_GROUP = "`{command}` acts as you on {services}, and you have not signed in there yet."
@@ -28,7 +30,9 @@ CONFIRM_WHO_OTHER = " (a second person with the right role must approve: two-per
 CONFIRM_CONSOLE = "Type `yes` to go ahead or `no` to cancel."
 CONFIRM_EXPIRED = "That confirmation for `{line}` expired; nothing was done. Send the command again."
 CONFIRM_NOT_YOURS = "Only {requester} can confirm `{line}`."
-CONFIRM_NEEDS_OTHER = "The two-person rule in `{namespace}` needs someone other than {requester} to approve `{line}`."
+CONFIRM_NEEDS_OTHER = (
+    "The two-person rule in `{namespace}` needs someone other than {requester} to approve `{line}`."
+)
 CONFIRM_CANCELLED = "Cancelled `{line}`; nothing was done."
 CONFIRM_NONE = "There is nothing waiting for confirmation."
 SHUTTING_DOWN = "k8or is restarting; please send that again in a minute."

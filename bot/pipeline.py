@@ -219,7 +219,9 @@ class K8orBot(Bot):
             needed = f"`{_ordered(required)[0]}`"  # roles include those below them: name the lowest
             held = ", ".join(sorted(roles)) or messages.NO_ROLES
             await self._audit(ctx, "refused", f"needs {needed}", approver)
-            await context.send_activity(messages.NOT_ALLOWED.format(command=spec.name, roles=needed, held=held))
+            await context.send_activity(
+                messages.NOT_ALLOWED.format(command=spec.name, roles=needed, held=held)
+            )
             return
         if spec.connectors and self.services.gate is not None:
             missing = await self.services.gate.missing(person, spec.connectors)
@@ -253,7 +255,9 @@ class K8orBot(Bot):
         except TimeoutError:
             record.outcome = "timeout"
             await self._audit(ctx, "timeout", "", approver)
-            await ctx.reply(messages.TIMED_OUT.format(command=ctx.spec.name, seconds=timeout, cid=ctx.correlation_id))
+            await ctx.reply(
+                messages.TIMED_OUT.format(command=ctx.spec.name, seconds=timeout, cid=ctx.correlation_id)
+            )
             return
         except Exception:
             record.outcome = "error"
@@ -291,7 +295,9 @@ class K8orBot(Bot):
             record.outcome = "cancelled"
             await context.send_activity(messages.CONFIRM_CANCELLED.format(line=pending.line))
             return
-        if pending.two_person and not spec.allowed_for(self.services.roles.roles_for(person), self._roles_needed(spec)):
+        if pending.two_person and not spec.allowed_for(
+            self.services.roles.roles_for(person), self._roles_needed(spec)
+        ):
             record.outcome = "refused"
             await context.send_activity(
                 messages.NOT_ALLOWED.format(
@@ -302,8 +308,15 @@ class K8orBot(Bot):
             )
             return
         await self._execute(
-            context, pending.requester_person, record, cid, spec, pending.values, pending.line,
-            confirmed=True, approver=person,
+            context,
+            pending.requester_person,
+            record,
+            cid,
+            spec,
+            pending.values,
+            pending.line,
+            confirmed=True,
+            approver=person,
         )
 
     def _roles_needed(self, spec: CommandSpec) -> frozenset[str]:
@@ -317,10 +330,14 @@ class K8orBot(Bot):
             await ctx.reply(_login_reply(ctx.spec.name, missing))
             return
         direct = self.services.extras.get("direct")
-        delivered = direct is not None and await direct.deliver(ctx.person.key, _login_reply(ctx.spec.name, missing))
+        delivered = direct is not None and await direct.deliver(
+            ctx.person.key, _login_reply(ctx.spec.name, missing)
+        )
         services = ", ".join(display for _, display, _ in missing)
         note = messages.LOGIN_SENT_PRIVATELY if delivered else messages.LOGIN_MESSAGE_ME
-        await ctx.reply(messages.NEEDS_LOGIN_GROUP.format(command=ctx.spec.name, services=services) + " " + note)
+        await ctx.reply(
+            messages.NEEDS_LOGIN_GROUP.format(command=ctx.spec.name, services=services) + " " + note
+        )
 
     async def _audit(self, ctx: CommandContext, outcome: str, detail: str, approver: Person | None) -> None:
         audit = self.services.audit
@@ -376,5 +393,7 @@ def _login_reply(command: str, missing: list[tuple[str, str, str]]) -> str:
     services = ", ".join(display for _, display, _ in missing)
     lines = [messages.NEEDS_LOGIN.format(command=command, services=services)]
     for service, display, link in missing:
-        lines.append(messages.LOGIN_LINE.format(display=display, service=service, link=f" — {link}" if link else ""))
+        lines.append(
+            messages.LOGIN_LINE.format(display=display, service=service, link=f" — {link}" if link else "")
+        )
     return "\n".join(lines)

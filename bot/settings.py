@@ -115,12 +115,18 @@ class Settings(BaseSettings):
     vault_key: SecretStr = Field(
         SecretStr(""), description="Credential vault key(s), comma-separated, newest first (Fernet keys)."
     )
-    vault_key_file: Path | None = Field(None, description="File holding the vault key(s), e.g. a mounted secret.")
+    vault_key_file: Path | None = Field(
+        None, description="File holding the vault key(s), e.g. a mounted secret."
+    )
     rbac_file: Path | None = Field(None, description="YAML file mapping chat identities to roles.")
     kubeconfig: str = Field("", description="Kubeconfig file(s) for `cluster use`, separated by ':'.")
 
-    slack_bot_token: SecretStr = Field(SecretStr(""), description="Slack bot token (xoxb-...); enables Slack.")
-    slack_signing_secret: SecretStr = Field(SecretStr(""), description="Slack signing secret for /slack/events.")
+    slack_bot_token: SecretStr = Field(
+        SecretStr(""), description="Slack bot token (xoxb-...); enables Slack."
+    )
+    slack_signing_secret: SecretStr = Field(
+        SecretStr(""), description="Slack signing secret for /slack/events."
+    )
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API root.")
 
     docker_registry_url: str = Field(
@@ -132,7 +138,9 @@ class Settings(BaseSettings):
     miro: MiroSettings = Field(default_factory=MiroSettings, description="Miro connector")
     toggl: TogglSettings = Field(default_factory=TogglSettings, description="Toggl Track connector")
     github: GithubSettings = Field(default_factory=GithubSettings, description="GitHub connector")
-    dockerhub: DockerhubSettings = Field(default_factory=DockerhubSettings, description="Docker Hub connector")
+    dockerhub: DockerhubSettings = Field(
+        default_factory=DockerhubSettings, description="Docker Hub connector"
+    )
 
     @field_validator("log_level")
     @classmethod

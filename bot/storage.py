@@ -15,7 +15,20 @@ from typing import Any
 
 import jsonpickle
 from botbuilder.core import Storage
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, and_, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
@@ -157,7 +170,9 @@ class SqlStorage(Storage):
                 return etag, document
         try:
             async with conn.begin_nested():
-                await conn.execute(_INSERT, {"key": key, "etag": etag, "document": document, "updated_at": now})
+                await conn.execute(
+                    _INSERT, {"key": key, "etag": etag, "document": document, "updated_at": now}
+                )
         except IntegrityError:
             raise StateConflict(f"state for {key!r} was created by another turn (eTag conflict)") from None
         return etag, document

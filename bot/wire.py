@@ -28,7 +28,9 @@ class WireError(ValueError):
 
 @cache
 def _fields(cls: type[Model]) -> tuple[tuple[str, str, str], ...]:
-    return tuple((attr, meta["key"], meta["type"]) for attr, meta in cls._attribute_map.items() if meta["key"])
+    return tuple(
+        (attr, meta["key"], meta["type"]) for attr, meta in cls._attribute_map.items() if meta["key"]
+    )
 
 
 @cache

@@ -59,7 +59,9 @@ def describe(spec: CommandSpec) -> str:
             suffix = f" ({'; '.join(extra)})" if extra else ""
             lines.append(f"- `{p.display.strip('[]')}` — {p.help or p.name}{suffix}")
     if spec.roles:
-        lines.append("Needs role: " + " or ".join(f"`{r}`" for r in sorted(spec.roles)) + " (admins may too).")
+        lines.append(
+            "Needs role: " + " or ".join(f"`{r}`" for r in sorted(spec.roles)) + " (admins may too)."
+        )
     if spec.connectors:
         lines.append("Acts as you on: " + ", ".join(spec.connectors) + ".")
     if spec.destructive:
@@ -89,7 +91,9 @@ async def whoami(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-
         lines.append(f"- email: `{p.email}`")
     if p.groups:
         lines.append("- groups: " + ", ".join(f"`{g}`" for g in sorted(p.groups)))
-    roles = ", ".join(f"`{r}`" for r in sorted(ctx.roles)) or "none (ask an admin to add you to the RBAC file)"
+    roles = (
+        ", ".join(f"`{r}`" for r in sorted(ctx.roles)) or "none (ask an admin to add you to the RBAC file)"
+    )
     lines.append(f"- roles: {roles}")
     return "\n".join(lines)
 

@@ -29,9 +29,20 @@ def test_dockerfile_runs_as_dedicated_user_with_healthcheck():
 
 def test_manifests_have_zero_failed_checkov_checks():
     result = subprocess.run(
-        [tool("checkov"), "-d", str(MANIFESTS), "--framework", "kubernetes", "--compact",
-         "--skip-download", "-o", "json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            tool("checkov"),
+            "-d",
+            str(MANIFESTS),
+            "--framework",
+            "kubernetes",
+            "--compact",
+            "--skip-download",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     import json
 
@@ -58,10 +69,19 @@ def test_every_manifest_is_valid_in_strict_mode(name, document):
 
 
 def test_kustomize_builds_the_whole_set():
-    result = subprocess.run(["kubectl", "kustomize", str(MANIFESTS)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["kubectl", "kustomize", str(MANIFESTS)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     kinds = {d["kind"] for d in yaml.safe_load_all(result.stdout)}
-    assert kinds == {"Namespace", "ServiceAccount", "Deployment", "Service", "NetworkPolicy", "PodDisruptionBudget"}
+    assert kinds == {
+        "Namespace",
+        "ServiceAccount",
+        "Deployment",
+        "Service",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+    }
 
 
 def test_deployment_is_restricted_with_probes_and_resources():

@@ -74,8 +74,13 @@ class BotProcess:
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         started = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.env.get("BENCH_LOG", os.devnull), "ab"))
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.env.get("BENCH_LOG", os.devnull), "ab"),
+        )
         url = f"http://127.0.0.1:{self.port}/healthz"
         while True:
             if self.proc.poll() is not None:
@@ -106,9 +111,16 @@ class BotProcess:
 
 
 def activity(text: str, conv: str, service_url: str) -> dict:
-    return {"type": "message", "id": uuid.uuid4().hex, "channelId": "emulator", "serviceUrl": service_url,
-            "from": {"id": f"user-{conv}", "name": "bench"}, "conversation": {"id": conv},
-            "recipient": {"id": "bot"}, "text": text}
+    return {
+        "type": "message",
+        "id": uuid.uuid4().hex,
+        "channelId": "emulator",
+        "serviceUrl": service_url,
+        "from": {"id": f"user-{conv}", "name": "bench"},
+        "conversation": {"id": conv},
+        "recipient": {"id": "bot"},
+        "text": text,
+    }
 
 
 async def one_turn(session, bot_url, recorder: Recorder, conv: str, text: str, service_url: str) -> float:
@@ -173,10 +185,17 @@ async def main(rounds: int, turns: int, echo_turns: int) -> int:
     data = Path(tempfile.mkdtemp(prefix="k8or-bench-"))
     python = sys.executable
     env = {k: v for k, v in os.environ.items() if not k.startswith(("K8OR_", "Microsoft"))}
-    k8or_env = {**env, "K8OR_DATA_DIR": str(data), "K8OR_LOG_FORMAT": "json", "K8OR_LOG_LEVEL": "INFO",
-                "BENCH_LOG": str(data / "k8or.log")}
+    k8or_env = {
+        **env,
+        "K8OR_DATA_DIR": str(data),
+        "K8OR_LOG_FORMAT": "json",
+        "K8OR_LOG_LEVEL": "INFO",
+        "BENCH_LOG": str(data / "k8or.log"),
+    }
     k8or_port, echo_port, bare_port = free_port(), free_port(), free_port()
-    k8or = BotProcess("k8or", [python, "-m", "bot.cli", "serve", "--port", str(k8or_port)], k8or_env, k8or_port)
+    k8or = BotProcess(
+        "k8or", [python, "-m", "bot.cli", "serve", "--port", str(k8or_port)], k8or_env, k8or_port
+    )
     echo = BotProcess("echo", [python, "-m", "bench.turns.echo_bot", str(echo_port)], env, echo_port)
     bare = BotProcess("bare", [python, "-m", "bench.turns.bare", str(bare_port)], env, bare_port)
     connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
@@ -202,17 +221,17 @@ measured from POST to the reply reaching the local serviceUrl.
 
 | figure | stock echo bot | k8or `help` | ratio | target |
 |---|---|---|---|---|
-| throughput, {CONCURRENCY} conversations | {echo_figures['tps']:.0f} turns/s | {k8or_figures['tps']:.0f} turns/s | {tps_ratio:.1f}× | ≥ 10× {'✓' if tps_ratio >= 10 else '✗'} |
-| single-user latency p50 | {echo_figures['p50']:.1f} ms | {k8or_figures['p50']:.1f} ms | {p50_ratio:.2f} | ≤ 0.25 {'✓' if p50_ratio <= 0.25 else '✗'} |
-| single-user latency p95 | {echo_figures['p95']:.1f} ms | {k8or_figures['p95']:.1f} ms | {k8or_figures['p95'] / echo_figures['p95']:.2f} | — |
-| start-up (spawn → /healthz 200) | {echo_figures['startup'] * 1000:.0f} ms | {k8or_figures['startup'] * 1000:.0f} ms | {k8or_figures['startup'] / echo_figures['startup']:.2f} | — |
-| idle RSS after start-up | {echo_figures['rss']:.0f} MiB | {k8or_figures['rss']:.0f} MiB | {k8or_figures['rss'] / echo_figures['rss']:.2f} | — |
+| throughput, {CONCURRENCY} conversations | {echo_figures["tps"]:.0f} turns/s | {k8or_figures["tps"]:.0f} turns/s | {tps_ratio:.1f}× | ≥ 10× {"✓" if tps_ratio >= 10 else "✗"} |
+| single-user latency p50 | {echo_figures["p50"]:.1f} ms | {k8or_figures["p50"]:.1f} ms | {p50_ratio:.2f} | ≤ 0.25 {"✓" if p50_ratio <= 0.25 else "✗"} |
+| single-user latency p95 | {echo_figures["p95"]:.1f} ms | {k8or_figures["p95"]:.1f} ms | {k8or_figures["p95"] / echo_figures["p95"]:.2f} | — |
+| start-up (spawn → /healthz 200) | {echo_figures["startup"] * 1000:.0f} ms | {k8or_figures["startup"] * 1000:.0f} ms | {k8or_figures["startup"] / echo_figures["startup"]:.2f} | — |
+| idle RSS after start-up | {echo_figures["rss"]:.0f} MiB | {k8or_figures["rss"]:.0f} MiB | {k8or_figures["rss"] / echo_figures["rss"]:.2f} | — |
 
 For scale, the same load generator against a bare aiohttp handler that parses the activity and
-posts one reply (the ceiling for any bot on this machine): {bare_figures['tps']:.0f} turns/s,
-p50 {bare_figures['p50']:.1f} ms. k8or reaches {k8or_figures['tps'] / bare_figures['tps']:.0%} of that ceiling.
+posts one reply (the ceiling for any bot on this machine): {bare_figures["tps"]:.0f} turns/s,
+p50 {bare_figures["p50"]:.1f} ms. k8or reaches {k8or_figures["tps"] / bare_figures["tps"]:.0%} of that ceiling.
 
-Result: {'targets met' if ok else 'TARGET MISSED'}.
+Result: {"targets met" if ok else "TARGET MISSED"}.
 """
     record("turns", body, f"python -m bench.turns --rounds {rounds} --turns {turns}")
     print(body)

@@ -207,6 +207,7 @@ def suggest(word: str, candidates: Sequence[str]) -> list[str]:
 
 # Converters shared by commands ---------------------------------------------------------------
 
+
 def positive_int(raw: str) -> int:
     try:
         value = int(raw)

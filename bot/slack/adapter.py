@@ -26,7 +26,9 @@ def mrkdwn(text: str) -> str:
 
 def _target(activity: Activity) -> tuple[str, str]:
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    channel = data.get("channel") or (activity.conversation.id.split(":", 1)[-1] if activity.conversation else "")
+    channel = data.get("channel") or (
+        activity.conversation.id.split(":", 1)[-1] if activity.conversation else ""
+    )
     return channel, data.get("thread_ts", "")
 
 
@@ -62,7 +64,9 @@ class SlackAdapter(BotAdapter):
         super().__init__()
         self.client = client
 
-    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
         responses = []
         for activity in activities:
             if activity.type != ActivityTypes.message:
@@ -91,13 +95,22 @@ class SlackAdapter(BotAdapter):
         """Only the person sees it: an ephemeral message in the same channel."""
         channel, thread = _target(context.activity)
         await self.client.chat_postEphemeral(
-            channel=channel, user=context.activity.from_property.id, text=mrkdwn(text), thread_ts=thread or None
+            channel=channel,
+            user=context.activity.from_property.id,
+            text=mrkdwn(text),
+            thread_ts=thread or None,
         )
 
     async def continue_conversation(  # type: ignore[override]
-        self, reference: ConversationReference, callback: Callable[[TurnContext], Awaitable[Any]], *_: Any, **__: Any
+        self,
+        reference: ConversationReference,
+        callback: Callable[[TurnContext], Awaitable[Any]],
+        *_: Any,
+        **__: Any,
     ) -> None:
-        activity = TurnContext.apply_conversation_reference(Activity(type=ActivityTypes.event), reference, True)
+        activity = TurnContext.apply_conversation_reference(
+            Activity(type=ActivityTypes.event), reference, True
+        )
         channel = (reference.conversation.id if reference.conversation else "").split(":", 1)[-1]
         activity.channel_data = {"channel": channel, "thread_ts": ""}
         await self.run_pipeline(TurnContext(self, activity), callback)

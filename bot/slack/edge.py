@@ -85,7 +85,14 @@ def interaction_activity(body: bytes) -> Activity | None:
 
 
 def _activity(
-    *, activity_id: str, team: str, channel: str, user: str, is_group: bool, text: str, thread_ts: str,
+    *,
+    activity_id: str,
+    team: str,
+    channel: str,
+    user: str,
+    is_group: bool,
+    text: str,
+    thread_ts: str,
     bot_user: str = "",
 ) -> Activity:
     return Activity(

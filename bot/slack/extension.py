@@ -62,7 +62,9 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
         return web.Response(status=200)
 
     async def extension(app: web.Application, services: Any) -> AsyncIterator[None]:
-        client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=settings.outbound_timeout)
+        client = AsyncWebClient(
+            token=token, base_url=settings.slack_api_url, timeout=settings.outbound_timeout
+        )
         app[SLACK] = SlackAdapter(client)
         app[DIRECTORY] = SlackDirectory(client)
         direct = services.extras.get("direct")

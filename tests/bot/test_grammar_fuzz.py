@@ -14,8 +14,31 @@ from bot.commands.grammar import UsageError, parse, tokenize
 from tests.bot.test_turns_memory import Roles, fixture_commands
 from tests.support.turns import TurnHarness
 
-WORDS = ["help", "scale", "pick", "wipe", "whoami", "version", "web", "3", "-1", "--mode", "--mode=fast",
-         "--", "'", '"', "\\", "<at>k8or</at>", "<@U1>", "yes", "no", "cancel", "--x=", "ＳＣＡＬＥ", "\x00"]
+WORDS = [
+    "help",
+    "scale",
+    "pick",
+    "wipe",
+    "whoami",
+    "version",
+    "web",
+    "3",
+    "-1",
+    "--mode",
+    "--mode=fast",
+    "--",
+    "'",
+    '"',
+    "\\",
+    "<at>k8or</at>",
+    "<@U1>",
+    "yes",
+    "no",
+    "cancel",
+    "--x=",
+    "ＳＣＡＬＥ",
+    "\x00",
+]
 lines = st.one_of(
     st.text(max_size=60),
     st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join),
@@ -26,7 +49,9 @@ lines = st.one_of(
 def test_no_input_crashes_a_turn_and_every_input_gets_a_reply() -> None:
     loop = asyncio.new_event_loop()
     tmp = Path(tempfile.mkdtemp())
-    manager = TurnHarness.open(tmp, [dialogs.core.commands, fixture_commands], roles=Roles({"alice": {"deployer"}}))
+    manager = TurnHarness.open(
+        tmp, [dialogs.core.commands, fixture_commands], roles=Roles({"alice": {"deployer"}})
+    )
     bot = loop.run_until_complete(manager.__aenter__())
     try:
 

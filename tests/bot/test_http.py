@@ -125,8 +125,17 @@ def _turns_counted(metrics: str) -> bool:
         lambda key, url: "Bearer " + channel_token(key, "some-other-bot", url),
         lambda key, url: "Bearer " + channel_token(key, APP_ID, url, issuer="https://evil.example"),
     ],
-    ids=["missing", "malformed", "empty", "wrong-scheme", "expired", "wrong-key", "unknown-kid",
-         "wrong-audience", "wrong-issuer"],
+    ids=[
+        "missing",
+        "malformed",
+        "empty",
+        "wrong-scheme",
+        "expired",
+        "wrong-key",
+        "unknown-kid",
+        "wrong-audience",
+        "wrong-issuer",
+    ],
 )
 async def test_bad_tokens_get_401_and_are_never_processed(secured, channel, openid, make_header):
     header = make_header(openid.private_key, channel.url)

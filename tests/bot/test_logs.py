@@ -82,12 +82,15 @@ def test_configured_secret_values_are_redacted_wherever_they_appear():
 def test_the_app_password_is_registered_with_the_global_scrubber(tmp_path):
     import asyncio
 
-    from bot.app import build_services, close_services
-    from bot.app import AppParts
+    from bot.app import AppParts, build_services, close_services
     from bot.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, microsoft_app_id="id",
-                        microsoft_app_password="very-unusual-app-password-123")
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        microsoft_app_id="id",
+        microsoft_app_password="very-unusual-app-password-123",
+    )
 
     async def build() -> None:
         services = await build_services(settings, AppParts())

@@ -12,7 +12,6 @@ import sys
 import time
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from bot.app import AppParts, create_app
@@ -57,7 +56,10 @@ def _env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_public_bind_without_app_id_is_refused(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
-        env=_env(tmp_path), capture_output=True, text=True, timeout=60,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "refusing to listen on 0.0.0.0 without MicrosoftAppId" in result.stderr
@@ -65,8 +67,9 @@ def test_public_bind_without_app_id_is_refused(tmp_path):
 
 def test_bad_setting_stops_start_naming_the_setting(tmp_path):
     env = _env(tmp_path) | {"K8OR_PORT": "eighty"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "K8OR_PORT" in result.stderr and "valid integer" in result.stderr
 
@@ -75,7 +78,9 @@ def test_serve_warns_in_emulator_mode_and_exits_cleanly_on_sigterm(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=_env(tmp_path), stderr=subprocess.PIPE, text=True,
+        env=_env(tmp_path),
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -106,7 +111,9 @@ async def test_sigterm_drains_in_flight_turns_and_background_work(tmp_path):
     service_url = f"http://127.0.0.1:{channel_site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
 
     registry = CommandRegistry().include(slow)
-    app = create_app(Settings(_env_file=None, data_dir=tmp_path, drain_timeout=10), AppParts(registry=registry))
+    app = create_app(
+        Settings(_env_file=None, data_dir=tmp_path, drain_timeout=10), AppParts(registry=registry)
+    )
     runner = web.AppRunner(app, shutdown_timeout=10)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -115,7 +122,9 @@ async def test_sigterm_drains_in_flight_turns_and_background_work(tmp_path):
     try:
         async with aiohttp.ClientSession() as http:
             await (await http.post(url, json=message("later", service_url, activity_id="a1"))).read()
-            in_flight = asyncio.create_task(http.post(url, json=message("slow", service_url, activity_id="a2")))
+            in_flight = asyncio.create_task(
+                http.post(url, json=message("slow", service_url, activity_id="a2"))
+            )
             await asyncio.sleep(0.2)
             await runner.cleanup()  # what SIGTERM does: stop listening, drain, then close
             response = await in_flight

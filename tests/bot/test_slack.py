@@ -19,7 +19,9 @@ destructive = CommandSet()
 wiped: list[str] = []
 
 
-@destructive.command("wipe", "Wipe an app.", params=[arg("app", "Which app")], roles=("admin",), destructive=True)
+@destructive.command(
+    "wipe", "Wipe an app.", params=[arg("app", "Which app")], roles=("admin",), destructive=True
+)
 async def wipe(ctx, args):  # type: ignore[no-untyped-def]
     wiped.append(args.app)
     return f"wiped {args.app}"
@@ -41,8 +43,13 @@ async def slack(aiohttp_server):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def client(aiohttp_client, tmp_path, slack):  # type: ignore[no-untyped-def]
     wiped.clear()
-    settings = Settings(_env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-test-token",
-                        slack_signing_secret=SECRET, slack_api_url=slack.url)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+    )
     registry = CommandRegistry().include(dialogs.core.commands).include(destructive)
     return await aiohttp_client(create_app(settings, AppParts(registry=registry, roles=GroupRoles())))
 
@@ -76,16 +83,20 @@ async def test_retried_event_is_answered_once(client, slack):
 
 @pytest.mark.parametrize("headers", [{}, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}])
 async def test_unsigned_or_stale_requests_are_refused(client, slack, headers):
-    response = await client.post("/slack/events", data=event_body("help"),
-                                 headers={"Content-Type": "application/json", **headers})
+    response = await client.post(
+        "/slack/events", data=event_body("help"), headers={"Content-Type": "application/json", **headers}
+    )
     assert response.status == 401
     assert slack.calls == []
 
 
 async def test_forged_signature_is_refused(client, slack):
     body = event_body("help")
-    response = await client.post("/slack/events", data=body, headers={"Content-Type": "application/json",
-                                                                       **signed("wrong-secret", body)})
+    response = await client.post(
+        "/slack/events",
+        data=body,
+        headers={"Content-Type": "application/json", **signed("wrong-secret", body)},
+    )
     assert response.status == 401
 
 
@@ -95,9 +106,15 @@ async def test_user_groups_give_roles_and_buttons_confirm(client, slack):
     blocks = json.loads(question["blocks"]) if isinstance(question["blocks"], str) else question["blocks"]
     confirm = blocks[1]["elements"][0]
     assert confirm["text"]["text"] == "Confirm" and wiped == []
-    payload = {"type": "block_actions", "trigger_id": "t1", "team": {"id": "T1"}, "user": {"id": "U1"},
-               "channel": {"id": "C1"}, "message": {"ts": "1700000000.000200"},
-               "actions": [{"action_id": confirm["action_id"], "value": confirm["value"]}]}
+    payload = {
+        "type": "block_actions",
+        "trigger_id": "t1",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "channel": {"id": "C1"},
+        "message": {"ts": "1700000000.000200"},
+        "actions": [{"action_id": confirm["action_id"], "value": confirm["value"]}],
+    }
     body = urlencode({"payload": json.dumps(payload)}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
     assert (await client.post("/slack/interactive", data=body, headers=headers)).status == 200
@@ -106,5 +123,7 @@ async def test_user_groups_give_roles_and_buttons_confirm(client, slack):
 
 
 async def test_direct_message_without_mention(client, slack):
-    await _post_event(client, event_body("version", kind="message", channel="D1", channel_type="im", event_id="Ev9"))
+    await _post_event(
+        client, event_body("version", kind="message", channel="D1", channel_type="im", event_id="Ev9")
+    )
     assert (await slack.wait_for("chat.postMessage"))[0]["text"].startswith("k8or ")

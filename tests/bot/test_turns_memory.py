@@ -37,7 +37,9 @@ async def pick(ctx, args):  # type: ignore[no-untyped-def]
     return f"picked {args.colour}"
 
 
-@fixture_commands.command("wipe", "Wipe an app.", params=[arg("app", "Which app")], roles=("admin",), destructive=True)
+@fixture_commands.command(
+    "wipe", "Wipe an app.", params=[arg("app", "Which app")], roles=("admin",), destructive=True
+)
 async def wipe(ctx, args):  # type: ignore[no-untyped-def]
     ran.append({"wiped": args.app, "who": ctx.person.key})
     return f"wiped {args.app}"
@@ -122,7 +124,7 @@ async def test_missing_arguments_are_asked_for(bot):
 
 
 async def test_prompt_offers_known_choices(bot):
-    question = (await bot.say("pick"))
+    question = await bot.say("pick")
     assert "red" in question[0] and "green" in question[0]
     assert (await bot.say("green")) == ["picked green"]
 

@@ -71,8 +71,16 @@ class FakeChannel:
         return self.calls
 
 
-def message(text: str, service_url: str, *, activity_id: str = "act-1", conversation: str = "conv-1",
-            channel: str = "emulator", user: str = "alice", **extra: Any) -> dict[str, Any]:
+def message(
+    text: str,
+    service_url: str,
+    *,
+    activity_id: str = "act-1",
+    conversation: str = "conv-1",
+    channel: str = "emulator",
+    user: str = "alice",
+    **extra: Any,
+) -> dict[str, Any]:
     """An incoming message activity as a channel posts it to /api/messages."""
     return {
         "type": "message",

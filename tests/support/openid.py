@@ -49,8 +49,11 @@ class OpenIdServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 if self.path.startswith("/.well-known/openid-configuration"):
-                    body = {"issuer": ISSUER, "jwks_uri": f"{outer.base}/keys",
-                            "id_token_signing_alg_values_supported": ["RS256"]}
+                    body = {
+                        "issuer": ISSUER,
+                        "jwks_uri": f"{outer.base}/keys",
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    }
                 elif self.path.startswith("/keys"):
                     body = outer._jwks
                 else:
@@ -77,10 +80,24 @@ class OpenIdServer:
         self._server.server_close()
 
 
-def channel_token(key: rsa.RSAPrivateKey, app_id: str, service_url: str, *, kid: str = "test-key",
-                  lifetime: int = 3600, issued_ago: int = 0, issuer: str = ISSUER) -> str:
+def channel_token(
+    key: rsa.RSAPrivateKey,
+    app_id: str,
+    service_url: str,
+    *,
+    kid: str = "test-key",
+    lifetime: int = 3600,
+    issued_ago: int = 0,
+    issuer: str = ISSUER,
+) -> str:
     """A token as the Bot Connector service signs it for a bot."""
     now = int(time.time()) - issued_ago
-    claims = {"iss": issuer, "aud": app_id, "nbf": now - 5, "iat": now, "exp": now + lifetime,
-              "serviceurl": service_url}
+    claims = {
+        "iss": issuer,
+        "aud": app_id,
+        "nbf": now - 5,
+        "iat": now,
+        "exp": now + lifetime,
+        "serviceurl": service_url,
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})

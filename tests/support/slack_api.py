@@ -44,16 +44,26 @@ class FakeSlack:
         self.calls.append((method, args))
         if method in ("chat.postMessage", "chat.update"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
-            return web.json_response({"ok": True, "channel": args["channel"], "ts": ts,
-                                      "message": {"text": args.get("text", ""), "ts": ts}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channel": args["channel"],
+                    "ts": ts,
+                    "message": {"text": args.get("text", ""), "ts": ts},
+                }
+            )
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"})
         if method == "users.info":
             user = args["user"]
-            return web.json_response({"ok": True, "user": {"id": user, "profile": {"email": self.emails.get(user, "")}}})
+            return web.json_response(
+                {"ok": True, "user": {"id": user, "profile": {"email": self.emails.get(user, "")}}}
+            )
         if method == "usergroups.list":
-            groups = [{"id": f"S{i}", "handle": handle, "users": users}
-                      for i, (handle, users) in enumerate(self.groups.items())]
+            groups = [
+                {"id": f"S{i}", "handle": handle, "users": users}
+                for i, (handle, users) in enumerate(self.groups.items())
+            ]
             return web.json_response({"ok": True, "usergroups": groups})
         return web.json_response({"ok": False, "error": "unknown_method"})
 
@@ -76,10 +86,27 @@ def signed(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, 
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-def event_body(text: str, *, user: str = "U1", channel: str = "C1", channel_type: str = "channel",
-               kind: str = "app_mention", event_id: str = "Ev1") -> bytes:
-    return json.dumps({
-        "type": "event_callback", "team_id": "T1", "event_id": event_id,
-        "event": {"type": kind, "user": user, "text": text, "channel": channel, "channel_type": channel_type,
-                  "ts": "1700000000.000100"},
-    }).encode()
+def event_body(
+    text: str,
+    *,
+    user: str = "U1",
+    channel: str = "C1",
+    channel_type: str = "channel",
+    kind: str = "app_mention",
+    event_id: str = "Ev1",
+) -> bytes:
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": event_id,
+            "event": {
+                "type": kind,
+                "user": user,
+                "text": text,
+                "channel": channel,
+                "channel_type": channel_type,
+                "ts": "1700000000.000100",
+            },
+        }
+    ).encode()

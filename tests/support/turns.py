@@ -1,7 +1,7 @@
 """Whole turns in memory: the real pipeline, storage and dialogs, with a recording channel.
 
-    async with TurnHarness.open(tmp_path, [dialogs.core.commands]) as bot:
-        replies = await bot.say("help")
+async with TurnHarness.open(tmp_path, [dialogs.core.commands]) as bot:
+    replies = await bot.say("help")
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ class RecordingAdapter(BotAdapter):
         self.order: list[str] = []
         self.updates: list[Activity] = []
 
-    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
         responses = []
         for activity in activities:
             activity_id = uuid.uuid4().hex
@@ -62,7 +64,9 @@ class RecordingAdapter(BotAdapter):
 
     async def continue_conversation(self, reference: Any, callback: Any, *args: Any, **kwargs: Any) -> None:
         """Proactive messages land here too, marked with the conversation they went to."""
-        activity = TurnContext.apply_conversation_reference(Activity(type=ActivityTypes.event), reference, True)
+        activity = TurnContext.apply_conversation_reference(
+            Activity(type=ActivityTypes.event), reference, True
+        )
         await self.run_pipeline(TurnContext(self, activity), callback)
 
     def texts_in(self, conversation: str) -> list[str]:
@@ -73,7 +77,9 @@ class RecordingAdapter(BotAdapter):
         ]
 
     def texts(self, since: int = 0) -> list[str]:
-        return [render(self.messages[i]).removeprefix("k8or> ") for i in self.order[since:] if i in self.messages]
+        return [
+            render(self.messages[i]).removeprefix("k8or> ") for i in self.order[since:] if i in self.messages
+        ]
 
 
 @dataclass
