@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.grammar import arg
-from bot.commands.registry import CommandSet, CommandSpec
+from bot.commands.registry import ROLES, CommandSet, CommandSpec
 from bot.context import CommandContext
 from bot.errors import UsageError
 from bot.version import VERSION
@@ -59,7 +59,8 @@ def describe(spec: CommandSpec) -> str:
             suffix = f" ({'; '.join(extra)})" if extra else ""
             lines.append(f"- `{p.display.strip('[]')}` — {p.help or p.name}{suffix}")
     if spec.roles:
-        lines.append(
+        lowest = next((r for r in ROLES if r in spec.roles), sorted(spec.roles)[0])
+        lines.append(f"Needs role: `{lowest}` or higher (an RBAC file may change this).")
             "Needs role: " + " or ".join(f"`{r}`" for r in sorted(spec.roles)) + " (admins may too)."
         )
     if spec.connectors:

@@ -73,7 +73,7 @@ async def test_help_lists_every_command_and_explains_one(bot):
     detail = (await bot.say("help scale"))[0]
     assert "Usage: `scale <app> <replicas> [--mode MODE]`" in detail
     assert "one of fast, safe" in detail
-    assert "Needs role: `deployer`" in detail
+    assert "Needs role: `deployer` or higher" in detail
 
 
 async def test_mistyped_command_gets_did_you_mean(bot):
