@@ -61,8 +61,6 @@ def describe(spec: CommandSpec) -> str:
     if spec.roles:
         lowest = next((r for r in ROLES if r in spec.roles), sorted(spec.roles)[0])
         lines.append(f"Needs role: `{lowest}` or higher (an RBAC file may change this).")
-            "Needs role: " + " or ".join(f"`{r}`" for r in sorted(spec.roles)) + " (admins may too)."
-        )
     if spec.connectors:
         lines.append("Acts as you on: " + ", ".join(spec.connectors) + ".")
     if spec.destructive:
