@@ -59,49 +59,45 @@ def kubernetes_validate(manifests: Path) -> CheckResult:
     return CheckResult("kubernetes-validate", True, not errors, detail)
 
 
+_CHECKOV_ARGS = ("--framework", "kubernetes", "--skip-download", "--quiet", "-o", "json")
+
+
+def _checkov_verdict(reports: list[dict]) -> CheckResult:
+    summary = {"passed": 0, "failed": 0, "skipped": 0}
+    failed: set[str] = set()
+    for report in reports:
+        for key in summary:
+            summary[key] += report.get("summary", {}).get(key, 0)
+        failed |= {
+            f"{c['check_id']} {c['resource']}" for c in report.get("results", {}).get("failed_checks", [])
+        }
+    detail = f"passed {summary['passed']}, failed {summary['failed']}, skipped {summary['skipped']}"
+    if failed:
+        detail += ": " + ", ".join(sorted(failed))
+    if summary["passed"] == 0:
+        return CheckResult("checkov", True, False, f"checkov checked nothing ({detail})")
+    return CheckResult("checkov", True, summary["failed"] == 0, detail)
+
+
 def checkov(manifests: Path) -> CheckResult:
     """checkov's Kubernetes framework, offline; passes only with zero failed checks."""
     tool = find_tool("checkov")
     if not tool:
         return CheckResult("checkov", False, False, "checkov not found (.tools/bin/checkov or PATH)")
-    cmd = [
-        tool,
-        "-d",
-        str(manifests),
-        "--framework",
-        "kubernetes",
-        "--skip-download",
-        "--quiet",
-        "-o",
-        "json",
-    ]
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}  # no calls home: this machine may be offline
     proc = subprocess.run(
-        cmd,
+        [tool, "-d", str(manifests), *_CHECKOV_ARGS],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        env=env,
     )
     try:
         data = json.loads(proc.stdout)
     except json.JSONDecodeError:
         return CheckResult("checkov", True, False, f"unreadable checkov output: {proc.stderr[-300:]}")
-    reports = data if isinstance(data, list) else [data]
-    summary = {"passed": 0, "failed": 0, "skipped": 0}
-    failed = []
-    for report in reports:
-        for key in summary:
-            summary[key] += report.get("summary", {}).get(key, 0)
-        failed += [
-            f"{c['check_id']} {c['resource']}" for c in report.get("results", {}).get("failed_checks", [])
-        ]
-    detail = f"passed {summary['passed']}, failed {summary['failed']}, skipped {summary['skipped']}"
-    if failed:
-        detail += ": " + ", ".join(sorted(set(failed)))
-    if summary["passed"] == 0:
-        return CheckResult("checkov", True, False, f"checkov checked nothing ({detail})")
-    return CheckResult("checkov", True, summary["failed"] == 0, detail)
+    return _checkov_verdict(data if isinstance(data, list) else [data])
 
 
 def hadolint(dockerfile: Path) -> CheckResult:

@@ -150,29 +150,48 @@ def _failed(p: Pipeline) -> list[str]:
     ]
 
 
-def build(p: Pipeline) -> dict:
-    """The whole report as a JSON-able dict."""
-    verification = _verification(p)
-    not_verified = list(p.not_verified)
+def _not_verified(p: Pipeline) -> list[str]:
+    """What the engine could not check here, in words a reviewer can act on."""
+    items = list(p.not_verified)
     if p.trace is not None:
         if p.runtime.uid is None:
-            not_verified.append(f"the runs did not use the dedicated UID {p.uid}: {p.runtime.note}")
-        not_verified.append(
+            items.append(f"the runs did not use the dedicated UID {p.uid}: {p.runtime.note}")
+        items.append(
             "the image was not built (no container runtime here); the trimmed tree it copies was run"
         )
-        not_verified.append(
+        items.append(
             f"the profile covers {p.profile.arch}, where it was traced; other architectures need their trace"
         )
     if p.req.sandbox:
-        not_verified.append(f"the {p.req.sandbox} RuntimeClass (runsc) was not exercised: no gVisor here")
+        items.append(f"the {p.req.sandbox} RuntimeClass (runsc) was not exercised: no gVisor here")
     if not p.analysis.kind.metrics_path:
-        not_verified.append(
-            "metrics: the app kind serves no known Prometheus endpoint, so no scrape annotations"
-        )
-    dependencies = vars(p.deps).copy()
+        items.append("metrics: the app kind serves no known Prometheus endpoint, so no scrape annotations")
+    return items
+
+
+_OUTPUTS = (
+    "Dockerfile",
+    "image/",
+    "manifests/",
+    "seccomp.json",
+    "security-profiles-operator/",
+    "audit.rules",
+    "install.log",
+    "trace/",
+    "runs/",
+    "report.json",
+    "SUMMARY.md",
+    "README.md",
+    "pipeline.png",
+)
+
+
+def build(p: Pipeline) -> dict:
+    """The whole report as a JSON-able dict."""
+    verification = _verification(p)
     return {
         "app": _app(p),
-        "dependencies": dependencies,
+        "dependencies": vars(p.deps).copy(),
         "files": _files(p),
         "sizes": _sizes(p),
         "trace": _trace(p),
@@ -181,22 +200,9 @@ def build(p: Pipeline) -> dict:
         "checks": p.results.get("checks", {}),
         "checks_passed": _checks_passed(p, verification),
         "checks_failed": _failed(p),
-        "not_verified": not_verified,
+        "not_verified": _not_verified(p),
         "observability": _observability(p),
-        "outputs": [
-            "Dockerfile",
-            "image/",
-            "manifests/",
-            "seccomp.json",
-            "security-profiles-operator/",
-            "audit.rules",
-            "install.log",
-            "trace/",
-            "runs/",
-            "report.json",
-            "SUMMARY.md",
-            "pipeline.png",
-        ],
+        "outputs": list(_OUTPUTS),
     }
 
 
@@ -204,37 +210,37 @@ def _mb(value: int) -> str:
     return f"{value / 1e6:.1f} MB"
 
 
+def _summary_facts(data: dict) -> list[str]:
+    sizes, deps, files = data["sizes"], data["dependencies"], data["files"]
+    redundant = sum(len(v) for v in files["redundant"].values())
+    return [
+        f"- App layer: {_mb(sizes['bytes_before'])} -> {_mb(sizes['bytes_after'])} "
+        f"({sizes['reduction_percent']}% smaller)",
+        f"- Unused dependencies: {', '.join(deps['unused']) or 'none'}; "
+        f"missing: {', '.join(deps['missing']) or 'none'}",
+        f"- Redundant files dropped: {redundant}; "
+        f"secrets flagged (never copied): {len(files['secrets_flagged_never_copied'])}",
+    ]
+
+
+def _summary_seccomp(data: dict) -> list[str]:
+    sec = data["seccomp"]
+    if sec["mode"] != "Localhost":
+        return ["- Seccomp: RuntimeDefault (no trace was taken)"]
+    enforced = data["verification"]["enforced"]
+    refused = all(r.get("refused") for r in enforced["refusals"].values())
+    return [
+        f"- Seccomp: {sec['allowed_count']} syscalls allowed "
+        f"(Docker's default allows ~{sec['docker_default_allowed']})",
+        f"- Under enforcement: {enforced['denials']} denials; mount/ptrace refused: {refused}",
+    ]
+
+
 def summary_text(data: dict) -> str:
     """A short markdown-ish summary for a chat reply."""
-    app, sizes, sec = data["app"], data["sizes"], data["seccomp"]
-    deps = data["dependencies"]
+    app = data["app"]
     lines = [f"**k8orized `{app['name']}`** ({app['kind']} app, UID/GID {app['uid']})", ""]
-    lines.append(
-        f"- App layer: {_mb(sizes['bytes_before'])} -> {_mb(sizes['bytes_after'])} "
-        f"({sizes['reduction_percent']}% smaller)"
-    )
-    lines.append(
-        f"- Unused dependencies: {', '.join(deps['unused']) or 'none'}; "
-        f"missing: {', '.join(deps['missing']) or 'none'}"
-    )
-    redundant = data["files"]["redundant"]
-    lines.append(
-        f"- Redundant files dropped: {sum(len(v) for v in redundant.values())}; "
-        f"secrets flagged (never copied): {len(data['files']['secrets_flagged_never_copied'])}"
-    )
-    if sec["mode"] == "Localhost":
-        lines.append(
-            f"- Seccomp: {sec['allowed_count']} syscalls allowed "
-            f"(Docker's default allows ~{sec['docker_default_allowed']})"
-        )
-        enforced = data["verification"]["enforced"]
-        lines.append(
-            f"- Under enforcement: {enforced['denials']} denials; "
-            f"mount/ptrace refused: {all(r.get('refused') for r in enforced['refusals'].values())}"
-        )
-    else:
-        lines.append("- Seccomp: RuntimeDefault (no trace was taken)")
-    lines.append("")
+    lines += _summary_facts(data) + _summary_seccomp(data) + [""]
     lines += [f"- passed: {item}" for item in data["checks_passed"]]
     lines += [f"- FAILED: {item}" for item in data["checks_failed"]]
     lines += [f"- not verified: {item}" for item in data["not_verified"]]
