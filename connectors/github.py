@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import github as pygithub
 import requests
@@ -40,6 +41,23 @@ PERSONAL_ACCESS_TOKEN = TokenFields(
     ),
 )
 EXPIRY_HEADER = "GitHub-Authentication-Token-Expiration"
+ARCHIVE_MAX_BYTES = 100 * 1024 * 1024  # a compressed source tarball larger than this is not an app to k8orize
+
+
+class RepositoryNotFound(errors.VerificationError):
+    """GitHub answered 404: no such repository or ref, or the person cannot see it (GitHub hides both)."""
+
+    code = "not_found"
+    template = "{service} has no such repository or ref that you can see."
+    action_template = "Check the owner/repo and the ref, and that your `login {service}` token can read it."
+
+
+class ArchiveTooLarge(errors.VerificationError):
+    """The repository's tarball is bigger than the connector will hold in memory."""
+
+    code = "too_large"
+    template = f"The {{service}} archive is larger than {ARCHIVE_MAX_BYTES // 2**20} MB."
+    action_template = "k8orize a smaller repository, or a folder of it copied into the workspace."
 
 
 class GithubConnector(Connector):
@@ -51,6 +69,8 @@ class GithubConnector(Connector):
     timeout = DEFAULT_TIMEOUT
     # Seconds between write calls; GitHub asks integrators to pace content-creating requests.
     write_pacing = 1.0
+    # A whole repository archive takes longer than one API call.
+    download_timeout = 120.0
 
     def __init__(self, settings: GithubSettings | None = None) -> None:
         super().__init__(settings)
@@ -153,8 +173,47 @@ class GithubConnector(Connector):
 
         return await self._call(work, writes=len(files) + 2)
 
+    async def download_repository(
+        self, credentials: Credentials, repository: str, ref: str | None = None
+    ) -> bytes:
+        """The repository at `ref` (default branch when None) as GitHub's tar.gz, fetched as this person."""
+
+        def work() -> bytes:
+            repo = self.client(credentials).get_repo(repository, lazy=True)
+            try:
+                location = repo.get_archive_link("tarball", ref) if ref else repo.get_archive_link("tarball")
+            except pygithub.UnknownObjectException:
+                raise self.error(RepositoryNotFound) from None
+            return self._fetch_archive(credentials, location)
+
+        return await run_blocking(
+            self.name, self.display_name, self.download_timeout, lambda: self._translate(work)
+        )
+
+    def _fetch_archive(self, credentials: Credentials, url: str) -> bytes:
+        # The token goes only to the API's own host (GitHub Enterprise, fakes); github.com redirects to
+        # codeload with a short-lived token in the URL, so the person's token never leaves api.github.com.
+        same_host = urlsplit(url).netloc == urlsplit(self.settings.api_url).netloc
+        headers = {"Authorization": f"token {credentials['token']}"} if same_host else {}
+        with requests.get(url, headers=headers, stream=True, timeout=self.timeout) as response:
+            if response.status_code == 404:
+                raise self.error(RepositoryNotFound)
+            if response.status_code >= 400:
+                raise error_for(response.status_code, response.headers, self.name, self.display_name)
+            return _bounded_body(response, self.error(ArchiveTooLarge))
+
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _bounded_body(response: requests.Response, too_large: Exception) -> bytes:
+    """The body, read in chunks and abandoned as soon as it passes ARCHIVE_MAX_BYTES."""
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        body += chunk
+        if len(body) > ARCHIVE_MAX_BYTES:
+            raise too_large
+    return bytes(body)
 
 
 def _put_file(repo: Any, path: str, content: str, message: str, branch: str) -> None:

@@ -1,9 +1,13 @@
-"""Fake GitHub: REST `/user`, the OAuth device flow, and the endpoints `open_pull_request` uses."""
+"""Fake GitHub: REST `/user`, the OAuth device flow, and the endpoints `open_pull_request` and
+`download_repository` use."""
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import secrets
+import tarfile
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +41,14 @@ class GithubState:
     devices: dict[str, str] = dataclasses.field(default_factory=dict)  # device_code → pending|approved|denied
     files: dict[str, str] = dataclasses.field(default_factory=dict)
     pulls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    tarballs: dict[str, bytes] = dataclasses.field(default_factory=dict)  # "owner/repo" → tar.gz
+    downloads: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (owner/repo, ref)
+
+    def seed_repository(
+        self, repository: str, files: Mapping[str, str | bytes], sha: str = "0a1b2c3"
+    ) -> None:
+        """Serve `files` as the repository's tarball, under GitHub's `owner-repo-<sha>/` top folder."""
+        self.tarballs[repository] = build_tarball(f"{repository.replace('/', '-')}-{sha}", files)
 
     def issue_token(self, scopes: str = "repo, read:user") -> str:
         token = "ghp_" + secrets.token_hex(18)
@@ -57,7 +69,27 @@ def create_app(state: GithubState) -> web.Application:
     app.router.add_get(repo + "/contents/{path:.+}", lambda r: _authed(r, state, _get_contents))
     app.router.add_put(repo + "/contents/{path:.+}", lambda r: _authed(r, state, _put_contents))
     app.router.add_post(repo + "/pulls", lambda r: _authed(r, state, _create_pull))
+    app.router.add_get(repo + "/tarball", lambda r: _authed(r, state, _tarball_link))
+    app.router.add_get(repo + "/tarball/{ref:.+}", lambda r: _authed(r, state, _tarball_link))
+    app.router.add_get(
+        "/_codeload/{owner}/{repo}/{ref:.+}", lambda r: _authed(r, state, _tarball), name="codeload"
+    )
     return app
+
+
+def build_tarball(top: str, files: Mapping[str, str | bytes]) -> bytes:
+    """A tar.gz holding `files` (path → content) under `top/`, as GitHub's tarball endpoint serves them.
+
+    Paths are used as given, so a test can plant a member like `../evil`.
+    """
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path, content in files.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(f"{top}/{path}")
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def _unauthorized() -> web.Response:
@@ -180,3 +212,20 @@ async def _create_pull(request: web.Request, state: GithubState) -> web.Response
     }
     state.pulls.append(pull)
     return web.json_response(pull, status=201)
+
+
+async def _tarball_link(request: web.Request, state: GithubState) -> web.Response:
+    # Like GitHub: a 302 to the archive's download address; the default branch when no ref is given.
+    owner, repo = request.match_info["owner"], request.match_info["repo"]
+    if f"{owner}/{repo}" not in state.tarballs:
+        return web.json_response({"message": "Not Found", "status": "404"}, status=404)
+    ref = request.match_info.get("ref", "main")
+    codeload = request.app.router["codeload"].url_for(owner=owner, repo=repo, ref=ref)
+    location = request.url.origin().join(codeload)
+    return web.Response(status=302, headers={"Location": str(location)})
+
+
+async def _tarball(request: web.Request, state: GithubState) -> web.Response:
+    repository = f"{request.match_info['owner']}/{request.match_info['repo']}"
+    state.downloads.append((repository, request.match_info["ref"]))
+    return web.Response(body=state.tarballs[repository], content_type="application/x-gzip")

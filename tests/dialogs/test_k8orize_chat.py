@@ -1,0 +1,318 @@
+"""Whole turns for `k8orize <folder>` and `k8orize repo <owner/repo>`: the real engine (without a trace,
+so nothing is installed or run), the real GitHub connector against its fake, the real pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import tarfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+import dialogs.k8orize
+from bot.identity import Person
+from bot.signin import SignInLinkStore
+from bot.signin.components import EXTRAS_KEY, SignIn
+from connectors.base import ConnectorRegistry
+from connectors.vault import CredentialVault, parse_keys
+from dialogs.k8orize import RepositorySource, StepBoard, UnsafeArchive, unpack_repository
+from tests.fakes.services.github import GithubState, build_tarball
+from tests.fakes.services.wiring import Harness, build, close
+from tests.support.turns import TurnHarness
+
+APP_FILES = {
+    "requirements.txt": "# the standard library is enough\n",
+    "app.py": "import json\n\nprint(json.dumps({'ok': True}))\n",
+}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ALICE = "aad:aad-alice"  # the key TurnHarness gives user "alice" (her AAD object id)
+
+
+class Roles:
+    """RBAC by user id, as a file would hand it out."""
+
+    TABLE = {"alice": {"deployer"}, "bob": {"deployer"}, "root": {"admin"}}
+
+    def roles_for(self, person: Person) -> frozenset[str]:
+        return frozenset(self.TABLE.get(person.user_id, ()))
+
+
+@dataclass
+class Chat:
+    bot: TurnHarness
+    github: Harness
+    data_dir: Path
+
+    @property
+    def fake(self) -> GithubState:
+        return self.github.state
+
+    @property
+    def workspace(self) -> Path:
+        return self.data_dir / "workspace"
+
+    def app(self, name: str, files: dict[str, str] = APP_FILES) -> Path:
+        folder = self.workspace / name
+        folder.mkdir(parents=True)
+        for path, text in files.items():
+            (folder / path).write_text(text)
+        return folder
+
+    def outputs(self) -> list[Path]:
+        root = self.data_dir / "k8orize"
+        return sorted(root.iterdir()) if root.is_dir() else []
+
+    def leftovers(self) -> list[str]:
+        """Downloads still in the workspace after a run."""
+        return [p.name for p in self.workspace.glob(".github-*")] if self.workspace.is_dir() else []
+
+    def message(self, index: int):  # type: ignore[no-untyped-def]
+        return self.bot.adapter.messages[self.bot.adapter.order[index]]
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
+    github, server = await build("github", moto_url="")
+    async with TurnHarness.open(tmp_path, [dialogs.k8orize.commands], roles=Roles()) as bot:
+        vault = CredentialVault(bot.services.engine, parse_keys(Fernet.generate_key().decode(), "test"))
+        links = SignInLinkStore(bot.services.engine)
+        await vault.create_schema()
+        await links.create_schema()
+        signin = SignIn(ConnectorRegistry([github.connector]), vault, links, "http://k8or.test")
+        bot.services.extras[EXTRAS_KEY] = signin
+        bot.services.gate = signin.gate()
+        await vault.put(ALICE, "github", github.credentials)
+        yield Chat(bot, github, tmp_path)
+    await close(github, server)
+
+
+# --- a workspace folder ----------------------------------------------------------------------------
+
+
+async def test_workspace_folder_is_k8orized_with_one_progress_message(chat: Chat) -> None:
+    chat.app("shop")
+    [started] = await chat.bot.say("k8orize shop --no-trace", user="alice")
+    assert started.startswith("⏳ k8orizing `shop` from the workspace folder `shop`")
+    await chat.bot.settle()
+
+    progress_id = chat.bot.adapter.order[0]  # the adapter records only what k8or sends
+    updates = chat.bot.adapter.updates
+    assert updates and {u.id for u in updates} == {progress_id}
+    assert len(updates) <= 2 * len(dialogs.k8orize.STEPS) + 1  # at most one edit per step change
+    final = chat.bot.adapter.messages[progress_id].text
+    assert "k8orized `shop` in" in final and "- ✓ analyze" in final and "- ✓ report" in final
+    assert "…" not in final  # nothing left "running"
+
+    reply = chat.message(1)
+    assert len(chat.bot.adapter.order) == 2
+    assert "**k8orized `shop`**" in reply.text and "Output: `k8orize/shop-" in reply.text
+    [picture] = reply.attachments
+    assert picture.content_type == "image/png" and picture.name == "pipeline.png"
+    assert picture.content_url.startswith("data:image/png;base64,")
+    assert base64.b64decode(picture.content_url.split(",", 1)[1]).startswith(PNG_MAGIC)
+
+    [out] = chat.outputs()
+    assert out.name.startswith("shop-") and (out / "report.json").is_file() and (out / "Dockerfile").is_file()
+
+
+@pytest.mark.parametrize("path", ["..", "../../etc", "/etc", "shop/../..", "escape"])
+async def test_a_path_outside_the_workspace_is_refused(chat: Chat, path: str) -> None:
+    chat.app("shop")
+    (chat.workspace / "escape").symlink_to("/etc")
+    [reply] = await chat.bot.say(f"k8orize {path} --no-trace", user="alice")
+    await chat.bot.settle()
+    assert f"`{path}` is outside k8or's workspace" in reply
+    assert chat.bot.adapter.updates == [] and chat.outputs() == []
+
+
+async def test_an_unknown_folder_names_the_folders_there(chat: Chat) -> None:
+    chat.app("shop")
+    [reply] = await chat.bot.say("k8orize shoop --no-trace", user="alice")
+    assert reply.startswith("There is no folder `shoop` in k8or's workspace. Folders there: `shop`.")
+    [reply] = await chat.bot.say("k8orize octo/shop", user="alice")
+    assert "say `k8orize repo octo/shop`" in reply
+    assert chat.outputs() == []
+
+
+async def test_run_needs_admin(chat: Chat) -> None:
+    chat.app("shop")
+    [reply] = await chat.bot.say("k8orize shop --run 'python app.py'", user="alice")
+    assert "`--run` starts your app on the k8or host" in reply and "needs the `admin` role" in reply
+    assert "you have: deployer" in reply
+    await chat.bot.settle()
+    assert chat.outputs() == []
+    # An admin gets past the role check (and here, to the next one).
+    [reply] = await chat.bot.say("k8orize nowhere --run 'python app.py'", user="root")
+    assert "There is no folder `nowhere`" in reply
+
+
+async def test_a_folder_the_engine_refuses_leaves_nothing_behind(chat: Chat) -> None:
+    chat.app("notes", {"notes.txt": "no app here\n"})
+    await chat.bot.say("k8orize notes --no-trace", user="alice")
+    await chat.bot.settle()
+    progress = chat.message(0).text
+    assert progress.startswith("✗ k8orizing `notes` stopped:") and "- ✗ analyze" in progress
+    [error] = chat.bot.adapter.texts(1)
+    assert "(reference `" in error and "notes" in error
+    assert chat.outputs() == []
+
+
+# --- a GitHub repository ---------------------------------------------------------------------------
+
+
+async def test_repository_is_k8orized_and_a_pull_request_carries_the_output(chat: Chat) -> None:
+    chat.fake.seed_repository(
+        "octo/shop", {**{f"web/{p}": t for p, t in APP_FILES.items()}, "README.md": "# shop\n"}
+    )
+    [started] = await chat.bot.say("k8orize repo octo/shop@main:web --no-trace --pr", user="alice")
+    assert started.startswith("⏳ k8orizing `web` from GitHub `octo/shop@main:web`")
+    await chat.bot.settle()
+
+    assert chat.fake.downloads == [("octo/shop", "main")]
+    [out] = chat.outputs()
+    [pull] = chat.fake.pulls
+    assert pull["head"]["ref"] == f"k8or/k8orize-{out.name.removeprefix('web-')}"
+    assert pull["base"]["ref"] == "main"
+    assert "**k8orized `web`**" in pull["body"] and "`pipeline.png`" in pull["body"]
+    files = chat.fake.files
+    assert {
+        "k8or/Dockerfile",
+        "k8or/report.json",
+        "k8or/SUMMARY.md",
+        "k8or/README.md",
+        "k8or/audit.rules",
+    } <= set(files)
+    assert "k8or/manifests/30-deployment.yaml" in files
+    assert all(p.startswith("k8or/") and not p.startswith("k8or/image/") for p in files)
+    assert not any(p.endswith(".png") for p in files)
+    assert base64.b64decode(files["k8or/Dockerfile"]).decode() == (out / "Dockerfile").read_text()
+
+    progress = chat.message(0).text
+    assert "- ✓ download" in progress and "- ✓ pull request" in progress
+    reply = chat.message(1)
+    assert "Pull request: https://github.com/octo/shop/pull/1" in reply.text
+    assert reply.attachments[0].content_type == "image/png"
+    assert chat.leftovers() == []
+
+
+async def test_without_github_sign_in_the_gate_answers_and_nothing_is_fetched(chat: Chat) -> None:
+    chat.fake.seed_repository("octo/shop", APP_FILES)
+    [reply] = await chat.bot.say("k8orize repo octo/shop --no-trace --pr", user="bob")
+    await chat.bot.settle()
+    assert "`k8orize repo` acts as you on GitHub" in reply and "/signin/" in reply
+    assert chat.fake.downloads == [] and chat.fake.pulls == [] and chat.outputs() == []
+
+
+async def test_an_archive_with_a_dotdot_member_is_refused(chat: Chat) -> None:
+    chat.fake.tarballs["octo/evil"] = build_tarball("octo-evil-0a1b2c3", {**APP_FILES, "../../evil": "x"})
+    await chat.bot.say("k8orize repo octo/evil --no-trace", user="alice")
+    await chat.bot.settle()
+    progress = chat.message(0).text
+    assert "- ✗ download" in progress
+    [error] = chat.bot.adapter.texts(1)
+    assert "The archive of `octo/evil` holds a path outside its folder" in error
+    assert not (chat.data_dir / "evil").exists() and not (chat.workspace / "evil").exists()
+    assert chat.leftovers() == [] and chat.outputs() == []
+
+
+async def test_an_unknown_repository_is_named(chat: Chat) -> None:
+    await chat.bot.say("k8orize repo octo/nothing --no-trace", user="alice")
+    await chat.bot.settle()
+    [error] = chat.bot.adapter.texts(1)
+    assert "GitHub has no such repository or ref that you can see." in error
+    assert chat.leftovers() == []
+
+
+async def test_base_without_pr_is_a_usage_error(chat: Chat) -> None:
+    [reply] = await chat.bot.say("k8orize repo octo/shop --base dev", user="alice")
+    assert "add `--pr`" in reply and chat.fake.downloads == []
+
+
+# --- the pieces ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("octo/shop", RepositorySource("octo/shop")),
+        ("octo/shop@v1.2", RepositorySource("octo/shop", "v1.2")),
+        ("octo/shop@feature/x:services/web/", RepositorySource("octo/shop", "feature/x", "services/web")),
+        ("octo/shop:web", RepositorySource("octo/shop", None, "web")),
+    ],
+)
+def test_repository_sources(raw: str, expected: RepositorySource) -> None:
+    assert RepositorySource.parse(raw) == expected
+    assert str(expected) == raw.rstrip("/")
+
+
+@pytest.mark.parametrize("raw", ["shop", "octo/..", "octo/shop:../up", "-octo/shop", "octo/shop@"])
+def test_bad_repository_sources(raw: str) -> None:
+    with pytest.raises(ValueError):
+        RepositorySource.parse(raw)
+
+
+def _archive(*members: tarfile.TarInfo) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for member in members:
+            tar.addfile(member, io.BytesIO(b"x" * member.size) if member.isfile() else None)
+    return buffer.getvalue()
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "", size: int = 1) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.size = kind, link, size if kind == tarfile.REGTYPE else 0
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "what"),
+    [
+        (_member("/etc/cron.d/evil"), "a path outside its folder"),
+        (_member("top/../../evil"), "a path outside its folder"),
+        (_member("top/link", tarfile.SYMTYPE, "../../etc/passwd"), "a link pointing outside it"),
+        (_member("top/link", tarfile.SYMTYPE, "/etc/passwd"), "a link pointing outside it"),
+        (_member("top/hard", tarfile.LNKTYPE, "../etc/passwd"), "a link pointing outside it"),
+        (_member("top/fifo", tarfile.FIFOTYPE), "a special file"),
+    ],
+)
+def test_unsafe_members_refuse_the_whole_archive(tmp_path: Path, member: tarfile.TarInfo, what: str) -> None:
+    archive = _archive(_member("top/app.py"), member)
+    with pytest.raises(UnsafeArchive, match=what):
+        unpack_repository(archive, tmp_path, "octo/shop")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_links_inside_the_archive_are_kept(tmp_path: Path) -> None:
+    archive = _archive(_member("top/app.py"), _member("top/main.py", tarfile.SYMTYPE, "app.py"))
+    top = unpack_repository(archive, tmp_path, "octo/shop")
+    assert top.name == "top" and (top / "main.py").read_text() == "x"
+
+
+def test_not_a_tarball_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UnsafeArchive, match="no readable tar.gz"):
+        unpack_repository(b"<html>not found</html>", tmp_path, "octo/shop")
+
+
+class RecordingMessage:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def update(self, text: str) -> None:
+        self.texts.append(text)
+
+
+async def test_queued_step_changes_become_one_edit() -> None:
+    changes: asyncio.Queue = asyncio.Queue()
+    for step in ("analyze", "dockerfile", "manifests"):
+        changes.put_nowait((step, "running"))
+        changes.put_nowait((step, "ok"))
+    changes.put_nowait(None)
+    board, msg = StepBoard("⏳", ("analyze", "dockerfile", "manifests", "report")), RecordingMessage()
+    await dialogs.k8orize._show_changes(changes, board, msg)  # type: ignore[arg-type]
+    assert msg.texts == ["⏳\n- ✓ analyze\n- ✓ dockerfile\n- ✓ manifests\n- · report"]
