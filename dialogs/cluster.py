@@ -22,7 +22,7 @@ from cluster.rbac import DEFAULT_COMMAND_ROLES
 from cluster.render import image_ref
 from cluster.rollback import list_revisions
 from cluster.rollback import rollback as rollback_app
-from cluster.rollout import RolloutWatcher
+from cluster.rollout import COMPLETE, RolloutProgress, RolloutWatcher
 from cluster.status import app_status, namespace_status
 from cluster.storage import StorageClassSpec, create_claim, create_storage_class
 from dialogs import cluster_render as render
@@ -59,7 +59,9 @@ def _roles(command: str) -> tuple[str, ...]:
     return (DEFAULT_COMMAND_ROLES[command],)
 
 
-async def _follow(msg: ProgressMessage, target, app: str, action: str, timeout: float) -> None:
+async def _follow(
+    ctx: CommandContext, msg: ProgressMessage, target, app: str, action: str, timeout: float
+) -> None:
     """Edit one message with each rollout snapshot until it completes, fails or times out."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
@@ -74,13 +76,39 @@ async def _follow(msg: ProgressMessage, target, app: str, action: str, timeout: 
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
     worker = asyncio.ensure_future(asyncio.to_thread(watch))
+    last = None
     while (item := await queue.get()) is not None:
+        last = item
         await msg.update(
             f"✗ {action} of `{app}`: {item}"
             if isinstance(item, ClusterError)
             else render.progress(item, action)
         )
     await worker
+    await _audit_outcome(ctx, target, app, action, last)
+
+
+async def _audit_outcome(ctx: CommandContext, target, app: str, action: str, last) -> None:
+    """The turn audited the request; the rollout's end is audited too, under the same correlation id."""
+    if ctx.services.audit is None:
+        return
+    ok = isinstance(last, RolloutProgress) and last.state == COMPLETE
+    detail = last.line if isinstance(last, RolloutProgress) else str(last or "no progress seen")
+    entry = {
+        "actor_key": ctx.person.key,
+        "actor_name": ctx.person.name,
+        "channel": ctx.person.channel,
+        "command": f"{ctx.spec.name} ({action.lower()} result)",
+        "line": ctx.line,
+        "cluster": target.name,
+        "namespace": target.namespace,
+        "target": app,
+        "outcome": "ok" if ok else "failed",
+        "detail": detail,
+        "approver_key": "",
+        "correlation_id": ctx.correlation_id,
+    }
+    await ctx.services.audit.append(entry)
 
 
 def _digest_resolver(ctx: CommandContext, clusters: ClusterDirectory) -> Callable[[str], str | None] | None:
@@ -217,7 +245,7 @@ async def deploy(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-
     msg = await ctx.progress(
         f"⏳ Deploying `{args.app}` (`{applied.image}`) to `{target.name}` / `{target.namespace}`…"
     )
-    ctx.in_background(_follow(msg, target, args.app, "Rollout", clusters.rollout_timeout), "rollout")
+    ctx.in_background(_follow(ctx, msg, target, args.app, "Rollout", clusters.rollout_timeout), "rollout")
 
 
 @commands.command(
@@ -252,7 +280,7 @@ async def rollback(ctx: CommandContext, args) -> str | None:  # type: ignore[no-
     if result.skipped:
         return result.line
     msg = await ctx.progress(f"⏳ {result.line}")
-    ctx.in_background(_follow(msg, target, args.app, "Rollback", clusters.rollout_timeout), "rollback")
+    ctx.in_background(_follow(ctx, msg, target, args.app, "Rollback", clusters.rollout_timeout), "rollback")
     return None
 
 

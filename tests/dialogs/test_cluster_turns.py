@@ -107,6 +107,8 @@ async def test_a_failed_rollout_names_the_pod_and_reason(bot):
     await say(bot, "deploy web registry.example.com/doesnotexist:1")
     text = latest(bot)
     assert text.startswith("✗ Rollout of `web`") and "reason: ImagePullBackOff" in text and "pod web-" in text
+    (result,) = [e for e in await bot.services.audit.latest(10) if e.command == "deploy (rollout result)"]
+    assert result.outcome == "failed" and "ImagePullBackOff" in result.detail and result.app == "web"
 
 
 @pytest.mark.parametrize(
