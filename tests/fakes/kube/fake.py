@@ -71,6 +71,7 @@ class FakeKube:
         self.rbac: dict[str, set[tuple[str, str]]] | None = None  # impersonated user -> {(verb, plural)}
         self.failing_provisioners: set[str] = set()
         self.errors: list[str] = []  # controller failures (a bug in the fake, or an invalid write)
+        self.anonymous = False  # accept requests without a token (kubectl over plain HTTP)
         self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
         self.logs: dict[tuple[str, str, str], str] = {}
         self.controllers = [

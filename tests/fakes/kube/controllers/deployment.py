@@ -21,8 +21,17 @@ HASH_LABEL = "pod-template-hash"
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
+def semantic(value):
+    """The value as the API server's typed structs see it: a null field is an absent field."""
+    if isinstance(value, dict):
+        return {k: semantic(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [semantic(v) for v in value]
+    return value
+
+
 def template_hash(template: dict) -> str:
-    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    digest = hashlib.sha256(json.dumps(semantic(template), sort_keys=True).encode()).digest()
     return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:10])
 
 
@@ -67,7 +76,9 @@ class DeploymentController(Controller):
             if controlled_by(rs, dep) and not rs["metadata"].get("deletionTimestamp")
         ]
         template = dep["spec"]["template"]
-        new = next((rs for rs in owned if without_hash(rs["spec"]["template"]) == template), None)
+        new = next(
+            (rs for rs in owned if semantic(without_hash(rs["spec"]["template"])) == semantic(template)), None
+        )
         top = max((revision(rs) for rs in owned), default=0)
         created = False
         if new is None:
