@@ -70,3 +70,29 @@ def test_library_rollback_equals_kubectl_rollout_undo(two_clusters):
         r for r in fakes[1].api_requests() if r.verb == "patch" and "json-patch" in r.content_type
     ]
     assert [op["path"] for op in our_patch.body] == [op["path"] for op in their_patch.body]
+
+
+JOB = """apiVersion: batch/v1
+kind: Job
+metadata: {name: hello}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: "busybox:1", command: ["sh", "-c", "echo hello from the fake"]}]
+"""
+
+
+def test_kubectl_applies_waits_reads_logs_and_deletes(two_clusters):
+    fakes, _, tmp_path = two_clusters
+    (tmp_path / "job.yaml").write_text(JOB)
+    kc = tmp_path / "kc0"
+    # kubectl's own schema check needs /openapi, which the fake does not serve; the fake validates anyway.
+    assert "serverside-applied" in kubectl(
+        kc, "apply", "--server-side", "--validate=false", "-f", tmp_path / "job.yaml"
+    )
+    assert "condition met" in kubectl(kc, "wait", "--for=condition=complete", "job/hello", "--timeout=20s")
+    assert kubectl(kc, "logs", "job/hello") == "hello from the fake\n"
+    kubectl(kc, "delete", "deployment", "web", "--cascade=foreground", "--wait=true")
+    assert fakes[0].get("Deployment", "web", "default") is None
+    assert [p for p in fakes[0].list("Pod", "default") if p["metadata"]["name"].startswith("web-")] == []
