@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-trace", action="store_true", help="skip install/trace/trim (RuntimeDefault seccomp)"
     )
+    parser.add_argument(
+        "--installer",
+        choices=["auto", "uv", "pip"],
+        default="auto",
+        help="who installs the app into its venv (auto: uv when available, else pip)",
+    )
     parser.add_argument("--probe-timeout", type=float, default=60.0, help="seconds to wait for the probes")
 
 
@@ -61,6 +67,7 @@ def request_from_args(args: argparse.Namespace) -> K8orizeRequest:
         sandbox=args.sandbox,
         trace=not args.no_trace,
         probe_timeout=args.probe_timeout,
+        installer=args.installer,
     )
 
 

@@ -6,6 +6,7 @@ lands in the app's site-packages unless the app itself needs them.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -14,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import messages
-from .errors import InstallFailed
+from .errors import InstallFailed, ToolMissing
 
 
-@dataclass(frozen=True)
+@dataclass
 class AppVenv:
     """An isolated interpreter for the app and its site-packages."""
 
     root: Path
+    installer: str = "pip"
 
     @property
     def python(self) -> Path:
@@ -59,22 +61,35 @@ def _tail(log: Path, lines: int = 15) -> str:
     return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path) -> AppVenv:
-    """Create root as a venv and pip-install specs (and a pyproject app itself) into it."""
-    started = time.monotonic()
-    _log(log, f"# k8orize install log\n# interpreter: {base_interpreter()} (Python {python_version()})\n")
-    code = _run_logged([base_interpreter(), "-m", "venv", "--without-pip", str(root)], log)
-    if code != 0:
-        raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
-    venv = AppVenv(root)
-    # --no-compile: no bytecode caches in site-packages, exactly like the image (read-only, no pyc);
-    # it also halves the install time.
-    pip = [
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        str(venv.python),
+def find_uv() -> str | None:
+    """uv beside the engine's interpreter (the project venv), else on PATH."""
+    return shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+
+
+def installer_commands(choice: str, python: Path) -> tuple[str, list[str], list[str]]:
+    """(name, install command, freeze command) for 'auto', 'uv' or 'pip'.
+
+    Both install without bytecode (no pyc in site-packages, exactly like the image, which is
+    read-only) and into a venv that has no pip of its own. uv copies files out of its cache rather
+    than hard-linking them, so the trimmed tree can never alias the cache.
+    """
+    uv = find_uv() if choice in ("auto", "uv") else None
+    if choice == "uv" and uv is None:
+        raise ToolMissing(
+            messages.TOOL_MISSING.format(
+                tool="uv", purpose="install the app with uv", hint="pip install uv, or --installer pip"
+            )
+        )
+    if uv:
+        common = ["--python", str(python)]
+        return (
+            "uv",
+            [uv, "pip", "install", *common, "--link-mode", "copy", "--no-progress"],
+            [uv, "pip", "freeze", *common],
+        )
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    install = [
+        *pip,
         "install",
         "--no-input",
         "--no-compile",
@@ -82,13 +97,27 @@ def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path) -> AppVe
         "--progress-bar",
         "off",
     ]
+    return "pip", install, [*pip, "freeze"]
+
+
+def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path, installer: str = "auto") -> AppVenv:
+    """Create root as a venv and install specs (or a pyproject app itself) into it, logging to log."""
+    started = time.monotonic()
+    _log(log, f"# k8orize install log\n# interpreter: {base_interpreter()} (Python {python_version()})\n")
+    code = _run_logged([base_interpreter(), "-m", "venv", "--without-pip", str(root)], log)
+    if code != 0:
+        raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
+    venv = AppVenv(root)
+    name, install, freeze = installer_commands(installer, venv.python)
+    _log(log, f"# installer: {name}\n")
     targets = list(specs)
     if (app_dir / "pyproject.toml").is_file() and not (app_dir / "requirements.txt").is_file():
         targets = [str(app_dir)]
     if targets:
-        code = _run_logged(pip + targets, log, cwd=app_dir)
+        code = _run_logged(install + targets, log, cwd=app_dir)
         if code != 0:
             raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
-    _run_logged([sys.executable, "-m", "pip", "--python", str(venv.python), "freeze"], log)
-    _log(log, f"# install finished in {time.monotonic() - started:.1f}s\n")
+    _run_logged(freeze, log)
+    _log(log, f"# install finished in {time.monotonic() - started:.1f}s with {name}\n")
+    venv.installer = name
     return venv

@@ -21,6 +21,7 @@ BAD_ENV = "--env expects KEY=VALUE, got {value!r}."
 BAD_PROBE = "--probe expects an http:// URL, got {value!r}."
 NO_PROBE = "Nothing tells when the app is ready: pass --probe http://127.0.0.1:{port}/PATH (one per URL)."
 BAD_SANDBOX = "--sandbox supports only 'gvisor', got {value!r}."
+BAD_INSTALLER = "--installer is auto, uv or pip, got {value!r}."
 OUT_INSIDE_APP = "--out {out} is inside the app directory; choose a folder outside it."
 NO_TRACE_SECCOMP = (
     "no trace was taken, so the pod uses the runtime's default seccomp profile (RuntimeDefault)"

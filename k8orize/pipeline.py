@@ -130,10 +130,16 @@ class Pipeline:
 
     def _install(self) -> AppVenv:
         venv = create_venv(
-            self.work / "venv", self.analysis.requirement_specs, self.req.app_dir, self.out / "install.log"
+            self.work / "venv",
+            self.analysis.requirement_specs,
+            self.req.app_dir,
+            self.out / "install.log",
+            self.req.installer,
         )
         count = len(list(venv.site_packages.glob("*.dist-info")))
-        self._set_status(OK, f"{count} distributions into an isolated venv (install.log)")
+        self._set_status(
+            OK, f"{count} distributions into an isolated venv with {venv.installer} (install.log)"
+        )
         return venv
 
     def _dependencies(self, venv: AppVenv | None) -> DependencyReport:

@@ -192,6 +192,7 @@ def build(p: Pipeline) -> dict:
     return {
         "app": _app(p),
         "dependencies": vars(p.deps).copy(),
+        "install": {"installer": p.venv.installer, "log": "install.log"} if p.venv else None,
         "files": _files(p),
         "sizes": _sizes(p),
         "trace": _trace(p),

@@ -37,6 +37,7 @@ class K8orizeRequest:
     sandbox: str | None = None
     trace: bool = True
     probe_timeout: float = 60.0
+    installer: str = "auto"  # "uv" when available (much faster), else "pip"; or force either
 
     @property
     def app_name(self) -> str:
@@ -53,6 +54,8 @@ class K8orizeRequest:
                 raise BadRequest(messages.BAD_PROBE.format(value=url))
         if self.sandbox not in (None, "gvisor"):
             raise BadRequest(messages.BAD_SANDBOX.format(value=self.sandbox))
+        if self.installer not in ("auto", "uv", "pip"):
+            raise BadRequest(messages.BAD_INSTALLER.format(value=self.installer))
 
 
 def parse_env(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
