@@ -66,6 +66,7 @@ def one_run() -> dict:
         "learned": enforced["learned_from_enforced_run"],
         "checks_failed": report["checks_failed"],
         "driver": report["trace"]["session_driver"],
+        "installer": report["install"]["installer"],
         "steps": {name: step["seconds"] for name, step in steps.items()},
         "load": os.getloadavg()[0],
     }
@@ -108,7 +109,8 @@ def _body(runs: list[dict], targets: list[tuple[str, str, bool]]) -> str:
     before, after = median([r["before"] for r in runs]), median([r["after"] for r in runs])
     lines = [
         f"k8orize on `examples/streamlit-app` (Streamlit, with tracing), {len(runs)} runs, session driver: "
-        f"{runs[0]['driver']} (Streamlit's websocket protocol, no browser).",
+        f"{runs[0]['driver']} (Streamlit's websocket protocol, no browser), installer: "
+        f"{', '.join(sorted({r['installer'] for r in runs}))}.",
         "",
         "| figure | baseline (no k8orization) | k8orized (median) |",
         "|---|---|---|",
