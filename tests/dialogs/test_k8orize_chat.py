@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import tarfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from cryptography.fernet import Fernet
 
+import connectors.github
 import dialogs.k8orize
 from bot.identity import Person
 from bot.signin import SignInLinkStore
@@ -21,8 +24,9 @@ from bot.signin.components import EXTRAS_KEY, SignIn
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
 from dialogs.k8orize import RepositorySource, StepBoard, UnsafeArchive, unpack_repository
+from tests.fakes.services.faults import Fault
 from tests.fakes.services.github import GithubState, build_tarball
-from tests.fakes.services.wiring import Harness, build, close
+from tests.fakes.services.wiring import Harness, base_url, build, close, serve
 from tests.support.turns import TurnHarness
 
 APP_FILES = {
@@ -226,6 +230,52 @@ async def test_an_unknown_repository_is_named(chat: Chat) -> None:
     [error] = chat.bot.adapter.texts(1)
     assert "GitHub has no such repository or ref that you can see." in error
     assert chat.leftovers() == []
+
+
+async def test_rejected_credentials_stop_the_download(chat: Chat) -> None:
+    chat.fake.seed_repository("octo/shop", APP_FILES)
+    chat.fake.switch.fault = Fault.UNAUTHORIZED
+    await chat.bot.say("k8orize repo octo/shop --no-trace", user="alice")
+    await chat.bot.settle()
+    [error] = chat.bot.adapter.texts(1)
+    assert "GitHub rejected your credentials (HTTP 401). Sign in again with `login github`." in error
+    assert github_token(chat) not in error and chat.outputs() == [] and chat.leftovers() == []
+
+
+async def test_the_token_stays_on_the_api_host(chat: Chat) -> None:
+    """GitHub redirects to codeload, which gets no Authorization header; the API host does."""
+    chat.fake.seed_repository("octo/shop", APP_FILES)
+    seen: list[str | None] = []
+
+    async def codeload(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(body=chat.fake.tarballs["octo/shop"])
+
+    other = web.Application()
+    other.router.add_get("/_codeload/{owner}/{repo}/{ref:.+}", codeload)
+    server = await serve(other)
+    try:
+        chat.fake.archive_origin = base_url(server)
+        elsewhere = await chat.github.connector.download_repository(chat.github.credentials, "octo/shop")
+        chat.fake.archive_origin = ""
+        here = await chat.github.connector.download_repository(chat.github.credentials, "octo/shop", "v1")
+    finally:
+        await server.close()
+    assert seen == [None] and elsewhere == here == chat.fake.tarballs["octo/shop"]
+    assert chat.fake.downloads == [("octo/shop", "v1")]  # the fake itself checked the token
+
+
+async def test_an_archive_over_the_cap_is_not_read_to_the_end(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat.fake.seed_repository("octo/big", {"app.py": os.urandom(256 * 1024)})
+    monkeypatch.setattr(connectors.github, "ARCHIVE_MAX_BYTES", 64 * 1024)
+    with pytest.raises(connectors.github.ArchiveTooLarge):
+        await chat.github.connector.download_repository(chat.github.credentials, "octo/big")
+
+
+def github_token(chat: Chat) -> str:
+    return chat.github.credentials["token"]
 
 
 async def test_base_without_pr_is_a_usage_error(chat: Chat) -> None:

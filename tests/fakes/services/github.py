@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 from tests.fakes.services.faults import (
     BEARER_EXPIRED,
@@ -43,6 +44,7 @@ class GithubState:
     pulls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     tarballs: dict[str, bytes] = dataclasses.field(default_factory=dict)  # "owner/repo" → tar.gz
     downloads: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (owner/repo, ref)
+    archive_origin: str = ""  # where tarball links point (another host, like codeload); empty: this fake
 
     def seed_repository(
         self, repository: str, files: Mapping[str, str | bytes], sha: str = "0a1b2c3"
@@ -221,7 +223,7 @@ async def _tarball_link(request: web.Request, state: GithubState) -> web.Respons
         return web.json_response({"message": "Not Found", "status": "404"}, status=404)
     ref = request.match_info.get("ref", "main")
     codeload = request.app.router["codeload"].url_for(owner=owner, repo=repo, ref=ref)
-    location = request.url.origin().join(codeload)
+    location = (URL(state.archive_origin) if state.archive_origin else request.url.origin()).join(codeload)
     return web.Response(status=302, headers={"Location": str(location)})
 
 
