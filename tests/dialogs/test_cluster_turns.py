@@ -163,3 +163,47 @@ async def test_two_person_rule_in_prod(bot):
     assert "someone other than" in (await say(bot, "yes"))[0]
     await say(bot, "yes", user="bob")
     assert latest(bot).startswith("✓ Deleted `web`")
+
+
+async def test_deploy_pins_the_tag_to_the_registry_digest(bot):
+    digest = "sha256:" + "cd" * 32
+
+    async def resolve(ctx, image):
+        return digest if image == "nginx:1.27" else None
+
+    bot.services.extras["clusters"].resolve_digest = resolve
+    await say(bot, "cluster use fake")
+    replies = await say(bot, "deploy web nginx:1.27")
+    assert f"nginx:1.27@{digest}" in replies[0]
+    image = bot.fake.get("Deployment", "web", "default")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == f"nginx:1.27@{digest}"
+
+
+async def test_eks_cluster_through_the_persons_aws_session(bot, monkeypatch):
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        session = boto3.Session(region_name="eu-west-1")
+        name = f"shop-{uuid.uuid4().hex[:6]}"
+        session.client("eks", endpoint_url=url).create_cluster(
+            name=name, roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": ["s-1"]}
+        )
+
+        async def aws_session(ctx):
+            return session
+
+        clusters = bot.services.extras["clusters"]
+        clusters.aws_session, clusters.eks_region = aws_session, "eu-west-1"
+        clusters.eks_endpoint_url = clusters.sts_endpoint_url = url
+        assert f"Using cluster `eks:{name}`" in (await say(bot, f"cluster use eks:{name}"))[0]
+        report = (await say(bot, "preflight"))[0]
+        assert "✓ AWS identity: arn:aws:" in report and "✗ Cluster reachable" in report
+    finally:
+        server.stop()
