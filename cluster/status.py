@@ -63,20 +63,23 @@ class NamespaceStatus:
     warnings: tuple[EventLine, ...] = field(default=())
 
 
+def _pod(p) -> PodSummary:
+    statuses = (p.status.container_statuses or []) if p.status else []
+    problem = pod_problem(p)
+    return PodSummary(
+        p.metadata.name,
+        (p.status.phase if p.status else None) or "Unknown",
+        bool(statuses) and all(cs.ready for cs in statuses),
+        sum(cs.restart_count or 0 for cs in statuses),
+        age(p.metadata.creation_timestamp),
+        problem.reason if problem else "",
+    )
+
+
 def _summarize(kube: Kube, dep, pods: list, with_events: bool) -> AppStatus:
     spec, status = dep.spec, dep.status
     progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
-    summaries = tuple(
-        PodSummary(
-            p.metadata.name,
-            p.status.phase or "Unknown",
-            all(cs.ready for cs in p.status.container_statuses or []) and bool(p.status.container_statuses),
-            sum(cs.restart_count or 0 for cs in p.status.container_statuses or []),
-            age(p.metadata.creation_timestamp),
-            (pod_problem(p).reason if pod_problem(p) else ""),
-        )
-        for p in pods
-    )
+    summaries = tuple(_pod(p) for p in pods)
     names = {dep.metadata.name} | {p.metadata.name for p in pods}
     warnings = tuple(recent_warnings(kube, 5, names)) if with_events else ()
     return AppStatus(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import watch
 
-from .errors import api_errors
+from .errors import InvalidInput, api_errors
 from .events import events_about
 from .kube import Kube, connect
 from .names import dns_subdomain
@@ -51,8 +51,6 @@ def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> dict:
     """Create the StorageClass; returns the stored object as a dict."""
     dns_subdomain(spec.name, "storage class name")
     if spec.binding_mode not in ("Immediate", "WaitForFirstConsumer"):
-        from .errors import InvalidInput
-
         raise InvalidInput("binding mode must be Immediate or WaitForFirstConsumer.")
     with connect(target) as kube, api_errors(f"create storage class {spec.name}"):
         created = kube.storage.create_storage_class(spec.manifest())
