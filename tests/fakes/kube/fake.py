@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -279,7 +280,9 @@ class FakeKube:
         contexts = contexts or {"fake": "default"}
         clusters = [{"name": "fake", "cluster": {"server": self.url}}]
         if unreachable:
-            clusters.append({"name": "unreachable", "cluster": {"server": "http://127.0.0.1:9"}})
+            clusters.append(
+                {"name": "unreachable", "cluster": {"server": f"http://127.0.0.1:{_closed_port()}"}}
+            )
         config = {
             "apiVersion": "v1",
             "kind": "Config",
@@ -298,3 +301,10 @@ class FakeKube:
             )
         path.write_text(yaml.safe_dump(config))
         return path
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: bind one, then let it go."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
