@@ -93,6 +93,9 @@ def test_kubectl_applies_waits_reads_logs_and_deletes(two_clusters):
     )
     assert "condition met" in kubectl(kc, "wait", "--for=condition=complete", "job/hello", "--timeout=20s")
     assert kubectl(kc, "logs", "job/hello") == "hello from the fake\n"
+    assert "scaled" in kubectl(kc, "scale", "deployment/web", "--replicas=3")
+    assert "successfully rolled out" in kubectl(kc, "rollout", "status", "deployment/web", "--timeout=20s")
+    assert fakes[0].get("Deployment", "web", "default")["status"]["availableReplicas"] == 3
     kubectl(kc, "delete", "deployment", "web", "--cascade=foreground", "--wait=true")
     assert fakes[0].get("Deployment", "web", "default") is None
     assert [p for p in fakes[0].list("Pod", "default") if p["metadata"]["name"].startswith("web-")] == []

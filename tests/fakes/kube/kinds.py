@@ -74,6 +74,18 @@ def resource_list(group: str, version: str) -> dict:
                     "verbs": ["get", "patch", "update"],
                 }
             )
+        if k.plural in ("deployments", "replicasets"):
+            resources.append(
+                {
+                    "name": f"{k.plural}/scale",
+                    "singularName": "",
+                    "namespaced": True,
+                    "kind": "Scale",
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
         if k.plural == "pods":
             resources.append(
                 {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]}

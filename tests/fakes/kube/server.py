@@ -13,6 +13,7 @@ import yaml
 from aiohttp import web
 
 from .kinds import BY_PATH, Kind, group_list, resource_list
+from .patching import json_patch, merge_patch
 from .selectors import field_matcher, label_matcher
 from .statuses import ApiError, bad_request, forbidden, gone, unauthorized
 from .store import Subscriber
@@ -198,6 +199,8 @@ async def _handle(
     query = request.query
     manager = query.get("fieldManager") or _agent_manager(request)
     dry_run = query.get("dryRun") == "All"
+    if target.subresource == "scale" and kind.kind in ("Deployment", "ReplicaSet"):
+        return web.json_response(_scale(fake, target, verb, body, request.content_type, manager))
     if verb == "list":
         namespace = ns if kind.namespaced and ns else None
         return web.json_response(
@@ -293,3 +296,39 @@ async def _subscribe(fake: FakeKube, sub: Subscriber, kind: Kind, rv: str | None
 async def _unsubscribe(fake: FakeKube, sub: Subscriber) -> None:
     if sub in fake.store.subscribers:
         fake.store.subscribers.remove(sub)
+
+
+def _scale(fake: FakeKube, target: Target, verb: str, body, content_type: str, manager: str) -> dict:
+    """The /scale subresource: an autoscaling/v1 Scale over spec.replicas (kubectl scale uses it)."""
+    api, kind, ns, name = fake.api, target.kind, target.namespace, target.name
+    if verb in ("update", "patch"):
+        current = api.get(kind, ns, name)
+        wanted = _scale_view(current)
+        if verb == "update":
+            wanted = body or {}
+        elif "json-patch" in content_type:
+            wanted = json_patch(wanted, body or [])
+        else:
+            wanted = merge_patch(wanted, body or {})
+        replicas = (wanted.get("spec") or {}).get("replicas")
+        api.patch(
+            kind, ns, name, {"spec": {"replicas": replicas}}, "application/merge-patch+json", manager, False
+        )
+    return _scale_view(api.get(kind, ns, name))
+
+
+def _scale_view(obj: dict) -> dict:
+    meta = obj["metadata"]
+    labels = ((obj["spec"].get("selector") or {}).get("matchLabels")) or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+        },
+        "spec": {"replicas": obj["spec"].get("replicas", 1)},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        },
+    }
