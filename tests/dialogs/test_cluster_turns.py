@@ -207,3 +207,13 @@ async def test_eks_cluster_through_the_persons_aws_session(bot, monkeypatch):
         assert "✓ AWS identity: arn:aws:" in report and "✗ Cluster reachable" in report
     finally:
         server.stop()
+
+
+async def test_impersonation_lets_the_clusters_own_rbac_decide(bot):
+    bot.services.extras["clusters"].impersonate = True
+    bot.fake.rbac = {"console:alice": {("list", "deployments"), ("list", "pods"), ("list", "events")}}
+    await say(bot, "cluster use fake")
+    assert "No deployments" in (await say(bot, "status"))[0]
+    refused = (await say(bot, "storage create gp3"))[0]
+    assert 'User "console:alice" cannot create resource "storageclasses"' in refused
+    assert {r.impersonate_user for r in bot.fake.api_requests()} == {"console:alice"}
