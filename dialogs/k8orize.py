@@ -19,6 +19,7 @@ import tarfile
 import tempfile
 import time
 import uuid
+import weakref
 import zlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -423,8 +424,24 @@ class StepBoard:
         return "\n".join([self.headline, *lines])
 
 
+# One engine run at a time per process: a run installs packages and starts the app three times,
+# and two at once on a small host would slow both past their probes' timeouts.
+_ENGINE_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+WAITING = "Waiting for another k8orization on this host to finish…"
+
+
 async def run_engine(request: K8orizeRequest, board: StepBoard, msg: ProgressMessage) -> K8orizeResult:
     """Run the blocking engine in a worker thread, editing `msg` as its steps change."""
+    slot = _ENGINE_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1))
+    if slot.locked():
+        await msg.update(WAITING)
+    async with slot:
+        return await _run_engine(request, board, msg)
+
+
+async def _run_engine(request: K8orizeRequest, board: StepBoard, msg: ProgressMessage) -> K8orizeResult:
     loop = asyncio.get_running_loop()
     changes: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
 

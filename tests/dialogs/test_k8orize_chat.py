@@ -366,3 +366,14 @@ async def test_queued_step_changes_become_one_edit() -> None:
     board, msg = StepBoard("⏳", ("analyze", "dockerfile", "manifests", "report")), RecordingMessage()
     await dialogs.k8orize._show_changes(changes, board, msg)  # type: ignore[arg-type]
     assert msg.texts == ["⏳\n- ✓ analyze\n- ✓ dockerfile\n- ✓ manifests\n- · report"]
+
+
+async def test_a_second_run_waits_for_the_first(chat: Chat) -> None:
+    chat.app("shop")
+    chat.app("cart")
+    await chat.bot.say("k8orize shop --no-trace", user="alice")
+    await chat.bot.say("k8orize cart --no-trace", user="alice")
+    await chat.bot.settle()
+    waiting = [u for u in chat.bot.adapter.updates if u.text == dialogs.k8orize.WAITING]
+    assert len(waiting) == 1  # the second run said it was waiting, once
+    assert {p.name.split("-")[0] for p in chat.outputs()} == {"shop", "cart"}
