@@ -1,11 +1,12 @@
 """k8orize the Streamlit example a few times, check every target, write the medians to RESULTS.md.
 
-    python -m bench.k8orize [--repeat 3] [--no-record]
+    python -m bench.k8orize [--repeat 3] [--no-record] [--no-pip-baseline]
 
 Targets (issue 5): app layer at least 70% smaller; every probe passes from the trimmed tree; at most
 120 syscalls allowed (a third of Docker's default); zero denials under enforcement through start-up,
 the probes and SIGTERM; the whole k8orize, install included, in at most 90 s. The baseline beside each
-figure is what the app would ship without k8orization: the full venv and Docker's default profile.
+figure is what the app would ship without k8orization: the full venv and Docker's default profile;
+one more run installs with pip instead of uv, side by side in the same invocation.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ PROBES = ("http://127.0.0.1:{port}/_stcore/health", "http://127.0.0.1:{port}/")
 IMAGE = "registry.example.com/k8or/streamlit-example@sha256:" + "5e" * 32
 
 
-def one_run() -> dict:
+def one_run(installer: str = "auto") -> dict:
     """k8orize the example once into a temp dir and return its figures."""
     with tempfile.TemporaryDirectory(prefix="k8orize-bench-") as tmp:
         started = time.monotonic()
@@ -44,6 +45,7 @@ def one_run() -> dict:
                 run=RUN,
                 probes=PROBES,
                 image=IMAGE,
+                installer=installer,
             )
         )
         wall = time.monotonic() - started
@@ -105,7 +107,7 @@ def _targets(runs: list[dict]) -> list[tuple[str, str, bool]]:
     ]
 
 
-def _body(runs: list[dict], targets: list[tuple[str, str, bool]]) -> str:
+def _body(runs: list[dict], targets: list[tuple[str, str, bool]], pip_run: dict | None) -> str:
     before, after = median([r["before"] for r in runs]), median([r["after"] for r in runs])
     lines = [
         f"k8orize on `examples/streamlit-app` (Streamlit, with tracing), {len(runs)} runs, session driver: "
@@ -142,6 +144,12 @@ def _body(runs: list[dict], targets: list[tuple[str, str, bool]]) -> str:
         f"1-minute load average at the end of each run: {loads} "
         "(other benchmarks and test suites share the 2 cores).",
     ]
+    if pip_run:
+        lines.append(
+            f"\nSide by side, one run with `--installer pip` in the same invocation: {pip_run['wall']:.1f} s "
+            f"(install {pip_run['install']:.1f} s), {pip_run['reduction']}% smaller, {pip_run['allowed']} allowed, "
+            f"{pip_run['denials']} denials."
+        )
     learned = sorted({name for r in runs for name in r["learned"]})
     if learned:
         lines.append(f"\nCalls first seen under enforcement and added to the profile: {', '.join(learned)}.")
@@ -152,16 +160,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.k8orize")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--no-pip-baseline", action="store_true", help="skip the side-by-side run with pip")
     args = parser.parse_args(argv)
     runs = []
     for i in range(args.repeat):
         runs.append(one_run())
         print(f"run {i + 1}/{args.repeat}: {runs[-1]}", file=sys.stderr, flush=True)
+    pip_run = None if args.no_pip_baseline else one_run("pip")
     targets = _targets(runs)
-    body = _body(runs, targets)
+    body = _body(runs, targets, pip_run)
     print(body)
     if not args.no_record:
         record("k8orize", body, f"python -m bench.k8orize --repeat {args.repeat}")
+    print(f"pip baseline: {pip_run}", file=sys.stderr)
     return 0 if all(ok for _, _, ok in targets) else 1
 
 
