@@ -33,7 +33,7 @@ chat: $(VENV)/.installed
 test: $(VENV)/.installed $(TOOLS)/.installed
 	scripts/system-packages
 	scripts/ensure-postgres
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -14,7 +14,7 @@ import time
 import aiohttp
 from aiohttp import web
 
-from bot.app import AppParts, create_app
+from bot.app import SERVICES, AppParts, create_app
 from bot.commands.registry import CommandRegistry, CommandSet
 from bot.settings import Settings
 from tests.support.channel import FakeChannel, message
@@ -122,10 +122,10 @@ async def test_sigterm_drains_in_flight_turns_and_background_work(tmp_path):
     try:
         async with aiohttp.ClientSession() as http:
             await (await http.post(url, json=message("later", service_url, activity_id="a1"))).read()
-            in_flight = asyncio.create_task(
-                http.post(url, json=message("slow", service_url, activity_id="a2"))
-            )
-            await asyncio.sleep(0.2)
+            in_flight = asyncio.create_task(http.post(url, json=message("slow", service_url, activity_id="a2")))
+            tracker = app[SERVICES].tracker
+            while tracker.busy < 2:  # the background work and the slow turn are both running
+                await asyncio.sleep(0.01)
             await runner.cleanup()  # what SIGTERM does: stop listening, drain, then close
             response = await in_flight
             assert response.status == 201
