@@ -122,7 +122,8 @@ async def test_sigterm_drains_in_flight_turns_and_background_work(tmp_path):
     try:
         async with aiohttp.ClientSession() as http:
             await (await http.post(url, json=message("later", service_url, activity_id="a1"))).read()
-            in_flight = asyncio.create_task(http.post(url, json=message("slow", service_url, activity_id="a2")))
+            slow_turn = message("slow", service_url, activity_id="a2")
+            in_flight = asyncio.create_task(http.post(url, json=slow_turn))
             tracker = app[SERVICES].tracker
             while tracker.busy < 2:  # the background work and the slow turn are both running
                 await asyncio.sleep(0.01)
