@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from kubernetes import watch
+from kubernetes.client import V1DeploymentStatus
 
 from .errors import api_errors
 from .kube import Kube, connect
@@ -172,7 +173,8 @@ class RolloutWatcher:
                     yield event["object"]
 
     def _progress(self, kube: Kube, dep, elapsed: float) -> RolloutProgress:
-        spec, status = dep.spec, dep.status
+        # A Deployment the controller has not yet seen has no status at all.
+        spec, status = dep.spec, dep.status or V1DeploymentStatus()
         desired = spec.replicas if spec.replicas is not None else 1
         base = RolloutProgress(
             self.app,

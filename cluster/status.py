@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from kubernetes.client import V1DeploymentStatus
+
 from .errors import api_errors
 from .events import EventLine, recent_warnings
 from .kube import Kube, connect
@@ -77,7 +79,8 @@ def _pod(p) -> PodSummary:
 
 
 def _summarize(kube: Kube, dep, pods: list, with_events: bool) -> AppStatus:
-    spec, status = dep.spec, dep.status
+    # A Deployment the controller has not yet seen has no status at all.
+    spec, status = dep.spec, dep.status or V1DeploymentStatus()
     progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
     summaries = tuple(_pod(p) for p in pods)
     names = {dep.metadata.name} | {p.metadata.name for p in pods}

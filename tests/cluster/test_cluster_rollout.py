@@ -131,3 +131,16 @@ def test_status_of_one_app_and_of_the_namespace(fake_kube, target):
     assert any(w.reason == "BackOff" for w in api.warnings)
     summary = namespace_status(target)
     assert [a.name for a in summary.apps] == ["api", "web"] and summary.warnings
+
+
+def test_a_deployment_the_controller_has_not_seen_yet(fake_kube, target):
+    fake_kube.paused = True
+    deploy(target, "web", "nginx:1.27", replicas=2)
+    watcher = iter(RolloutWatcher(target, "web", timeout=20))
+    first = next(watcher)
+    assert (first.state, first.updated, first.ready, first.available) == ("running", 0, 0, 0)
+    from cluster.status import app_status
+
+    assert app_status(target, "web").available == 0
+    fake_kube.paused = False
+    assert list(watcher)[-1].state == COMPLETE

@@ -72,6 +72,7 @@ class FakeKube:
         self.rbac: dict[str, set[tuple[str, str]]] | None = None  # impersonated user -> {(verb, plural)}
         self.failing_provisioners: set[str] = set()
         self.errors: list[str] = []  # controller failures (a bug in the fake, or an invalid write)
+        self.paused = False  # controllers stand still (to observe states they would pass quickly)
         self.anonymous = False  # accept requests without a token (kubectl over plain HTTP)
         self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
         self.logs: dict[tuple[str, str, str], str] = {}
@@ -119,6 +120,8 @@ class FakeKube:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
+            if self.paused:
+                continue
             try:
                 self.reconcile()
             except Exception as exc:  # noqa: BLE001 - keep ticking; tests assert `errors` is empty
