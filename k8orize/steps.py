@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ STEPS = (
 OK, FAILED, SKIPPED, WARN, RUNNING = "ok", "failed", "skipped", "warn", "running"
 
 Progress = Callable[[str, str], None]
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,8 +49,12 @@ class StepLog:
         self._emit(step, SKIPPED)
 
     def _emit(self, step: str, status: str) -> None:
-        if self.progress:
+        if not self.progress:
+            return
+        try:
             self.progress(step, status)
+        except Exception:  # a broken progress display must not break the k8orization itself
+            _log.exception("progress callback failed for %s/%s", step, status)
 
     def as_list(self) -> list[dict]:
         return [{"step": s, **self.entries[s]} for s in STEPS if s in self.entries]
