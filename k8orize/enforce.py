@@ -15,7 +15,6 @@ import errno
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 #: Written to stderr just before the filter is loaded; trace parsing starts counting after it.
@@ -99,10 +98,13 @@ def _load(path: str) -> None:
     _activate(_read(path))
 
 
-def check_refusals(path: str) -> dict:
-    """Under the profile, try mount and ptrace (must fail with EPERM) and getpid (must work)."""
+def check_refusals(path: str, target: str) -> dict:
+    """Under the profile, try mount on target and ptrace (must fail with EPERM) and getpid (must work).
+
+    The caller owns target (an empty folder) and removes it: after the filter is loaded this process
+    may not be allowed to.
+    """
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    target = tempfile.mkdtemp(prefix="k8orize-mount-")
     pid_before = os.getpid()
     _load(path)
     verdict: dict = {}
@@ -127,8 +129,8 @@ def _become(uid: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 3 and argv[1] == "--check-refusals":
-        print(json.dumps(check_refusals(argv[2])), flush=True)
+    if len(argv) >= 4 and argv[1] == "--check-refusals":
+        print(json.dumps(check_refusals(argv[2], argv[3])), flush=True)
         return 0
     args = argv[2:]
     uid = None

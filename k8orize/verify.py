@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,8 +154,9 @@ def enforced_run(
 
 def check_refusals(profile_path: Path) -> dict:
     """In a separate process under the profile, mount and ptrace must fail with EPERM."""
-    cmd = [sys.executable, "-I", str(ENFORCE), "--check-refusals", str(profile_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+    with tempfile.TemporaryDirectory(prefix="k8orize-mount-") as target:
+        cmd = [sys.executable, "-I", str(ENFORCE), "--check-refusals", str(profile_path), target]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     try:
         verdict = json.loads(proc.stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):

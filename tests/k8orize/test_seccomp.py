@@ -104,8 +104,10 @@ def test_calls_newer_than_libseccomp_are_allowed_by_number(tmp_path: Path) -> No
 def test_mount_and_ptrace_are_refused(tmp_path: Path) -> None:
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(SeccompProfile.from_trace({"read", "write"}).oci()))
+    target = tmp_path / "mountpoint"
+    target.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-I", str(ENFORCE), "--check-refusals", str(profile)],
+        [sys.executable, "-I", str(ENFORCE), "--check-refusals", str(profile), str(target)],
         capture_output=True,
         text=True,
         check=True,
