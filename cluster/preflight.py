@@ -102,7 +102,10 @@ def _nodes(kube: Kube) -> tuple[bool, str]:
     ready = [
         n.metadata.name
         for n in nodes
-        if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
+        if any(
+            c.type == "Ready" and c.status == "True"
+            for c in ((n.status.conditions if n.status else None) or [])
+        )
     ]
     if not nodes:
         return False, "the cluster has no nodes"
