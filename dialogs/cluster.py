@@ -213,7 +213,9 @@ async def storage_create(ctx: CommandContext, args) -> str:  # type: ignore[no-u
 async def volume_create(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
     ctx.audit_target["app"] = args.claim
     target = await directory(ctx).target(ctx)
-    status = await call(create_claim, target, args.claim, args.size, getattr(args, "class"))
+    # Wait for Bound inside the turn, leaving it time to answer before the turn timeout cuts it off.
+    wait = max(5.0, ctx.services.settings.turn_timeout - 15.0)
+    status = await call(create_claim, target, args.claim, args.size, getattr(args, "class"), timeout=wait)
     return render.claim(status)
 
 
