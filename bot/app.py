@@ -36,6 +36,7 @@ from bot.tracker import TurnTracker
 from bot.version import VERSION
 from cluster.audit import AuditLog
 from cluster.rbac import RbacFileError, RbacPolicy, load_policy
+from dialogs.cluster_wiring import cluster_extension
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings, parts: AppParts | None = None) -> web.Applica
     app = web.Application(middlewares=[_draining_guard])
     mount_slack(app, extensions, settings)
     mount_signin(app, extensions, settings)
+    extensions.append(cluster_extension)
     app.cleanup_ctx.append(_lifetime(settings, parts, extensions))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)

@@ -1,11 +1,8 @@
-"""Wire the cluster commands into the app, as an `AppParts` extension:
+"""Wire the cluster commands into the app, as an extension `create_app` installs.
 
-    parts = AppParts(extensions=[cluster_extension])
-
-At start-up it loads the RBAC file (K8OR_RBAC_FILE) as the role resolver and the two-person
-approval policy, opens the audit log on the app's database, and puts a ClusterDirectory in
-`services.extras["clusters"]`: kubeconfig files from K8OR_KUBECONFIG, EKS through the person's AWS
-sign-in, and tag → digest through their Docker Hub sign-in when they have one.
+At start-up it puts a ClusterDirectory in `services.extras["clusters"]`: kubeconfig files from
+K8OR_KUBECONFIG, EKS through the person's AWS sign-in, and tag → digest through their Docker Hub
+sign-in when they have one. The RBAC file and the audit log are the services' own (bot/app.py).
 """
 
 from __future__ import annotations
@@ -15,22 +12,16 @@ from typing import Any
 
 from bot.context import CommandContext
 from bot.errors import K8orError
-from cluster.audit import create_schema
-from cluster.rbac import load_policy
+from cluster.rbac import RbacPolicy
 from dialogs.cluster_targets import ClusterDirectory
 
 SIGNIN = "signin"  # bot.signin.components.EXTRAS_KEY
 
 
 async def cluster_extension(app: Any, services: Any) -> AsyncIterator[None]:
-    """Install RBAC, audit and the cluster directory for the app's lifetime."""
+    """Install the cluster directory for the app's lifetime."""
     settings = services.settings
-    policy = load_policy(settings.rbac_file) if settings.rbac_file else None
-    if policy is not None:
-        services.roles = policy
-        services.approvals = policy
-    if services.audit is None:
-        services.audit = await create_schema(services.engine)
+    policy = services.roles if isinstance(services.roles, RbacPolicy) else None
     services.extras["clusters"] = ClusterDirectory(
         kubeconfig=settings.kubeconfig,
         eks_region=settings.aws.region,

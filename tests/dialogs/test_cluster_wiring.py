@@ -1,4 +1,4 @@
-"""The cluster extension wires RBAC (from K8OR_RBAC_FILE), audit and the cluster directory."""
+"""The app installs RBAC (from K8OR_RBAC_FILE) and audit; the cluster extension adds the directory."""
 
 from __future__ import annotations
 
