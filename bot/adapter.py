@@ -11,7 +11,6 @@ Two things differ from the stock adapter, both through the SDK's own extension p
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import orjson
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -197,9 +197,9 @@ class K8orAdapter(CloudAdapter):
         if "application/json" not in request.headers.get("Content-Type", ""):
             raise web.HTTPUnsupportedMediaType(text="expected application/json")
         try:
-            body = json.loads(await request.read())
+            body = orjson.loads(await request.read())
             activity = from_wire(Activity, body)
-        except (ValueError, TypeError):  # includes WireError and JSON errors
+        except (ValueError, TypeError):  # includes WireError and orjson.JSONDecodeError
             raise web.HTTPBadRequest(text="body is not a Bot Framework activity") from None
         if not activity.type:
             raise web.HTTPBadRequest(text="body is not a Bot Framework activity")

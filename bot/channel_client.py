@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import AppCredentials
 
@@ -108,11 +109,11 @@ class ChannelConnector:
         self.conversations = _Conversations(self)
 
     async def call(self, method: str, path: str, activity: Activity | None) -> ResourceResponse:
-        headers = await self._token.header()
-        body = to_wire(activity) if activity is not None else None
+        headers = {**await self._token.header(), "Content-Type": "application/json"}
+        body = orjson.dumps(to_wire(activity)) if activity is not None else None
         for attempt in range(_RETRIES_ON_429 + 1):
             async with self._session.request(
-                method, self.service_url + path, json=body, headers=headers, timeout=self._timeout
+                method, self.service_url + path, data=body, headers=headers, timeout=self._timeout
             ) as response:
                 if response.status == 429 and attempt < _RETRIES_ON_429:
                     await asyncio.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 5.0))
@@ -121,7 +122,7 @@ class ChannelConnector:
                     raise ChannelError(f"the channel answered {response.status} to {method}", response.status)
                 if response.status == 204 or method == "DELETE":
                     return ResourceResponse()
-                data = await response.json(content_type=None)
+                data = orjson.loads(await response.read() or b"null")
                 return from_wire(ResourceResponse, data) if isinstance(data, dict) else ResourceResponse()
         raise ChannelError("the channel kept answering 429", 429)
 

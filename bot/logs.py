@@ -7,7 +7,6 @@ any route: not in the message, not in its arguments, not in `extra` fields, not 
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 import sys
@@ -15,6 +14,8 @@ import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
 
@@ -115,7 +116,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exc"] = "".join(traceback.format_exception(*record.exc_info))
         # Scrub the values, not the JSON text: a pattern must never eat an escape and break the line.
-        return json.dumps(SCRUBBER.scrub_value(payload), default=str, ensure_ascii=False)
+        return orjson.dumps(SCRUBBER.scrub_value(payload), default=str).decode()
 
 
 class TextFormatter(logging.Formatter):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from botbuilder.core import BotState, ConversationState, Storage, TurnContext, UserState
 from botbuilder.core.bot_state import CachedBotState
 
@@ -19,14 +19,14 @@ class _CachedState(CachedBotState):
     It also hashes what it holds rather than what was read: botbuilder hashes the missing item
     (None) but holds `{}`, so a scope nobody touched looked changed and was written every turn."""
 
-    def __init__(self, state: dict[str, object] | None = None):
-        super().__init__(state)
+    def __init__(self, state: dict[str, object] | None = None):  # noqa: D107 - no super(): it hashes twice
+        self.state = state if state is not None else {}
         self.hash = self.compute_hash(self.state)
 
     def compute_hash(self, obj: object) -> str:
         try:
-            return json.dumps(obj, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError: objects (dialog stacks) need jsonpickle
             return super().compute_hash(obj)
 
 
