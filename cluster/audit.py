@@ -7,11 +7,12 @@ configurable, so test runs and deployments never collide) and only ever inserts 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from redaction import scrub
 
 # ok/refused/failed/cancelled, plus the finer outcomes the turn pipeline reports.
 OUTCOMES = (
@@ -24,30 +25,6 @@ OUTCOMES = (
     "needs_login",
     "confirmation_requested",
 )
-_REDACTED = "[redacted]"
-# Each pattern keeps its first group (the label) and hides the rest.
-_SECRETS = [
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"()k8s-aws-v1\.[A-Za-z0-9_-]+"),
-    re.compile(r"()eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWTs
-    re.compile(r"()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
-    re.compile(r"(?i)(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s]+"),
-    re.compile(
-        r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|"
-        r"authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
-    ),
-    re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+(?=@)"),  # user:password@ in URLs
-    re.compile(r"()\b(?:ghp|gho|ghu|ghs|xox[abpr])[_-][A-Za-z0-9-]{10,}\b"),  # GitHub and Slack tokens
-]
-
-
-def scrub(text: str | None) -> str:
-    """Replace anything that looks like a secret with [redacted]."""
-    if not text:
-        return ""
-    for pattern in _SECRETS:
-        text = pattern.sub(lambda m: m.group(1) + _REDACTED, text)
-    return text
 
 
 @dataclass(frozen=True)
