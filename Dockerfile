@@ -10,6 +10,7 @@ COPY connectors ./connectors
 COPY dialogs ./dialogs
 COPY cluster ./cluster
 COPY k8orize ./k8orize
+COPY redaction ./redaction
 RUN python -m venv /opt/k8or \
     && /opt/k8or/bin/pip install --no-cache-dir . \
     && find /opt/k8or -name '__pycache__' -prune -exec rm -rf {} +

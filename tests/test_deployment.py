@@ -95,3 +95,12 @@ def test_deployment_is_restricted_with_probes_and_resources():
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert {"livenessProbe", "readinessProbe", "resources"} <= set(container)
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_dockerfile_copies_every_package_the_distribution_declares():
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in declared["include"]}
+    text = (ROOT / "Dockerfile").read_text()
+    assert all(f"COPY {p} ./{p}" in text for p in packages), packages
