@@ -24,6 +24,7 @@ from bot.dedupe import SCHEMA as LEDGER_SCHEMA
 from bot.dedupe import DeliveryLedger
 from bot.direct import SCHEMA as DIRECT_SCHEMA
 from bot.direct import DirectMessages
+from bot.keys import ADAPTER, BOT, DIRECT, HTTP, SERVICES
 from bot.logs import SCRUBBER
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.pipeline import K8orBot
@@ -40,12 +41,6 @@ from dialogs.cluster_wiring import cluster_extension
 
 log = logging.getLogger(__name__)
 
-SERVICES = web.AppKey("services", Services)
-HTTP = web.AppKey("http", aiohttp.ClientSession)
-BOT = web.AppKey("bot", K8orBot)
-ADAPTER = web.AppKey("adapter", K8orAdapter)
-
-DIRECT = "direct"  # services.extras key of the DirectMessages
 
 # An extension adds capabilities (vault, sign-in pages, clusters) to the services and the app;
 # it runs inside the app's lifetime, so it can open and close its own clients.

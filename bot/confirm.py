@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -62,7 +62,8 @@ class PendingAction:
         return cls(**data) if data else None
 
     def to_state(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose: asdict() would turn argument values that are dataclasses into dicts.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
     def expired(self) -> bool:

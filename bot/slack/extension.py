@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.keys import BOT, DIRECT, SERVICES
 from bot.slack.adapter import SlackAdapter
 from bot.slack.directory import SlackDirectory
 from bot.slack.edge import SlackRequestError, event_activity, interaction_activity, read_event, verify
@@ -67,7 +68,7 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
         )
         app[SLACK] = SlackAdapter(client)
         app[DIRECTORY] = SlackDirectory(client)
-        direct = services.extras.get("direct")
+        direct = services.extras.get(DIRECT)
         if direct is not None:
             direct.adapters["slack"] = app[SLACK]
         yield
@@ -79,8 +80,6 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
 
 
 def _start_turn(app: web.Application, activity: Activity) -> None:
-    from bot.app import BOT, SERVICES
-
     async def turn() -> None:
         await _enrich(app[DIRECTORY], activity)
         adapter = app[SLACK]
