@@ -109,6 +109,12 @@ class ChannelConnector:
         self.conversations = _Conversations(self)
 
     async def call(self, method: str, path: str, activity: Activity | None) -> ResourceResponse:
+        try:
+            return await self._call(method, path, activity)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ChannelError(f"the channel could not be reached ({type(exc).__name__})", 0) from exc
+
+    async def _call(self, method: str, path: str, activity: Activity | None) -> ResourceResponse:
         headers = {**await self._token.header(), "Content-Type": "application/json"}
         body = orjson.dumps(to_wire(activity)) if activity is not None else None
         for attempt in range(_RETRIES_ON_429 + 1):

@@ -19,6 +19,7 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import ActivityTypes
 
 from bot import messages
+from bot.channel_client import ChannelError
 from bot.commands.grammar import parse, tokenize
 from bot.commands.registry import ROLES, CommandSpec
 from bot.confirm import PendingAction, confirmation_request, decision_from
@@ -72,6 +73,11 @@ class K8orBot(Bot):
         except StateConflict:
             record.outcome = "conflict"
             await self._safe_send(context, messages.STATE_CONFLICT)
+        except ChannelError as exc:
+            # The channel itself is down or refusing: nothing more can be said there, so one line
+            # in the log, no traceback, and the rest of the bot carries on.
+            record.outcome = "undeliverable"
+            log.warning("reply not delivered: %s", exc, extra={"status": exc.status})
         except Exception:
             record.outcome = "error"
             log.exception("turn failed")

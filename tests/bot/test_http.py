@@ -157,3 +157,13 @@ async def test_valid_token_is_processed(secured, channel, openid):
     # The turn ran (it is counted for its command). Its reply needs an AAD token for the real app
     # id, which this machine cannot obtain, so the outbound call itself is not asserted here.
     assert 'command="version"' in metrics
+
+
+async def test_a_channel_that_is_down_costs_one_answer_not_the_bot(client, channel, unused_tcp_port):
+    dead = f"http://127.0.0.1:{unused_tcp_port}/"
+    response = await client.post("/api/messages", json=message("help", dead, activity_id="lost"))
+    assert response.status == 201
+    metrics = await (await client.get("/metrics")).text()
+    assert 'k8or_turns_total{channel="emulator",command="help",outcome="undeliverable"} 1.0' in metrics
+    await client.post("/api/messages", json=message("version", channel.url, activity_id="next"))
+    assert channel.texts == ["k8or 0.1.0"]
