@@ -7,6 +7,7 @@ have drained.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -143,6 +144,10 @@ def _lifetime(
         try:
             for ext in running:
                 await anext(ext)
+            # Everything alive now (the SDKs' import graphs: hundreds of thousands of objects) lives
+            # as long as the app: keep it out of the collector, whose full passes would rescan it.
+            gc.collect()
+            gc.freeze()
             log.info("k8or ready", extra={"version": VERSION, "emulator_mode": settings.emulator_mode})
             yield
         finally:

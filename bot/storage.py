@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jsonpickle
+import orjson
 from botbuilder.core import Storage
 from sqlalchemy import (
     Column,
@@ -126,7 +127,7 @@ class SqlStorage(Storage):
         found = {}
         for key, (etag, document) in stored.items():
             if etag:
-                item = jsonpickle.decode(document)
+                item = _decode(document)
                 _set_etag(item, etag)
                 found[key] = item
         return found
@@ -184,6 +185,13 @@ class SqlStorage(Storage):
             await conn.execute(_DELETE, {"keys": list(keys)})
         for key in keys:
             self._forget(key)
+
+
+def _decode(document: str) -> Any:
+    """jsonpickle text back to objects; plain JSON (no `py/` tags) takes the fast parser."""
+    if '"py/' in document:
+        return jsonpickle.decode(document)
+    return orjson.loads(document)
 
 
 def _without_etag(item: Any) -> Any:
