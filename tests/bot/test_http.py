@@ -7,20 +7,12 @@ import pytest
 from bot.app import SERVICES, AppParts, create_app
 from bot.db import Database
 from bot.settings import Settings
-from tests.support.channel import FakeChannel, message
+from tests.support.channel import message
 from tests.support.openid import OpenIdServer, channel_token, new_key
 
 
 def settings_for(tmp_path, **extra) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(_env_file=None, data_dir=tmp_path, **extra)
-
-
-@pytest.fixture
-async def channel(aiohttp_server):  # type: ignore[no-untyped-def]
-    fake = FakeChannel()
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("/"))  # type: ignore[attr-defined]
-    return fake
 
 
 @pytest.fixture

@@ -50,6 +50,20 @@ async def boom(ctx, args):  # type: ignore[no-untyped-def]
     raise RuntimeError("kaboom secret=hunter2")
 
 
+def count_writes(bot, monkeypatch) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Record the keys of every storage write from now on."""
+    writes: list[list[str]] = []
+    storage = bot.services.storage
+    original = storage.write
+
+    async def counting(changes):  # type: ignore[no-untyped-def]
+        writes.append(sorted(changes))
+        await original(changes)
+
+    monkeypatch.setattr(storage, "write", counting)
+    return writes
+
+
 class Roles:
     def __init__(self, mapping: dict[str, set[str]]):
         self.mapping = mapping
@@ -196,15 +210,7 @@ async def test_crash_reports_a_reference_and_no_secret(bot, caplog):
 
 
 async def test_state_is_saved_once_per_turn(bot, monkeypatch):
-    writes: list[list[str]] = []
-    storage = bot.services.storage
-    original = storage.write
-
-    async def counting(changes):  # type: ignore[no-untyped-def]
-        writes.append(sorted(changes))
-        await original(changes)
-
-    monkeypatch.setattr(storage, "write", counting)
+    writes = count_writes(bot, monkeypatch)
     await bot.say("scale")  # starts a dialog: conversation state changes
     await bot.say("web")
     assert len(writes) == 2
@@ -218,15 +224,7 @@ async def test_whoami_shows_identity_and_roles(bot):
 
 async def test_turns_that_change_nothing_write_nothing(bot, monkeypatch):
     await bot.say("version")  # the first turn of a conversation creates its state
-    writes: list[list[str]] = []
-    storage = bot.services.storage
-    original = storage.write
-
-    async def counting(changes):  # type: ignore[no-untyped-def]
-        writes.append(sorted(changes))
-        await original(changes)
-
-    monkeypatch.setattr(storage, "write", counting)
+    writes = count_writes(bot, monkeypatch)
     for _ in range(3):
         await bot.say("version")
     assert writes == []

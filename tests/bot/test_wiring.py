@@ -6,21 +6,13 @@ import pytest
 
 from bot.app import SERVICES, create_app
 from bot.settings import Settings, SettingsError
-from tests.support.channel import FakeChannel, message
+from tests.support.channel import message
 
 RBAC = """
 roles:
   admin: {users: ["emulator:ana"]}
   viewer: {users: ["emulator:vic"]}
 """
-
-
-@pytest.fixture
-async def channel(aiohttp_server):  # type: ignore[no-untyped-def]
-    fake = FakeChannel()
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("/"))  # type: ignore[attr-defined]
-    return fake
 
 
 @pytest.fixture
