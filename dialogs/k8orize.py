@@ -40,7 +40,7 @@ from connectors.base import Credentials
 from connectors.github import GithubConnector
 from k8orize.engine import K8orizeResult, k8orize
 from k8orize.errors import K8orizeError
-from k8orize.request import K8orizeRequest, dns_name
+from k8orize.request import K8orizeRequest, dns_name, parse_env
 from k8orize.steps import STEPS
 
 log = logging.getLogger(__name__)
@@ -158,10 +158,10 @@ def _probe(raw: str) -> str:
 
 
 def _env_pair(raw: str) -> tuple[str, str]:
-    key, sep, value = raw.partition("=")
-    if not sep or not key:
-        raise ValueError(f"{raw!r} is not KEY=VALUE")
-    return key, value
+    try:
+        return next(iter(parse_env([raw]).items()))
+    except K8orizeError:
+        raise ValueError(f"{raw!r} is not KEY=VALUE") from None
 
 
 ENGINE_OPTIONS: tuple[Param, ...] = (

@@ -208,21 +208,21 @@ def suggest(word: str, candidates: Sequence[str]) -> list[str]:
 # Converters shared by commands ---------------------------------------------------------------
 
 
-def positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise ValueError(f"{raw!r} must be 1 or more")
-    return value
+def whole_number(minimum: int) -> Converter:
+    """A converter for whole numbers of at least `minimum`, with messages that say which rule failed."""
+
+    def convert(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number") from None
+        if value < minimum:
+            raise ValueError(f"{raw!r} must be {minimum} or more")
+        return value
+
+    convert.__name__ = f"whole number >= {minimum}"
+    return convert
 
 
-def non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a whole number") from None
-    if value < 0:
-        raise ValueError(f"{raw!r} must be 0 or more")
-    return value
+positive_int = whole_number(1)
+non_negative_int = whole_number(0)

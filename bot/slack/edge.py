@@ -17,12 +17,16 @@ CHANNEL = "slack"
 
 
 class SlackRequestError(Exception):
-    """The request is not a genuine, well-formed Slack request."""
+    """The request is not a well-formed Slack request."""
+
+
+class BadSignature(SlackRequestError):
+    """The request is not signed with our signing secret, or the signature is stale."""
 
 
 def verify(verifier: SignatureVerifier, body: bytes, headers: Any) -> None:
     if not verifier.is_valid_request(body, dict(headers)):
-        raise SlackRequestError("bad or stale Slack signature")
+        raise BadSignature("bad or stale Slack signature")
 
 
 def read_event(body: bytes) -> dict[str, Any]:

@@ -10,7 +10,7 @@ runs as tracked background work (SIGTERM drains it like any turn).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +22,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.keys import BOT, DIRECT, SERVICES
 from bot.slack.adapter import SlackAdapter
 from bot.slack.directory import SlackDirectory
-from bot.slack.edge import SlackRequestError, event_activity, interaction_activity, read_event, verify
+from bot.slack.edge import (
+    BadSignature,
+    SlackRequestError,
+    event_activity,
+    interaction_activity,
+    read_event,
+    verify,
+)
 
 log = logging.getLogger(__name__)
 SLACK = web.AppKey("slack", SlackAdapter)
@@ -38,28 +45,14 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
     verifier = SignatureVerifier(secret)
 
     async def events(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            verify(verifier, body, request.headers)
-            payload = read_event(body)
-        except SlackRequestError as exc:
-            return web.json_response({"error": str(exc)}, status=401 if "signature" in str(exc) else 400)
+        payload = await _verified(request, verifier, read_event)
         if payload.get("type") == "url_verification":
             return web.json_response({"challenge": payload.get("challenge", "")})
-        activity = event_activity(payload)
-        if activity is not None:
-            _start_turn(request.app, activity)
+        _start_turn(request.app, event_activity(payload))
         return web.Response(status=200)
 
     async def interactive(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            verify(verifier, body, request.headers)
-            activity = interaction_activity(body)
-        except SlackRequestError as exc:
-            return web.json_response({"error": str(exc)}, status=401 if "signature" in str(exc) else 400)
-        if activity is not None:
-            _start_turn(request.app, activity)
+        _start_turn(request.app, await _verified(request, verifier, interaction_activity))
         return web.Response(status=200)
 
     async def extension(app: web.Application, services: Any) -> AsyncIterator[None]:
@@ -79,7 +72,22 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
     return True
 
 
-def _start_turn(app: web.Application, activity: Activity) -> None:
+async def _verified(request: web.Request, verifier: SignatureVerifier, read: Callable[[bytes], Any]) -> Any:
+    """The request's content, once its signature checks out: 401 if it does not, 400 if unreadable."""
+    body = await request.read()
+    try:
+        verify(verifier, body, request.headers)
+        return read(body)
+    except BadSignature as exc:
+        raise web.HTTPUnauthorized(text=str(exc)) from None
+    except SlackRequestError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+
+
+def _start_turn(app: web.Application, activity: Activity | None) -> None:
+    if activity is None:
+        return
+
     async def turn() -> None:
         await _enrich(app[DIRECTORY], activity)
         adapter = app[SLACK]
