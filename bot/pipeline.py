@@ -53,7 +53,7 @@ class K8orBot(Bot):
         self.services = services
         self.state = TurnState(services.storage)
         self.dialogs = DialogSet(self.state.dialog_state)
-        self.dialogs.add(ArgumentDialog(services.registry))
+        self.dialogs.add(ArgumentDialog(services.registry, services))
 
     async def on_turn(self, context: TurnContext) -> None:
         started = time.perf_counter()

@@ -31,9 +31,10 @@ def request(command: str, line: str, values: dict[str, Any], missing: list[Param
 class ArgumentDialog(ComponentDialog):
     """Prompts for each missing argument of one command, then ends with the completed values."""
 
-    def __init__(self, registry: CommandRegistry):
+    def __init__(self, registry: CommandRegistry, services: Any = None):
         super().__init__(DIALOG_ID)
         self._registry = registry
+        self._services = services
         self.add_dialog(TextPrompt(_TEXT, self._validate))
         choice = ChoicePrompt(_CHOICE, self._validate)
         choice.style = ListStyle.auto
@@ -56,10 +57,19 @@ class ArgumentDialog(ComponentDialog):
             prompt=prompt,
             validations={"command": request_["command"], "param": param.dest},
         )
-        if param.choices:
-            options.choices = [Choice(c) for c in param.choices]
+        choices = param.choices or self._suggestions(param)
+        if choices:
+            options.choices = [Choice(c) for c in choices]
             return await step.prompt(_CHOICE, options)
         return await step.prompt(_TEXT, options)
+
+    def _suggestions(self, param: Param) -> tuple[str, ...]:
+        if param.suggest is None:
+            return ()
+        try:
+            return tuple(param.suggest(self._services))
+        except Exception:  # noqa: BLE001 - no suggestions is better than a failed prompt
+            return ()
 
     async def _store(self, step: WaterfallStepContext) -> DialogTurnResult:
         request_ = dict(step.options)

@@ -7,6 +7,7 @@ links, forget credentials, and show who each service says the person is.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.commands.grammar import arg
 from bot.commands.registry import CommandSet
@@ -36,6 +37,12 @@ FIX_HEADER = "To fix a ✗:"
 TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimited, errors.MalformedResponse)
 
 
+def _service_names(services: Any) -> list[str]:
+    """The services people can sign in to here, offered when `login` is asked without one."""
+    signin = services.extras.get(EXTRAS_KEY) if services is not None else None
+    return sorted(signin.registry.names()) if signin is not None else []
+
+
 def _signin(ctx: CommandContext) -> SignIn:
     signin = ctx.services.extras.get(EXTRAS_KEY)
     if signin is None:
@@ -55,7 +62,7 @@ def _connector(signin: SignIn, name: str) -> Connector:
 @commands.command(
     "login",
     "Sign in to a service so k8or can act as you there.",
-    params=[arg("service", "Which service (github, jira, aws, google, miro, toggl, dockerhub)")],
+    params=[arg("service", "Which service", suggest=_service_names)],
     examples=("login github", "login jira"),
 )
 async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
@@ -75,7 +82,7 @@ async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-de
 @commands.command(
     "logout",
     "Forget your credentials for one service, or for all of them.",
-    params=[arg("service", "Which service, or `all`")],
+    params=[arg("service", "Which service, or `all`", suggest=lambda s: [*_service_names(s), "all"])],
     examples=("logout github", "logout all"),
 )
 async def logout(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]

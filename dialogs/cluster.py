@@ -25,6 +25,7 @@ from cluster.rollback import rollback as rollback_app
 from cluster.rollout import COMPLETE, RolloutProgress, RolloutWatcher
 from cluster.status import app_status, namespace_status
 from cluster.storage import StorageClassSpec, create_claim, create_storage_class
+from cluster.target import list_contexts
 from dialogs import cluster_render as render
 from dialogs.cluster_targets import ClusterDirectory, call, directory
 
@@ -52,6 +53,12 @@ IMAGE = _checked(image_ref)
 SIZE = _checked(names.size)
 PATH = _checked(names.mount_path)
 VOLUME = _checked(names.VolumeSpec.parse)
+
+
+def _known_contexts(services: Any) -> list[str]:
+    """The kubeconfig contexts K8OR_KUBECONFIG offers (EKS clusters are named by the person)."""
+    paths = [p for p in (services.settings.kubeconfig or "").split(":") if p] if services is not None else []
+    return [name for path in paths for name in list_contexts(path)]
 
 
 def _roles(command: str) -> tuple[str, ...]:
@@ -130,7 +137,7 @@ def _digest_resolver(ctx: CommandContext, clusters: ClusterDirectory) -> Callabl
 @commands.command(
     "cluster use",
     "Choose the cluster for this conversation (a kubeconfig context or eks:NAME).",
-    params=[arg("cluster", "Which cluster (context or eks:NAME)", required=False)],
+    params=[arg("cluster", "Which cluster (context or eks:NAME)", required=False, suggest=_known_contexts)],
     roles=_roles("cluster use"),
     examples=("cluster use prod", "cluster use eks:shop"),
 )

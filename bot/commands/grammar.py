@@ -36,6 +36,9 @@ class Param:
     repeat: bool = False
     flag: bool = False
     metavar: str = ""
+    # The options known at run time (signed-in services, kubeconfig contexts): offered as choices
+    # when k8or asks for a missing argument. Given the app's Services; never raises.
+    suggest: Callable[[Any], Sequence[str]] | None = None
 
     @property
     def dest(self) -> str:

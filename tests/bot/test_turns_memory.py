@@ -228,3 +228,20 @@ async def test_turns_that_change_nothing_write_nothing(bot, monkeypatch):
     for _ in range(3):
         await bot.say("version")
     assert writes == []
+
+
+suggesting = CommandSet()
+
+
+@suggesting.command(
+    "use", "Use a context.", params=[arg("context", "Which context", suggest=lambda services: ["dev", "prod"])]
+)
+async def use(ctx, args):  # type: ignore[no-untyped-def]
+    return f"using {args.context}"
+
+
+async def test_prompt_offers_options_known_at_run_time(tmp_path):
+    async with TurnHarness.open(tmp_path, [suggesting]) as bot:
+        question = (await bot.say("use"))[0]
+        assert "dev" in question and "prod" in question
+        assert await bot.say("prod") == ["using prod"]
