@@ -234,7 +234,9 @@ suggesting = CommandSet()
 
 
 @suggesting.command(
-    "use", "Use a context.", params=[arg("context", "Which context", suggest=lambda services: ["dev", "prod"])]
+    "use",
+    "Use a context.",
+    params=[arg("context", "Which context", suggest=lambda _services: ["dev", "prod"])],
 )
 async def use(ctx, args):  # type: ignore[no-untyped-def]
     return f"using {args.context}"
