@@ -22,6 +22,7 @@ STATE_CONFLICT = "This conversation was changed by another message at the same t
 ERROR_WITH_REF = "{message} (reference `{cid}`)"
 PROMPT_FOR = "{what}?"  # argument help texts are written as questions: "Which app"
 PROMPT_RETRY = "{error} Try again, or say `cancel`."
+MISSING_WHILE_BUSY = "Missing {missing}; give it in the message: `{usage}`."
 PROMPT_CANCELLED = "Cancelled `{command}`."
 NOTHING_TO_CANCEL = "There is nothing to cancel."
 CONFIRM_ASK = "⚠️ `{line}` is destructive. Confirm within {minutes} minutes{who}."

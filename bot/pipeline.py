@@ -130,7 +130,8 @@ class K8orBot(Bot):
             record.outcome = "stale_confirmation"
             await context.send_activity(messages.CONFIRM_NONE)
             return
-        if self.state.has_active_dialog(context):
+        prompting = self.state.has_active_dialog(context)
+        if prompting and data.get("prompting_user", person.key) == person.key:
             await self._continue_prompt(context, person, record, cid, line)
             return
         if not line:
@@ -146,9 +147,16 @@ class K8orBot(Bot):
             record.outcome = "usage"
             await context.send_activity(self._usage_reply(exc))
             return
+        if parsed.missing and prompting:
+            # Someone else in this group chat is answering a question of k8or's: don't take it over.
+            record.outcome = "usage"
+            missing = ", ".join(p.display.strip("[]") for p in parsed.missing)
+            await context.send_activity(messages.MISSING_WHILE_BUSY.format(missing=missing, usage=spec.usage))
+            return
         if parsed.missing:
             record.outcome = "prompting"
             data["prompting"] = spec.name
+            data["prompting_user"] = person.key
             dc = await self.dialogs.create_context(context)
             await dc.begin_dialog("k8or-arguments", request(spec.name, line, parsed.values, parsed.missing))
             return
@@ -176,6 +184,7 @@ class K8orBot(Bot):
         if line.strip().lower() in ("cancel", "stop", "quit"):
             await dc.cancel_all_dialogs()
             data.pop("prompting", None)
+            data.pop("prompting_user", None)
             record.outcome = "cancelled"
             await context.send_activity(messages.PROMPT_CANCELLED.format(command=command))
             return
@@ -184,6 +193,7 @@ class K8orBot(Bot):
             record.outcome = "prompting"
             return
         data.pop("prompting", None)
+        data.pop("prompting_user", None)
         try:
             values = complete_values(self.services.registry, result.result)
         except UsageError as exc:

@@ -247,3 +247,13 @@ async def test_prompt_offers_options_known_at_run_time(tmp_path):
         question = (await bot.say("use"))[0]
         assert "dev" in question and "prod" in question
         assert await bot.say("prod") == ["using prod"]
+
+
+async def test_in_a_group_one_persons_prompt_is_not_taken_over(bot):
+    assert await bot.say("scale", user="alice", is_group=True) == ["Which app?"]
+    other = await bot.say("version", user="bob", is_group=True)
+    assert other[0].startswith("k8or ")  # bob's own command runs; alice's question still stands
+    busy = await bot.say("scale", user="bob", is_group=True)
+    assert "Missing <app>, <replicas>" in busy[0]
+    assert "how many replicas" in (await bot.say("web", user="alice", is_group=True))[0].lower()
+    assert await bot.say("2", user="alice", is_group=True) == ["scaled web to 2 (safe)"]
