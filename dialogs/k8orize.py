@@ -40,7 +40,7 @@ from connectors.base import Credentials
 from connectors.github import GithubConnector
 from k8orize.engine import K8orizeResult, k8orize
 from k8orize.errors import K8orizeError
-from k8orize.request import K8orizeRequest, dns_name, parse_env
+from k8orize.request import K8orizeRequest, dns_name, parse_env, request_from_options
 from k8orize.steps import STEPS
 
 log = logging.getLogger(__name__)
@@ -295,18 +295,7 @@ def _known_folders(base: Path, limit: int = 10) -> str:
 
 def engine_request(args: Any, app_dir: Path, name: str, out: Path) -> K8orizeRequest:
     """The engine's request from the parsed chat options."""
-    return K8orizeRequest(
-        app_dir=app_dir,
-        out=out,
-        name=name,
-        port=args.port,
-        run=args.run,
-        env=dict(args.env),
-        probes=tuple(args.probe),
-        image=args.image,
-        sandbox=args.sandbox,
-        trace=not args.no_trace,
-    )
+    return request_from_options(args, app_dir=app_dir, out=out, name=name, env=dict(args.env))
 
 
 # --- GitHub ----------------------------------------------------------------------------------------

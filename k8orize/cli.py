@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .engine import k8orize
 from .errors import K8orizeError
-from .request import K8orizeRequest, parse_env
+from .request import K8orizeRequest, parse_env, request_from_options
 
 
 def register(subparsers) -> None:
@@ -55,17 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def request_from_args(args: argparse.Namespace) -> K8orizeRequest:
-    return K8orizeRequest(
+    return request_from_options(
+        args,
         app_dir=args.app_dir,
         out=args.out,
         name=args.name,
-        port=args.port,
-        run=args.run,
         env=parse_env(args.env),
-        probes=tuple(args.probe),
-        image=args.image,
-        sandbox=args.sandbox,
-        trace=not args.no_trace,
         probe_timeout=args.probe_timeout,
         installer=args.installer,
     )

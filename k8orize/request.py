@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import messages
 from .errors import AppNotFound, BadRequest
@@ -67,3 +68,23 @@ def parse_env(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
             raise BadRequest(messages.BAD_ENV.format(value=pair))
         env[key] = value
     return env
+
+
+def request_from_options(
+    options: Any, *, app_dir: Path, out: Path, name: str | None, env: dict[str, str], **extra: Any
+) -> K8orizeRequest:
+    """A request from parsed options named as the CLI names them (the CLI and the chat command share
+    the option names: port, run, probe, image, sandbox, no_trace)."""
+    return K8orizeRequest(
+        app_dir=app_dir,
+        out=out,
+        name=name,
+        port=options.port,
+        run=options.run,
+        env=env,
+        probes=tuple(options.probe),
+        image=options.image,
+        sandbox=options.sandbox,
+        trace=not options.no_trace,
+        **extra,
+    )
