@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 
@@ -59,3 +61,16 @@ class Person:
             team_id=team,
             groups=groups,
         )
+
+
+class IdentityResolver(Protocol):
+    """Who sent this turn, from what the channel proves. The pipeline asks this once per turn."""
+
+    async def person(self, context: TurnContext) -> Person: ...
+
+
+class ActivityIdentity:
+    """The person as the activity states it (replaced by the channel trust table)."""
+
+    async def person(self, context: TurnContext) -> Person:
+        return Person.from_activity(context.activity)

@@ -111,7 +111,7 @@ class K8orBot(Bot):
             record.outcome = "duplicate"
             return
         await self.state.load(context)
-        person = Person.from_activity(activity)
+        person = await self.services.identity.person(context)
         direct = self.services.extras.get("direct")
         if direct is not None:
             await direct.remember(context, person)

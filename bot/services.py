@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands.registry import CommandRegistry
 from bot.db import Database
 from bot.dedupe import DeliveryLedger
-from bot.identity import Person
+from bot.identity import ActivityIdentity, IdentityResolver, Person
 from bot.metrics import BotMetrics
 from bot.roles import NoRoles, RoleResolver
 from bot.settings import Settings
@@ -50,6 +50,7 @@ class Services:
     ledger: DeliveryLedger
     tracker: TurnTracker
     roles: RoleResolver = field(default_factory=NoRoles)
+    identity: IdentityResolver = field(default_factory=ActivityIdentity)
     approvals: ApprovalPolicy = field(default_factory=SameCallerApproves)
     gate: ConnectorGate | None = None
     audit: AuditSink | None = None

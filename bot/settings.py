@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.settings import (
@@ -44,6 +44,22 @@ class SettingsError(Exception):
 
 def _bf_alias(standard: str, prefixed: str) -> AliasChoices:
     return AliasChoices(standard, prefixed)
+
+
+class GraphSettings(BaseModel):
+    """Microsoft Graph, read with the app's own client credentials: the only source of Teams groups."""
+
+    tenant_id: str = Field("", description="Tenant whose directory k8or reads; empty disables Graph.")
+    client_id: str = Field("", description="App (client) id with GroupMember.Read.All (application).")
+    client_secret: SecretStr = Field(SecretStr(""), description="Client secret for that app.")
+    api_url: str = Field("https://graph.microsoft.com/v1.0/", description="Graph API root.")
+    login_url: str = Field(
+        "https://login.microsoftonline.com/", description="Token endpoint root (client credentials)."
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.tenant_id and self.client_id and self.client_secret.get_secret_value())
 
 
 class Settings(BaseSettings):
@@ -129,6 +145,12 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API root.")
 
+    site_allowlist: str = Field(
+        "",
+        description="Hosts a person may type as a service site (Jira), comma-separated globs such as "
+        "`*.atlassian.net,jira.corp.example.com:8443`. Empty: public https hosts only.",
+    )
+    graph: GraphSettings = Field(default_factory=GraphSettings, description="Microsoft Graph (Teams groups)")
     docker_registry_url: str = Field(
         "", description="Docker registry root for tag-to-digest lookups (overrides the Docker Hub section's)."
     )
