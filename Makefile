@@ -5,7 +5,7 @@ TOOLS := .tools
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: serve chat test tools lint bench clean
+.PHONY: serve chat test tools lint bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ $(TOOLS)/.installed: scripts/tools-requirements.txt
 	touch $@
 
 tools: $(TOOLS)/.installed
+
+$(TOOLS)/.docs-installed: scripts/docs-requirements.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r scripts/docs-requirements.txt
+	touch $@
 
 ## Run the bot service on http://127.0.0.1:3978 (SQLite under ./data, no cloud accounts needed).
 serve: $(VENV)/.installed
@@ -40,6 +45,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed $(TOOLS)/.installed
 	$(PY) -m bench.turns
+
+## Build the documentation site (docs/, mkdocs with the Material theme) into site/.
+docs: $(TOOLS)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(TOOLS)/bin/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache data
