@@ -34,6 +34,7 @@ from connectors.errors import (  # noqa: F401  re-exported: the contract include
     Unauthorized,
     VerificationError,
 )
+from connectors.sites import SiteGuard
 
 ENTRY_POINT_GROUP = "k8or.connectors"
 log = logging.getLogger(__name__)
@@ -165,7 +166,11 @@ class DeviceAuthorization:
 
 
 class Connector(ABC):
-    """One service. Subclasses set `name`, `display_name`, `settings_model` and implement the hooks."""
+    """One service. Subclasses set `name`, `display_name`, `settings_model` and implement the hooks.
+
+    `sites` guards any URL a person types for this service (connectors.sites); it defaults to public
+    https hosts only, and the registry sets it from K8OR_SITE_ALLOWLIST.
+    """
 
     name: ClassVar[str]
     display_name: ClassVar[str]
@@ -174,6 +179,7 @@ class Connector(ABC):
     def __init__(self, settings: BaseModel | None = None) -> None:
         model = self.settings_model
         self.settings: Any = settings if settings is not None else (model() if model else None)
+        self.sites = SiteGuard()
 
     @abstractmethod
     def sign_in_methods(self) -> tuple[SignInMethod, ...]:
@@ -279,16 +285,20 @@ class ConnectorRegistry:
         """Load every connector advertised under `group`, each built with its settings section.
 
         `settings` is the app's root settings; a connector named `github` gets `settings.github`
-        when that attribute exists, else its own defaults. `only` limits loading to those names.
+        when that attribute exists, else its own defaults, and every connector gets the site guard
+        of `settings.site_allowlist`. `only` limits loading to those names.
         """
         wanted = set(only) if only is not None else None
+        sites = SiteGuard.from_setting(str(getattr(settings, "site_allowlist", "") or ""))
         registry = cls()
         for entry_point in sorted(entry_points(group=group), key=lambda ep: ep.name):
             if wanted is not None and entry_point.name not in wanted:
                 continue
             connector_class = _load(entry_point)
             section = getattr(settings, connector_class.name, None) if settings is not None else None
-            registry.register(connector_class(section))
+            connector = connector_class(section)
+            connector.sites = sites
+            registry.register(connector)
         return registry
 
 

@@ -101,6 +101,18 @@ class InvalidCredentials(VerificationError):
     action_template = messages.FIX_FORM
 
 
+class SiteRefused(InvalidCredentials):
+    """A person-typed site k8or will not contact, or that did not answer as the service does.
+
+    One message for every cause (not allowed, private address, nothing listening, timed out, not the
+    service), so the form cannot be used to map which hosts and ports answer inside the network.
+    """
+
+    code = "site_refused"
+    template = messages.SITE_REFUSED
+    action_template = messages.FIX_SITE
+
+
 class SignInDenied(VerificationError):
     code = "denied"
     template = messages.DENIED

@@ -1,8 +1,10 @@
 """Jira Cloud and Jira Server/Data Center, through the `jira` client library.
 
 Sign-in: Cloud uses email + API token (basic auth); Server/DC a personal access token (bearer).
-The site URL belongs to each person's credentials, since people may work on different sites.
-Verified by GET /rest/api/2/myself.
+The site URL belongs to each person's credentials, since people may work on different sites. It is
+typed by the person, so it passes the site guard (connectors.sites, K8OR_SITE_ALLOWLIST) when the form
+is submitted and before every call, and the client's connections are checked again (connectors.site_http).
+Any trouble reaching a typed site reads as the one SiteRefused message. Verified by GET /rest/api/2/myself.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import jira as jira_client
 import requests
@@ -20,9 +21,13 @@ from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInM
 from connectors.http import DEFAULT_TIMEOUT, error_for, parsed, run_blocking
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import JiraSettings
+from connectors.site_http import guard_session
+from connectors.sites import Site, SiteNotAllowed
 
 T = TypeVar("T")
 SITE_HELP = "For example https://your-team.atlassian.net"
+# Answers in which Jira speaks about the credentials; any other status reads as a refused site.
+CREDENTIAL_STATUSES = (401, 403, 429)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,20 +85,26 @@ class JiraConnector(Connector):
 
     def credentials_from_form(self, method: TokenFields, form: Mapping[str, str]) -> Credentials:
         credentials = super().credentials_from_form(method, form)
-        site = credentials["site"].rstrip("/")
-        if urlsplit(site).scheme not in ("http", "https") or not urlsplit(site).netloc:
-            raise self.error(errors.InvalidCredentials)
-        return credentials.with_values(site=site)
+        return credentials.with_values(site=self.site(credentials["site"]).url)
+
+    def site(self, url: str) -> Site:
+        """The person's site after the guard; the operator's default site stays trusted."""
+        try:
+            return self.sites.site(url, operator_sites=(self.settings.default_site,))
+        except SiteNotAllowed:
+            raise self.error(errors.SiteRefused) from None
 
     def client(self, credentials: Credentials) -> jira_client.JIRA:
-        """A Jira client acting as this person; no retries, no start-up calls."""
+        """A Jira client acting as this person, held to their checked site; no retries, no start-up calls."""
+        site = self.site(credentials["site"])
         auth: dict[str, Any] = (
             {"token_auth": credentials["pat"]}
             if "pat" in credentials
             else {"basic_auth": (credentials["email"], credentials["api_token"])}
         )
-        return jira_client.JIRA(
-            server=credentials["site"],
+        self.sites.check_addresses(site)  # blocking DNS: only ever called in a worker thread
+        client = jira_client.JIRA(
+            server=site.url,
             timeout=self.timeout,
             max_retries=0,
             get_server_info=False,
@@ -101,29 +112,44 @@ class JiraConnector(Connector):
             options={"check_update": False},
             **auth,
         )
+        guard_session(client._session, site)
+        return client
 
     def _translate(self, work: Callable[[], T]) -> T:
         try:
             return work()
+        except SiteNotAllowed:
+            raise self.error(errors.SiteRefused) from None
         except jira_client.JIRAError as exc:
+            if exc.status_code not in CREDENTIAL_STATUSES:  # not Jira judging the credentials
+                raise self.error(errors.SiteRefused) from None
             # Never str() a JIRAError: it renders request headers, Authorization included.
             headers = dict(exc.response.headers) if exc.response is not None else {}
-            raise error_for(exc.status_code or 0, headers, self.name, self.display_name) from None
-        except requests.JSONDecodeError:
-            raise self.error(errors.MalformedResponse) from None
-        except requests.Timeout:
-            raise self.error(errors.ServiceTimeout) from None
-        except requests.RequestException:
-            raise self.error(errors.ServiceUnreachable) from None
-        except ValueError:
-            raise self.error(errors.MalformedResponse) from None
+            raise error_for(exc.status_code, headers, self.name, self.display_name) from None
+        except (requests.RequestException, ValueError):
+            # Timeouts, refused connections and bodies that are not Jira's all read alike:
+            # different messages would tell an attacker which ports answer.
+            raise self.error(errors.SiteRefused) from None
 
     async def _call(self, work: Callable[[], T]) -> T:
-        return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(work))
+        try:
+            return await run_blocking(
+                self.name, self.display_name, self.timeout, lambda: self._translate(work)
+            )
+        except errors.ServiceTimeout:
+            raise self.error(errors.SiteRefused) from None
+
+    def _parsed(self, parse: Callable[[], T]) -> T:
+        """Read an answer; one that is not Jira's is refused like any other site trouble."""
+        try:
+            return parsed(self.name, self.display_name, parse)
+        except errors.MalformedResponse:
+            raise self.error(errors.SiteRefused) from None
 
     async def verify(self, credentials: Credentials) -> Identity:
         me = await self._call(lambda: self.client(credentials).myself())
-        return parsed(self.name, self.display_name, lambda: _identity(me, credentials["site"]))
+        site = self.site(credentials["site"]).url
+        return self._parsed(lambda: _identity(me, site))
 
     async def issue_release(self, credentials: Credentials, key: str) -> IssueRelease:
         """Status and fix versions of issue `key`, to answer "is PROJ-123 live?"."""
@@ -132,7 +158,7 @@ class JiraConnector(Connector):
             return self.client(credentials).issue(key, fields="summary,status,fixVersions")
 
         issue = await self._call(work)
-        return parsed(self.name, self.display_name, lambda: _release(issue))
+        return self._parsed(lambda: _release(issue))
 
 
 def _identity(me: Mapping[str, Any], site: str) -> Identity:

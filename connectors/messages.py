@@ -30,3 +30,11 @@ ASK_ADMIN = "Ask the k8or operators to configure {display_name} sign-in."
 
 SIGNED_IN = "Signed in to {service} as {identity}."
 SIGN_IN_FAILED = "Signing in to {service} failed: {reason} {action}"
+
+SITE_REFUSED = (
+    "k8or will not use that {service} site: it is not allowed here, or it did not answer as {service} does."
+)
+FIX_SITE = (
+    "Check the site URL (for example https://your-team.atlassian.net) and try again with `login {service}`; "
+    "if it is right, ask the k8or operators to allow it."
+)

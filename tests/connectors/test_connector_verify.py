@@ -19,7 +19,14 @@ EXPECTED = {
     Fault.DOWN: errors.ServiceUnreachable,
 }
 # Toggl documents 403 as its answer to a bad API token, so a 403 means "sign in again" there.
-OVERRIDES = {("toggl", Fault.FORBIDDEN): errors.Unauthorized}
+# Jira's site is typed by the person: a site that is slow, down or not speaking Jira gets the one
+# refusal message, so the form cannot tell an attacker which hosts and ports answer.
+OVERRIDES = {
+    ("toggl", Fault.FORBIDDEN): errors.Unauthorized,
+    ("jira", Fault.SLOW): errors.SiteRefused,
+    ("jira", Fault.MALFORMED): errors.SiteRefused,
+    ("jira", Fault.DOWN): errors.SiteRefused,
+}
 
 
 async def test_verify_names_the_person(harness: Harness) -> None:
@@ -70,12 +77,28 @@ async def test_wrong_credentials_are_unauthorized(harness: Harness) -> None:
 
 
 async def test_unreachable_port(harness: Harness) -> None:
-    """Nothing listening at all: the ✗ says the service could not be reached."""
+    """Nothing listening at all: the ✗ says the service could not be reached (Jira: its one refusal)."""
     await harness.connector.aclose()
     closed = "http://127.0.0.1:9"  # discard port: nothing listens there in the test environment
     moved = _pointed_at(harness, closed)
-    with pytest.raises((errors.ServiceUnreachable, errors.ServiceTimeout)):
+    unreachable = (errors.ServiceUnreachable, errors.ServiceTimeout)
+    with pytest.raises((errors.SiteRefused,) if harness.name == "jira" else unreachable):
         await harness.connector.verify(moved)
+
+
+async def test_jira_unreachable_listed_port_reads_as_refused(harness_for) -> None:  # type: ignore[no-untyped-def]
+    """An allowed host with nothing listening says exactly what a forbidden host says."""
+    from connectors.sites import SiteGuard
+
+    jira = await harness_for("jira")
+    jira.connector.sites = SiteGuard.from_setting("127.0.0.1:9")
+    with pytest.raises(errors.SiteRefused) as closed:
+        await jira.connector.verify(jira.credentials.with_values(site="http://127.0.0.1:9"))
+    jira.connector.sites = SiteGuard()
+    with pytest.raises(errors.SiteRefused) as forbidden:
+        await jira.connector.verify(jira.credentials)
+    assert str(closed.value) == str(forbidden.value)
+    assert jira.switch.requests == 0
 
 
 def _pointed_at(harness: Harness, url: str) -> Credentials:

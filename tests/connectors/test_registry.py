@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors import errors
 from connectors.base import ENTRY_POINT_GROUP, ConnectorRegistry, Credentials, Identity, RegistrationError
 from connectors.builtin import BUILTIN_ENTRY_POINTS
 from connectors.settings import GithubSettings
@@ -67,10 +68,30 @@ def test_builtins_load_from_entry_points(tmp_path: Path, monkeypatch: pytest.Mon
     class Root:
         github = GithubSettings(api_url="https://ghe.example.com/api/v3")
 
+        site_allowlist = "*.atlassian.net,jira.corp.example.com:8443"
+
     registry = ConnectorRegistry.from_entry_points(Root(), only=BUILTIN_ENTRY_POINTS)
     assert sorted(registry.names()) == sorted(BUILTIN_ENTRY_POINTS)
     assert registry.get("github").settings.api_url == "https://ghe.example.com/api/v3"
     assert registry.get("toggl").settings.api_url == "https://api.track.toggl.com"
+    # Every connector gets the site guard of K8OR_SITE_ALLOWLIST; Jira's form applies it.
+    jira = registry.get("jira")
+    form = {"site": "http://jira.corp.example.com:8443/jira/?x=1", "pat": "t"}
+    assert jira.credentials_from_form(jira.sign_in_method("server"), form)["site"] == (
+        "http://jira.corp.example.com:8443/jira"
+    )
+    with pytest.raises(errors.SiteRefused):
+        jira.credentials_from_form(
+            jira.sign_in_method("server"), {"site": "https://evil.example", "pat": "t"}
+        )
+
+
+def test_bad_site_allowlist_stops_loading_with_the_setting_named() -> None:
+    class Root:
+        site_allowlist = "https://jira.example.com/"
+
+    with pytest.raises(ValueError, match="K8OR_SITE_ALLOWLIST"):
+        ConnectorRegistry.from_entry_points(Root(), only=["jira"])
 
 
 def test_installed_entry_points_match_builtins() -> None:

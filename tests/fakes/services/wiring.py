@@ -26,6 +26,7 @@ from connectors.settings import (
     MiroSettings,
     TogglSettings,
 )
+from connectors.sites import SiteGuard
 from connectors.toggl import TogglConnector
 from tests.fakes.services import aws, dockerhub, github, google, jira, miro, toggl
 from tests.fakes.services.faults import FaultSwitch
@@ -146,7 +147,10 @@ async def build_jira() -> tuple[Harness, TestServer]:
     server = await serve(jira.create_app(state))
     url = base_url(server)
     credentials = Credentials(site=url, email="ada@example.com", api_token=state.issue_cloud_token())
-    return Harness("jira", JiraConnector(), state, url, credentials), server
+    connector = JiraConnector()
+    # The fake listens on loopback, which the default guard refuses: allow exactly its host:port.
+    connector.sites = SiteGuard.from_setting(f"127.0.0.1:{server.port}")
+    return Harness("jira", connector, state, url, credentials), server
 
 
 def miro_settings(state: miro.MiroState, url: str) -> MiroSettings:
