@@ -1,8 +1,12 @@
 """The Bot Framework edge: botbuilder's CloudAdapter, hardened and made cheap per turn.
 
-Two things differ from the stock adapter, both through the SDK's own extension points:
+What differs from the stock adapter, all through the SDK's own extension points:
+- A body that is not a processable activity (no http(s) `serviceUrl`, no conversation or sender
+  id, a string field holding a list) is a 400 before any token or turn work; an invoke no
+  handler answers is a 400, not the SDK's 501.
 - Any failure to validate the caller's token is a 401. The SDK raises assorted exceptions for
-  malformed or unknown-key tokens, which the stock adapter turns into 500s.
+  malformed or unknown-key tokens, which the stock adapter turns into 500s, and accepts a
+  token with no `exp`; k8or refuses that too.
 - Replies go out through `ChannelConnector`, one per (app id, service URL, audience), on one
   shared aiohttp session, and the user-token client is built once per app id. The stock path
   builds two msrest clients (and their retry policies) per turn and sends through `requests` in
@@ -12,12 +16,15 @@ Two things differ from the stock adapter, both through the SDK's own extension p
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+import jwt
 import orjson
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext
@@ -34,6 +41,8 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
     UserTokenClient,
 )
+from msrest.serialization import Model
+from yarl import URL
 
 from bot.channel_client import ChannelConnector
 from bot.metrics import BotMetrics
@@ -50,6 +59,26 @@ def _app_id(claims: ClaimsIdentity) -> str:
         or claims.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
         or ""
     )
+
+
+def require_expiry(auth_header: str) -> None:
+    """Refuse a bearer token that carries no finite `exp` claim.
+
+    The SDK verifies tokens with PyJWT, which checks `exp` only when the token has one, so a
+    token minted without it would be good forever. The signature is checked after this by the
+    SDK; an empty header is left to it (anonymous only in emulator mode).
+    """
+    if not auth_header:
+        return
+    scheme, _, token = auth_header.partition(" ")
+    try:
+        claims = jwt.decode(token.strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise PermissionError("token rejected: not a JWT") from None
+    expiry = claims.get("exp")
+    numeric = isinstance(expiry, int | float) and not isinstance(expiry, bool)
+    if scheme.lower() != "bearer" or not numeric or not math.isfinite(expiry):
+        raise PermissionError("token rejected: no expiry")
 
 
 class _Bounded(OrderedDict):
@@ -113,6 +142,7 @@ class ChannelAuthentication(BotFrameworkAuthentication):
         self._token_clients = _Bounded(64)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        require_expiry(auth_header)
         try:
             result = await self._inner.authenticate_request(activity, auth_header)
         except PermissionError:
@@ -125,6 +155,7 @@ class ChannelAuthentication(BotFrameworkAuthentication):
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str):  # type: ignore[no-untyped-def]
+        require_expiry(auth_header)
         try:
             return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
         except PermissionError:
@@ -152,6 +183,7 @@ class ChannelAuthentication(BotFrameworkAuthentication):
         return self._inner.get_originating_audience()
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        require_expiry(auth_header)
         return await self._inner.authenticate_channel_request(auth_header)
 
 
@@ -183,6 +215,50 @@ def channel_authentication(
     return ChannelAuthentication(inner, credentials, session, settings.outbound_timeout)
 
 
+def malformed(activity: Activity) -> str:
+    """What makes this activity unprocessable ("" when nothing): checked before any token or turn work.
+
+    `bot.wire` checks the JSON's shape against the schema's models but passes `str` fields through
+    as whatever JSON they hold; the SDK and the pipeline then fail on them as server errors.
+    """
+    if not isinstance(activity.type, str) or not activity.type:
+        return "type is required"
+    if not _channel_url(activity.service_url):
+        return "serviceUrl must be an http(s) URL"
+    for part, what in ((activity.conversation, "conversation"), (activity.from_property, "from")):
+        if part is None or not isinstance(part.id, str) or not part.id:
+            return f"{what}.id is required"
+    return _mistyped_string(activity, "activity")
+
+
+def _channel_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        url = URL(value)
+    except (ValueError, TypeError):
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+def _mistyped_string(model: Model, path: str) -> str:
+    """The first field the schema declares a string that holds something else, or ""."""
+    for attr, meta in model._attribute_map.items():
+        value = getattr(model, attr, None)
+        kind = meta["type"]
+        if value is None:
+            continue
+        if kind == "str" and not isinstance(value, str):
+            return f"{path}.{meta['key']} must be a string"
+        nested = value if isinstance(value, list) else [value]
+        for item in nested:
+            if isinstance(item, Model):
+                found = _mistyped_string(item, f"{path}.{meta['key']}")
+                if found:
+                    return found
+    return ""
+
+
 class K8orAdapter(CloudAdapter):
     """CloudAdapter with strict request handling and outbound latency metrics."""
 
@@ -201,13 +277,17 @@ class K8orAdapter(CloudAdapter):
             activity = from_wire(Activity, body)
         except (ValueError, TypeError):  # includes WireError and orjson.JSONDecodeError
             raise web.HTTPBadRequest(text="body is not a Bot Framework activity") from None
-        if not activity.type:
-            raise web.HTTPBadRequest(text="body is not a Bot Framework activity")
+        problem = malformed(activity)
+        if problem:
+            raise web.HTTPBadRequest(text=f"body is not a Bot Framework activity: {problem}")
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke_response = await self.process_activity(auth_header, activity, bot.on_turn)
         except PermissionError:
             raise web.HTTPUnauthorized(text="unauthorized") from None
+        if invoke_response and invoke_response.status == HTTPStatus.NOT_IMPLEMENTED:
+            # The SDK's answer when no handler took the invoke: a request k8or does not serve, not a fault.
+            raise web.HTTPBadRequest(text="k8or does not handle this invoke activity")
         if invoke_response:
             return web.json_response(data=invoke_response.body, status=invoke_response.status)
         return web.Response(status=201)

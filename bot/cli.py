@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="Talk to the bot in this terminal (same handler and state)")
     chat.add_argument("-c", "--command", action="append", help="say this and exit (repeatable)")
     chat.add_argument("--user", help="who you are in the console (default: your login name)")
+    chat.add_argument("--host", help="address the sign-in pages bind (default 127.0.0.1)")
+    chat.add_argument("--port", type=int, help="port of the sign-in pages (default 3978)")
+    chat.add_argument("--insecure", action="store_true", help="allow a public bind without an app id")
     chat.set_defaults(func=_chat)
 
     version = sub.add_parser("version", help="Print the version")
@@ -64,6 +67,16 @@ def _settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
     return load_settings(**overrides)
 
 
+def _private_data_dir(settings: Settings) -> None:
+    """The data directory (database, keys, workspace) open to k8or's own user only: 0700."""
+    from connectors.private_files import private_directory
+
+    try:
+        private_directory(settings.data_dir)
+    except OSError as exc:
+        raise SettingsError(f"K8OR_DATA_DIR: cannot use {settings.data_dir}: {exc.strerror}") from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -72,13 +85,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings_from(args, host=args.host, port=args.port, insecure=args.insecure or None)
     configure_logging(settings.log_level, settings.log_format.value)
-    if not settings.bind_is_safe():
-        print(
-            f"k8or: refusing to listen on {settings.host} without MicrosoftAppId: anyone who can reach it "
-            "could talk to the bot unauthenticated. Bind 127.0.0.1, set MicrosoftAppId, or pass --insecure.",
-            file=sys.stderr,
-        )
+    if not _bind_allowed(settings):
         return 2
+    _private_data_dir(settings)
     if settings.emulator_mode:
         log.warning(
             "no MicrosoftAppId: emulator mode, requests are NOT authenticated"
@@ -96,6 +105,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_allowed(settings: Settings) -> bool:
+    """`serve` and `chat` both listen (chat for its sign-in pages): refuse a public unauthenticated bind."""
+    if settings.bind_is_safe():
+        return True
+    print(
+        f"k8or: refusing to listen on {settings.host} without MicrosoftAppId: anyone who can reach it "
+        "could talk to the bot unauthenticated. Bind 127.0.0.1, set MicrosoftAppId, or pass --insecure.",
+        file=sys.stderr,
+    )
+    return False
+
+
 def _event_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it is installed: the same asyncio API, with a much cheaper loop per turn."""
     try:
@@ -108,8 +129,11 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 def _chat(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
 
-    settings = _settings_from(args)
+    settings = _settings_from(args, host=args.host, port=args.port, insecure=args.insecure or None)
+    if not _bind_allowed(settings):
+        return 2
     configure_logging("WARNING", "text")
+    _private_data_dir(settings)
     return asyncio.run(_chat_session(settings, args.command, args.user))
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from connectors.private_files import private_directory, private_file, tighten_file
+
 version_metadata = MetaData()
 schema_versions = Table(
     "k8or_schema",
@@ -56,8 +58,19 @@ def open_engine(url: str, schema: str = "") -> AsyncEngine:
 
 
 def _ensure_parent(database: str | None) -> None:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    """Prepare a SQLite file: its folder created 0700 if missing, the file and its WAL files 0600.
+
+    SQLite creates the file with the umask's mode (0644) and its -wal and -shm files with the
+    database's, so the database is created here first, private; one found looser is tightened.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        private_directory(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten_file(path.with_name(path.name + suffix))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.base import Credentials
+from connectors.private_files import PRIVATE_FILE, private_directory, tighten_file
 from connectors.settings import VaultSettings
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,13 @@ def load_keys(settings: VaultSettings, data_dir: Path) -> MultiFernet:
 
 
 def _generated_key(data_dir: Path) -> str:
-    path = data_dir / GENERATED_KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """The key generated once under data_dir (0600, in a 0700 folder; tightened if found looser)."""
+    path = private_directory(data_dir) / GENERATED_KEY_FILE
     try:
         # O_EXCL: two replicas starting together must not each write a different key.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
     except FileExistsError:
+        tighten_file(path)
         return path.read_text()
     with os.fdopen(descriptor, "w") as handle:
         handle.write(Fernet.generate_key().decode() + "\n")

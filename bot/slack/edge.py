@@ -6,7 +6,10 @@ Like bolt's aiohttp adapter: check the signature, answer Slack's own handshake, 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,6 +17,8 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from slack_sdk.signature import SignatureVerifier
 
 CHANNEL = "slack"
+FRESH_SECONDS = 300  # Slack's own replay window for a signed request
+_TIMESTAMP_DIGITS = 12  # seconds since 1970 stay well under 12 digits until the year 33658
 
 
 class SlackRequestError(Exception):
@@ -24,68 +29,132 @@ class BadSignature(SlackRequestError):
     """The request is not signed with our signing secret, or the signature is stale."""
 
 
-def verify(verifier: SignatureVerifier, body: bytes, headers: Any) -> None:
-    if not verifier.is_valid_request(body, dict(headers)):
+def verify(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> None:
+    """Refuse the request unless it carries a fresh v0 signature of these exact bytes.
+
+    Checked here on bytes rather than by slack_sdk's `is_valid_request`, which raises on a
+    non-numeric or very long timestamp, a non-ASCII signature or a body that is not UTF-8.
+    Unsigned or stale: BadSignature (401). A timestamp that is no Unix time: SlackRequestError (400).
+    """
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    timestamp = lowered.get("x-slack-request-timestamp", "")
+    signature = lowered.get("x-slack-signature", "")
+    if not (timestamp and signature):
+        raise BadSignature("bad or stale Slack signature")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _TIMESTAMP_DIGITS):
+        raise SlackRequestError("X-Slack-Request-Timestamp is not a Unix time in seconds")
+    if abs(verifier.clock.now() - int(timestamp)) > FRESH_SECONDS:
+        raise BadSignature("bad or stale Slack signature")
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(verifier.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    if not signature.isascii() or not hmac.compare_digest(f"v0={digest}".encode(), signature.encode()):
         raise BadSignature("bad or stale Slack signature")
 
 
 def read_event(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise SlackRequestError("body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise SlackRequestError("body is not a JSON object")
+    """The Events API envelope: a JSON object whose `event`, when present, is an object too."""
+    payload = _json_object(body, "body")
+    if "event" in payload and not isinstance(payload["event"], dict):
+        raise SlackRequestError("event is not a JSON object")
     return payload
 
 
 def event_activity(payload: dict[str, Any], bot_user: str = "") -> Activity | None:
-    """The activity for an Events API callback, or None for events k8or does not answer."""
-    event = payload.get("event") or {}
-    kind = event.get("type")
-    if event.get("bot_id") or event.get("subtype") or not event.get("user"):
+    """The activity for an Events API callback, or None for events k8or does not answer.
+
+    Total over any JSON object: fields of an unexpected type make the event one k8or ignores.
+    """
+    event = payload.get("event")
+    if not isinstance(event, dict):
+        return None
+    kind, user = _text(event, "type"), _text(event, "user")
+    if event.get("bot_id") or event.get("subtype") or not user:
         return None  # other bots, edits, joins: never answer those
-    if kind == "message" and event.get("channel_type") != "im":
+    if kind == "message" and _text(event, "channel_type") != "im":
         return None  # in channels k8or answers only when mentioned (app_mention)
     if kind not in ("app_mention", "message"):
         return None
-    team = payload.get("team_id") or event.get("team") or ""
-    channel = event.get("channel") or ""
     return _activity(
-        activity_id=payload.get("event_id") or event.get("client_msg_id") or event.get("ts", ""),
-        team=team,
-        channel=channel,
-        user=event["user"],
-        is_group=event.get("channel_type") != "im",
-        text=event.get("text") or "",
-        thread_ts=event.get("thread_ts") or event.get("ts") or "",
+        activity_id=_text(payload, "event_id") or _text(event, "client_msg_id") or _text(event, "ts"),
+        team=_text(payload, "team_id") or _text(event, "team"),
+        channel=_text(event, "channel"),
+        user=user,
+        is_group=_text(event, "channel_type") != "im",
+        text=_text(event, "text"),
+        thread_ts=_text(event, "thread_ts") or _text(event, "ts"),
         bot_user=bot_user,
     )
 
 
 def interaction_activity(body: bytes) -> Activity | None:
-    """The activity for a button press (block_actions) on a k8or message."""
-    try:
-        payload = json.loads(parse_qs(body.decode())["payload"][0])
-        action = payload["actions"][0]
-        value = json.loads(action.get("value") or "{}")
-    except (KeyError, IndexError, ValueError, UnicodeDecodeError):
-        raise SlackRequestError("not an interactivity payload") from None
-    if payload.get("type") != "block_actions" or not isinstance(value, dict):
+    """The activity for a button press (block_actions) on a k8or message, or None for others."""
+    payload = _interaction_payload(body)
+    if payload.get("type") != "block_actions":
         return None
-    channel = (payload.get("channel") or {}).get("id", "")
-    message = payload.get("message") or {}
+    actions = payload.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else None
+    if not isinstance(action, dict):
+        raise SlackRequestError("not an interactivity payload")
+    value = _button_value(action)
+    if value is None:
+        return None
+    channel = _text(_member(payload, "channel"), "id")
+    message = _member(payload, "message")
     activity = _activity(
-        activity_id=f"{payload.get('trigger_id', '')}:{action.get('action_id', '')}",
-        team=(payload.get("team") or {}).get("id", ""),
+        activity_id=f"{_text(payload, 'trigger_id')}:{_text(action, 'action_id')}",
+        team=_text(_member(payload, "team"), "id"),
         channel=channel,
-        user=(payload.get("user") or {}).get("id", ""),
+        user=_text(_member(payload, "user"), "id"),
         is_group=not channel.startswith("D"),
         text="",
-        thread_ts=message.get("thread_ts") or message.get("ts", ""),
+        thread_ts=_text(message, "thread_ts") or _text(message, "ts"),
     )
     activity.value = value
     return activity
+
+
+def _json_object(data: bytes | str, what: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise SlackRequestError(f"{what} is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise SlackRequestError(f"{what} is not a JSON object")
+    return parsed
+
+
+def _interaction_payload(body: bytes) -> dict[str, Any]:
+    """The form's `payload` field: exactly one, holding a JSON object."""
+    try:
+        fields = parse_qs(body.decode(), strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        raise SlackRequestError("not an interactivity payload") from None
+    found = fields.get("payload", [])
+    if len(found) != 1:
+        raise SlackRequestError("not an interactivity payload")
+    return _json_object(found[0], "payload")
+
+
+def _button_value(action: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON object k8or put in the button's value; None when it holds anything else."""
+    raw = action.get("value") or "{}"
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise SlackRequestError("not an interactivity payload") from None
+    return value if isinstance(value, dict) else None
+
+
+def _member(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(mapping: dict[str, Any], key: str) -> str:
+    value = mapping.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _activity(

@@ -116,6 +116,7 @@ def _turns_counted(metrics: str) -> bool:
         lambda key, url: "Bearer " + channel_token(key, APP_ID, url, kid="unknown-kid"),
         lambda key, url: "Bearer " + channel_token(key, "some-other-bot", url),
         lambda key, url: "Bearer " + channel_token(key, APP_ID, url, issuer="https://evil.example"),
+        lambda key, url: "Bearer " + channel_token(key, APP_ID, url, expires=False),
     ],
     ids=[
         "missing",
@@ -127,6 +128,7 @@ def _turns_counted(metrics: str) -> bool:
         "unknown-kid",
         "wrong-audience",
         "wrong-issuer",
+        "no-expiry",
     ],
 )
 async def test_bad_tokens_get_401_and_are_never_processed(secured, channel, openid, make_header):

@@ -89,15 +89,22 @@ def channel_token(
     lifetime: int = 3600,
     issued_ago: int = 0,
     issuer: str = ISSUER,
+    expires: Any = True,
 ) -> str:
-    """A token as the Bot Connector service signs it for a bot."""
+    """A token as the Bot Connector service signs it for a bot.
+
+    `expires=False` leaves out the `exp` claim; any other non-bool value is put in it as is.
+    """
     now = int(time.time()) - issued_ago
-    claims = {
+    claims: dict[str, Any] = {
         "iss": issuer,
         "aud": app_id,
         "nbf": now - 5,
         "iat": now,
-        "exp": now + lifetime,
         "serviceurl": service_url,
     }
+    if expires is True:
+        claims["exp"] = now + lifetime
+    elif expires is not False:
+        claims["exp"] = expires
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
