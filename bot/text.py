@@ -12,10 +12,16 @@ _TEAMS_MENTION = re.compile(r"<at[^>]*>.*?</at>", re.I | re.S)
 _SLACK_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
 _PLAIN_MENTION = re.compile(r"^\s*@\S+[\s:,]+")
 _TAGS = re.compile(r"<[^>]+>")
+# A message of exactly six ASCII digits is the code a sign-in page showed (see bot/signin/pending.py).
+_SIGNIN_CODE = re.compile(r"[0-9]{6}")
+SIGNIN_CODE_COMMAND = "login code"
 
 
 def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> str:
-    """The message text with the @-mention prefix of a group chat removed, as Teams and Slack send it."""
+    """The message text with the @-mention prefix of a group chat removed, as Teams and Slack send it.
+
+    A message that is exactly six digits becomes `login code <digits>`: people paste the sign-in code
+    on its own. Nothing else is rewritten (not `1234567`, not `12 3456`, not other scripts' digits)."""
     text = activity.text or ""
     if activity.entities and activity.recipient:
         try:
@@ -32,4 +38,7 @@ def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> 
     text = html.unescape(text).replace("\u00a0", " ")
     # Channels turn straight quotes into typographic ones; the grammar wants straight ones.
     text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
-    return text.strip()
+    text = text.strip()
+    if _SIGNIN_CODE.fullmatch(text):
+        return f"{SIGNIN_CODE_COMMAND} {text}"
+    return text

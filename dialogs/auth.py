@@ -1,7 +1,8 @@
-"""`login <service>`, `logout <service>|all`, `auth status`: one identity per person across services.
+"""`login <service>`, `login code`, `logout <service>|all`, `auth status`: one identity per person.
 
 The sign-in itself happens on k8or's own pages (bot/signin); these commands hand out the one-time
-links, forget credentials, and show who each service says the person is.
+links, save a verified sign-in when its owner types the page's code (`login code 123456`, or just the
+six digits), forget credentials, and show who each service says the person is.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from bot.commands.grammar import arg
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext
 from bot.errors import K8orError, UsageError
-from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
-from connectors import errors
+from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn, owner_label
+from bot.signin.pending import Redeemed, Refused, is_code
+from connectors import errors, messages
 from connectors.base import Connector
 from connectors.status import ServiceStatus
 
@@ -34,6 +36,16 @@ SIGNED_OUT_ALL = "Signed out of everything: deleted your credentials for {count}
 NOTHING_STORED = "You were not signed in to any service."
 STATUS_HEADER = "| Service | | Who the service says you are | Expires |\n| --- | --- | --- | --- |"
 FIX_HEADER = "To fix a ✗:"
+CODE_SHAPE = "A sign-in code is exactly 6 digits, as the sign-in page shows it: `login code 123456`."
+CODE_NONE = (
+    "No sign-in is waiting for a code from you, so nothing was saved. Send `login <service>`, sign in "
+    "on the page, then type the code it shows here within 5 minutes."
+)
+CODE_WRONG = "That code does not match your pending sign-in; nothing was saved. {left} attempt(s) left."
+CODE_DISCARDED = (
+    "Too many wrong codes: your pending {services} sign-in was discarded and nothing was saved. "
+    "Start again with `login <service>`."
+)
 TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimited, errors.MalformedResponse)
 
 
@@ -68,7 +80,7 @@ def _connector(signin: SignIn, name: str) -> Connector:
 async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
     signin = _signin(ctx)
     connector = _connector(signin, args.service)
-    url, expires = await signin.login_link(ctx.person.key, connector.name)
+    url, expires = await signin.login_link(ctx.person.key, connector.name, owner_label(ctx.person))
     text = LINK.format(display=connector.display_name, url=url, expires=f"{expires:%H:%M}")
     if not ctx.is_group:
         return text
@@ -77,6 +89,38 @@ async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-de
     if direct is not None and await direct.deliver(ctx.person.key, text):
         return SENT_PRIVATELY.format(display=connector.display_name)
     return NO_PRIVATE_CHANNEL.format(service=connector.name)
+
+
+@commands.command(
+    "login code",
+    "Finish a sign-in: type the 6-digit code the sign-in page showed (a bare 6-digit message works too).",
+    params=[arg("code", "The 6-digit code from the sign-in page")],
+    examples=("login code 123456", "123456"),
+)
+async def login_code(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+    signin = _signin(ctx)
+    code = args.code.strip()
+    if not is_code(code):
+        raise UsageError(CODE_SHAPE)
+    outcome = await signin.redeem_code(ctx.person.key, code)
+    if isinstance(outcome, Redeemed):
+        return messages.SIGNED_IN.format(service=_display(signin, outcome.service), identity=outcome.identity)
+    return _refusal(signin, outcome)
+
+
+def _refusal(signin: SignIn, refused: Refused) -> str:
+    discarded = ", ".join(_display(signin, name) for name in refused.discarded)
+    if refused.reason == "none":
+        return CODE_NONE
+    if refused.reason == "exhausted":
+        return CODE_DISCARDED.format(services=discarded)
+    text = CODE_WRONG.format(left=refused.attempts_left)
+    return f"{text}\n{CODE_DISCARDED.format(services=discarded)}" if discarded else text
+
+
+def _display(signin: SignIn, name: str) -> str:
+    connector = signin.connector(name)
+    return connector.display_name if connector is not None else name
 
 
 @commands.command(
@@ -115,7 +159,8 @@ async def auth_status(ctx: CommandContext, _args) -> str:  # type: ignore[no-unt
 
 async def _fix_line(ctx: CommandContext, signin: SignIn, status: ServiceStatus) -> str:
     # Links are personal: in a group, name the command only.
-    link = "" if ctx.is_group else f" — {(await signin.login_link(ctx.person.key, status.service))[0]}"
+    owner = owner_label(ctx.person)
+    link = "" if ctx.is_group else f" — {(await signin.login_link(ctx.person.key, status.service, owner))[0]}"
     # A passing problem (timeout, rate limit, outage) is fixed by waiting, not by signing in again.
     hint = f" ({status.error.action})" if isinstance(status.error, TRANSIENT) else ""
     return f"- {status.display_name}: `{status.login_command}`{link}{hint}"

@@ -2,9 +2,11 @@
 
 Token services get a plain form; OAuth code services a button that redirects to the provider's
 consent screen and a callback that exchanges the code; device services a page showing the user code
-while a background task polls the provider. Whichever way, k8or verifies the credentials with the
-service, stores them in the vault only if they verify, and tells the person in chat who the service
-says they are, or why it failed and what to do.
+while a background task polls the provider. Every page names whose account it saves to. Whichever
+way, k8or verifies the credentials with the service and, if they verify, holds them pending and shows
+a one-time code to the browser that submitted them; they reach the vault only when the link's owner
+types that code in chat (see `bot.signin.pending`). A forwarded link therefore stores nothing unless
+its owner also gets the code from the person who opened it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from bot.signin import flows, pages
-from bot.signin.links import SignInLink, SignInLinkStore
+from bot.signin.links import SignInLink, SignInLinkStore, digest
+from bot.signin.pending import PendingSignIns
 from bot.signin.service import (  # noqa: F401  (link_url, callback_url, Notify re-exported)
     CONTENT_SECURITY_POLICY,
     CSRF_COOKIE,
+    DEVICE_COOKIE,
     SIGNIN_PREFIX,
     SLOT,
     STATE_COOKIE,
@@ -46,6 +50,7 @@ def create_signin_app(
     registry: ConnectorRegistry,
     vault: CredentialVault,
     links: SignInLinkStore,
+    pending: PendingSignIns,
     notify: Notify,
     public_url: str,
     verify_timeout: float = 10.0,
@@ -53,7 +58,7 @@ def create_signin_app(
 ) -> web.Application:
     """The sign-in sub-application; mount it with `app.add_subapp(SIGNIN_PREFIX, …)`."""
     service = SignInService(
-        registry, vault, links, notify, public_url.rstrip("/"), verify_timeout, poll_floor
+        registry, vault, links, pending, notify, public_url.rstrip("/"), verify_timeout, poll_floor
     )
     app, _slot = create_deferred_signin_app(service)
     return app
@@ -117,12 +122,28 @@ async def _show(request: web.Request) -> web.Response:
     if link is None:
         return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    page = pages.sign_in_page(service.registry.get(link.service), request.match_info["token"], csrf)
+    page = pages.sign_in_page(
+        service.registry.get(link.service), request.match_info["token"], csrf, owner=_owner(link)
+    )
     response = _html(page)
     response.set_cookie(
         CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=service.secure_cookies, path=SIGNIN_PREFIX
     )
     return response
+
+
+async def _read_form(request: web.Request) -> dict[str, str]:
+    """The submitted form's text fields; a body that does not parse is the sender's error (400)."""
+    try:
+        posted = await request.post()
+    except ValueError:  # no multipart boundary, undecodable text (UnicodeDecodeError is one too)
+        raise web.HTTPBadRequest(text=pages.BAD_FORM) from None
+    return {str(k): v for k, v in posted.items() if isinstance(v, str)}
+
+
+def _owner(link: SignInLink) -> str:
+    """How the pages name the link's owner ("Ana Lima, Teams"), as recorded when the link was issued."""
+    return str(link.progress.get("owner") or link.person)
 
 
 def _csrf_ok(request: web.Request, form: dict[str, str]) -> bool:
@@ -136,7 +157,7 @@ async def _submit(request: web.Request) -> web.StreamResponse:
     link = await service.links.find(token)
     if link is None:
         return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
-    form = {k: str(v) for k, v in (await request.post()).items()}
+    form = await _read_form(request)
     if not _csrf_ok(request, form):
         return _html(pages.message_page("Please try again", pages.BAD_FORM, kind="error"), 403)
     connector = service.registry.get(link.service)
@@ -163,15 +184,16 @@ async def _submit_token(
 ) -> web.Response:
     try:
         credentials = connector.credentials_from_form(method, form)
-        text = await flows.finish(service, link, connector, credentials)
+        held = await flows.verify_and_hold(service, link, connector, credentials)
     except errors.VerificationError as exc:
         await flows.tell(service, link.person, flows.failure_text(connector, exc))
         shown = {spec.name: form.get(spec.name, "") for spec in method.fields if not spec.secret}
+        error = f"{exc.reason} {exc.action}"
         page = pages.sign_in_page(
-            connector, token, form["csrf"], error=f"{exc.reason} {exc.action}", values=shown
+            connector, token, form["csrf"], owner=_owner(link), error=error, values=shown
         )
         return _html(page, 400)
-    return _html(pages.message_page(f"Signed in to {connector.display_name}", text, kind="ok"))
+    return _html(pages.code_page(connector.display_name, _owner(link), held))
 
 
 async def _start_code_flow(
@@ -205,9 +227,13 @@ async def _start_device_flow(
     method: OAuthDeviceAuthorization,
     token: str,
 ) -> web.StreamResponse:
+    browser = secrets.token_urlsafe(24)
+    if not await service.links.claim_device(link, digest(browser)):
+        return _html(pages.message_page("Sign-in already started", pages.DEVICE_STARTED, kind="error"), 409)
     try:
         device = await connector.start_device_authorization(method)
     except errors.VerificationError as exc:
+        await service.links.set_progress(link, browser="")  # nothing started: the link may try again
         return _html(
             pages.message_page("Sign-in unavailable", f"{exc.reason} {exc.action}", kind="error"), 502
         )
@@ -219,14 +245,31 @@ async def _start_device_flow(
     )
     service.tasks.add(task)
     task.add_done_callback(service.tasks.discard)
-    return web.HTTPSeeOther("device")
+    response = web.HTTPSeeOther("device")
+    # The status page shows the one-time code: only to the browser that started the flow, not to
+    # whoever else holds the link (its owner, when the link was forwarded).
+    response.set_cookie(
+        DEVICE_COOKIE,
+        browser,
+        httponly=True,
+        samesite="Lax",
+        secure=service.secure_cookies,
+        path=f"{SIGNIN_PREFIX}/{token}/device",
+    )
+    return response
 
 
 async def _device_status(request: web.Request) -> web.Response:
-    progress = await _service(request).links.progress(request.match_info["token"])
-    if not progress:
+    service = _service(request)
+    token = request.match_info["token"]
+    progress = await service.links.progress(token)
+    if not progress or not progress.get("browser"):
         return _html(pages.message_page("Sign-in link expired", pages.UNKNOWN, kind="error"), 410)
-    return _html(pages.device_page(progress.get("display_name", "the service"), progress))
+    cookie = request.cookies.get(DEVICE_COOKIE, "")
+    if not cookie or not hmac.compare_digest(digest(cookie).encode(), str(progress["browser"]).encode()):
+        return _html(pages.message_page("Please try again", pages.OTHER_BROWSER, kind="error"), 403)
+    held = await service.pending.for_link(digest(token)) if progress.get("state") == "code" else None
+    return _html(pages.device_page(progress.get("display_name", "the service"), progress, held))
 
 
 # --- callbacks, polling and the common ending ---------------------------------------------------------
@@ -250,11 +293,11 @@ async def _callback(request: web.Request) -> web.Response:
         if "error" in request.query or "code" not in request.query:
             raise connector.error(errors.SignInDenied)
         credentials = await connector.exchange_code(method, request.query["code"], service.callback_url)
-        text = await flows.finish(service, link, connector, credentials)
+        held = await flows.verify_and_hold(service, link, connector, credentials)
     except errors.VerificationError as exc:
         text = flows.failure_text(connector, exc)
         await flows.tell(service, link.person, text)
         return _html(pages.message_page(f"{connector.display_name} sign-in failed", text, kind="error"), 400)
-    response = _html(pages.message_page(f"Signed in to {connector.display_name}", text, kind="ok"))
+    response = _html(pages.code_page(connector.display_name, _owner(link), held))
     response.del_cookie(STATE_COOKIE, path=f"{SIGNIN_PREFIX}/callback")
     return response

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from bot.signin.links import SignInLinkStore
+from bot.signin.pending import PendingSignIns, Redeemed, Refused
 from bot.signin.service import link_url
 from connectors.base import Connector, ConnectorRegistry
 from connectors.status import DEFAULT_TIMEOUT, ServiceStatus, check_all, missing_services
@@ -20,6 +21,29 @@ EXTRAS_KEY = "signin"
 # services.extras[DIRECT_KEY]: the bot's DirectMessages, `await deliver(person_key, text) -> bool` into the
 # person's one-to-one conversation. Sign-in outcomes and group-chat login links travel that way.
 DIRECT_KEY = "direct"
+# How a sign-in page names the channel a link was asked for in.
+CHANNEL_LABELS = {
+    "msteams": "Teams",
+    "slack": "Slack",
+    "emulator": "Bot Framework Emulator",
+    "webchat": "Web Chat",
+    "directline": "Direct Line",
+    "console": "k8or chat",
+}
+
+
+def owner_label(person: object) -> str:
+    """How a sign-in page names a link's owner: "Ana Lima, Teams".
+
+    A display name the channel did not vouch for (Person.proof is unverified) could be anyone's, so the
+    person's channel key follows it: "Ana Lima (webchat:u-81), Web Chat"."""
+    key = str(getattr(person, "key", person))
+    channel = str(getattr(person, "channel", "") or "")
+    name = " ".join(str(getattr(person, "name", "") or "").split())[:80] or key
+    if name != key and getattr(person, "proof", "unverified") == "unverified":
+        name = f"{name} ({key})"
+    where = CHANNEL_LABELS.get(channel, channel)
+    return f"{name}, {where}" if where else name
 
 
 @dataclasses.dataclass
@@ -31,16 +55,27 @@ class SignIn:
     links: SignInLinkStore
     public_url: str
     status_timeout: float = DEFAULT_TIMEOUT
+    pending: PendingSignIns | None = None
 
     def connector(self, name: str) -> Connector | None:
         """The connector called `name` (any case), or None."""
         key = name.strip().lower()
         return self.registry.get(key) if key in self.registry else None
 
-    async def login_link(self, person: str, service: str) -> tuple[str, dt.datetime]:
-        """A fresh one-time sign-in URL for this person and service, and when it expires."""
-        issued = await self.links.issue(person, service)
+    async def login_link(self, person: str, service: str, owner: str = "") -> tuple[str, dt.datetime]:
+        """A fresh one-time sign-in URL for this person and service, and when it expires; `owner` is how
+        the page names the person (see `owner_label`)."""
+        issued = await self.links.issue(person, service, owner)
         return link_url(self.public_url, issued.token), issued.expires_at
+
+    async def redeem_code(self, person: str, code: str) -> Redeemed | Refused:
+        """`login code`: store the pending sign-in of `person` that this code belongs to, exactly once."""
+        if self.pending is None:
+            return Refused("none")
+        outcome = await self.pending.redeem(person, code)
+        if isinstance(outcome, Redeemed):
+            await self.vault.put(person, outcome.service, outcome.credentials)
+        return outcome
 
     async def status(self, person: str) -> list[ServiceStatus]:
         """`auth status`: every service checked at once for this person."""
@@ -61,13 +96,13 @@ class SignInGate:
         """(service, display name, fresh login link) per connector without stored credentials."""
         key = str(getattr(person, "key", person))
         needed = await missing_services(key, connectors, self._signin.vault)
-        return [await self._entry(key, name) for name in needed]
+        return [await self._entry(key, owner_label(person), name) for name in needed]
 
-    async def _entry(self, person: str, name: str) -> tuple[str, str, str]:
+    async def _entry(self, person: str, owner: str, name: str) -> tuple[str, str, str]:
         connector = self._signin.connector(name)
         if connector is None:  # a command names a connector this k8or does not have installed
             return name, name, ""
-        url, _expires = await self._signin.login_link(person, connector.name)
+        url, _expires = await self._signin.login_link(person, connector.name, owner)
         return connector.name, connector.display_name, url
 
 

@@ -2,8 +2,8 @@
 
 The sign-in pages must be routed before the server starts, while the vault and the link store need
 the database engine that opens at start-up. So mounting adds the sub-application now and an
-`AppParts` extension that, at start-up, builds the registry, vault and link store, fills the pages'
-slot, and puts `SignIn` and its gate into the services.
+`AppParts` extension that, at start-up, builds the registry, vault, link store and pending sign-ins,
+fills the pages' slot, and puts `SignIn` and its gate into the services.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.signin.app import create_deferred_signin_app
 from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
 from bot.signin.links import SignInLinkStore
+from bot.signin.pending import PendingSignIns
 from bot.signin.service import SIGNIN_PREFIX, Notify, SignInService
 from connectors.base import ConnectorRegistry
 from connectors.settings import VaultSettings
@@ -45,11 +46,13 @@ def signin_parts(
         )
         vault = CredentialVault(services.engine, keys)
         links = SignInLinkStore(services.engine)
-        await vault.create_schema()
-        await links.create_schema()
+        pending = PendingSignIns(services.engine, keys)  # sealed with the vault's keys
+        for store in (vault, links, pending):
+            await store.create_schema()
         public_url = settings.public_url.rstrip("/")
-        slot.service = SignInService(connectors, vault, links, _notifier(app, services, notify), public_url)
-        signin = SignIn(connectors, vault, links, public_url)
+        notifier = _notifier(app, services, notify)
+        slot.service = SignInService(connectors, vault, links, pending, notifier, public_url)
+        signin = SignIn(connectors, vault, links, public_url, pending=pending)
         services.extras[EXTRAS_KEY] = signin
         services.gate = signin.gate()
         try:

@@ -1,4 +1,4 @@
-"""The endings every sign-in shares, and the device-flow poller that runs after the page answered."""
+"""The ending every sign-in shares (verify, then hold for the owner's code), and the device-flow poller."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ import asyncio
 import datetime as dt
 import logging
 
+from bot import messages as bot_messages
 from bot.signin.links import SignInLink
+from bot.signin.pending import HeldSignIn
 from bot.signin.service import SignInService
 from connectors import errors, messages
-from connectors.base import Connector, Credentials, DeviceAuthorization, OAuthDeviceAuthorization
+from connectors.base import (
+    Connector,
+    Credentials,
+    DeviceAuthorization,
+    Identity,
+    OAuthDeviceAuthorization,
+)
 
 log = logging.getLogger(__name__)
 # Transient trouble while polling a device authorization: keep polling, a little slower.
@@ -23,7 +31,8 @@ async def poll_device(
     method: OAuthDeviceAuthorization,
     device: DeviceAuthorization,
 ) -> None:
-    """Poll until the person approves, declines or the code expires; record and announce the outcome."""
+    """Poll until the person approves, declines or the code expires; hold verified credentials for the
+    owner's code (the device page shows it to the browser that started the flow) or record the failure."""
     interval = max(device.interval, service.poll_floor)
     try:
         while dt.datetime.now(dt.UTC) < device.expires_at:
@@ -34,8 +43,8 @@ async def poll_device(
                 interval += 5  # RFC 8628 §3.5: back off on slow_down and on trouble
                 continue
             if credentials is not None:
-                text = await finish(service, link, connector, credentials)
-                await service.links.set_progress(link, state="done", message=text)
+                await verify_and_hold(service, link, connector, credentials)
+                await service.links.set_progress(link, state="code")
                 return
         raise connector.error(errors.SignInExpired)
     except errors.VerificationError as exc:
@@ -44,12 +53,30 @@ async def poll_device(
         await tell(service, link.person, text)
 
 
-async def finish(
+async def verify_and_hold(
     service: SignInService, link: SignInLink, connector: Connector, credentials: Credentials
-) -> str:
-    """Verify, store and announce a sign-in; the chat text. Raises VerificationError if it does not verify."""
+) -> HeldSignIn:
+    """Verify credentials and hold them for the link owner's code; raises VerificationError if they fail.
+
+    Nothing reaches the vault here: the owner types the code in chat (`login code`). The chat message
+    names neither the code nor the account, since the link's owner may not be the person at the page.
+    """
+    identity = await _verify(service, connector, credentials)
+    if not await service.links.complete(link):  # another submission of this link got there first
+        raise connector.error(errors.SignInExpired)
+    held = await service.pending.hold(
+        link.person, connector.name, link.key, identity.refreshed or credentials, identity.describe()
+    )
+    log.info("sign-in: %s verified; held until the link's owner types the code", connector.name)
+    minutes = round(service.pending.ttl.total_seconds() / 60)
+    waiting = bot_messages.SIGNIN_CODE_WAITING.format(service=connector.display_name, minutes=minutes)
+    await tell(service, link.person, waiting)
+    return held
+
+
+async def _verify(service: SignInService, connector: Connector, credentials: Credentials) -> Identity:
     try:
-        identity = await asyncio.wait_for(connector.verify(credentials), service.verify_timeout)
+        return await asyncio.wait_for(connector.verify(credentials), service.verify_timeout)
     except TimeoutError:
         raise connector.error(errors.ServiceTimeout) from None
     except errors.VerificationError:
@@ -57,12 +84,6 @@ async def finish(
     except Exception as exc:  # a connector's bug must not leave the person without an answer
         log.error("sign-in: connector %s raised %s during verify", connector.name, type(exc).__name__)
         raise connector.error(errors.VerificationError) from None
-    await service.vault.put(link.person, connector.name, identity.refreshed or credentials)
-    await service.links.complete(link)
-    text = messages.SIGNED_IN.format(service=connector.display_name, identity=identity.describe())
-    log.info("sign-in: %s verified and stored", connector.name)
-    await tell(service, link.person, text)
-    return text
 
 
 def failure_text(connector: Connector, exc: errors.VerificationError) -> str:

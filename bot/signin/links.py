@@ -90,8 +90,8 @@ class SignInLinkStore:
         async with self._engine.begin() as connection:
             await connection.run_sync(self.metadata.create_all)
 
-    async def issue(self, person: str, service: str) -> IssuedLink:
-        """A new one-time link for `person` to sign in to `service`."""
+    async def issue(self, person: str, service: str, owner: str = "") -> IssuedLink:
+        """A new one-time link for `person` to sign in to `service`; `owner` is how the page names them."""
         token = secrets.token_urlsafe(32)
         now = dt.datetime.now(dt.UTC)
         expires_at = now + self.ttl
@@ -100,7 +100,11 @@ class SignInLinkStore:
             await connection.execute(self.states.delete().where(self.states.c.expires_at < now))
             await connection.execute(
                 self.links.insert().values(
-                    key=digest(token), person=person, service=service, expires_at=expires_at, progress="{}"
+                    key=digest(token),
+                    person=person,
+                    service=service,
+                    expires_at=expires_at,
+                    progress=json.dumps({"owner": owner or person}),
                 )
             )
         return IssuedLink(token, person, service, expires_at)
@@ -136,11 +140,25 @@ class SignInLinkStore:
 
     async def set_progress(self, link: SignInLink, **progress: Any) -> None:
         """Record non-secret progress (user code, outcome) on the link for the status page."""
-        merged = json.dumps({**link.progress, **progress})
+        # Merge with the stored progress, not `link.progress`: the poller's copy predates the page's.
+        this = self.links.c.key == link.key
         async with self._engine.begin() as connection:
-            await connection.execute(
-                self.links.update().where(self.links.c.key == link.key).values(progress=merged)
-            )
+            stored = (await connection.execute(sa.select(self.links.c.progress).where(this))).scalar()
+            merged = json.dumps({**json.loads(stored or "{}"), **progress})
+            await connection.execute(self.links.update().where(this).values(progress=merged))
+
+    async def claim_device(self, link: SignInLink, browser: str) -> bool:
+        """Bind the link's device sign-in to one browser (the digest of its cookie); False if one was
+        already started, so a second start cannot take over the status page, and with it the code."""
+        this = self.links.c.key == link.key
+        async with self._engine.begin() as connection:
+            query = sa.select(self.links.c.progress).where(this).with_for_update()
+            stored = json.loads((await connection.execute(query)).scalar() or "{}")
+            if stored.get("browser"):
+                return False
+            merged = json.dumps({**stored, "browser": browser})
+            await connection.execute(self.links.update().where(this).values(progress=merged))
+        return True
 
     async def complete(self, link: SignInLink) -> bool:
         """Mark the link used; False if it was already used (two submissions racing)."""

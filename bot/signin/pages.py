@@ -2,12 +2,16 @@
 
 Every value shown is escaped; secret fields are password inputs and are never filled back in.
 Form actions and redirects are relative, so the pages work wherever the sign-in app is mounted.
+Every page a link opens says whose account it saves to; the one-time code is shown only to the browser
+that submitted the credentials (or started the device flow), never in chat.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
+from bot.signin.pending import HeldSignIn
 from connectors.base import (
     Connector,
     DeviceAuthorization,
@@ -28,6 +32,25 @@ STYLE = (
 EXPIRED = "This sign-in link has expired or was already used. Ask k8or for a new one with `login {service}`."
 UNKNOWN = "This sign-in link is not valid. Ask k8or for a new one with `login <service>`."
 BAD_FORM = "The form expired or was submitted from another page. Reload the page and try again."
+OWNER = "Signing in to {service} for {owner}."
+NOT_YOU = (
+    "What you enter here is saved for {owner}. If that is not you, or someone sent you this link, "
+    "close this page."
+)
+CODE_STEP = "To save them, type this code to k8or in your chat with it within {minutes} minutes:"
+CODE_WARNING = (
+    "Type it yourself, as {owner}, and never give it to anyone. If someone sent you this link, close "
+    "this page: nothing is saved without the code."
+)
+CODE_GONE = (
+    "This sign-in's code was used or has expired. k8or said in chat how it ended; "
+    "if nothing was saved, ask for a new link with `login <service>`."
+)
+DEVICE_STARTED = (
+    "A sign-in with a device code was already started from this link, in another browser or tab. "
+    "Ask k8or for a new link with `login <service>` to start again."
+)
+OTHER_BROWSER = "This sign-in was started in another browser; only that browser can follow it."
 
 
 def document(title: str, body: str, *, refresh: int | None = None) -> str:
@@ -78,22 +101,53 @@ def _method_form(token: str, method: SignInMethod, csrf: str, values: dict[str, 
 
 
 def sign_in_page(
-    connector: Connector, token: str, csrf: str, *, error: str = "", values: dict[str, str] | None = None
+    connector: Connector,
+    token: str,
+    csrf: str,
+    *,
+    owner: str,
+    error: str = "",
+    values: dict[str, str] | None = None,
 ) -> str:
-    """The page a sign-in link opens: one form per sign-in method the service offers."""
+    """The page a sign-in link opens: whose account it saves to, then one form per sign-in method."""
     title = f"Sign in to {connector.display_name}"
     problem = f'<p class="error">{escape(error)}</p>' if error else ""
     forms = "".join(_method_form(token, m, csrf, values or {}) for m in connector.sign_in_methods())
-    intro = "<p>k8or will check these credentials with the service, then keep them encrypted for you.</p>"
+    whose = OWNER.format(service=connector.display_name, owner=owner)
+    intro = (
+        f'<p class="owner"><strong>{escape(whose)}</strong></p>'
+        f'<p class="hint">{escape(NOT_YOU.format(owner=owner))}</p>'
+        "<p>k8or will check these credentials with the service, then keep them encrypted for you.</p>"
+    )
     return document(title, f"<h1>{escape(title)}</h1>{problem}{intro}{forms}")
 
 
-def device_page(display_name: str, progress: dict[str, str], refresh: int = 5) -> str:
-    """The device-code page: the code to enter, where to enter it, and how it is going."""
+def code_page(display_name: str, owner: str, held: HeldSignIn) -> str:
+    """After credentials verify: the one-time code the link's owner types in chat to save them."""
+    title = f"Almost signed in to {display_name}"
+    minutes = max(1, round((held.expires_at - dt.datetime.now(dt.UTC)).total_seconds() / 60))
+    body = (
+        f"<h1>{escape(title)}</h1>"
+        f'<p class="owner"><strong>{escape(OWNER.format(service=display_name, owner=owner))}</strong></p>'
+        f"<p>{escape(display_name)} says you are <strong>{escape(held.identity)}</strong>.</p>"
+        f"<p>{escape(CODE_STEP.format(minutes=minutes))}</p>"
+        f'<p><code id="signin-code">{escape(held.code)}</code></p>'
+        f'<p class="error">{escape(CODE_WARNING.format(owner=owner))}</p>'
+    )
+    return document(title, body)
+
+
+def device_page(
+    display_name: str, progress: dict[str, str], held: HeldSignIn | None = None, refresh: int = 5
+) -> str:
+    """The device-code page: the code to enter, where to enter it, and how it is going; once the
+    service approved, the one-time code the link's owner types in chat (`held`)."""
     title = f"Sign in to {display_name}"
     state = progress.get("state", "pending")
-    if state == "done":
-        return message_page(title, progress.get("message", "Signed in."), kind="ok")
+    if state == "code":
+        if held is None:
+            return message_page(title, CODE_GONE, kind="error")
+        return code_page(display_name, progress.get("owner", ""), held)
     if state == "failed":
         return message_page(title, progress.get("message", "Sign-in failed."), kind="error")
     uri = escape(progress.get("verification_uri", ""))

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.signin.links import SignInLinkStore
+from bot.signin.pending import PendingSignIns
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault
 
@@ -16,6 +17,7 @@ Notify = Callable[[str, str], Awaitable[None]]
 SIGNIN_PREFIX = "/signin"
 CSRF_COOKIE = "k8or_csrf"
 STATE_COOKIE = "k8or_oauth_state"
+DEVICE_COOKIE = "k8or_device"
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 )
@@ -28,6 +30,7 @@ class SignInService:
     registry: ConnectorRegistry
     vault: CredentialVault
     links: SignInLinkStore
+    pending: PendingSignIns
     notify: Notify
     public_url: str
     verify_timeout: float = 10.0

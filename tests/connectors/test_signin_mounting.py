@@ -23,7 +23,7 @@ async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_pat
     client = await aiohttp_client(app)
     services = client.server.app[SERVICES]
     signin = services.extras[EXTRAS_KEY]
-    assert isinstance(signin, SignIn)
+    assert isinstance(signin, SignIn) and signin.pending is not None  # the code step is wired
     assert "generated a vault key" in caplog.text  # no K8OR_VAULT_KEY: generated once, with a warning
     url, _expires = await signin.login_link("aad:alice", "toggl")
     assert url.startswith("https://k8or.example.com/signin/")

@@ -18,6 +18,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app, link_url, redact
+from bot.signin.components import SignIn
+from bot.signin.pending import PendingSignIns, Redeemed
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
@@ -30,6 +32,12 @@ def k8or_logs(caplog: pytest.LogCaptureFixture) -> str:
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CODE = re.compile(r'id="signin-code">([0-9]{6})<')
+
+
+def shown_code(page: str) -> str:
+    """The one-time code a page shows after the credentials verified."""
+    return CODE.search(page).group(1)  # type: ignore[union-attr]
 
 
 @dataclasses.dataclass
@@ -39,20 +47,29 @@ class SignInSite:
     links: SignInLinkStore
     told: list[tuple[str, str]]
     harness: Harness
+    signin: SignIn
 
     async def link(self, person: str = "aad:alice") -> str:
-        issued = await self.links.issue(person, self.harness.name)
+        issued = await self.links.issue(person, self.harness.name, "Alice Liddell, Teams")
         return link_url(self.url, issued.token)
+
+    async def type_code(self, page: str, person: str = "aad:alice") -> None:
+        """What `login code` does when the link's owner types the page's code in chat."""
+        assert isinstance(await self.signin.redeem_code(person, shown_code(page)), Redeemed)
 
 
 @pytest.fixture
 async def site(harness_for, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[SignInSite]:  # type: ignore[no-untyped-def]
     harness = await harness_for(getattr(request, "param", "toggl"))
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'signin.db'}")
-    vault = CredentialVault(engine, parse_keys(Fernet.generate_key().decode(), "test"))
-    links = SignInLinkStore(engine)
-    await vault.create_schema()
-    await links.create_schema()
+    keys = parse_keys(Fernet.generate_key().decode(), "test")
+    vault, links, pending = (
+        CredentialVault(engine, keys),
+        SignInLinkStore(engine),
+        PendingSignIns(engine, keys),
+    )
+    for store in (vault, links, pending):
+        await store.create_schema()
     told: list[tuple[str, str]] = []
 
     async def notify(person: str, text: str) -> None:
@@ -62,6 +79,7 @@ async def site(harness_for, tmp_path: Path, request: pytest.FixtureRequest) -> A
         registry=ConnectorRegistry([harness.connector]),
         vault=vault,
         links=links,
+        pending=pending,
         notify=notify,
         public_url="http://placeholder",
         poll_floor=0.02,
@@ -72,7 +90,8 @@ async def site(harness_for, tmp_path: Path, request: pytest.FixtureRequest) -> A
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
     signin[SLOT].service.public_url = url  # type: ignore[union-attr]  # the port is known only once the server listens
-    yield SignInSite(url, vault, links, told, harness)
+    registry = ConnectorRegistry([harness.connector])
+    yield SignInSite(url, vault, links, told, harness, SignIn(registry, vault, links, url, pending=pending))
     await server.close()
     await engine.dispose()
 
@@ -91,22 +110,29 @@ async def open_form(session: aiohttp.ClientSession, url: str) -> tuple[str, str]
     return page, CSRF.search(page).group(1)  # type: ignore[union-attr]
 
 
-async def test_token_form_signs_in_and_tells_chat(site: SignInSite, caplog: pytest.LogCaptureFixture) -> None:
+async def test_token_form_signs_in_once_the_owner_types_the_code(
+    site: SignInSite, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     token = site.harness.credentials["api_token"]
     link = await site.link()
     async with browser() as session:
-        _page, csrf = await open_form(session, link)
+        form_page, csrf = await open_form(session, link)
+        assert "Signing in to Toggl Track for Alice Liddell, Teams." in form_page
         async with session.post(f"{link}/token", data={"csrf": csrf, "api_token": token}) as response:
             assert response.status == 200
             page = await response.text()
         assert "Ada Lovelace" in page and token not in page
         async with session.get(link) as again:
             assert again.status == 410  # one-time
-    assert site.told == [("aad:alice", "Signed in to Toggl Track as Ada Lovelace (ada@example.com).")]
+    [(person, waiting)] = site.told
+    assert person == "aad:alice" and "type the 6-digit code" in waiting
+    assert shown_code(page) not in waiting and "Ada Lovelace" not in waiting
+    assert await site.vault.get("aad:alice", "toggl") is None  # held until the code is typed
+    await site.type_code(page)
     assert (await site.vault.get("aad:alice", "toggl"))["api_token"] == token
     assert await site.vault.list_services("aad:bob") == []
-    assert token not in k8or_logs(caplog)
+    assert token not in k8or_logs(caplog) and shown_code(page) not in k8or_logs(caplog)
 
 
 async def test_bad_token_says_why_and_keeps_link(site: SignInSite) -> None:
@@ -155,8 +181,11 @@ async def test_code_flow_through_consent_screen(site: SignInSite, caplog: pytest
         async with session.post(f"{link}/oauth", data={"csrf": csrf}) as response:
             assert response.status == 200, await response.text()
             assert len(response.history) == 2
-            assert "Ada Lovelace" in await response.text()
-    assert site.told[0][0] == "aad:alice" and "Signed in to" in site.told[0][1]
+            page = await response.text()
+            assert "Ada Lovelace" in page and "Alice Liddell, Teams" in page
+    assert site.told[0][0] == "aad:alice" and "type the 6-digit code" in site.told[0][1]
+    assert await site.vault.get("aad:alice", site.harness.name) is None
+    await site.type_code(page)
     stored = await site.vault.get("aad:alice", site.harness.name)
     assert stored is not None and stored["access_token"] not in k8or_logs(caplog)
 
@@ -202,8 +231,11 @@ async def test_device_flow_page_and_background_poll(site: SignInSite) -> None:
             while not site.told:
                 await asyncio.sleep(0.02)
         async with session.get(f"{link}/device") as response:
-            assert "Signed in to GitHub as The Octocat (octocat)" in await response.text()
-    assert site.told == [("aad:alice", "Signed in to GitHub as The Octocat (octocat).")]
+            page = await response.text()
+        assert "GitHub says you are" in page and "The Octocat (octocat)" in page
+    assert site.told[0][0] == "aad:alice" and "type the 6-digit code" in site.told[0][1]
+    assert await site.vault.list_services("aad:alice") == []
+    await site.type_code(page)
     assert await site.vault.list_services("aad:alice") == ["github"]
 
 

@@ -18,6 +18,7 @@ import dialogs.auth
 from bot.commands.registry import CommandSet
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app
 from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
+from bot.signin.pending import PendingSignIns
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
@@ -27,6 +28,7 @@ from tests.support.turns import TurnHarness
 
 LINK = re.compile(r"https?://\S+/signin/[A-Za-z0-9_-]+")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CODE = re.compile(r'id="signin-code">([0-9]{6})<')
 
 gated = CommandSet()
 ran: list[str] = []
@@ -46,7 +48,15 @@ class Chat:
     ):
         self.bot, self.signin, self.told, self.fakes = bot, signin, told, fakes
 
+    async def key(self, user: str) -> str:
+        """The key k8or files `user` under (the identity resolver decides it), read off a fresh link."""
+        [reply] = await self.bot.say("login toggl", user=user)
+        link = await self.signin.links.find(LINK.search(reply).group(0).rsplit("/", 1)[1])  # type: ignore[union-attr]
+        assert link is not None
+        return link.person
+
     async def sign_in_with_token(self, user: str, service: str, form: dict[str, str]) -> str:
+        """`login`, the page, then the code typed back in chat; the chat's answer to the code."""
         [reply] = await self.bot.say(f"login {service}", user=user)
         url = LINK.search(reply).group(0)  # type: ignore[union-attr]
         jar = aiohttp.CookieJar(unsafe=True)
@@ -54,7 +64,9 @@ class Chat:
             async with browser.get(url) as page:
                 csrf = CSRF.search(await page.text()).group(1)  # type: ignore[union-attr]
             async with browser.post(f"{url}/token", data={"csrf": csrf, **form}) as response:
-                return await response.text()
+                code = CODE.search(await response.text()).group(1)  # type: ignore[union-attr]
+        [answer] = await self.bot.say(code, user=user)
+        return answer
 
 
 @pytest.fixture
@@ -64,8 +76,9 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
         engine = bot.services.engine
         vault = CredentialVault(engine, parse_keys(Fernet.generate_key().decode(), "test"))
         links = SignInLinkStore(engine)
-        await vault.create_schema()
-        await links.create_schema()
+        pending = PendingSignIns(engine, parse_keys(Fernet.generate_key().decode(), "test"))
+        for store in (vault, links, pending):
+            await store.create_schema()
         registry = ConnectorRegistry(harness.connector for harness, _server in fakes.values())
         told: list[tuple[str, str]] = []
 
@@ -73,7 +86,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
             told.append((person, text))
 
         pages = create_signin_app(
-            registry=registry, vault=vault, links=links, notify=notify, public_url="http://x"
+            registry=registry, vault=vault, links=links, pending=pending, notify=notify, public_url="http://x"
         )
         root = web.Application()
         root.add_subapp(SIGNIN_PREFIX, pages)
@@ -81,7 +94,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
         await server.start_server()
         public_url = str(server.make_url("")).rstrip("/")
         pages[SLOT].service.public_url = public_url  # type: ignore[union-attr]
-        signin = SignIn(registry, vault, links, public_url, status_timeout=5)
+        signin = SignIn(registry, vault, links, public_url, status_timeout=5, pending=pending)
         bot.services.extras[EXTRAS_KEY] = signin
         bot.services.gate = signin.gate()
         yield Chat(bot, signin, told, {name: harness for name, (harness, _s) in fakes.items()})
@@ -92,9 +105,10 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
 
 async def test_sign_in_then_status_shows_identity(chat: Chat) -> None:
     token = chat.fakes["toggl"].credentials["api_token"]
-    page = await chat.sign_in_with_token("alice", "toggl", {"api_token": token})
-    assert "Signed in to Toggl Track as Ada Lovelace" in page
-    assert chat.told == [("aad:aad-alice", "Signed in to Toggl Track as Ada Lovelace (ada@example.com).")]
+    answer = await chat.sign_in_with_token("alice", "toggl", {"api_token": token})
+    assert answer == "Signed in to Toggl Track as Ada Lovelace (ada@example.com)."
+    [(person, waiting)] = chat.told  # the page's outcome in chat: type the code, nothing more
+    assert person == await chat.key("alice") and "type the 6-digit code" in waiting
     [status] = await chat.bot.say("auth status", user="alice")
     assert "| Toggl Track | ✓ | Ada Lovelace (ada@example.com) |" in status
     assert "| GitHub | ✗ | You have not signed in to GitHub. |" in status
@@ -114,7 +128,9 @@ async def test_login_link_is_bound_to_the_asker(chat: Chat) -> None:
     [reply] = await chat.bot.say("login github", user="alice")
     token = LINK.search(reply).group(0).rsplit("/", 1)[1]  # type: ignore[union-attr]
     link = await chat.signin.links.find(token)
-    assert link is not None and link.person == "aad:aad-alice" and link.service == "github"
+    assert link is not None and link.service == "github"
+    assert link.person == await chat.key("alice") != await chat.key("bob")
+    assert "Alice" in link.progress["owner"] and "Teams" in link.progress["owner"]
     assert "expires at" in reply
     lifetime = (link.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
     assert 590 < lifetime <= 600
@@ -146,7 +162,7 @@ async def test_group_login_goes_privately(chat: Chat) -> None:
     direct = chat.bot.services.extras[DIRECT_KEY] = FakeDirect(reachable=True)
     [reply] = await chat.bot.say("login github", user="alice", is_group=True)
     assert "/signin/" not in reply and "private message" in reply
-    assert direct.sent[0][0] == "aad:aad-alice" and "/signin/" in direct.sent[0][1]
+    assert direct.sent[0][0] == await chat.key("alice") and "/signin/" in direct.sent[0][1]
 
 
 async def test_unknown_service_lists_the_known_ones(chat: Chat) -> None:
@@ -164,7 +180,7 @@ async def test_logout_one_and_all(chat: Chat) -> None:
     ]
     assert await chat.bot.say("logout toggl", user="alice") == ["You were not signed in to Toggl Track."]
     assert "1 service" in (await chat.bot.say("logout all", user="alice"))[0]
-    assert await chat.signin.vault.list_services("aad:aad-alice") == []
+    assert await chat.signin.vault.list_services(await chat.key("alice")) == []
 
 
 async def test_gate_names_what_to_sign_in_to_and_does_nothing_else(chat: Chat) -> None:
@@ -174,7 +190,7 @@ async def test_gate_names_what_to_sign_in_to_and_does_nothing_else(chat: Chat) -
     assert ran == []
     await chat.sign_in_with_token("alice", "github", {"token": chat.fakes["github"].credentials["token"]})
     assert await chat.bot.say("pr open", user="alice") == ["opened"]
-    assert ran == ["aad:aad-alice"]
+    assert ran == [await chat.key("alice")]
 
 
 async def test_no_secret_in_database_files_or_logs(chat: Chat, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
