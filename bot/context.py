@@ -76,6 +76,22 @@ class ProgressMessage:
         await self._turn.send_activity(message(text))
 
 
+@dataclass(frozen=True)
+class TargetRef:
+    """Where a command acts, by name: the cluster and namespace fixed when it was asked for.
+
+    A confirmed action carries the ones recorded with its request, so a later `ns` or
+    `cluster use` in the conversation never moves it somewhere else."""
+
+    cluster: str | None = None
+    namespace: str | None = None
+
+    @classmethod
+    def of(cls, conversation: dict[str, Any]) -> TargetRef:
+        """The conversation's current choice."""
+        return cls(conversation.get("cluster"), conversation.get("namespace"))
+
+
 @dataclass
 class CommandContext:
     """Everything a handler may touch. Handlers never see aiohttp or the channel's payloads."""
@@ -90,6 +106,7 @@ class CommandContext:
     line: str = ""
     confirmed: bool = False
     audit_target: dict[str, str] = field(default_factory=dict)
+    where: TargetRef | None = None  # the pipeline always sets it; None reads the conversation
 
     async def reply(self, message: str | Reply | Activity) -> str | None:
         """Send a message; returns its activity id when the channel gives one."""
@@ -114,9 +131,14 @@ class CommandContext:
         return bool(conversation and conversation.is_group)
 
     @property
+    def target(self) -> TargetRef:
+        """The cluster and namespace this command acts on (recorded ones for a confirmed action)."""
+        return self.where if self.where is not None else TargetRef.of(self.conversation)
+
+    @property
     def namespace(self) -> str | None:
-        return self.conversation.get("namespace")
+        return self.target.namespace
 
     @property
     def cluster(self) -> str | None:
-        return self.conversation.get("cluster")
+        return self.target.cluster

@@ -19,11 +19,12 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import ActivityTypes
 
 from bot import messages
+from bot.approvals import ConfirmationDesk, TargetGone, roles_needed, subject_of
 from bot.channel_client import ChannelError
 from bot.commands.grammar import parse, tokenize
 from bot.commands.registry import ROLES, CommandSpec
-from bot.confirm import PendingAction, confirmation_request, decision_from
-from bot.context import CommandContext, Reply
+from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
+from bot.context import CommandContext, Reply, TargetRef
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
 from bot.identity import Person
 from bot.logs import SCRUBBER, correlation_id
@@ -54,6 +55,7 @@ class K8orBot(Bot):
         self.state = TurnState(services.storage)
         self.dialogs = DialogSet(self.state.dialog_state)
         self.dialogs.add(ArgumentDialog(services.registry, services))
+        self.desk = ConfirmationDesk(services)
 
     async def on_turn(self, context: TurnContext) -> None:
         started = time.perf_counter()
@@ -122,16 +124,12 @@ class K8orBot(Bot):
         activity = context.activity
         line = command_line(activity)
         data = self.state.conversation_data(context)
-        decision, pending_id = decision_from(line, activity.value)
-        if decision and data.get("pending") and (pending_id is None or pending_id == data["pending"]["id"]):
-            await self._resolve_pending(context, person, record, cid, decision)
-            return
-        if pending_id:
-            record.outcome = "stale_confirmation"
-            await context.send_activity(messages.CONFIRM_NONE)
-            return
         prompting = self.state.has_active_dialog(context)
-        if prompting and data.get("prompting_user", person.key) == person.key:
+        answering = prompting and data.get("prompting_user", person.key) == person.key
+        decision, pending_id = decision_from(line, activity.value)
+        if decision and await self._decide(context, person, record, cid, (decision, pending_id), answering):
+            return
+        if answering:
             await self._continue_prompt(context, person, record, cid, line)
             return
         if not line:
@@ -161,6 +159,31 @@ class K8orBot(Bot):
             await dc.begin_dialog("k8or-arguments", request(spec.name, line, parsed.values, parsed.missing))
             return
         await self._execute(context, person, record, cid, spec, parsed.values, line)
+
+    async def _decide(
+        self,
+        context: TurnContext,
+        person: Person,
+        record: TurnRecord,
+        cid: str,
+        answer: tuple[str, str | None],
+        answering: bool,
+    ) -> bool:
+        """A `yes`/`no` (decision, action id or None) or a card button: run the one action it
+        approves, at its recorded target. False when it meant no action: then it is the person's
+        answer to k8or's own question (`answering`), or an ordinary line."""
+        book = ApprovalBook(self.state.conversation_data(context))
+        decision, action_id = answer
+        handled, approval = await self.desk.decide(
+            context, book, person, record, decision, action_id, answering
+        )
+        if approval is not None:
+            pending = approval.pending
+            await self._execute(
+                context, approval.requester, record, cid, approval.spec, pending.values, pending.line,
+                confirmed=True, approver=person, where=pending.where,
+            )  # fmt: skip
+        return handled
 
     def _usage_reply(self, exc: UsageError) -> str:
         if isinstance(exc, UnknownCommand):
@@ -215,6 +238,7 @@ class K8orBot(Bot):
         line: str,
         confirmed: bool = False,
         approver: Person | None = None,
+        where: TargetRef | None = None,
     ) -> None:
         roles = self.services.roles.roles_for(person)
         data = self.state.conversation_data(context)
@@ -228,8 +252,9 @@ class K8orBot(Bot):
             spec=spec,
             line=line,
             confirmed=confirmed,
+            where=where or TargetRef.of(data),
         )
-        required = self._roles_needed(spec)
+        required = roles_needed(self.services, spec)
         if not spec.allowed_for(roles, required):
             record.outcome = "refused"
             needed = f"`{_ordered(required)[0]}`"  # roles include those below them: name the lowest
@@ -247,14 +272,32 @@ class K8orBot(Bot):
                 await self._ask_to_sign_in(ctx, missing)
                 return
         if spec.destructive and not confirmed:
-            record.outcome = "awaiting_confirmation"
-            two = self.services.approvals.two_person_rule(ctx.namespace)
-            pending = PendingAction.create(line, spec.name, values, person, ctx.namespace, two)
-            data["pending"] = pending.to_state()
-            await self._audit(ctx, "confirmation_requested", "", approver)
-            await context.send_activity(confirmation_request(pending, person.channel))
+            await self._ask_confirmation(ctx, record, values)
             return
         await self._run(ctx, record, values, approver)
+
+    async def _ask_confirmation(
+        self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any]
+    ) -> None:
+        """Record the action with its target and requester; refuse while this person has one waiting."""
+        book = ApprovalBook(ctx.conversation)
+        waiting = book.waiting_for(ctx.person.key)
+        if waiting is not None:
+            record.outcome = "refused"
+            await self._audit(ctx, "refused", f"action {waiting.id} is still waiting for confirmation", None)
+            await ctx.reply(
+                messages.CONFIRM_ALREADY_PENDING.format(
+                    action=waiting.describe(), line=waiting.line, id=waiting.id
+                )
+            )
+            return
+        record.outcome = "awaiting_confirmation"
+        two = self.services.approvals.two_person_rule(ctx.namespace)  # fixed now, from the recorded namespace
+        subject = subject_of(ctx.spec, values)
+        pending = PendingAction.create(ctx.line, ctx.spec.name, values, subject, ctx.person, ctx.target, two)
+        book.add(pending)
+        await self._audit(ctx, "confirmation_requested", f"action {pending.id}", None)
+        await ctx.reply(confirmation_request(pending, ctx.person.channel))
 
     async def _run(
         self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any], approver: Person | None
@@ -263,6 +306,11 @@ class K8orBot(Bot):
         try:
             async with asyncio.timeout(timeout):  # no extra task per turn, unlike wait_for
                 result = await ctx.spec.handler(ctx, _Args(values))
+        except TargetGone as exc:
+            record.outcome = "refused"
+            await self._audit(ctx, "refused", f"target gone: {exc}", approver)
+            await ctx.reply(str(exc))
+            return
         except K8orError as exc:
             record.outcome = "failed"
             await self._audit(ctx, "failed", str(exc), approver)
@@ -285,60 +333,6 @@ class K8orBot(Bot):
         await self._audit(ctx, "ok", "", approver)
         if isinstance(result, str | Reply):
             await ctx.reply(result)
-
-    async def _resolve_pending(
-        self, context: TurnContext, person: Person, record: TurnRecord, cid: str, decision: str
-    ) -> None:
-        data = self.state.conversation_data(context)
-        pending = PendingAction.from_state(data.get("pending"))
-        assert pending is not None
-        record.command = pending.command
-        if pending.expired:
-            data.pop("pending", None)
-            record.outcome = "expired"
-            await context.send_activity(messages.CONFIRM_EXPIRED.format(line=pending.line))
-            return
-        refusal = pending.refusal_for(person)
-        is_requester = person.key == pending.requester["key"]
-        # The requester may always cancel; confirming needs the right person.
-        if refusal and (decision == "yes" or not is_requester):
-            record.outcome = "refused"
-            await context.send_activity(refusal)
-            return
-        data.pop("pending", None)
-        spec = self.services.registry.get(pending.command)
-        if decision != "yes" or spec is None:
-            record.outcome = "cancelled"
-            await context.send_activity(messages.CONFIRM_CANCELLED.format(line=pending.line))
-            return
-        if pending.two_person and not spec.allowed_for(
-            self.services.roles.roles_for(person), self._roles_needed(spec)
-        ):
-            record.outcome = "refused"
-            await context.send_activity(
-                messages.NOT_ALLOWED.format(
-                    command=spec.name,
-                    roles=" or ".join(sorted(spec.roles)),
-                    held=", ".join(sorted(self.services.roles.roles_for(person))) or messages.NO_ROLES,
-                )
-            )
-            return
-        await self._execute(
-            context,
-            pending.requester_person,
-            record,
-            cid,
-            spec,
-            pending.values,
-            pending.line,
-            confirmed=True,
-            approver=person,
-        )
-
-    def _roles_needed(self, spec: CommandSpec) -> frozenset[str]:
-        """The command's roles, unless the RBAC file sets them for this command."""
-        override = getattr(self.services.roles, "commands", {}).get(spec.name)
-        return frozenset(override) if override else spec.roles
 
     async def _ask_to_sign_in(self, ctx: CommandContext, missing: list[tuple[str, str, str]]) -> None:
         """Links are personal: in a group chat they go to the person directly, never to the room."""

@@ -62,7 +62,8 @@ class TurnState:
             cached.hash = cached.compute_hash(cached.state)
 
     def conversation_data(self, turn: TurnContext) -> dict[str, Any]:
-        """k8or's own per-conversation data (target cluster, namespace, pending confirmation)."""
+        """k8or's own per-conversation data (target cluster, namespace, the destructive actions
+        waiting for confirmation: bot.confirm.ApprovalBook)."""
         state = self.conversation.get(turn)
         if state is None:
             raise RuntimeError("conversation state read before load()")

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from redaction import scrub
 
-# ok/refused/failed/cancelled, plus the finer outcomes the turn pipeline reports.
+# ok/refused/failed/cancelled, plus the finer outcomes the turn pipeline reports. A destructive
+# action is recorded when asked (confirmation_requested) and at each decision on it: approved,
+# refused (detail says why), cancelled or expired, with the requester as actor and the approver.
 OUTCOMES = (
     "ok",
     "refused",
@@ -24,12 +26,15 @@ OUTCOMES = (
     "error",
     "needs_login",
     "confirmation_requested",
+    "approved",
+    "expired",
 )
 
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One attempt: who, what, where, outcome, when, and the turn's correlation id."""
+    """One attempt: who (the requester), what, where, outcome, when, who approved it (for a
+    confirmed action) and the turn's correlation id."""
 
     actor_id: str
     command: str
@@ -50,8 +55,9 @@ class AuditEntry:
     def line(self) -> str:
         where = "/".join(x for x in (self.cluster, self.namespace, self.app) if x) or "-"
         who = self.actor_name or self.actor_id
+        by = f" by {self.approver_id}" if self.approver_id and self.approver_id != self.actor_id else ""
         tail = f" — {self.detail}" if self.detail else ""
-        return f"{self.at:%Y-%m-%d %H:%M:%S}Z {who}: {self.command} @ {where}: {self.outcome}{tail}"
+        return f"{self.at:%Y-%m-%d %H:%M:%S}Z {who}: {self.command} @ {where}: {self.outcome}{by}{tail}"
 
 
 def audit_table(metadata: MetaData, prefix: str = "k8or_") -> Table:

@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot import messages
+from bot.approvals import TargetGone
 from bot.commands.grammar import arg, non_negative_int, opt, positive_int
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext, ProgressMessage
@@ -25,7 +27,7 @@ from cluster.rollback import rollback as rollback_app
 from cluster.rollout import COMPLETE, RolloutProgress, RolloutWatcher
 from cluster.status import app_status, namespace_status
 from cluster.storage import StorageClassSpec, create_claim, create_storage_class
-from cluster.target import list_contexts
+from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
 from dialogs import cluster_render as render
 from dialogs.cluster_targets import ClusterDirectory, call, directory
 
@@ -116,6 +118,17 @@ async def _audit_outcome(ctx: CommandContext, target, app: str, action: str, las
         "correlation_id": ctx.correlation_id,
     }
     await ctx.services.audit.append(entry)
+
+
+async def _confirmed_target(ctx: CommandContext) -> ClusterTarget:
+    """The target a destructive command acts on: for a confirmed action, the recorded cluster and
+    namespace (ctx carries them), refused when that cluster is no longer among the known ones."""
+    clusters = directory(ctx)
+    name = ctx.cluster
+    if ctx.confirmed and name and not name.startswith(EKS_PREFIX) and name not in await clusters.contexts():
+        action = f"`{ctx.line}`" + (f" in `{ctx.namespace}`" if ctx.namespace else "")
+        raise TargetGone(messages.CONFIRM_TARGET_GONE.format(action=action, cluster=name))
+    return await clusters.target(ctx)
 
 
 def _digest_resolver(ctx: CommandContext, clusters: ClusterDirectory) -> Callable[[str], str | None] | None:
@@ -309,7 +322,7 @@ async def rollback(ctx: CommandContext, args) -> str | None:  # type: ignore[no-
 async def migrate(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
     ctx.audit_target["app"] = args.app
     source, dest = getattr(args, "from"), args.to
-    target = await directory(ctx).target(ctx)
+    target = await _confirmed_target(ctx)
     msg = await ctx.progress(f"⏳ Copying `{source}` of `{args.app}` to claim `{args.claim}` at `{dest}`…")
 
     async def work() -> None:
@@ -332,7 +345,7 @@ async def migrate(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped
 )
 async def delete(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
     ctx.audit_target["app"] = args.app
-    target = await directory(ctx).target(ctx)
+    target = await _confirmed_target(ctx)
     msg = await ctx.progress(f"⏳ Deleting `{args.app}` from `{target.name}` / `{target.namespace}`…")
     loop = asyncio.get_running_loop()
     done: list[str] = []

@@ -136,3 +136,18 @@ async def test_the_pipeline_sink_appends_its_entries(log: AuditLog):
         "slack:T1:U2",
         "delete web",
     )
+
+
+@pytest.mark.parametrize("outcome", ["approved", "refused", "cancelled", "expired"])
+async def test_a_decision_on_a_confirmation_keeps_both_people(log: AuditLog, outcome):
+    decided = entry(7, command="delete", outcome=outcome, approver_id="slack:T1:U2", detail="action 1f2e")
+    await log.record(decided)
+    (row,) = await log.latest(1)
+    assert (row.actor_id, row.approver_id, row.outcome) == ("slack:T1:U7", "slack:T1:U2", outcome)
+    assert row.line.endswith(f"user 7: delete @ eks:prod/shop/web: {outcome} by slack:T1:U2 — action 1f2e")
+
+
+async def test_an_unknown_outcome_is_refused(log: AuditLog):
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        await log.record(entry(1, outcome="approved-by-magic"))
+    assert await log.latest(5) == []

@@ -13,12 +13,14 @@ from dialogs.cluster_targets import ClusterDirectory
 from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 from tests.support.turns import TurnHarness
 
+# Web Chat is a channel whose identity k8or cannot verify: people are their channel keys there.
+CHANNEL = "webchat"
 POLICY = {
     "roles": {
-        "admin": {"users": ["alice"]},
-        "oncall": {"users": ["bob"]},
-        "deployer": {"users": ["dave"]},
-        "viewer": {"users": ["vic"]},
+        "admin": {"users": ["webchat:alice"]},
+        "oncall": {"users": ["webchat:bob"]},
+        "deployer": {"users": ["webchat:dave"]},
+        "viewer": {"users": ["webchat:vic"]},
     },
     "namespaces": {"prod": {"two_person": True}},
 }
@@ -37,7 +39,7 @@ async def bot(tmp_path, fake_kube, kubeconfig):  # noqa: F811
 
 
 async def say(bot, text, user="alice", **kwargs):
-    replies = await bot.say(text, user=user, channel="console", **kwargs)
+    replies = await bot.say(text, user=user, channel=CHANNEL, **kwargs)
     await bot.settle()
     return replies
 
@@ -161,8 +163,17 @@ async def test_two_person_rule_in_prod(bot):
     await say(bot, "deploy web nginx:1.27")
     assert "second person" in (await say(bot, "delete web"))[0]
     assert "someone other than" in (await say(bot, "yes"))[0]
-    await say(bot, "yes", user="bob")
+    assert bot.fake.get("Deployment", "web", "prod") is not None
+    approved = await say(bot, "yes", user="bob")
+    assert approved[0] == "Deleting `web` in `prod` on `fake`: asked by Alice, approved by Bob."
     assert latest(bot).startswith("✓ Deleted `web`")
+    decided = [e for e in await bot.services.audit.latest(20) if e.command == "delete"]
+    assert [(e.outcome, e.actor_id, e.approver_id) for e in reversed(decided)] == [
+        ("confirmation_requested", "webchat:alice", ""),
+        ("refused", "webchat:alice", "webchat:alice"),
+        ("approved", "webchat:alice", "webchat:bob"),
+        ("ok", "webchat:alice", "webchat:bob"),
+    ]
 
 
 async def test_deploy_pins_the_tag_to_the_registry_digest(bot):
@@ -210,9 +221,9 @@ async def test_eks_cluster_through_the_persons_aws_session(bot, monkeypatch):
 
 async def test_impersonation_lets_the_clusters_own_rbac_decide(bot):
     bot.services.extras["clusters"].impersonate = True
-    bot.fake.rbac = {"console:alice": {("list", "deployments"), ("list", "pods"), ("list", "events")}}
+    bot.fake.rbac = {"webchat:alice": {("list", "deployments"), ("list", "pods"), ("list", "events")}}
     await say(bot, "cluster use fake")
     assert "No deployments" in (await say(bot, "status"))[0]
     refused = (await say(bot, "storage create gp3"))[0]
-    assert 'User "console:alice" cannot create resource "storageclasses"' in refused
-    assert {r.impersonate_user for r in bot.fake.api_requests()} == {"console:alice"}
+    assert 'User "webchat:alice" cannot create resource "storageclasses"' in refused
+    assert {r.impersonate_user for r in bot.fake.api_requests()} == {"webchat:alice"}
