@@ -25,6 +25,8 @@ from bot.dedupe import SCHEMA as LEDGER_SCHEMA
 from bot.dedupe import DeliveryLedger
 from bot.direct import SCHEMA as DIRECT_SCHEMA
 from bot.direct import DirectMessages
+from bot.graph import GraphDirectory
+from bot.identity import IdentityResolver
 from bot.keys import ADAPTER, BOT, DIRECT, HTTP, SERVICES
 from bot.logs import SCRUBBER
 from bot.metrics import CONTENT_TYPE, BotMetrics
@@ -35,6 +37,7 @@ from bot.settings import Settings, SettingsError
 from bot.signin.extension import mount_signin
 from bot.slack.extension import mount_slack
 from bot.tracker import TurnTracker
+from bot.trust import ChannelTrust
 from bot.version import VERSION
 from cluster.audit import AuditLog
 from cluster.rbac import RbacFileError, RbacPolicy, load_policy
@@ -54,6 +57,7 @@ class AppParts:
 
     registry: CommandRegistry | None = None
     roles: RoleResolver | None = None
+    identity: IdentityResolver | None = None
     extensions: list[Extension] = field(default_factory=list)
     schemas: list[tuple[str, Any, int]] = field(default_factory=list)
 
@@ -83,6 +87,7 @@ async def build_services(settings: Settings, parts: AppParts) -> Services:
         ledger=DeliveryLedger(db),
         tracker=TurnTracker(),
         roles=parts.roles or NoRoles(),
+        identity=parts.identity or channel_trust(settings),
     )
     services.extras[DIRECT] = DirectMessages(db, settings.microsoft_app_id)
     if parts.roles is None and settings.rbac_file is not None:
@@ -91,6 +96,12 @@ async def build_services(settings: Settings, parts: AppParts) -> Services:
     services.audit = AuditLog(services.engine)
     await services.audit.create_schema()
     return services
+
+
+def channel_trust(settings: Settings) -> ChannelTrust:
+    """The trust table (bot.trust) for these settings: Microsoft Graph groups only when configured."""
+    graph = GraphDirectory(settings.graph, settings.outbound_timeout) if settings.graph.enabled else None
+    return ChannelTrust(settings, graph=graph)
 
 
 def _rbac_policy(path: Path) -> RbacPolicy:
@@ -102,6 +113,9 @@ def _rbac_policy(path: Path) -> RbacPolicy:
 
 
 async def close_services(services: Services) -> None:
+    close_identity = getattr(services.identity, "close", None)
+    if close_identity is not None:
+        await close_identity()
     await services.engine.dispose()
     await services.db.dispose()
 

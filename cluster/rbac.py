@@ -1,17 +1,25 @@
 """Who may do what: roles from a file (K8OR_RBAC_FILE), checked before anything touches a cluster.
 
 Roles are ordered — viewer < deployer < oncall < admin — and a role includes the ones below it. Each
-command needs a minimum role (overridable per command, or as an explicit set of roles). People are
-named by user id, email/UPN, channel key, AAD group id or Slack user group. An unknown person has no
-role. A namespace may require two people: the approver of a destructive command must not be the
-person who asked.
+command needs a minimum role (overridable per command, or as an explicit set of roles). An unknown
+person has no role. A namespace may require two people: the approver of a destructive command must
+not be the person who asked.
+
+People are named only by keys k8or can prove (see bot/trust.py for where each comes from):
+- `users:` a channel key — `aad:<object id>` (Teams), `slack:<team>:<user>` (Slack),
+  `console:<login>` (the terminal), `<channel>:<id>` (any other channel, e.g. `webchat:…`,
+  `emulator:alice`) — or an email/UPN, which matches only an email a trusted source gave (the Teams
+  roster, Slack `users.info`), never a `from.id` that looks like one. A bare name (`dave`) is a
+  login name at the terminal (`k8or chat --user dave`) and matches nobody in a chat channel.
+- `groups:` `aad-group:<object id>` (AAD groups, from Microsoft Graph) or `slack:<team>:<group id>`
+  (Slack user groups by id; handles are editable by members and are refused). Each channel's group
+  keys have their own prefix, so one channel's group can never be taken for another's.
 
     # rbac.yaml
     roles:
       admin:    {users: [alice@example.com]}
-      oncall:   {groups: [slack:S0ONCALL, 6f1c…-aad-group-id]}
+      oncall:   {groups: ["slack:T0TEAM:S0ONCALL", "aad-group:6f1c2d3e-0000-4000-8000-000000000001"]}
       deployer: {users: ["aad:8d2e…", bob@example.com]}
-      viewer:   {groups: [everyone-group-id]}
     commands:            # optional overrides
       migrate: admin
       rollback: [oncall, admin]
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +55,23 @@ DEFAULT_COMMAND_ROLES: dict[str, str] = {
     "delete": "oncall",
     "audit": "admin",
 }
+
+
+_USER_KEY = re.compile(r"[a-z0-9][a-z0-9._-]*:\S+")
+_EMAIL = re.compile(r"[^@:\s]+@[^@:\s]+")
+_LOGIN = re.compile(r"[a-z0-9_][a-z0-9._-]*")
+_GROUP_KEYS = (
+    re.compile(r"aad-group:[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}"),
+    re.compile(r"slack:[te][a-z0-9]+:s[a-z0-9]+"),
+)
+USER_HINT = (
+    "name a channel key (aad:<object id>, slack:<team>:<user>, webchat:<id>, ...), an email, "
+    "or a bare login name for the terminal"
+)
+GROUP_HINT = (
+    "name AAD groups as aad-group:<object id> and Slack user groups as slack:<team id>:<group id> "
+    "(never a handle: members can edit handles)"
+)
 
 
 class RbacFileError(ValueError):
@@ -90,6 +116,15 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Match:
+    """One RBAC entry that names a person: `kind` is "users" or "groups"."""
+
+    kind: str
+    entry: str
+    role: str
+
+
+@dataclass(frozen=True)
 class RbacPolicy:
     """Identities to roles, commands to roles, namespace rules. Immutable once loaded."""
 
@@ -101,12 +136,18 @@ class RbacPolicy:
 
     def roles_for(self, person: Someone) -> frozenset[str]:
         """Every role a person holds, including those implied by a higher one; empty when unknown."""
-        names = [self.users.get(i.lower()) for i in person.identifiers]
-        names += [self.groups.get(g.lower()) for g in person.groups]
         held: set[str] = set()
-        for role in filter(None, names):
-            held |= implied(role)
+        for match in self.matches(person):
+            held |= implied(match.role)
         return frozenset(held)
+
+    def matches(self, person: Someone) -> list[Match]:
+        """The `users:` and `groups:` entries that name this person (what `whoami` shows)."""
+        users = sorted({i.lower() for i in person.identifiers} & self.users.keys())
+        groups = sorted({g.lower() for g in person.groups} & self.groups.keys())
+        return [Match("users", n, self.users[n]) for n in users] + [
+            Match("groups", n, self.groups[n]) for n in groups
+        ]
 
     def allowed_roles(self, command: str) -> frozenset[str]:
         if command in self.commands:
@@ -162,15 +203,32 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "RBAC file") -> Rbac
         if not isinstance(members, Mapping):
             raise RbacFileError(f"{source}: roles.{role} must have `users:` and/or `groups:`.")
         for name in _names(members.get("users"), f"{source}: roles.{role}.users"):
-            users[name.lower()] = _higher(users.get(name.lower()), role)
+            name = _user_key(name, f"{source}: roles.{role}.users")
+            users[name] = _higher(users.get(name), role)
         for name in _names(members.get("groups"), f"{source}: roles.{role}.groups"):
-            groups[name.lower()] = _higher(groups.get(name.lower()), role)
+            name = _group_key(name, f"{source}: roles.{role}.groups")
+            groups[name] = _higher(groups.get(name), role)
     commands = {
         cmd: _command_roles(v, f"{source}: commands.{cmd}") for cmd, v in (data.get("commands") or {}).items()
     }
     namespaces = data.get("namespaces") or {}
     two_person = frozenset(ns for ns, rule in namespaces.items() if (rule or {}).get("two_person"))
     return RbacPolicy(users, groups, commands, two_person, bool(data.get("impersonate", False)))
+
+
+def _user_key(name: str, where: str) -> str:
+    key = name.strip().lower()
+    known = _USER_KEY.fullmatch(key) or _EMAIL.fullmatch(key) or _LOGIN.fullmatch(key)
+    if key.startswith("aad-group:") or not known:
+        raise RbacFileError(f"{where}: {name!r} is not a person k8or can recognise; {USER_HINT}.")
+    return key
+
+
+def _group_key(name: str, where: str) -> str:
+    key = name.strip().lower()
+    if not any(pattern.fullmatch(key) for pattern in _GROUP_KEYS):
+        raise RbacFileError(f"{where}: {name!r} is not a group key; {GROUP_HINT}.")
+    return key
 
 
 def _higher(current: str | None, role: str) -> str:

@@ -31,12 +31,33 @@ TOKEN_LIFETIME = 14 * 60  # EKS accepts a token for 15 minutes; refresh a minute
 _GROUP_SEP = "\n"  # header values cannot hold newlines, so groups travel joined by one internally
 
 
+SYSTEM_PREFIX = "system:"  # Kubernetes' own users and groups (system:masters is cluster-admin)
+
+
 @dataclass(frozen=True)
 class Impersonation:
-    """Act as this person so the cluster's own RBAC decides (Impersonate-User / Impersonate-Group)."""
+    """Act as this person so the cluster's own RBAC decides (Impersonate-User / Impersonate-Group).
+
+    Built only from identity k8or trusts. Kubernetes' reserved `system:` names are never sent: a
+    `system:` user is refused, `system:` groups are dropped, as is any name a header cannot carry.
+    """
 
     user: str
     groups: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _sendable(self.user) or self.user.strip().lower().startswith(SYSTEM_PREFIX):
+            raise TargetError(
+                f"k8or will not act on a cluster as {self.user!r}: names starting with `system:` "
+                "belong to Kubernetes itself."
+            )
+        kept = tuple(g for g in self.groups if _sendable(g) and not g.lower().startswith(SYSTEM_PREFIX))
+        object.__setattr__(self, "groups", kept)
+
+
+def _sendable(name: str) -> bool:
+    """A non-empty name of printable characters: no newline can split one header into two."""
+    return bool(name) and name.isprintable() and name == name.strip()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from bot.context import CommandContext
 from bot.errors import K8orError
-from cluster.errors import ClusterError
+from cluster.errors import ClusterError, TargetError
 from cluster.target import EKS_PREFIX, ClusterTarget, Impersonation, from_eks, from_kubeconfig, list_contexts
 
 T = TypeVar("T")
@@ -54,8 +54,7 @@ class ClusterDirectory:
                 raise K8orError("No kubeconfig is configured (K8OR_KUBECONFIG); only eks:NAME clusters work.")
             target = await call(from_kubeconfig, self.kubeconfig, name, namespace or ctx.namespace)
         if self.impersonate:
-            user = ctx.person.email or ctx.person.key
-            target = target.impersonating(Impersonation(user, tuple(sorted(ctx.person.groups))))
+            target = target.impersonating(impersonation_for(ctx))
         return target
 
     async def _eks(self, ctx: CommandContext, cluster: str, namespace: str) -> ClusterTarget:
@@ -74,6 +73,16 @@ class ClusterDirectory:
 
     async def session_for(self, ctx: CommandContext) -> Any:
         return await self.aws_session(ctx) if self.aws_session else None
+
+
+def impersonation_for(ctx: CommandContext) -> Impersonation:
+    """Who the cluster should see: the person's trusted email (else their channel key) and their
+    trusted groups. `ctx.person` holds only what bot.trust proved; `system:` names never go out."""
+    person = ctx.person
+    try:
+        return Impersonation(person.email or person.key, tuple(sorted(person.groups)))
+    except TargetError as exc:
+        raise K8orError(str(exc)) from exc
 
 
 def directory(ctx: CommandContext) -> ClusterDirectory:

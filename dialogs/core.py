@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from bot import messages
 from bot.commands.grammar import arg
 from bot.commands.registry import ROLES, CommandSet, CommandSpec
 from bot.context import CommandContext
 from bot.errors import UsageError
+from bot.roles import LOCAL_OPERATOR, matches_for
+from bot.trust import provenance
 from bot.version import VERSION
+from cluster.rbac import Match
 
 commands = CommandSet()
 
@@ -75,26 +79,22 @@ def describe(spec: CommandSpec) -> str:
 @commands.command("whoami", "Show who you are to k8or: channel identity and roles.")
 async def whoami(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
     p = ctx.person
-    lines = [
-        f"You are **{p.name or p.user_id}** on `{p.channel}`.",
-        f"- k8or key: `{p.key}`",
-        f"- channel user id: `{p.user_id}`",
-    ]
-    if p.aad_object_id:
-        lines.append(f"- AAD object id: `{p.aad_object_id}`")
-    if p.tenant_id:
-        lines.append(f"- tenant: `{p.tenant_id}`")
-    if p.team_id:
-        lines.append(f"- Slack team: `{p.team_id}`")
-    if p.email:
-        lines.append(f"- email: `{p.email}`")
-    if p.groups:
-        lines.append("- groups: " + ", ".join(f"`{g}`" for g in sorted(p.groups)))
-    roles = (
-        ", ".join(f"`{r}`" for r in sorted(ctx.roles)) or "none (ask an admin to add you to the RBAC file)"
-    )
-    lines.append(f"- roles: {roles}")
+    lines = [messages.WHOAMI_YOU.format(name=p.name or p.user_id, channel=p.channel), messages.WHOAMI_KEYS]
+    lines += [messages.WHOAMI_KEY.format(key=key, source=source) for key, source in provenance(p)]
+    ordered = sorted(ctx.roles, key=lambda r: (ROLES.index(r) if r in ROLES else len(ROLES), r))
+    roles = ", ".join(f"`{r}`" for r in ordered) or messages.WHOAMI_NO_ROLES
+    lines.append(messages.WHOAMI_ROLES_LINE.format(roles=roles))
+    found = matches_for(ctx.services.roles, p)
+    lines += [_matched(m) for m in found]
+    if not found:
+        lines.append(messages.WHOAMI_NO_MATCH)
     return "\n".join(lines)
+
+
+def _matched(match: Match) -> str:
+    if match.kind == LOCAL_OPERATOR:
+        return messages.WHOAMI_LOCAL_OPERATOR.format(role=match.role)
+    return messages.WHOAMI_MATCHED.format(kind=match.kind, entry=match.entry, role=match.role)
 
 
 @commands.command("version", "Show k8or's version.")

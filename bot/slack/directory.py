@@ -2,6 +2,8 @@
 
 Looked up through the Web API (`users.info`, `usergroups.list`) and cached for a few minutes; a
 lookup that fails leaves the person with their ids only, which RBAC treats as "fewer roles".
+Groups are reported by **id** (`S…`), never by handle: any member may edit a handle, so a handle
+proves nothing. bot.trust turns an id into the RBAC key `slack:<team>:<group id>`.
 """
 
 from __future__ import annotations
@@ -31,21 +33,24 @@ class SlackDirectory:
             response = await self._client.users_info(user=user)
             email = ((response.get("user") or {}).get("profile") or {}).get("email", "") or ""
         except (SlackApiError, OSError, TimeoutError):
-            log.info("slack users.info failed; continuing without email")
+            log.warning("slack users.info failed; continuing without email")
             email = ""
         self._emails[user] = (time.monotonic(), email)
         return email
 
     async def groups(self, user: str) -> list[str]:
+        """The ids of the user groups this user is in."""
         fetched, members = self._groups
         if time.monotonic() - fetched >= self._ttl:
             try:
                 response = await self._client.usergroups_list(include_users=True)
                 members = {}
                 for group in response.get("usergroups") or []:
+                    if not isinstance(group, dict) or not isinstance(group.get("id"), str):
+                        continue
                     for member in group.get("users") or []:
-                        members.setdefault(member, []).append(group.get("handle") or group.get("id"))
+                        members.setdefault(member, []).append(group["id"])
             except (SlackApiError, OSError, TimeoutError):
-                log.info("slack usergroups.list failed; continuing without groups")
+                log.warning("slack usergroups.list failed; continuing without groups")
             self._groups = (time.monotonic(), members)
         return members.get(user, [])

@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.identity import SLACK_SIGNATURE
 from bot.keys import BOT, DIRECT, SERVICES
 from bot.slack.adapter import SlackAdapter
 from bot.slack.directory import SlackDirectory
@@ -30,6 +31,7 @@ from bot.slack.edge import (
     read_event,
     verify,
 )
+from bot.trust import PROOF, ChannelProof
 
 log = logging.getLogger(__name__)
 SLACK = web.AppKey("slack", SlackAdapter)
@@ -61,6 +63,8 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
         )
         app[SLACK] = SlackAdapter(client)
         app[DIRECTORY] = SlackDirectory(client)
+        if hasattr(services.identity, "slack"):
+            services.identity.slack = app[DIRECTORY]  # bot.trust asks it for email and group ids
         direct = services.extras.get(DIRECT)
         if direct is not None:
             direct.adapters["slack"] = app[SLACK]
@@ -89,14 +93,16 @@ def _start_turn(app: web.Application, activity: Activity | None) -> None:
         return
 
     async def turn() -> None:
-        await _enrich(app[DIRECTORY], activity)
         adapter = app[SLACK]
-        await adapter.run_pipeline(TurnContext(adapter, activity), app[BOT].on_turn)
+        context = TurnContext(adapter, activity)
+        context.turn_state[PROOF] = slack_proof(activity)
+        await adapter.run_pipeline(context, app[BOT].on_turn)
 
     app[SERVICES].tracker.spawn(turn(), name=f"slack:{activity.id}")
 
 
-async def _enrich(directory: SlackDirectory, activity: Activity) -> None:
-    user = activity.from_property.id
-    activity.channel_data["k8or_email"] = await directory.email(user)
-    activity.channel_data["k8or_groups"] = await directory.groups(user)
+def slack_proof(activity: Activity) -> ChannelProof:
+    """The signature checked out and this activity was built from the signed payload alone, so its
+    team and user are Slack's word. The proof rides in turn_state, out of any client's reach."""
+    team = (activity.channel_data or {}).get("team_id", "")
+    return ChannelProof(SLACK_SIGNATURE, "slack", activity.from_property.id, team_id=team)

@@ -167,7 +167,7 @@ async def test_destructive_command_needs_confirmation_by_requester(bot):
     assert "Only Root can confirm" in refused[0]
     assert ran == []
     done = await bot.say(None, user="root", value={"k8or_confirm": pending_id, "decision": "yes"})
-    assert done == ["wiped web"]
+    assert "wiped web" in done
     assert ran == [{"wiped": "web", "who": "aad:aad-root"}]
     assert (await bot.say("yes", user="root")) != ["wiped web"]
 

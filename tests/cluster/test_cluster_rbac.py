@@ -7,14 +7,26 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from cluster.rbac import ENV_VAR, RbacFileError, RbacPolicy, load_policy, may_approve, policy_from_env
+from cluster.rbac import (
+    ENV_VAR,
+    Match,
+    RbacFileError,
+    RbacPolicy,
+    load_policy,
+    may_approve,
+    policy_from_dict,
+    policy_from_env,
+)
+
+ONCALL_AAD = "aad-group:6f1c2d3e-0000-4000-8000-000000000001"
+EVERYONE = "aad-group:00000000-0000-4000-8000-0000000e0e0e"
 
 POLICY = """
 roles:
   admin:    {users: [Alice@Example.com]}
-  oncall:   {groups: ["slack:S0ONCALL", "6f1c2d3e-aad-group"]}
+  oncall:   {groups: ["slack:T0TEAM:S0ONCALL", "aad-group:6f1c2d3e-0000-4000-8000-000000000001"]}
   deployer: {users: ["aad:8d2e", "msteams:29:bob"]}
-  viewer:   {groups: [everyone]}
+  viewer:   {groups: ["aad-group:00000000-0000-4000-8000-0000000e0e0e"]}
 commands:
   migrate: admin
   status: [oncall, admin]
@@ -45,8 +57,8 @@ def policy(tmp_path):
 def test_roles_imply_the_roles_below(policy):
     assert policy.roles_for(person("alice@example.com")) == {"viewer", "deployer", "oncall", "admin"}
     assert policy.roles_for(person("aad:8d2e")) == {"viewer", "deployer"}
-    assert policy.roles_for(person("x", groups=["6F1C2D3E-AAD-GROUP"])) == {"viewer", "deployer", "oncall"}
-    assert policy.roles_for(person("x", groups=["everyone"])) == {"viewer"}
+    assert policy.roles_for(person("x", groups=[ONCALL_AAD.upper()])) == {"viewer", "deployer", "oncall"}
+    assert policy.roles_for(person("x", groups=[EVERYONE])) == {"viewer"}
 
 
 def test_an_unknown_person_has_no_role(policy):
@@ -59,7 +71,7 @@ def test_default_and_overridden_command_roles(policy):
     bob = person("msteams:29:bob")
     assert policy.check(bob, "deploy").allowed and policy.check(bob, "rollback").allowed
     assert policy.check(bob, "delete").line == "delete needs the oncall role; you have viewer, deployer."
-    assert policy.check(person("x", groups=["slack:S0ONCALL"]), "migrate").needed == "admin"
+    assert policy.check(person("x", groups=["slack:T0TEAM:S0ONCALL"]), "migrate").needed == "admin"
     assert not policy.check(bob, "status").allowed  # explicit set: oncall or admin only
     assert policy.check(person("alice@example.com"), "audit").allowed
     assert policy.check(person("alice@example.com"), "some future command").allowed
@@ -87,6 +99,12 @@ def test_json_files_and_the_environment(tmp_path):
         ("commands: {deploy: root}", "commands.deploy: 'root' is not a role"),
         ("roles: [", "not valid YAML"),
         ("- just a list", "the top level must be a mapping"),
+        ("roles: {admin: {groups: [sre-admins]}}", "'sre-admins' is not a group key.*never a handle"),
+        ("roles: {admin: {groups: ['slack:S0ONCALL']}}", "slack:<team id>:<group id>"),
+        ("roles: {admin: {groups: ['6f1c2d3e-0000-4000-8000-000000000001']}}", "aad-group:<object id>"),
+        ("roles: {admin: {groups: ['slack:T1:@sre-admins']}}", "is not a group key"),
+        ("roles: {admin: {users: ['aad-group:6f1c2d3e-0000-4000-8000-000000000001']}}", "not a person"),
+        ("roles: {admin: {users: ['Ana Lima']}}", "'Ana Lima' is not a person"),
     ],
 )
 def test_mistakes_in_the_file_are_named(tmp_path, text, message):
@@ -99,3 +117,25 @@ def test_mistakes_in_the_file_are_named(tmp_path, text, message):
 def test_a_missing_file_names_the_variable(tmp_path):
     with pytest.raises(RbacFileError, match=f"{ENV_VAR}=.*cannot read the file"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_group_keys_of_one_channel_never_match_another(policy):
+    # The same id under another team or another channel's prefix is another group.
+    assert policy.roles_for(person("x", groups=["slack:T0OTHER:S0ONCALL"])) == frozenset()
+    assert policy.roles_for(person("x", groups=["aad-group:S0ONCALL", "S0ONCALL"])) == frozenset()
+    assert policy.roles_for(person("x", groups=[ONCALL_AAD.removeprefix("aad-group:")])) == frozenset()
+
+
+def test_matches_say_which_entry_gave_each_role(policy):
+    ana = person("aad:8d2e", "alice@example.com", groups=[EVERYONE, "slack:T9:S9"])
+    assert policy.matches(ana) == [
+        Match("users", "aad:8d2e", "deployer"),
+        Match("users", "alice@example.com", "admin"),
+        Match("groups", EVERYONE, "viewer"),
+    ]
+    assert policy.matches(person("stranger")) == []
+
+
+def test_a_bare_login_name_is_a_terminal_user():
+    policy = policy_from_dict({"roles": {"deployer": {"users": ["dave"]}}})
+    assert policy.roles_for(person("dave")) == {"viewer", "deployer"}

@@ -1,7 +1,8 @@
 """Slack's Web API on port 0, for the real slack_sdk client: the methods k8or calls.
 
 Bodies follow api.slack.com/methods: every answer has `ok`, postMessage answers `channel`, `ts` and
-`message`, users.info answers `user.profile.email`, usergroups.list answers `usergroups[].users`.
+`message`, users.info answers `user.profile.email`, usergroups.list answers `usergroups[]` with
+`id`, `team_id`, `handle`, `name` and (with include_users) `users`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from aiohttp import web
 class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     emails: dict[str, str] = field(default_factory=dict)
-    groups: dict[str, list[str]] = field(default_factory=dict)
+    usergroups: list[dict[str, Any]] = field(default_factory=list)  # see `usergroup()`
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -60,12 +61,14 @@ class FakeSlack:
                 {"ok": True, "user": {"id": user, "profile": {"email": self.emails.get(user, "")}}}
             )
         if method == "usergroups.list":
-            groups = [
-                {"id": f"S{i}", "handle": handle, "users": users}
-                for i, (handle, users) in enumerate(self.groups.items())
-            ]
-            return web.json_response({"ok": True, "usergroups": groups})
+            return web.json_response({"ok": True, "usergroups": self.usergroups})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def rename(self, group_id: str, handle: str) -> None:
+        """What any member may do in Slack: give a user group another handle."""
+        for group in self.usergroups:
+            if group["id"] == group_id:
+                group.update(handle=handle, name=handle)
 
     def sent(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         return [args for name, args in self.calls if name == method]
@@ -77,6 +80,11 @@ class FakeSlack:
                 raise AssertionError(f"{method} called {len(self.sent(method))} times, expected {count}")
             await asyncio.sleep(0.02)
         return self.sent(method)
+
+
+def usergroup(group_id: str, handle: str, users: list[str], team: str = "T1") -> dict[str, Any]:
+    """A user group as usergroups.list answers it."""
+    return {"id": group_id, "team_id": team, "handle": handle, "name": handle, "users": users}
 
 
 def signed(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:

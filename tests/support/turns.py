@@ -29,6 +29,7 @@ from bot.pipeline import K8orBot
 from bot.roles import RoleResolver
 from bot.services import Services
 from bot.settings import Settings
+from tests.support.channel import proven_turn
 
 
 class RecordingAdapter(BotAdapter):
@@ -142,7 +143,7 @@ class TurnHarness:
             value=value,
             channel_data=channel_data,
         )
-        await self.adapter.run_pipeline(TurnContext(self.adapter, activity), self.bot.on_turn)
+        await self.adapter.run_pipeline(proven_turn(self.adapter, activity), self.bot.on_turn)
         return self.adapter.texts(before)
 
     async def settle(self) -> None:
