@@ -86,7 +86,6 @@ TRUST_UNVERIFIED = (
 WHOAMI_YOU = "You are **{name}** on `{channel}`."
 WHOAMI_KEYS = "Keys k8or trusts for you:"
 WHOAMI_KEY = "- {key} — from {source}"
-WHOAMI_ROLES = "Roles: {roles}"
 WHOAMI_NO_ROLES = "none (ask an admin to add one of your keys to the RBAC file)"
 WHOAMI_MATCHED = "- RBAC `{kind}:` entry `{entry}` gives `{role}`"
 WHOAMI_NO_MATCH = "- no RBAC entry names any of your keys"

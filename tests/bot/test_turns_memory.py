@@ -167,9 +167,10 @@ async def test_destructive_command_needs_confirmation_by_requester(bot):
     assert "Only Root can confirm" in refused[0]
     assert ran == []
     done = await bot.say(None, user="root", value={"k8or_confirm": pending_id, "decision": "yes"})
-    assert "wiped web" in done
+    assert done == ["Wiping `web`.", "wiped web"]
     assert ran == [{"wiped": "web", "who": "aad:aad-root"}]
-    assert (await bot.say("yes", user="root")) != ["wiped web"]
+    again = await bot.say("yes", user="root")
+    assert "wiped web" not in again and ran == [{"wiped": "web", "who": "aad:aad-root"}]
 
 
 async def test_confirmation_can_be_declined(bot):
