@@ -12,15 +12,12 @@ import asyncio
 import base64
 import io
 import logging
-import posixpath
 import re
 import shutil
-import tarfile
 import tempfile
 import time
 import uuid
 import weakref
-import zlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -38,6 +35,7 @@ from bot.signin.components import EXTRAS_KEY
 from connectors import errors as connector_errors
 from connectors.base import Credentials
 from connectors.github import GithubConnector
+from k8orize.archive import ArchiveLimits, ArchiveRefused, unpack_tar_gz
 from k8orize.engine import K8orizeResult, k8orize
 from k8orize.errors import K8orizeError
 from k8orize.request import K8orizeRequest, dns_name, parse_env, request_from_options
@@ -62,8 +60,8 @@ PR_FILES = (
 )
 PR_FOLDER = "k8or"
 DEFAULT_BASE = "main"
-UNPACKED_MAX_BYTES = 500 * 1024 * 1024
-UNPACKED_MAX_MEMBERS = 20_000
+UNPACKED = "unpacked"  # the fresh folder, inside the run's scratch folder, an archive unpacks into
+ARCHIVE_LIMITS = ArchiveLimits(members=20_000, total_bytes=500 * 2**20, file_bytes=100 * 2**20)
 ICONS = {"running": "…", "ok": "✓", "warn": "⚠", "failed": "✗", "skipped": "–"}
 PENDING = "·"
 
@@ -196,7 +194,9 @@ async def k8orize_folder(ctx: CommandContext, args: Any) -> None:
     app_dir = workspace_folder(workspace_root(ctx), args.source)
     name = dns_name(args.name or app_dir.name)
     ctx.audit_target["app"] = name
-    request = engine_request(args, app_dir, name, output_folder(ctx, name, run_id()))
+    out = output_folder(ctx, name, run_id())
+    shown = app_dir.relative_to(workspace_root(ctx).resolve()).as_posix()
+    request = engine_request(args, app_dir, name, out, f"workspace:{shown}")
     _validated(request)
     board = StepBoard(STARTED_FOLDER.format(name=name, source=args.source), STEPS)
     msg = await ctx.progress(board.text())
@@ -293,9 +293,9 @@ def _known_folders(base: Path, limit: int = 10) -> str:
     return KNOWN_FOLDERS.format(names=shown)
 
 
-def engine_request(args: Any, app_dir: Path, name: str, out: Path) -> K8orizeRequest:
-    """The engine's request from the parsed chat options."""
-    return request_from_options(args, app_dir=app_dir, out=out, name=name, env=dict(args.env))
+def engine_request(args: Any, app_dir: Path, name: str, out: Path, source: str) -> K8orizeRequest:
+    """The engine's request from the parsed chat options; `source` is how the report names the app."""
+    return request_from_options(args, app_dir=app_dir, out=out, name=name, env=dict(args.env), source=source)
 
 
 # --- GitHub ----------------------------------------------------------------------------------------
@@ -318,50 +318,15 @@ class UnsafeArchive(K8orError):
 
 
 def unpack_repository(archive: bytes, into: Path, repository: str) -> Path:
-    """Unpack GitHub's tar.gz into `into` and return its single top folder (`owner-repo-<sha>`).
+    """Unpack GitHub's tar.gz into a fresh folder under `into`; return its single top folder.
 
-    Every member is checked before anything is written: absolute paths, `..`, links that leave the
-    archive, special files, and more than UNPACKED_MAX_BYTES or UNPACKED_MAX_MEMBERS refuse the whole
-    archive. The `data` extraction filter then applies the same rules again as a second line.
+    The engine's streaming unpacker checks every member as it is read (see k8orize.archive): a
+    refusal names what was found and leaves nothing behind.
     """
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            members = tar.getmembers()
-            problem = _archive_problem(members)
-            if problem:
-                raise UnsafeArchive(UNSAFE_ARCHIVE.format(repository=repository, what=problem))
-            tar.extractall(into, members=members, filter="data")
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise UnsafeArchive(UNSAFE_ARCHIVE.format(repository=repository, what="no readable tar.gz")) from exc
-    tops = list(into.iterdir())
-    if len(tops) != 1 or not tops[0].is_dir():
-        raise UnsafeArchive(UNSAFE_ARCHIVE.format(repository=repository, what="no single top folder"))
-    return tops[0]
-
-
-def _archive_problem(members: list[tarfile.TarInfo]) -> str | None:
-    if len(members) > UNPACKED_MAX_MEMBERS:
-        return f"more than {UNPACKED_MAX_MEMBERS} files"
-    if sum(m.size for m in members if m.isfile()) > UNPACKED_MAX_BYTES:
-        return f"more than {UNPACKED_MAX_BYTES // 2**20} MB of files"
-    return next((problem for m in members if (problem := _member_problem(m))), None)
-
-
-def _member_problem(member: tarfile.TarInfo) -> str | None:
-    shown = member.name[:80].replace("`", "'")
-    path = PurePosixPath(member.name)
-    if path.is_absolute() or ".." in path.parts:
-        return f"a path outside its folder (`{shown}`)"
-    if member.issym() or member.islnk():
-        # A symlink's target is relative to its own folder; a hard link's to the archive's root.
-        start = str(path.parent) if member.issym() else ""
-        target = posixpath.normpath(posixpath.join(start, member.linkname))
-        if member.linkname.startswith("/") or target == ".." or target.startswith("../"):
-            return f"a link pointing outside it (`{shown}`)"
-        return None
-    if not (member.isfile() or member.isdir()):
-        return f"a special file (`{shown}`)"
-    return None
+        return unpack_tar_gz(io.BytesIO(archive), into / UNPACKED, ARCHIVE_LIMITS)
+    except ArchiveRefused as refused:
+        raise UnsafeArchive(UNSAFE_ARCHIVE.format(repository=repository, what=refused.what)) from None
 
 
 def app_folder(top: Path, source: RepositorySource) -> Path:
@@ -551,7 +516,8 @@ class RepositoryJob:
         try:
             app_dir = await self._download(scratch)
             out = output_folder(self.ctx, self.name, self.run_id)
-            return await run_engine(engine_request(self.args, app_dir, self.name, out), self.board, self.msg)
+            request = engine_request(self.args, app_dir, self.name, out, f"github:{self.source}")
+            return await run_engine(request, self.board, self.msg)
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
 

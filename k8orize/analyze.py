@@ -6,9 +6,10 @@ import ast
 import fnmatch
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import messages
+from .appfiles import AppFiles
 from .appkinds import AppKind, AppKindRegistry
 from .distributions import Distribution, canonical, import_index
 from .errors import UnknownAppKind
@@ -85,6 +86,8 @@ class FileScan:
     redundant: dict[str, list[str]] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    #: rel path → why the engine did not read it (a link out of the app, a fifo, unparsable code).
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def redundant_bytes(self) -> dict[str, int]:
         return {cat: sum(self.sizes[f] for f in files) for cat, files in self.redundant.items()}
@@ -108,37 +111,57 @@ def _file_category(name: str) -> str | None:
     return None
 
 
-def scan_files(app_dir: Path) -> FileScan:
-    """Walk app_dir once and classify every file; secrets are flagged wherever they are."""
-    scan = FileScan()
-    for path in sorted(app_dir.rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
-        rel = path.relative_to(app_dir)
-        scan.sizes[str(rel)] = path.stat().st_size
-        if _match(path.name, _SECRETS):
-            scan.secrets.append(str(rel))
+def _files(app: AppFiles | Path) -> AppFiles:
+    return app if isinstance(app, AppFiles) else AppFiles(app)
+
+
+def scan_files(app: AppFiles | Path) -> FileScan:
+    """Walk the app once and classify every file; secrets are flagged wherever they are.
+
+    Only regular files inside the app are listed; links out of it and special files land in
+    `unreadable` (shared with the app's file layer, so later refusals show up there too).
+    """
+    files = _files(app)
+    scan = FileScan(unreadable=files.unreadable)
+    for entry in files.walk():
+        rel = PurePosixPath(entry.rel)
+        scan.sizes[entry.rel] = entry.size
+        if _match(rel.name, _SECRETS):
+            scan.secrets.append(entry.rel)
             continue
         category = next((c for part in rel.parts[:-1] if (c := _dir_category(part))), None)
-        category = category or _file_category(path.name)
+        category = category or _file_category(rel.name)
         if category:
-            scan.redundant.setdefault(category, []).append(str(rel))
+            scan.redundant.setdefault(category, []).append(entry.rel)
         else:
-            scan.keep.append(str(rel))
+            scan.keep.append(entry.rel)
     return scan
 
 
-def imported_modules(app_dir: Path, files: list[str]) -> set[str]:
+def _parsed(app: AppFiles, rel: str) -> ast.AST | None:
+    """rel's syntax tree, or None with the reason noted: deep nesting or bad syntax is a finding."""
+    text = app.read_text(rel)
+    if text is None:
+        return None
+    try:
+        return ast.parse(text, filename=rel)
+    except (SyntaxError, ValueError) as exc:
+        why = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, SyntaxError) else str(exc)
+    except RecursionError:
+        why = "nested too deeply"
+    except MemoryError:
+        why = "nested too deeply for the parser's memory"
+    app.note(rel, messages.APP_FILE_UNPARSABLE.format(why=why))
+    return None
+
+
+def imported_modules(app: AppFiles | Path, files: list[str]) -> set[str]:
     """Top-level names imported by the app's own code (absolute imports only)."""
+    app = _files(app)
     names: set[str] = set()
     for rel in files:
-        if not rel.endswith(".py"):
-            continue
-        try:
-            tree = ast.parse((app_dir / rel).read_text(encoding="utf-8", errors="replace"))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
+        tree = _parsed(app, rel) if rel.endswith(".py") else None
+        for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -146,11 +169,10 @@ def imported_modules(app_dir: Path, files: list[str]) -> set[str]:
     return names
 
 
-def local_modules(app_dir: Path) -> set[str]:
+def local_modules(app: AppFiles | Path) -> set[str]:
     """Names the app itself provides (its own modules and packages), which are never dependencies."""
-    local = {p.stem for p in app_dir.glob("*.py")}
-    local |= {p.name for p in app_dir.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    return local
+    app = _files(app)
+    return {PurePosixPath(rel).stem for rel in app.top_level(".py")} | set(app.packages())
 
 
 @dataclass
@@ -198,21 +220,41 @@ class AppAnalysis:
     files: FileScan
     imports: set[str]
     local: set[str]
+    app_files: AppFiles
 
 
-def analyze(app_dir: Path, registry: AppKindRegistry) -> AppAnalysis:
-    """Detect the kind, entrypoint and files of app_dir; raise UnknownAppKind when nothing matches."""
-    kind = registry.detect(app_dir)
-    entry = kind.entrypoint(app_dir)
-    files = scan_files(app_dir)
+def _detect(app: AppFiles, registry: AppKindRegistry) -> AppKind:
+    """The app's kind; when none matches because a manifest was refused, say which and why."""
+    try:
+        return registry.detect(app)
+    except UnknownAppKind:
+        refused = sorted(set(app.unreadable) & {"requirements.txt", "pyproject.toml"})
+        if not refused:
+            raise
+        reason = app.unreadable[refused[0]]
+        raise UnknownAppKind(
+            messages.MANIFEST_REFUSED.format(path=app.root.name, files=" and ".join(refused), reason=reason)
+        ) from None
+
+
+def analyze(app_dir: Path | AppFiles, registry: AppKindRegistry) -> AppAnalysis:
+    """Detect the kind, entrypoint and files of the app; raise UnknownAppKind when nothing matches.
+
+    Everything is read through the app's file layer (`AppFiles`): nothing outside the folder.
+    """
+    app = _files(app_dir)
+    kind = _detect(app, registry)
+    entry = kind.entrypoint(app)
+    files = scan_files(app)
     if entry is not None and str(entry) not in files.keep:
-        raise UnknownAppKind(messages.NO_ENTRYPOINT.format(path=app_dir))
+        raise UnknownAppKind(messages.NO_ENTRYPOINT.format(path=app.root.name))
     return AppAnalysis(
         kind=kind,
         entrypoint=entry,
-        declared=kind.declared_dependencies(app_dir),
-        requirement_specs=kind.requirement_specs(app_dir),
+        declared=kind.declared_dependencies(app),
+        requirement_specs=kind.requirement_specs(app),
         files=files,
-        imports=imported_modules(app_dir, files.keep),
-        local=local_modules(app_dir),
+        imports=imported_modules(app, files.keep),
+        local=local_modules(app),
+        app_files=app,
     )

@@ -1,7 +1,8 @@
 """App kinds: how to recognise an app, find its entrypoint, its dependencies and how to run it.
 
 A new kind is a small `AppKind` subclass registered in an `AppKindRegistry`; the engine asks the
-registry which kind matches a directory. Tests can build their own registry.
+registry which kind matches a directory. Tests can build their own registry. Kinds see the app only
+through `AppFiles`, so a kind cannot read past the app folder either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from . import messages
+from .appfiles import AppFiles
 from .errors import UnknownAppKind
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -30,62 +32,75 @@ class AppKind(ABC):
     structured_log_env: dict[str, str] = {}
 
     @abstractmethod
-    def detect(self, app_dir: Path) -> bool:
-        """True when this kind recognises app_dir."""
+    def detect(self, app: AppFiles) -> bool:
+        """True when this kind recognises the app."""
 
     @abstractmethod
-    def entrypoint(self, app_dir: Path) -> Path | None:
-        """The main script, relative to app_dir, or None when none is found."""
+    def entrypoint(self, app: AppFiles) -> Path | None:
+        """The main script, relative to the app folder, or None when none is found."""
 
     @abstractmethod
     def default_run(self, entrypoint: Path) -> str:
         """The run command (with a `{port}` placeholder) used when the caller gives none."""
 
-    def declared_dependencies(self, app_dir: Path) -> list[str]:
+    def declared_dependencies(self, app: AppFiles) -> list[str]:
         """Distribution names the app declares, from requirements.txt and/or pyproject.toml."""
-        return sorted(set(_requirements(app_dir) + _pyproject_dependencies(app_dir)), key=str.lower)
+        return sorted(set(_requirements(app) + _pyproject_dependencies(app)), key=str.lower)
 
-    def requirement_specs(self, app_dir: Path) -> list[str]:
+    def requirement_specs(self, app: AppFiles) -> list[str]:
         """The raw requirement lines to install (pins included)."""
-        return _requirement_lines(app_dir) + _pyproject_raw(app_dir)
+        return _requirement_lines(app) + _pyproject_raw(app)
 
 
-def _requirement_lines(app_dir: Path) -> list[str]:
-    path = app_dir / "requirements.txt"
-    if not path.is_file():
-        return []
+def _requirement_lines(app: AppFiles) -> list[str]:
+    text = app.read_text("requirements.txt") if app.is_file("requirements.txt") else None
     lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in (text or "").splitlines():
         line = raw.split("#", 1)[0].strip()
         if line and not line.startswith("-"):
             lines.append(line)
     return lines
 
 
-def _requirements(app_dir: Path) -> list[str]:
+def _requirements(app: AppFiles) -> list[str]:
     names = []
-    for line in _requirement_lines(app_dir):
+    for line in _requirement_lines(app):
         match = _REQ_NAME.match(line)
         if match:
             names.append(match.group(1))
     return names
 
 
-def _pyproject_raw(app_dir: Path) -> list[str]:
-    path = app_dir / "pyproject.toml"
-    if not path.is_file():
+def _pyproject_raw(app: AppFiles) -> list[str]:
+    text = app.read_text("pyproject.toml") if app.is_file("pyproject.toml") else None
+    if text is None:
         return []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return list(data.get("project", {}).get("dependencies", []))
+    try:
+        dependencies = tomllib.loads(text).get("project", {}).get("dependencies", [])
+    except tomllib.TOMLDecodeError as exc:
+        app.note("pyproject.toml", messages.APP_FILE_UNREADABLE.format(why=exc))
+        return []
+    return [spec for spec in dependencies if isinstance(spec, str)] if isinstance(dependencies, list) else []
 
 
-def _pyproject_dependencies(app_dir: Path) -> list[str]:
+def _pyproject_dependencies(app: AppFiles) -> list[str]:
     names = []
-    for spec in _pyproject_raw(app_dir):
+    for spec in _pyproject_raw(app):
         match = _REQ_NAME.match(spec)
         if match:
             names.append(match.group(1))
     return names
+
+
+def _first_script(app: AppFiles, candidates: tuple[str, ...], marker: str) -> Path | None:
+    """The first candidate that exists, else the first top-level script that contains marker."""
+    for candidate in candidates:
+        if app.is_file(candidate):
+            return Path(candidate)
+    for rel in app.top_level(".py"):
+        if marker in (app.read_text(rel) or ""):
+            return Path(rel)
+    return None
 
 
 class PythonApp(AppKind):
@@ -94,15 +109,11 @@ class PythonApp(AppKind):
     name = "python"
     candidates = ("app.py", "main.py", "server.py", "wsgi.py", "__main__.py")
 
-    def detect(self, app_dir: Path) -> bool:
-        return (app_dir / "requirements.txt").is_file() or (app_dir / "pyproject.toml").is_file()
+    def detect(self, app: AppFiles) -> bool:
+        return app.is_file("requirements.txt") or app.is_file("pyproject.toml")
 
-    def entrypoint(self, app_dir: Path) -> Path | None:
-        for candidate in self.candidates:
-            if (app_dir / candidate).is_file():
-                return Path(candidate)
-        scripts = sorted(p for p in app_dir.glob("*.py") if "__main__" in p.read_text(errors="ignore"))
-        return scripts[0].relative_to(app_dir) if scripts else None
+    def entrypoint(self, app: AppFiles) -> Path | None:
+        return _first_script(app, self.candidates, "__main__")
 
     def default_run(self, entrypoint: Path) -> str:
         return f"python {entrypoint}"
@@ -121,18 +132,12 @@ class StreamlitApp(PythonApp):
     }
     candidates = ("streamlit_app.py", "app.py", "main.py", "Home.py")
 
-    def detect(self, app_dir: Path) -> bool:
-        declared = {name.lower() for name in self.declared_dependencies(app_dir)}
-        return super().detect(app_dir) and "streamlit" in declared
+    def detect(self, app: AppFiles) -> bool:
+        declared = {name.lower() for name in self.declared_dependencies(app)}
+        return super().detect(app) and "streamlit" in declared
 
-    def entrypoint(self, app_dir: Path) -> Path | None:
-        for candidate in self.candidates:
-            if (app_dir / candidate).is_file():
-                return Path(candidate)
-        scripts = sorted(
-            p for p in app_dir.glob("*.py") if "import streamlit" in p.read_text(errors="ignore")
-        )
-        return scripts[0].relative_to(app_dir) if scripts else None
+    def entrypoint(self, app: AppFiles) -> Path | None:
+        return _first_script(app, self.candidates, "import streamlit")
 
     def default_run(self, entrypoint: Path) -> str:
         return (
@@ -159,12 +164,12 @@ class AppKindRegistry:
     def names(self) -> list[str]:
         return [kind.name for kind in self._kinds]
 
-    def detect(self, app_dir: Path) -> AppKind:
-        """The first kind that recognises app_dir, or UnknownAppKind."""
+    def detect(self, app: AppFiles) -> AppKind:
+        """The first kind that recognises the app, or UnknownAppKind."""
         for kind in self._kinds:
-            if kind.detect(app_dir):
+            if kind.detect(app):
                 return kind
-        raise UnknownAppKind(messages.UNKNOWN_KIND.format(path=app_dir, kinds=", ".join(self.names())))
+        raise UnknownAppKind(messages.UNKNOWN_KIND.format(path=app.root.name, kinds=", ".join(self.names())))
 
 
 def default_registry() -> AppKindRegistry:

@@ -100,8 +100,16 @@ def installer_commands(choice: str, python: Path) -> tuple[str, list[str], list[
     return "pip", install, [*pip, "freeze"]
 
 
-def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path, installer: str = "auto") -> AppVenv:
-    """Create root as a venv and install specs (or a pyproject app itself) into it, logging to log."""
+def create_venv(
+    root: Path,
+    specs: list[str],
+    app_dir: Path,
+    log: Path,
+    installer: str = "auto",
+    install_project: bool = False,
+) -> AppVenv:
+    """Create root as a venv and install specs (or, with install_project, the app itself) into it,
+    logging to log. The caller decides install_project from the app's file layer."""
     started = time.monotonic()
     _log(log, f"# k8orize install log\n# interpreter: {base_interpreter()} (Python {python_version()})\n")
     code = _run_logged([base_interpreter(), "-m", "venv", "--without-pip", str(root)], log)
@@ -111,7 +119,7 @@ def create_venv(root: Path, specs: list[str], app_dir: Path, log: Path, installe
     name, install, freeze = installer_commands(installer, venv.python)
     _log(log, f"# installer: {name}\n")
     targets = list(specs)
-    if (app_dir / "pyproject.toml").is_file() and not (app_dir / "requirements.txt").is_file():
+    if install_project:
         targets = [str(app_dir)]
     if targets:
         code = _run_logged(install + targets, log, cwd=app_dir)

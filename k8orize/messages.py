@@ -29,3 +29,28 @@ NO_TRACE_SECCOMP = (
 DIGEST_UNKNOWN = (
     "the image is referenced by tag because its digest is unknown; push it and pass --image REPO@sha256:..."
 )
+
+# --- the app's files and archives (what the report says about a file it did not read) ---
+APP_FILE_LEAVES = "a link that leaves the app folder (not followed)"
+APP_FILE_NOT_REGULAR = "not a regular file (a device, fifo, socket or broken link)"
+APP_FILE_MISSING = "no such file"
+APP_FILE_UNREADABLE = "could not be read ({why})"
+APP_FILE_TOO_LARGE = "larger than {mb} MB, so it was not parsed"
+APP_FILE_NOT_TEXT = "not UTF-8 text"
+APP_FILE_UNPARSABLE = "not parsable as Python ({why}); its imports are not counted"
+MANIFEST_REFUSED = (
+    "{path}: {files} could not be read ({reason}). k8orize reads only regular files inside the app "
+    "folder: replace the link with the file itself."
+)
+ARCHIVE_PATH_OUTSIDE = "a path outside its folder (`{name}`)"
+ARCHIVE_LINK_OUTSIDE = "a link pointing outside it (`{name}`)"
+ARCHIVE_THROUGH_LINK = "a path through a link (`{name}`)"
+ARCHIVE_HARD_LINK = "a hard link (`{name}`)"
+ARCHIVE_SPECIAL = "a special file (`{name}`)"
+ARCHIVE_TWICE = "the same path twice (`{name}`)"
+ARCHIVE_TOO_MANY = "more than {limit} files"
+ARCHIVE_TOO_BIG = "more than {mb} MB of files"
+ARCHIVE_FILE_TOO_BIG = "a file larger than {mb} MB (`{name}`)"
+ARCHIVE_HEADER = "an oversized or malformed header"
+ARCHIVE_UNREADABLE = "no readable tar.gz"
+ARCHIVE_NO_TOP = "no single top folder"

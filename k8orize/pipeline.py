@@ -15,6 +15,7 @@ import yaml
 
 from . import audit, checks, dockerfile, hardening, manifests, messages, picture, report, syscalls, trim
 from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
+from .appfiles import AppFiles
 from .appkinds import AppKindRegistry
 from .command import abstract_argv, console_scripts, container_argv
 from .distributions import installed
@@ -124,7 +125,7 @@ class Pipeline:
 
     # -- analyze and install ---------------------------------------------------------------------
     def _analyze(self) -> AppAnalysis:
-        analysis = analyze(self.req.app_dir, self.registry)
+        analysis = analyze(AppFiles(self.req.app_dir), self.registry)
         self._set_status(OK, f"{analysis.kind.name} app, entrypoint {analysis.entrypoint}")
         return analysis
 
@@ -135,12 +136,18 @@ class Pipeline:
             self.req.app_dir,
             self.out / "install.log",
             self.req.installer,
+            install_project=self._installs_itself(),
         )
         count = len(list(venv.site_packages.glob("*.dist-info")))
         self._set_status(
             OK, f"{count} distributions into an isolated venv with {venv.installer} (install.log)"
         )
         return venv
+
+    def _installs_itself(self) -> bool:
+        """A pyproject app without requirements.txt is installed as a project (its own build)."""
+        app = self.analysis.app_files
+        return app.is_file("pyproject.toml") and not app.is_file("requirements.txt")
 
     def _dependencies(self, venv: AppVenv | None) -> DependencyReport:
         self.dists = installed(venv.site_packages) if venv else {}
@@ -192,7 +199,7 @@ class Pipeline:
         image = self.out / "image"
         touched = trim.touched_distributions(self.trace.opened, self.venv.site_packages, self.dists)
         trim.trim_site_packages(self.venv.site_packages, self.dists, touched, image / trim.SITE, result)
-        trim.trim_app(self.req.app_dir, self.analysis.files, image / trim.APP, result)
+        trim.trim_app(self.analysis.app_files, self.analysis.files, image / trim.APP, result)
         self._set_status(
             OK,
             f"{result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB "
@@ -287,7 +294,7 @@ class Pipeline:
         )
         image = self.out / "image"
         result = trim.TrimResult()
-        trim.trim_app(self.req.app_dir, self.analysis.files, image / trim.APP, result)
+        trim.trim_app(self.analysis.app_files, self.analysis.files, image / trim.APP, result)
         specs = self.analysis.requirement_specs
         (image / "requirements.txt").write_text("\n".join(specs) + ("\n" if specs else ""))
         self.untraced_trim = result
@@ -377,9 +384,18 @@ class Pipeline:
         self._set_status(OK, "report.json, SUMMARY.md, pipeline.png")
         return data
 
+    def _host_paths(self) -> dict[str, str]:
+        """Host folders that may surface in messages, and what the report says instead."""
+        return {
+            str(self.out): ".",
+            str(self.work): "<scratch>",
+            str(self.req.app_dir.resolve()): "<app>",
+        }
+
     def _write_report(self, data: dict) -> dict:
         data["steps"] = self.steps.as_list()
         data["duration_seconds"] = round(time.monotonic() - self.started, 1)
+        data = report.relative_paths(data, self._host_paths())
         (self.out / "report.json").write_text(json.dumps(data, indent=2) + "\n")
         picture.draw(data["steps"], self.out / "pipeline.png", title=f"k8orize {self.name}")
         (self.out / "SUMMARY.md").write_text(report.summary_text(data) + "\n")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 from . import syscalls
 from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE
@@ -17,7 +18,7 @@ def _app(p: Pipeline) -> dict:
         "name": p.name,
         "kind": a.kind.name,
         "entrypoint": str(a.entrypoint) if a.entrypoint else None,
-        "source": str(p.req.app_dir.resolve()),
+        "source": p.req.source or os.path.relpath(p.req.app_dir.resolve(), p.req.out.resolve()),
         "uid": p.uid,
         "gid": p.uid,
         "port": p.req.port,
@@ -34,7 +35,21 @@ def _files(p: Pipeline) -> dict:
         "redundant": scan.redundant,
         "redundant_bytes": scan.redundant_bytes(),
         "secrets_flagged_never_copied": scan.secrets,
+        "unreadable": [{"path": rel, "reason": why} for rel, why in sorted(scan.unreadable.items())],
     }
+
+
+def relative_paths(data: Any, host: dict[str, str]) -> Any:
+    """data with every host folder in `host` replaced by its stand-in: the report names paths
+    relative to OUT (or `<app>`, `<scratch>`), never where they happen to live on this host."""
+    if isinstance(data, dict):
+        return {key: relative_paths(value, host) for key, value in data.items()}
+    if isinstance(data, list):
+        return [relative_paths(value, host) for value in data]
+    if isinstance(data, str):
+        for folder in sorted(host, key=len, reverse=True):
+            data = data.replace(folder + "/", host[folder] + "/").replace(folder, host[folder])
+    return data
 
 
 def _sizes(p: Pipeline) -> dict:
@@ -221,7 +236,16 @@ def _summary_facts(data: dict) -> list[str]:
         f"missing: {', '.join(deps['missing']) or 'none'}",
         f"- Redundant files dropped: {redundant}; "
         f"secrets flagged (never copied): {len(files['secrets_flagged_never_copied'])}",
+        *_summary_unreadable(files.get("unreadable", [])),
     ]
+
+
+def _summary_unreadable(unreadable: list[dict], shown: int = 5) -> list[str]:
+    if not unreadable:
+        return []
+    items = "; ".join(f"`{u['path']}`: {u['reason']}" for u in unreadable[:shown])
+    more = f"; and {len(unreadable) - shown} more (report.json)" if len(unreadable) > shown else ""
+    return [f"- Files not read: {items}{more}"]
 
 
 def _summary_seccomp(data: dict) -> list[str]:

@@ -39,6 +39,9 @@ class K8orizeRequest:
     trace: bool = True
     probe_timeout: float = 60.0
     installer: str = "auto"  # "uv" when available (much faster), else "pip"; or force either
+    #: How the report names where the app came from (`github:octo/shop@main`); by default the app
+    #: folder relative to OUT, never an absolute host path.
+    source: str | None = None
 
     @property
     def app_name(self) -> str:

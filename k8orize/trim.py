@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analyze import FileScan
+from .appfiles import AppFileRefused, AppFiles, inside
 from .distributions import Distribution
 
 SITE = "site-packages"
@@ -128,9 +129,10 @@ def trim_site_packages(
     """Copy kept distributions from site to dest, counting kept and removed bytes by category."""
     by_file, by_top = _owners(dists)
     entered = _entered(set().union(*touched.values()) if touched else set())
+    real_site = site.resolve()
     for path in sorted(site.rglob("*")):
-        if not path.is_file():
-            continue
+        if not path.is_file() or (path.is_symlink() and not inside(path, real_site)):
+            continue  # a link out of site-packages is never copied into OUT
         rel = str(path.relative_to(site))
         size = path.stat().st_size
         _add(result.before, SITE, size)
@@ -147,13 +149,19 @@ def trim_site_packages(
     result.dropped_distributions = sorted(dists[k].name for k in dists if k not in touched)
 
 
-def trim_app(app_dir: Path, scan: FileScan, dest: Path, result: TrimResult) -> None:
-    """Copy the app's own files; redundant files and secrets never reach the image."""
+def trim_app(app: AppFiles, scan: FileScan, dest: Path, result: TrimResult) -> None:
+    """Copy the app's own files through its file layer; redundant files and secrets never reach the image.
+
+    A copy, never a link: OUT must not alias the user's files, nor follow a link out of the app.
+    """
     _add(result.before, APP, sum(scan.sizes.values()))
     for rel in scan.keep:
+        try:
+            app.copy(rel, dest / rel)
+        except AppFileRefused as refused:  # changed since the scan: left out, and said so
+            app.note(rel, refused.reason)
+            continue
         _add(result.kept, "app", scan.sizes[rel])
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(app_dir / rel, dest / rel)  # a copy, never a link: OUT must not alias the user's files
     for category, files in scan.redundant.items():
         _add(result.removed, f"app {category}", sum(scan.sizes[f] for f in files))
     if scan.secrets:

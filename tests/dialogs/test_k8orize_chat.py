@@ -327,7 +327,7 @@ def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "", size: int 
         (_member("top/../../evil"), "a path outside its folder"),
         (_member("top/link", tarfile.SYMTYPE, "../../etc/passwd"), "a link pointing outside it"),
         (_member("top/link", tarfile.SYMTYPE, "/etc/passwd"), "a link pointing outside it"),
-        (_member("top/hard", tarfile.LNKTYPE, "../etc/passwd"), "a link pointing outside it"),
+        (_member("top/hard", tarfile.LNKTYPE, "../etc/passwd"), "a hard link"),
         (_member("top/fifo", tarfile.FIFOTYPE), "a special file"),
     ],
 )

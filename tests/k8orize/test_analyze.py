@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from k8orize.analyze import analyze, dependency_report, imported_modules, local_modules, scan_files
+from k8orize.appfiles import AppFiles
 from k8orize.appkinds import AppKind, AppKindRegistry, PythonApp, StreamlitApp, default_registry
 from k8orize.distributions import installed
 from k8orize.errors import UnknownAppKind
@@ -57,10 +58,10 @@ def test_a_new_kind_plugs_into_a_fresh_registry(tmp_path: Path) -> None:
     class NodeApp(AppKind):
         name = "node"
 
-        def detect(self, app_dir: Path) -> bool:
-            return (app_dir / "package.json").is_file()
+        def detect(self, app: AppFiles) -> bool:
+            return app.is_file("package.json")
 
-        def entrypoint(self, app_dir: Path) -> Path | None:
+        def entrypoint(self, app: AppFiles) -> Path | None:
             return Path("index.js")
 
         def default_run(self, entrypoint: Path) -> str:
