@@ -23,7 +23,7 @@ from bench.results import median, percentile, record
 from connectors.base import ConnectorRegistry
 from connectors.status import check_all, check_one
 from connectors.vault import CredentialVault, parse_keys
-from tests.fakes.services.wiring import SERVICES, build, close, start_moto
+from testing.services.wiring import SERVICES, build, close, start_moto
 
 DELAY = 0.25
 TARGET = 1.25

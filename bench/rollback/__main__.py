@@ -28,8 +28,8 @@ from cluster.rollback import list_revisions, rollback
 from cluster.rollout import RolloutWatcher
 from cluster.target import ClusterTarget, from_kubeconfig
 from dialogs.cluster_targets import ClusterDirectory
-from tests.fakes.kube.fixture import standard_cluster
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
+from testing.kube.fixture import standard_cluster
 
 TARGET_MS = 150.0
 COMMAND = ".venv/bin/python -m bench.rollback"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.channel import FakeChannel
+from testing.chat.channel import FakeChannel
 
 
 @pytest.fixture

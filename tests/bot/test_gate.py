@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import DIRECT
 from bot.commands.registry import CommandSet
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
 
 gated = CommandSet()
 ran: list[str] = []

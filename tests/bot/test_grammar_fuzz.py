@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import dialogs.core
 from bot.commands.grammar import UsageError, parse, tokenize
+from testing.chat.turns import TurnHarness
 from tests.bot.test_turns_memory import Roles, fixture_commands
-from tests.support.turns import TurnHarness
 
 WORDS = [
     "help",

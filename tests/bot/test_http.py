@@ -7,8 +7,8 @@ import pytest
 from bot.app import SERVICES, AppParts, create_app
 from bot.db import Database
 from bot.settings import Settings
-from tests.support.channel import message
-from tests.support.openid import OpenIdServer, channel_token, new_key
+from testing.chat.channel import message
+from testing.chat.openid import OpenIdServer, channel_token, new_key
 
 
 def settings_for(tmp_path, **extra) -> Settings:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ import pytest
 import dialogs.core
 from bot.commands.registry import CommandSet
 from bot.logs import SCRUBBER, SecretScrubber, configure_logging
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
 
 leaky = CommandSet()
 

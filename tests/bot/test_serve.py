@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.app import SERVICES, AppParts, create_app
 from bot.commands.registry import CommandRegistry, CommandSet
 from bot.settings import Settings
-from tests.support.channel import FakeChannel, message
+from testing.chat.channel import FakeChannel, message
 
 slow = CommandSet()
 finished: list[str] = []

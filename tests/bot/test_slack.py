@@ -13,7 +13,7 @@ from bot.commands.grammar import arg
 from bot.commands.registry import CommandRegistry, CommandSet
 from bot.settings import Settings
 from cluster.rbac import policy_from_dict
-from tests.support.slack_api import FakeSlack, event_body, signed, usergroup
+from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
 
 SECRET = "slack-signing-secret-for-tests"
 destructive = CommandSet()

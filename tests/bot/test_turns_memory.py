@@ -9,7 +9,7 @@ import pytest
 import dialogs.core
 from bot.commands.grammar import arg, opt, positive_int
 from bot.commands.registry import CommandSet
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
 
 fixture_commands = CommandSet()
 ran: list[dict] = []

@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import SERVICES, create_app
 from bot.settings import Settings, SettingsError
-from tests.support.channel import message
+from testing.chat.channel import message
 
 RBAC = """
 roles:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cluster.target import ClusterTarget, from_kubeconfig
-from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
+from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

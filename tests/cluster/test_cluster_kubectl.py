@@ -11,8 +11,8 @@ from cluster.deploy import deploy
 from cluster.rollback import rollback
 from cluster.rollout import COMPLETE, RolloutWatcher
 from cluster.target import from_kubeconfig
-from tests.fakes.kube.controllers.deployment import semantic
-from tests.fakes.kube.fixture import standard_cluster
+from testing.kube.controllers.deployment import semantic
+from testing.kube.fixture import standard_cluster
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from cluster.errors import InvalidInput, InvalidName
 from cluster.names import VolumeSpec, dns_label, dns_subdomain, mount_path, size
-from tests.fakes.kube.admission import DNS1123_LABEL, DNS1123_SUBDOMAIN
+from testing.kube.admission import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 NAMEISH = st.text(alphabet="abcxyz019-.A_ /", max_size=70)
 

@@ -9,7 +9,7 @@ from cluster.errors import NotFound
 from cluster.rollback import list_revisions, rollback
 from cluster.rollout import COMPLETE, FAILED, RolloutWatcher
 from cluster.status import app_status, namespace_status
-from tests.fakes.kube import CRASH
+from testing.kube import CRASH
 
 
 def follow(target, app, timeout=20):

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.config import new_client_from_config
 
-from tests.fakes.kube.rawhttp import call
+from testing.kube.rawhttp import call
 
 CM_PATH = "/api/v1/namespaces/default/configmaps"
 DEPLOY_PATH = "/apis/apps/v1/namespaces/default/deployments"

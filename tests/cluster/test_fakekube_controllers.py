@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.fakes.kube import CRASH
+from testing.kube import CRASH
 
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -40,7 +40,7 @@ def deployment(name="web", image="nginx:1.27", replicas=2, **spec):
 
 
 def set_image(fake, name, image):
-    from tests.fakes.kube.kinds import BY_KIND
+    from testing.kube.kinds import BY_KIND
 
     kind = BY_KIND["Deployment"]
 
@@ -119,7 +119,7 @@ def test_revisions_increase_and_move_to_the_old_replicaset_on_rollback(fake_kube
 
 
 def test_foreground_deletion_removes_dependents_first(fake_kube):
-    from tests.fakes.kube.kinds import BY_KIND
+    from testing.kube.kinds import BY_KIND
 
     fake_kube.add(deployment())
     dep = eventually(lambda: complete(fake_kube))
@@ -132,7 +132,7 @@ def test_foreground_deletion_removes_dependents_first(fake_kube):
 
 
 def test_orphan_deletion_keeps_replicasets(fake_kube):
-    from tests.fakes.kube.kinds import BY_KIND
+    from testing.kube.kinds import BY_KIND
 
     fake_kube.add(deployment())
     eventually(lambda: complete(fake_kube))
@@ -144,7 +144,7 @@ def test_orphan_deletion_keeps_replicasets(fake_kube):
 
 
 def test_background_deletion_collects_orphaned_dependents(fake_kube):
-    from tests.fakes.kube.kinds import BY_KIND
+    from testing.kube.kinds import BY_KIND
 
     fake_kube.add(deployment())
     eventually(lambda: complete(fake_kube))
@@ -344,7 +344,7 @@ def test_controllers_write_only_schema_valid_objects(fake_kube):
     eventually(lambda: waiting_reason(pod_of(fake_kube, "pull")) == "ImagePullBackOff")
     set_image(fake_kube, "web", "nginx:1.28")
     eventually(lambda: (d := complete(fake_kube)) and d["metadata"]["annotations"][REVISION] == "2")
-    from tests.fakes.kube.kinds import BY_KIND
+    from testing.kube.kinds import BY_KIND
 
     fake_kube.call(fake_kube.api.delete, BY_KIND["Deployment"], "default", "web", "Foreground")
     eventually(lambda: fake_kube.get("Deployment", "web", "default") is None)

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 
-# The fakes live in tests/fakes (a namespace package); make the repository root importable for them.
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.services.wiring import (  # noqa: E402,F401  (re-exported for the test modules)
+from testing.services.wiring import (  # noqa: F401  (re-exported for the test modules)
     SERVICES,
     Harness,
     build,

@@ -13,7 +13,7 @@ from connectors import errors
 from connectors.aws import AwsConnector
 from connectors.base import Credentials, OAuthAuthorizationCode, OAuthDeviceAuthorization, TokenFields
 from connectors.settings import AwsSettings
-from tests.fakes.services.wiring import moto_client
+from testing.services.wiring import moto_client
 
 REDIRECT = "https://k8or.example.com/signin/callback"
 

@@ -6,8 +6,8 @@ import pytest
 
 from connectors import errors
 from connectors.base import Credentials
-from tests.fakes.services.faults import Fault
-from tests.fakes.services.wiring import Harness, set_timeout
+from testing.services.faults import Fault
+from testing.services.wiring import Harness, set_timeout
 
 EXPECTED = {
     Fault.UNAUTHORIZED: errors.Unauthorized,

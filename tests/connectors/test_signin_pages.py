@@ -23,7 +23,7 @@ from bot.signin.pending import PendingSignIns, Redeemed
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
-from tests.fakes.services.wiring import Harness
+from testing.services.wiring import Harness
 
 
 def k8or_logs(caplog: pytest.LogCaptureFixture) -> str:

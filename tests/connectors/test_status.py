@@ -13,7 +13,7 @@ from connectors.base import ConnectorRegistry, Credentials
 from connectors.status import check_all, missing_services
 from connectors.toggl import TogglConnector
 from connectors.vault import CredentialVault, parse_keys
-from tests.fakes.services.wiring import SERVICES, Harness
+from testing.services.wiring import SERVICES, Harness
 
 
 async def _vault(tmp_path: Path) -> CredentialVault:

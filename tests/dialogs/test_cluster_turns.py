@@ -10,8 +10,8 @@ import dialogs.cluster
 from cluster.audit import create_schema
 from cluster.rbac import policy_from_dict
 from dialogs.cluster_targets import ClusterDirectory
-from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
+from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
 # Web Chat is a channel whose identity k8or cannot verify: people are their channel keys there.
 CHANNEL = "webchat"

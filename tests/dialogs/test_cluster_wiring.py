@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dialogs.cluster
 from dialogs.cluster_wiring import cluster_extension, split_image
-from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
+from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
 RBAC = """
 roles:

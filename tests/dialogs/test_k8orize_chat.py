@@ -24,10 +24,10 @@ from bot.signin.components import EXTRAS_KEY, SignIn
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
 from dialogs.k8orize import RepositorySource, StepBoard, UnsafeArchive, unpack_repository
-from tests.fakes.services.faults import Fault
-from tests.fakes.services.github import GithubState, build_tarball
-from tests.fakes.services.wiring import Harness, base_url, build, close, serve
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
+from testing.services.faults import Fault
+from testing.services.github import GithubState, build_tarball
+from testing.services.wiring import Harness, base_url, build, close, serve
 
 APP_FILES = {
     "requirements.txt": "# the standard library is enough\n",

@@ -18,8 +18,8 @@ import dialogs.cluster
 from cluster.audit import AuditEntry, create_schema
 from cluster.rbac import policy_from_dict
 from dialogs.cluster_targets import ClusterDirectory
-from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
+from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
 CHANNEL = "webchat"
 POLICY: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """The identity attacks' world: `k8or serve`'s app over real HTTP, a Bot Framework channel on port 0
 (with a Teams roster), Microsoft Graph on port 0, an RBAC file naming one admin every way a rule can.
 
-Tokens the channel sends are minted with tests.support.openid. The bot's own outbound token (for
+Tokens the channel sends are minted with testing.chat.openid. The bot's own outbound token (for
 replies and roster lookups) would come from AAD, which no test can reach: `bot_token` makes the
 SDK's MicrosoftAppCredentials answer a fixed token, and the fakes check that token arrives.
 
@@ -22,8 +22,8 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.app import SERVICES
 from bot.settings import Settings
-from tests.support.channel import FakeChannel
-from tests.support.openid import OpenIdServer, channel_token, new_key
+from testing.chat.channel import FakeChannel
+from testing.chat.openid import OpenIdServer, channel_token, new_key
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 BOT_TOKEN = "bot-outbound-token"

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import create_app
 from bot.settings import Settings
-from tests.support.channel import FakeChannel, message
+from testing.chat.channel import FakeChannel, message
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import SERVICES, create_app
 from bot.settings import Settings
-from tests.support.slack_api import FakeSlack, event_body, signed
+from testing.chat.slack_api import FakeSlack, event_body, signed
 
 SECRET = "slack-signing-secret-for-tests"
 

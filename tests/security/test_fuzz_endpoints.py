@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from bot.app import SERVICES, create_app
 from bot.settings import Settings
 from bot.signin.components import EXTRAS_KEY
-from tests.support.channel import FakeChannel
-from tests.support.openid import OpenIdServer, channel_token, new_key
-from tests.support.slack_api import FakeSlack, signed
+from testing.chat.channel import FakeChannel
+from testing.chat.openid import OpenIdServer, channel_token, new_key
+from testing.chat.slack_api import FakeSlack, signed
 
 EXAMPLES = settings(
     max_examples=200, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 
 from bot.app import create_app
 from bot.settings import Settings
-from tests.support.channel import FakeChannel, message
+from testing.chat.channel import FakeChannel, message
 
 
 def _mode(path: Path) -> int:

@@ -10,8 +10,8 @@ import pytest
 
 from bot.app import create_app
 from bot.settings import Settings
-from tests.support.channel import FakeChannel, message
-from tests.support.openid import OpenIdServer, channel_token, new_key
+from testing.chat.channel import FakeChannel, message
+from testing.chat.openid import OpenIdServer, channel_token, new_key
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 

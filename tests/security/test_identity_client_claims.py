@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bot.app import create_app
-from tests.fakes.kube import fixture as kube_fixtures
+from testing.chat.channel import message
+from testing.kube import fixture as kube_fixtures
 from tests.security import identity_harness as harness
 from tests.security.identity_harness import (
     ADMIN_EMAIL,
@@ -20,7 +21,6 @@ from tests.security.identity_harness import (
     secured_settings,
     settings_for,
 )
-from tests.support.channel import message
 
 # Fixtures from the shared harnesses, under their own names.
 bot_token, channel, openid = harness.bot_token, harness.channel, harness.openid

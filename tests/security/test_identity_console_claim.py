@@ -10,9 +10,9 @@ from bot.app import BOT, SERVICES, create_app
 from bot.console import ConsoleAdapter, ConsoleSession, console_key
 from bot.roles import LocalOperator
 from bot.settings import Settings
+from testing.chat.channel import message
 from tests.security import identity_harness as harness
 from tests.security.identity_harness import audited
-from tests.support.channel import message
 
 # Fixtures from the shared harnesses, under their own names.
 channel = harness.channel

@@ -11,9 +11,9 @@ from bot.app import create_app
 from bot.settings import Settings
 from cluster.errors import TargetError
 from cluster.target import Impersonation, from_kubeconfig
-from tests.fakes.kube import fixture as kube_fixtures
+from testing.chat.channel import message
+from testing.kube import fixture as kube_fixtures
 from tests.security import identity_harness as harness
-from tests.support.channel import message
 
 # Fixtures from the shared harnesses, under their own names.
 channel = harness.channel

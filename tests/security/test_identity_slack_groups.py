@@ -9,8 +9,8 @@ import pytest
 
 from bot.app import SERVICES, create_app
 from bot.settings import Settings, SettingsError
+from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
 from tests.security.identity_harness import audited
-from tests.support.slack_api import FakeSlack, event_body, signed, usergroup
 
 SECRET = "slack-signing-secret-for-tests"
 RBAC = """

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from bot.app import create_app
+from testing.chat.channel import message, roster_member
 from tests.security import identity_harness as harness
 from tests.security.identity_harness import (
     ADMIN_GROUP,
@@ -23,7 +24,6 @@ from tests.security.identity_harness import (
     group,
     secured_settings,
 )
-from tests.support.channel import message, roster_member
 
 # Fixtures from the shared harnesses, under their own names.
 bot_token, channel, graph, openid = harness.bot_token, harness.channel, harness.graph, harness.openid

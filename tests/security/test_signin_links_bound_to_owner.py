@@ -29,8 +29,8 @@ from bot.signin.pending import PendingSignIns
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
-from tests.fakes.services.wiring import Harness, build, close
-from tests.support.turns import TurnHarness
+from testing.chat.turns import TurnHarness
+from testing.services.wiring import Harness, build, close
 
 LINK = re.compile(r"https?://\S+/signin/[A-Za-z0-9_-]+")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -30,13 +30,13 @@ from bot.signin.extension import signin_parts
 from connectors import messages
 from connectors.base import ConnectorRegistry, Credentials
 from connectors.vault import credentials_table
-from tests.fakes.services.internal import (
+from testing.chat.turns import TurnHarness
+from testing.services.internal import (
     InternalState,
     create_admin_app,
     create_redirecting_app,
     listen_raw,
 )
-from tests.support.turns import TurnHarness
 
 LINK = re.compile(r"https?://\S+/signin/[A-Za-z0-9_-]+")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

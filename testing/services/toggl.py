@@ -8,7 +8,7 @@ import secrets
 
 from aiohttp import web
 
-from tests.fakes.services.faults import ErrorShape, Fault, FaultSwitch, fault_middleware, json_error, load
+from testing.services.faults import ErrorShape, Fault, FaultSwitch, fault_middleware, json_error, load
 
 # Toggl answers a bad API token with 403 and a plain-text body.
 SHAPES = {

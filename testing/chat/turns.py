@@ -29,7 +29,7 @@ from bot.pipeline import K8orBot
 from bot.roles import RoleResolver
 from bot.services import Services
 from bot.settings import Settings
-from tests.support.channel import proven_turn
+from testing.chat.channel import proven_turn
 
 
 class RecordingAdapter(BotAdapter):

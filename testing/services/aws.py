@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.services.faults import ErrorShape, Fault, FaultSwitch, fault_middleware, load
+from testing.services.faults import ErrorShape, Fault, FaultSwitch, fault_middleware, load
 
 STS_ERROR = (
     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'

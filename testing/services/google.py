@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes.services.faults import (
+from testing.services.faults import (
     Fault,
     FaultSwitch,
     bearer,

@@ -8,7 +8,7 @@ import secrets
 
 from aiohttp import web
 
-from tests.fakes.services.faults import (
+from testing.services.faults import (
     ErrorShape,
     Fault,
     FaultSwitch,

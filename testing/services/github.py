@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from tests.fakes.services.faults import (
+from testing.services.faults import (
     BEARER_EXPIRED,
     ErrorShape,
     Fault,
@@ -22,7 +22,7 @@ from tests.fakes.services.faults import (
     json_error,
     load,
 )
-from tests.fakes.services.faults import fault_middleware as _middleware
+from testing.services.faults import fault_middleware as _middleware
 
 SHAPES = {
     Fault.UNAUTHORIZED: json_error(401, load("github_bad_credentials")),

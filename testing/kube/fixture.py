@@ -1,6 +1,6 @@
 """pytest fixtures: a running FakeKube with a node, the `default` namespace and a kubeconfig file.
 
-Import them into a conftest.py: `from tests.fakes.kube.fixture import fake_kube, kubeconfig  # noqa: F401`.
+Import them into a conftest.py: `from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401`.
 """
 
 from __future__ import annotations

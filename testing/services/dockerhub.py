@@ -15,7 +15,7 @@ import uuid
 import jwt
 from aiohttp import web
 
-from tests.fakes.services.faults import (
+from testing.services.faults import (
     ErrorShape,
     Fault,
     FaultSwitch,

@@ -28,8 +28,8 @@ from connectors.settings import (
 )
 from connectors.sites import SiteGuard
 from connectors.toggl import TogglConnector
-from tests.fakes.services import aws, dockerhub, github, google, jira, miro, toggl
-from tests.fakes.services.faults import FaultSwitch
+from testing.services import aws, dockerhub, github, google, jira, miro, toggl
+from testing.services.faults import FaultSwitch
 
 SERVICES = ("aws", "dockerhub", "github", "google", "jira", "miro", "toggl")
 TEST_TIMEOUT = 5.0  # generous: the suite shares two cores with others; SLOW tests lower it

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes.services.faults import (
+from testing.services.faults import (
     BEARER_EXPIRED,
     ErrorShape,
     Fault,
@@ -17,7 +17,7 @@ from tests.fakes.services.faults import (
     json_error,
     load,
 )
-from tests.fakes.services.faults import fault_middleware as _middleware
+from testing.services.faults import fault_middleware as _middleware
 
 SHAPES = {
     Fault.UNAUTHORIZED: json_error(401, load("miro_unauthorized")),
