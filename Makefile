@@ -40,8 +40,11 @@ test: $(VENV)/.installed $(TOOLS)/.installed
 	scripts/ensure-postgres
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
+## ruff, the layer contract (.importlinter) and the type checker (mypy.ini).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.installed $(TOOLS)/.installed
 	$(PY) -m bench.turns
