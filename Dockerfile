@@ -11,6 +11,9 @@ COPY dialogs ./dialogs
 COPY cluster ./cluster
 COPY k8orize ./k8orize
 COPY redaction ./redaction
+COPY policy ./policy
+COPY actions ./actions
+COPY k8or ./k8or
 RUN python -m venv /opt/k8or \
     && /opt/k8or/bin/pip install --no-cache-dir . \
     && find /opt/k8or -name '__pycache__' -prune -exec rm -rf {} +

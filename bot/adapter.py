@@ -45,6 +45,7 @@ from msrest.serialization import Model
 from yarl import URL
 
 from bot.channel_client import ChannelConnector
+from bot.http_body import read_bytes
 from bot.metrics import BotMetrics
 from bot.settings import AppType, Settings
 from bot.wire import from_wire
@@ -273,7 +274,7 @@ class K8orAdapter(CloudAdapter):
         if "application/json" not in request.headers.get("Content-Type", ""):
             raise web.HTTPUnsupportedMediaType(text="expected application/json")
         try:
-            body = orjson.loads(await request.read())
+            body = orjson.loads(await read_bytes(request, "body is not a Bot Framework activity"))
             activity = from_wire(Activity, body)
         except (ValueError, TypeError):  # includes WireError and orjson.JSONDecodeError
             raise web.HTTPBadRequest(text="body is not a Bot Framework activity") from None

@@ -1,4 +1,9 @@
-"""The app factory: `create_app(settings) -> web.Application`. Nothing is built at import time.
+"""The chat service as an aiohttp application: `build_app(settings, parts)`, given its commands.
+
+The framework part of the app: the Bot Framework endpoint, health, readiness and metrics, the
+Slack edge and the sign-in pages, and the services every turn uses. Which commands it answers and
+which extensions it runs come from the composition root (`k8or.app.create_app`), so the framework
+imports no command. Nothing is built at import time.
 
 Long-lived things (the database engine, the bot, the adapter) are opened in `cleanup_ctx` and
 live under `web.AppKey`s; they are closed in reverse order at shutdown, after in-flight turns
@@ -20,17 +25,16 @@ from aiohttp import web
 from bot import storage as storage_module
 from bot.adapter import K8orAdapter, channel_authentication
 from bot.commands.registry import CommandRegistry
-from bot.db import Database, open_engine
-from bot.dedupe import SCHEMA as LEDGER_SCHEMA
+from bot.db import Database
 from bot.dedupe import DeliveryLedger
-from bot.direct import SCHEMA as DIRECT_SCHEMA
 from bot.direct import DirectMessages
 from bot.graph import GraphDirectory
 from bot.identity import IdentityResolver
-from bot.keys import ADAPTER, BOT, DIRECT, HTTP, SERVICES
-from bot.logs import SCRUBBER
+from bot.keys import ADAPTER, BOT, HTTP, SERVICES
+from bot.logs import AppSecrets
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.pipeline import K8orBot
+from bot.pruning import pruning_extension
 from bot.roles import NoRoles, RoleResolver
 from bot.services import Services
 from bot.settings import Settings, SettingsError
@@ -39,9 +43,8 @@ from bot.slack.extension import mount_slack
 from bot.tracker import TurnTracker
 from bot.trust import ChannelTrust
 from bot.version import VERSION
-from cluster.audit import AuditLog
-from cluster.rbac import RbacFileError, RbacPolicy, load_policy
-from dialogs.cluster_wiring import cluster_extension
+from policy.audit import AuditLog
+from policy.rbac import RbacFileError, RbacPolicy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -53,48 +56,36 @@ Extension = Callable[[web.Application, Services], AsyncIterator[None]]
 
 @dataclass
 class AppParts:
-    """What a test or the CLI may replace; everything else comes from settings."""
+    """What the composition root (or a test) gives the framework; everything else comes from settings."""
 
-    registry: CommandRegistry | None = None
+    registry: CommandRegistry | None = None  # None: the composition root's default commands
     roles: RoleResolver | None = None
     identity: IdentityResolver | None = None
     extensions: list[Extension] = field(default_factory=list)
-    schemas: list[tuple[str, Any, int]] = field(default_factory=list)
-
-
-def default_registry() -> CommandRegistry:
-    """Every built-in command set, plus command sets installed by plugins."""
-    from dialogs import builtin_command_sets
-
-    registry = CommandRegistry()
-    for commands in builtin_command_sets():
-        registry.include(commands)
-    return registry.include_entry_points()
 
 
 async def build_services(settings: Settings, parts: AppParts) -> Services:
-    """Open the database, migrate it, and assemble the services every turn uses."""
+    """Open the database, bring it to the newest migration, and assemble the services every turn uses."""
     db = Database(settings.effective_database_url, settings.database_schema)
-    await db.migrate([storage_module.SCHEMA, LEDGER_SCHEMA, DIRECT_SCHEMA, *parts.schemas])
-    SCRUBBER.add(_secret_values(settings))
+    await db.upgrade()
+    secrets = AppSecrets(_secret_values(settings))
     services = Services(
         settings=settings,
         db=db,
-        engine=open_engine(settings.effective_database_url, settings.database_schema),
         storage=storage_module.SqlStorage(db, cache=db.is_sqlite),
-        registry=parts.registry or default_registry(),
+        registry=parts.registry or CommandRegistry(),
         metrics=BotMetrics(),
         ledger=DeliveryLedger(db),
         tracker=TurnTracker(),
         roles=parts.roles or NoRoles(),
         identity=parts.identity or channel_trust(settings),
+        direct=DirectMessages(db, settings.microsoft_app_id),
+        secrets=secrets,
     )
-    services.extras[DIRECT] = DirectMessages(db, settings.microsoft_app_id)
     if parts.roles is None and settings.rbac_file is not None:
         policy = _rbac_policy(settings.rbac_file)
         services.roles = services.approvals = policy
-    services.audit = AuditLog(services.engine)
-    await services.audit.create_schema()
+    services.audit = AuditLog(db)
     return services
 
 
@@ -116,8 +107,10 @@ async def close_services(services: Services) -> None:
     close_identity = getattr(services.identity, "close", None)
     if close_identity is not None:
         await close_identity()
-    await services.engine.dispose()
+    await services.ledger.close()  # deliveries being recorded finish first
     await services.db.dispose()
+    if services.secrets is not None:
+        services.secrets.release()
 
 
 def _secret_values(settings: Settings) -> Iterable[str]:
@@ -128,14 +121,15 @@ def _secret_values(settings: Settings) -> Iterable[str]:
     yield settings.graph.client_secret.get_secret_value()
 
 
-def create_app(settings: Settings, parts: AppParts | None = None) -> web.Application:
-    """The aiohttp application serving /api/messages, /healthz, /readyz and /metrics."""
-    parts = parts or AppParts()
+def build_app(settings: Settings, parts: AppParts, later: Iterable[Extension] = ()) -> web.Application:
+    """The aiohttp application serving /api/messages, /healthz, /readyz and /metrics; `later` are
+    extensions that run after the framework's own (Slack, sign-in), so they can use what those add."""
     extensions = list(parts.extensions)
     app = web.Application(middlewares=[_draining_guard])
     mount_slack(app, extensions, settings)
     mount_signin(app, extensions, settings)
-    extensions.append(cluster_extension)
+    extensions.append(pruning_extension)
+    extensions.extend(later)
     app.cleanup_ctx.append(_lifetime(settings, parts, extensions))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
@@ -154,7 +148,8 @@ def _lifetime(
         app[HTTP] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300))
         app[BOT] = K8orBot(services)
         app[ADAPTER] = K8orAdapter(channel_authentication(settings, lambda: app[HTTP]), services.metrics)
-        services.extras[DIRECT].default_adapter = app[ADAPTER]
+        if services.direct is not None:
+            services.direct.default_adapter = app[ADAPTER]
         running = [ext(app, services) for ext in extensions]
         try:
             for ext in running:

@@ -23,7 +23,10 @@ from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction
 from bot.errors import K8orError
 from bot.identity import Person
-from bot.logs import SCRUBBER, correlation_id
+from bot.logs import correlation_id
+from policy.entries import audit_entry
+from policy.rbac import command_overrides
+from policy.roles import Authorization, authorize
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -51,10 +54,10 @@ class Approval:
     requester: Person
 
 
-def roles_needed(services: Services, spec: CommandSpec) -> frozenset[str]:
-    """The command's roles, unless the RBAC file sets them for this command."""
-    override = getattr(services.roles, "commands", {}).get(spec.name)
-    return frozenset(override) if override else spec.roles
+def authorization(services: Services, spec: CommandSpec, held: frozenset[str]) -> Authorization:
+    """May someone holding `held` run this command? The one authorization path (policy.roles), with
+    the roles the command declares and the RBAC file's overrides."""
+    return authorize(held, spec.name, spec.roles, command_overrides(services.roles))
 
 
 def subject_of(spec: CommandSpec, values: dict[str, Any]) -> str:
@@ -112,7 +115,7 @@ class ConfirmationDesk:
         spec = self.services.registry.get(command)
         if spec is None:
             return False
-        return spec.allowed_for(self.services.roles.roles_for(person), roles_needed(self.services, spec))
+        return authorization(self.services, spec, self.services.roles.roles_for(person)).allowed
 
     def _may_decide(self, pending: PendingAction, person: Person, decision: str) -> bool:
         """Is this action one a plain `yes`/`no` from this person may mean?"""
@@ -143,10 +146,10 @@ class ConfirmationDesk:
 
     def _approver_role_text(self, pending: PendingAction, person: Person) -> str:
         spec = self.services.registry.get(pending.command)
-        needed = (
-            " or ".join(f"`{r}`" for r in sorted(roles_needed(self.services, spec))) if spec else "`admin`"
-        )
-        held = ", ".join(sorted(self.services.roles.roles_for(person))) or messages.NO_ROLES
+        held_roles = self.services.roles.roles_for(person)
+        required = authorization(self.services, spec, held_roles).required if spec else frozenset({"admin"})
+        needed = " or ".join(f"`{r}`" for r in sorted(required))
+        held = ", ".join(sorted(held_roles)) or messages.NO_ROLES
         return messages.CONFIRM_APPROVER_ROLE.format(line=pending.line, roles=needed, held=held)
 
     async def _resolve(
@@ -183,12 +186,12 @@ class ConfirmationDesk:
             return None
         # Confirming your own action runs as you are now; another's, as they were recorded.
         requester = person if person.key == pending.requester_key else pending.requester_person
-        needed = roles_needed(self.services, spec)
-        if not spec.allowed_for(self.services.roles.roles_for(requester), needed):
+        decision = authorization(self.services, spec, self.services.roles.roles_for(requester))
+        if not decision.allowed:
             text = messages.CONFIRM_ROLE_CHANGED.format(
                 action=pending.describe(),
                 requester=pending.requester_name,
-                roles=" or ".join(f"`{r}`" for r in sorted(needed)),
+                roles=" or ".join(f"`{r}`" for r in sorted(decision.required)),
                 command=spec.name,
             )
             await self._close(turn, pending, person, record, "refused", "role changed", text)
@@ -241,20 +244,20 @@ class ConfirmationDesk:
         audit = self.services.audit
         if audit is None:
             return
-        entry = {
-            "actor_key": pending.requester_key,
-            "actor_name": pending.requester_name,
-            "channel": str(pending.requester.get("channel", "")),
-            "command": pending.command,
-            "line": SCRUBBER.scrub(pending.line),
-            "cluster": pending.cluster or "",
-            "namespace": pending.namespace or "",
-            "target": pending.subject,
-            "outcome": outcome,
-            "detail": SCRUBBER.scrub(f"{detail} (action {pending.id})".strip()),
-            "approver_key": approver.key,
-            "correlation_id": correlation_id.get(),
-        }
+        entry = audit_entry(
+            actor_key=pending.requester_key,
+            actor_name=pending.requester_name,
+            channel=str(pending.requester.get("channel", "")),
+            command=pending.command,
+            line=pending.line,
+            cluster=pending.cluster,
+            namespace=pending.namespace,
+            target=pending.subject,
+            outcome=outcome,
+            detail=f"{detail} (action {pending.id})".strip(),
+            approver_key=approver.key,
+            correlation_id=correlation_id.get(),
+        )
         try:
             await audit.append(entry)
         except Exception:

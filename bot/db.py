@@ -1,56 +1,55 @@
-"""The database: one SQLAlchemy URL, SQLite by default, PostgreSQL in production.
+"""The database: one SQLAlchemy URL, SQLite by default, PostgreSQL in production; one engine per process.
 
-`Database` runs SQLAlchemy Core statements for the turn's hot path (state and delivery ledger)
-with the same code on both backends. On PostgreSQL it uses the asyncpg engine. On SQLite it
-uses one synchronous connection on the event loop's own thread: a local SQLite statement takes
-microseconds, while handing each statement to a driver thread (aiosqlite) costs a millisecond
-of CPU per turn in thread switches. Transactions take an asyncio lock, so they never interleave.
+`Database` owns the process's only engine, and everything that persists (state, delivery ledger,
+direct conversations, audit trail, vault, sign-in links, pending sign-ins) runs its statements
+through `Database.begin()`, with the same SQLAlchemy Core code on both backends.
 
-Every module that persists something owns its tables in its own `MetaData`; the app hands all of
-them to `migrate()` at start, which creates what is missing and records the schema version.
+- PostgreSQL: the asyncpg engine and its pool.
+- SQLite: one synchronous connection used on the event loop's own thread. A local SQLite statement
+  takes microseconds, while handing each one to a driver thread (aiosqlite) costs a millisecond of
+  CPU per turn in thread switches; and with one connection there is one writer to the file.
+  Transactions take an asyncio lock, so they never interleave.
+
+The schema comes from one migration path, Alembic (`bot/migrations`), applied by `upgrade()` at
+start-up and by `k8or db upgrade`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.migrations import HEAD, recorded_revision
 from connectors.private_files import private_directory, private_file, tighten_file
 
-version_metadata = MetaData()
-schema_versions = Table(
-    "k8or_schema",
-    version_metadata,
-    Column("component", String(64), primary_key=True),
-    Column("version", Integer, nullable=False),
-)
-
-Component = tuple[str, MetaData, int]
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def open_engine(url: str, schema: str = "") -> AsyncEngine:
-    """An async engine for the URL (for modules off the hot path: vault, audit, sign-in links).
+def _sqlite_engine(url: str) -> Engine:
+    """The SQLite engine: the file prepared private, one connection (StaticPool) for the app's life."""
+    parsed = make_url(url).set(drivername="sqlite+pysqlite")
+    _ensure_parent(parsed.database)
+    engine = create_engine(
+        parsed, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 5}
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
-    `schema` (PostgreSQL) keeps k8or's tables in their own schema of a shared database.
-    """
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        _ensure_parent(parsed.database)
-        engine = create_async_engine(url, connect_args={"timeout": 15})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+
+def _postgres_engine(url: str, schema: str) -> AsyncEngine:
+    """The asyncpg engine; `schema` keeps k8or's tables in their own schema of a shared database."""
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
     return create_async_engine(
         url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
@@ -81,13 +80,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class _InLoop:
-    """A sync SQLAlchemy connection presented with the async connection's methods we use."""
+class InLoopConnection:
+    """A sync SQLAlchemy connection presented with the async connection's methods k8or uses."""
 
     def __init__(self, conn: Connection):
         self._conn = conn
 
-    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+    async def execute(self, statement: Any, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]:
         return self._conn.execute(statement, parameters)
 
     @asynccontextmanager
@@ -95,37 +94,35 @@ class _InLoop:
         with self._conn.begin_nested():
             yield
 
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(self._conn, *args)
+
+
+Transaction = AsyncConnection | InLoopConnection
+
 
 class Database:
-    """Transactions for the hot path, on SQLite (in-loop) or PostgreSQL (asyncpg)."""
+    """The one engine of the process and its transactions, on SQLite (in-loop) or PostgreSQL (asyncpg)."""
 
     def __init__(self, url: str, schema: str = ""):
         self.url = url
+        self.schema = schema
         self._lock = asyncio.Lock()
-        self._sync: Engine | None = None
         self._conn: Connection | None = None
-        self._async: AsyncEngine | None = None
-        if is_sqlite(url):
-            parsed = make_url(url).set(drivername="sqlite+pysqlite")
-            _ensure_parent(parsed.database)
-            self._sync = create_engine(
-                parsed, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 5}
-            )
-            event.listen(self._sync, "connect", _sqlite_pragmas)
-        else:
-            self._async = open_engine(url, schema)
+        self._sync: Engine | None = _sqlite_engine(url) if is_sqlite(url) else None
+        self._async: AsyncEngine | None = None if self._sync else _postgres_engine(url, schema)
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection | _InLoop]:
+    async def begin(self) -> AsyncIterator[Transaction]:
         """A transaction: committed when the block ends, rolled back if it raises."""
         if self._async is not None:
-            async with self._async.begin() as conn:
-                yield conn
+            async with self._async.begin() as pooled:
+                yield pooled
             return
         async with self._lock:
             conn = self._connection()
             with conn.begin():
-                yield _InLoop(conn)
+                yield InLoopConnection(conn)
 
     def _connection(self) -> Connection:
         # One connection held for the app's life: checking it out of a pool per transaction
@@ -139,17 +136,18 @@ class Database:
     def is_sqlite(self) -> bool:
         return self._sync is not None
 
-    async def migrate(self, components: Iterable[Component]) -> None:
-        """Create missing tables for each (component, metadata, version) and record its version."""
-        components = list(components)
-        if self._async is not None:
-            async with self._async.begin() as conn:
-                await conn.run_sync(_migrate, components)
-            return
-        async with self._lock:
-            conn = self._connection()
-            with conn.begin():
-                _migrate(conn, components)
+    async def upgrade(self) -> str:
+        """Bring the schema to the newest Alembic revision (idempotent); the revision it is at now.
+
+        Runs in one transaction: on PostgreSQL, replicas starting together take turns.
+        """
+        async with self.begin() as conn:
+            if await conn.run_sync(recorded_revision, self.schema) == HEAD:
+                return HEAD  # the usual start: nothing to do, and Alembic stays unimported
+        from bot.migrations.runner import upgrade_to_head
+
+        async with self.begin() as conn:
+            return await conn.run_sync(upgrade_to_head, self.schema)
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -170,32 +168,10 @@ class Database:
             self._sync.dispose()
 
 
-def _migrate(conn: Connection, components: list[Component]) -> None:
-    version_metadata.create_all(conn)
-    for name, metadata, version in components:
-        metadata.create_all(conn)
-        current = conn.execute(
-            select(schema_versions.c.version).where(schema_versions.c.component == name)
-        ).scalar()
-        if current is None:
-            conn.execute(schema_versions.insert().values(component=name, version=version))
-        elif current < version:
-            conn.execute(
-                schema_versions.update().where(schema_versions.c.component == name).values(version=version)
-            )
-
-
-async def migrate(engine: AsyncEngine, components: Iterable[Component]) -> None:
-    """Migration on an async engine (used by modules that own their own engine in tests)."""
-    components = list(components)
-    async with engine.begin() as conn:
-        await conn.run_sync(_migrate, components)
-
-
-async def ping(engine: AsyncEngine) -> bool:
+async def upgrade_database(url: str, schema: str = "") -> str:
+    """`k8or db upgrade`: migrate the database at `url` to the newest revision; that revision."""
+    db = Database(url, schema)
     try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+        return await db.upgrade()
+    finally:
+        await db.dispose()

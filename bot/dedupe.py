@@ -8,32 +8,28 @@ replicas.
 Deliveries that arrive together are recorded together (group commit): one transaction inserts
 the whole batch with `ON CONFLICT DO NOTHING RETURNING key`, and the keys it returns are the first
 deliveries. Under load that turns one commit per turn into one commit per batch.
+
+Rows older than the retention window are deleted by the app's pruning task (`bot.pruning`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
+from bot.schema import processed_activities as processed
 
-metadata = MetaData()
-SCHEMA = ("processed_activities", metadata, 1)
-
-processed = Table(
-    "processed_activities",
-    metadata,
-    Column("key", String(512), primary_key=True),
-    Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
-)
 _FORGET = delete(processed).where(processed.c.seen_at < bindparam("cutoff"))
+RETENTION = timedelta(days=1)
 
 
-def _record_statement(sqlite: bool):  # type: ignore[no-untyped-def]
+def _record_statement(sqlite: bool) -> Any:
     insert = sqlite_insert if sqlite else pg_insert
     return insert(processed).on_conflict_do_nothing(index_elements=["key"]).returning(processed.c.key)
 
@@ -41,11 +37,12 @@ def _record_statement(sqlite: bool):  # type: ignore[no-untyped-def]
 class DeliveryLedger:
     """Remembers which activity ids have been processed, for `retention`."""
 
-    def __init__(self, db: Database, retention: timedelta = timedelta(days=1)):
+    def __init__(self, db: Database, retention: timedelta = RETENTION):
         self._db = db
         self._retention = retention
         self._record = _record_statement(db.is_sqlite)
         self._pending: list[tuple[str, asyncio.Future[bool]]] = []
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def first_delivery(self, channel: str, conversation: str, activity_id: str) -> bool:
         """True the first time this activity is seen; False for a redelivery."""
@@ -57,8 +54,13 @@ class DeliveryLedger:
         return await future
 
     def _flush_soon(self) -> None:
+        if not self._pending:
+            return  # close() flushed this batch already
         batch, self._pending = self._pending, []
-        asyncio.get_running_loop().create_task(self._flush(batch))
+        # The loop keeps only a weak reference to a task: hold it until it is done.
+        task = asyncio.get_running_loop().create_task(self._flush(batch))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
 
     async def _flush(self, batch: list[tuple[str, asyncio.Future[bool]]]) -> None:
         now = datetime.now(UTC)
@@ -72,15 +74,30 @@ class DeliveryLedger:
                 if not future.done():
                     future.set_exception(exc)
             return
+        except asyncio.CancelledError:  # closed while recording: the waiters are cancelled too
+            for _, future in batch:
+                future.cancel()
+            raise
         for key, future in batch:
             first = key in inserted
             inserted.discard(key)  # the same id twice in one batch: only the first is new
             if not future.done():
                 future.set_result(first)
 
-    async def forget_old(self) -> int:
+    async def close(self, timeout: float = 5.0) -> None:
+        """Record what is waiting and let the batches in flight finish (cancelled after `timeout`)."""
+        self._flush_soon()
+        flushes = list(self._flushes)
+        if not flushes:
+            return
+        _done, late = await asyncio.wait(flushes, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    async def forget_old(self, now: datetime | None = None) -> int:
         """Drop ids older than the retention window; channels do not redeliver that late."""
-        cutoff = datetime.now(UTC) - self._retention
+        cutoff = (now or datetime.now(UTC)) - self._retention
         async with self._db.begin() as conn:
             result = await conn.execute(_FORGET, {"cutoff": cutoff})
         return result.rowcount or 0

@@ -14,24 +14,16 @@ from datetime import UTC, datetime
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import message
 from bot.db import Database
 from bot.identity import Person
+from bot.schema import direct_conversations
 from bot.wire import from_wire, to_wire
 
 log = logging.getLogger(__name__)
-metadata = MetaData()
-SCHEMA = ("direct_conversations", metadata, 1)
-direct_conversations = Table(
-    "direct_conversations",
-    metadata,
-    Column("person_key", String(512), primary_key=True),
-    Column("reference", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
 _c = direct_conversations.c
 _READ = select(_c.reference).where(_c.person_key == bindparam("k"))
 _UPDATE = (

@@ -16,4 +16,3 @@ SERVICES: web.AppKey[Services] = web.AppKey("services")
 BOT: web.AppKey[K8orBot] = web.AppKey("bot")
 ADAPTER: web.AppKey[K8orAdapter] = web.AppKey("adapter")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSession)
-DIRECT = "direct"  # services.extras key of the DirectMessages

@@ -10,14 +10,44 @@ import contextvars
 import logging
 import sys
 import traceback
+from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
 from redaction import REDACTED, SCRUBBER, SecretScrubber  # noqa: F401 - the bot's names for them
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+
+
+class AppSecrets:
+    """One app's secret values in the process-wide SCRUBBER, for as long as the app lives.
+
+    Logging is process-wide, so the scrubber is too; each app adds its secrets when it starts and
+    `release()`s them when it closes, so building many apps (tests, `k8or chat`) does not grow it.
+    A value two live apps share stays until the last of them releases it.
+    """
+
+    _holders: ClassVar[Counter[str]] = Counter()
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values = frozenset(v for v in values if v)
+        self._released = False
+        AppSecrets._holders.update(self._values)
+        SCRUBBER.add(self._values)
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        AppSecrets._holders.subtract(self._values)
+        unused = [v for v in self._values if AppSecrets._holders[v] <= 0]
+        for value in unused:
+            del AppSecrets._holders[value]
+        SCRUBBER.discard(unused)
+
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 

@@ -16,22 +16,23 @@ from typing import Any
 
 from botbuilder.core import Bot, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot import messages
-from bot.approvals import ConfirmationDesk, TargetGone, roles_needed, subject_of
+from bot.approvals import ConfirmationDesk, TargetGone, authorization, subject_of
 from bot.channel_client import ChannelError
 from bot.commands.grammar import parse, tokenize
-from bot.commands.registry import ROLES, CommandSpec
+from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
 from bot.context import CommandContext, Reply, TargetRef
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
 from bot.identity import Person
-from bot.logs import SCRUBBER, correlation_id
+from bot.logs import correlation_id
 from bot.prompting import ArgumentDialog, complete_values, request
 from bot.services import Services
 from bot.state import TurnState
 from bot.text import command_line
+from policy.entries import audit_entry
 
 log = logging.getLogger("k8or.turn")
 
@@ -45,6 +46,14 @@ class TurnRecord:
     user: str
     command: str = "-"
     outcome: str = "ignored"
+
+    @classmethod
+    def of(cls, activity: Activity) -> TurnRecord:
+        return cls(
+            channel=activity.channel_id or "unknown",
+            conversation=(activity.conversation.id if activity.conversation else "") or "",
+            user=(activity.from_property.id if activity.from_property else "") or "",
+        )
 
 
 class K8orBot(Bot):
@@ -61,15 +70,21 @@ class K8orBot(Bot):
         started = time.perf_counter()
         cid = uuid.uuid4().hex[:12]
         token = correlation_id.set(cid)
-        activity = context.activity
-        record = TurnRecord(
-            channel=activity.channel_id or "unknown",
-            conversation=(activity.conversation.id if activity.conversation else "") or "",
-            user=(activity.from_property.id if activity.from_property else "") or "",
-        )
+        record = TurnRecord.of(context.activity)
         tracker, metrics = self.services.tracker, self.services.metrics
         tracker.turn_started()
         metrics.in_flight.inc()
+        try:
+            await self._guarded_turn(context, record, cid)
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.in_flight.dec()
+            tracker.turn_finished()
+            self._measure(record, elapsed)
+            correlation_id.reset(token)
+
+    async def _guarded_turn(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
+        """The turn, with every failure turned into an outcome and, where the channel works, a reply."""
         try:
             await self._turn(context, record, cid)
         except StateConflict:
@@ -84,24 +99,23 @@ class K8orBot(Bot):
             record.outcome = "error"
             log.exception("turn failed")
             await self._safe_send(context, messages.INTERNAL_ERROR.format(command=record.command, cid=cid))
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics.in_flight.dec()
-            tracker.turn_finished()
-            metrics.turns.labels(record.channel, record.command, record.outcome).inc()
-            metrics.turn_seconds.labels(record.channel).observe(elapsed)
-            log.info(
-                "turn",
-                extra={
-                    "channel": record.channel,
-                    "conversation": record.conversation,
-                    "user": record.user,
-                    "command": record.command,
-                    "outcome": record.outcome,
-                    "latency_ms": round(elapsed * 1000, 2),
-                },
-            )
-            correlation_id.reset(token)
+
+    def _measure(self, record: TurnRecord, elapsed: float) -> None:
+        """The turn's metrics and its one log line."""
+        metrics = self.services.metrics
+        metrics.turns.labels(record.channel, record.command, record.outcome).inc()
+        metrics.turn_seconds.labels(record.channel).observe(elapsed)
+        log.info(
+            "turn",
+            extra={
+                "channel": record.channel,
+                "conversation": record.conversation,
+                "user": record.user,
+                "command": record.command,
+                "outcome": record.outcome,
+                "latency_ms": round(elapsed * 1000, 2),
+            },
+        )
 
     async def _turn(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
         activity = context.activity
@@ -114,9 +128,8 @@ class K8orBot(Bot):
             return
         await self.state.load(context)
         person = await self.services.identity.person(context)
-        direct = self.services.extras.get("direct")
-        if direct is not None:
-            await direct.remember(context, person)
+        if self.services.direct is not None:
+            await self.services.direct.remember(context, person)
         await self._message(context, person, record, cid)
         await self.state.save(context)
 
@@ -240,12 +253,11 @@ class K8orBot(Bot):
         approver: Person | None = None,
         where: TargetRef | None = None,
     ) -> None:
-        roles = self.services.roles.roles_for(person)
         data = self.state.conversation_data(context)
         ctx = CommandContext(
             turn=context,
             person=person,
-            roles=roles,
+            roles=self.services.roles.roles_for(person),
             services=self.services,
             conversation=data,
             correlation_id=cid,
@@ -254,27 +266,40 @@ class K8orBot(Bot):
             confirmed=confirmed,
             where=where or TargetRef.of(data),
         )
-        required = roles_needed(self.services, spec)
-        if not spec.allowed_for(roles, required):
-            record.outcome = "refused"
-            needed = f"`{_ordered(required)[0]}`"  # roles include those below them: name the lowest
-            held = ", ".join(sorted(roles)) or messages.NO_ROLES
-            await self._audit(ctx, "refused", f"needs {needed}", approver)
-            await context.send_activity(
-                messages.NOT_ALLOWED.format(command=spec.name, roles=needed, held=held)
-            )
+        if not await self._authorized(ctx, record, approver) or not await self._signed_in(
+            ctx, record, approver
+        ):
             return
-        if spec.connectors and self.services.gate is not None:
-            missing = await self.services.gate.missing(person, spec.connectors)
-            if missing:
-                record.outcome = "needs_login"
-                await self._audit(ctx, "needs_login", ", ".join(m[0] for m in missing), approver)
-                await self._ask_to_sign_in(ctx, missing)
-                return
         if spec.destructive and not confirmed:
             await self._ask_confirmation(ctx, record, values)
             return
         await self._run(ctx, record, values, approver)
+
+    async def _authorized(self, ctx: CommandContext, record: TurnRecord, approver: Person | None) -> bool:
+        """The role check (policy.roles.authorize); a refusal is audited and answered."""
+        decision = authorization(self.services, ctx.spec, ctx.roles)
+        if decision.allowed:
+            return True
+        record.outcome = "refused"
+        needed = f"`{decision.lowest}`"  # roles include those below them: name the lowest
+        held = ", ".join(sorted(ctx.roles)) or messages.NO_ROLES
+        await self._audit(ctx, "refused", f"needs {needed}", approver)
+        await ctx.turn.send_activity(
+            messages.NOT_ALLOWED.format(command=ctx.spec.name, roles=needed, held=held)
+        )
+        return False
+
+    async def _signed_in(self, ctx: CommandContext, record: TurnRecord, approver: Person | None) -> bool:
+        """The sign-in gate: every connector the command needs has the person's credentials."""
+        if not ctx.spec.connectors or self.services.gate is None:
+            return True
+        missing = await self.services.gate.missing(ctx.person, ctx.spec.connectors)
+        if not missing:
+            return True
+        record.outcome = "needs_login"
+        await self._audit(ctx, "needs_login", ", ".join(m[0] for m in missing), approver)
+        await self._ask_to_sign_in(ctx, missing)
+        return False
 
     async def _ask_confirmation(
         self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any]
@@ -339,7 +364,7 @@ class K8orBot(Bot):
         if not ctx.is_group:
             await ctx.reply(_login_reply(ctx.spec.name, missing))
             return
-        direct = self.services.extras.get("direct")
+        direct = self.services.direct
         delivered = direct is not None and await direct.deliver(
             ctx.person.key, _login_reply(ctx.spec.name, missing)
         )
@@ -353,20 +378,20 @@ class K8orBot(Bot):
         audit = self.services.audit
         if audit is None or not (ctx.spec.roles or ctx.spec.connectors or ctx.spec.destructive):
             return
-        entry = {
-            "actor_key": ctx.person.key,
-            "actor_name": ctx.person.name,
-            "channel": ctx.person.channel,
-            "command": ctx.spec.name,
-            "line": SCRUBBER.scrub(ctx.line),
-            "cluster": ctx.cluster or "",
-            "namespace": ctx.namespace or "",
-            "target": ctx.audit_target.get("app", ""),
-            "outcome": outcome,
-            "detail": SCRUBBER.scrub(detail),
-            "approver_key": approver.key if approver else "",
-            "correlation_id": ctx.correlation_id,
-        }
+        entry = audit_entry(
+            actor_key=ctx.person.key,
+            actor_name=ctx.person.name,
+            channel=ctx.person.channel,
+            command=ctx.spec.name,
+            line=ctx.line,
+            cluster=ctx.cluster,
+            namespace=ctx.namespace,
+            target=ctx.audit_target.get("app", ""),
+            outcome=outcome,
+            detail=detail,
+            approver_key=approver.key if approver else "",
+            correlation_id=ctx.correlation_id,
+        )
         try:
             await audit.append(entry)
         except Exception:
@@ -379,11 +404,6 @@ class K8orBot(Bot):
             await context.send_activity(MessageFactory.text(text))
         except Exception:  # noqa: BLE001 - the channel itself may be the thing that failed
             log.warning("could not deliver error reply", exc_info=True)
-
-
-def _ordered(roles: frozenset[str]) -> list[str]:
-    order = {name: i for i, name in enumerate(ROLES)}
-    return sorted(roles, key=lambda r: order.get(r, len(order)))
 
 
 class _Args:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.identity import CONSOLE, Person
-from cluster.rbac import Match
+from policy.rbac import Match
 
 LOCAL_OPERATOR = "local operator"
 

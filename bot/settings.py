@@ -153,6 +153,12 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API root.")
 
+    teams_tenants: str = Field(
+        "",
+        description="Tenant ids whose Teams roster emails k8or trusts for RBAC and impersonation, "
+        "comma-separated; MicrosoftAppTenantId and K8OR_GRAPH_TENANT_ID always count. Other tenants' "
+        "people are known by their AAD object id only.",
+    )
     site_allowlist: str = Field(
         "",
         description="Hosts a person may type as a service site (Jira), comma-separated globs such as "
@@ -202,6 +208,14 @@ class Settings(BaseSettings):
     def emulator_mode(self) -> bool:
         """No app id: requests are not authenticated, so k8or must not be reachable from outside."""
         return not self.microsoft_app_id
+
+    @property
+    def email_tenants(self) -> frozenset[str]:
+        """Tenants whose directory k8or trusts to say a person's email (a foreign tenant's admin can
+        set any `mail` on their own users, so their roster's word proves nothing here)."""
+        named = [t.strip() for t in self.teams_tenants.split(",")]
+        named += [self.microsoft_app_tenant_id, self.graph.tenant_id]
+        return frozenset(t.lower() for t in named if t)
 
     @property
     def effective_database_url(self) -> str:

@@ -16,36 +16,12 @@ from typing import Any
 import jsonpickle
 import orjson
 from botbuilder.core import Storage
-from sqlalchemy import (
-    Column,
-    DateTime,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.errors import StateConflict
-
-metadata = MetaData()
-SCHEMA = ("bot_state", metadata, 1)
-
-state_items = Table(
-    "bot_state",
-    metadata,
-    Column("key", String(512), primary_key=True),
-    Column("etag", String(64), nullable=False),
-    Column("document", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
+from bot.schema import state_items
 
 # Statements are built once; per-call construction dominates the cost of a local SQLite query.
 _c = state_items.c

@@ -116,6 +116,7 @@ class ChannelTrust:
     ):
         self._issuers = channel_issuers(settings)
         self._graph_tenant = settings.graph.tenant_id.lower()
+        self._email_tenants = settings.email_tenants
         self.roster = roster or TeamsRoster()
         self.graph = graph
         self.slack: Any = None  # bot.slack.directory.SlackDirectory, put here by the Slack extension
@@ -139,7 +140,9 @@ class ChannelTrust:
 
     async def _teams(self, context: TurnContext, proof: ChannelProof, name: str) -> Person:
         oid, tenant = proof.aad_object_id, proof.tenant_id
-        email = await self.roster.email(context, tenant, oid)
+        email = ""
+        if tenant.lower() in self._email_tenants:  # another tenant's directory vouches for nothing here
+            email = await self.roster.email(context, tenant, oid)
         groups: frozenset[str] = frozenset()
         if self.graph is not None and tenant.lower() == self._graph_tenant:
             groups = frozenset(f"{AAD_GROUP}:{g}" for g in await self.graph.groups(oid))

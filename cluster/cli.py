@@ -22,7 +22,7 @@ from .status import app_status, namespace_status
 from .target import from_kubeconfig
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `cluster` subcommand to an argparse subparsers object."""
     parser = subparsers.add_parser(
         "cluster", help="cluster operations (preflight, status, revisions, render)"

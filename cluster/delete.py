@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import Timeout, api_errors
 from .kube import Kube, connect
 from .names import app_name
+from .objects import Described, meta, name_of, uid_of
 from .target import ClusterTarget
 
 
@@ -28,8 +30,11 @@ class DeletionStep:
         return f"{self.kind}: {count} gone" + (f" ({', '.join(self.names)})" if self.names else "")
 
 
-def _owned(items: list, owners: set[str]) -> list:
-    return [o for o in items if any(r.uid in owners for r in o.metadata.owner_references or [])]
+Owned = TypeVar("Owned", bound=Described)
+
+
+def _owned(items: Sequence[Owned], owners: set[str]) -> list[Owned]:
+    return [o for o in items if any(r.uid in owners for r in meta(o).owner_references or [])]
 
 
 def _remaining(kube: Kube, app: str, dep_uid: str) -> dict[str, set[str]]:
@@ -37,14 +42,14 @@ def _remaining(kube: Kube, app: str, dep_uid: str) -> dict[str, set[str]]:
     deps = [
         d
         for d in kube.apps.list_namespaced_deployment(ns, field_selector=f"metadata.name={app}").items
-        if d.metadata.uid == dep_uid
+        if meta(d).uid == dep_uid
     ]
     sets = _owned(kube.apps.list_namespaced_replica_set(ns).items, {dep_uid})
-    pods = _owned(kube.core.list_namespaced_pod(ns).items, {rs.metadata.uid for rs in sets})
+    pods = _owned(kube.core.list_namespaced_pod(ns).items, {uid_of(rs) for rs in sets})
     return {
-        "Pods": {p.metadata.name for p in pods},
-        "ReplicaSets": {rs.metadata.name for rs in sets},
-        "Deployment": {d.metadata.name for d in deps},
+        "Pods": {name_of(p) for p in pods},
+        "ReplicaSets": {name_of(rs) for rs in sets},
+        "Deployment": {name_of(d) for d in deps},
     }
 
 
@@ -57,7 +62,7 @@ def delete_app(
     with connect(target) as kube:
         with api_errors(f"delete {app}"):
             dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
-            uid = dep.metadata.uid
+            uid = uid_of(dep)
             seen = _remaining(kube, app, uid)
             kube.apps.delete_namespaced_deployment(app, kube.namespace, propagation_policy="Foreground")
         yield DeletionStep("Deployment", (app,), "started")

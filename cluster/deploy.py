@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .errors import api_errors
 from .kube import FIELD_MANAGER, connect
 from .names import VolumeSpec, app_name
+from .objects import Manifest, meta, present, template_image, template_of
 from .render import Hook, image_ref, render_deployment
 from .target import ClusterTarget
 
@@ -23,7 +24,7 @@ class Applied:
     image: str
     generation: int
     resource_version: str
-    manifest: dict
+    manifest: Manifest
 
 
 def pinned(image: str, resolve_digest: DigestResolver | None) -> str:
@@ -34,15 +35,21 @@ def pinned(image: str, resolve_digest: DigestResolver | None) -> str:
     return f"{image}@{digest}" if digest else image
 
 
-def apply_deployment(target: ClusterTarget, manifest: dict) -> Applied:
+def apply_deployment(target: ClusterTarget, manifest: Manifest) -> Applied:
     """Server-side apply as field manager `k8or`, forcing ownership: k8or is the authority for its apps."""
     name = manifest["metadata"]["name"]
     with connect(target) as kube, api_errors(f"deploy {name}"):
         result = kube.apps.patch_namespaced_deployment(
             name, kube.namespace, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY
         )
-    image = result.spec.template.spec.containers[0].image
-    return Applied(name, image, result.metadata.generation, result.metadata.resource_version, manifest)
+    stored = meta(result)
+    return Applied(
+        name,
+        template_image(template_of(result)),
+        present(stored.generation, f"a generation for deployment {name}"),
+        present(stored.resource_version, f"a resource version for deployment {name}"),
+        manifest,
+    )
 
 
 def deploy(

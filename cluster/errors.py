@@ -61,7 +61,7 @@ class TargetError(ClusterError):
     """The cluster target cannot be built: bad kubeconfig, unknown context, EKS lookup failed."""
 
 
-def _status(exc: ApiException) -> dict:
+def _status(exc: ApiException) -> dict[str, object]:
     try:
         body = json.loads(exc.body or "{}")
         return body if isinstance(body, dict) else {}
@@ -76,7 +76,8 @@ def _first_sentence(text: str) -> str:
 def from_api_exception(exc: ApiException, action: str) -> ClusterError:
     """Turn an API error into one line: '<action> failed: <what the API server said>'."""
     status = _status(exc)
-    message = _first_sentence(status.get("message") or exc.reason or "")
+    said = status.get("message")
+    message = _first_sentence((said if isinstance(said, str) else None) or exc.reason or "")
     code = exc.status or 0
     if code == 401:
         return Unauthorized(f"{action}: the cluster did not accept k8or's credentials (401); sign in again.")

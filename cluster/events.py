@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from kubernetes.client import CoreV1Event
+
 from .kube import Kube
+from .objects import meta
 
 
 @dataclass(frozen=True)
@@ -26,13 +29,11 @@ class EventLine:
         return f"{self.reason} {self.kind.lower()}/{self.name}: {self.message}{times}"
 
 
-def _when(event) -> dt.datetime | None:
-    return (
-        event.last_timestamp or event.event_time or event.first_timestamp or event.metadata.creation_timestamp
-    )
+def _when(event: CoreV1Event) -> dt.datetime | None:
+    return event.last_timestamp or event.event_time or event.first_timestamp or meta(event).creation_timestamp
 
 
-def to_line(event) -> EventLine:
+def to_line(event: CoreV1Event) -> EventLine:
     inv = event.involved_object
     return EventLine(
         inv.kind or "",

@@ -14,11 +14,12 @@ import shlex
 import time
 from dataclasses import dataclass
 
-from kubernetes import watch
+from kubernetes.client import V1Deployment, V1Job
 
 from .errors import ClusterError, InvalidInput, api_errors
 from .kube import Kube, connect
 from .names import VolumeSpec, app_name, dns_subdomain, mount_path
+from .objects import Manifest, changes, meta, name_of, present, template_image, template_of
 from .render import MANAGED_BY, pod_template
 from .target import ClusterTarget
 
@@ -57,9 +58,9 @@ def copy_script(source: str, dest: str) -> str:
     return f"set -e; cp -a {s}/. {d}/; du -sb {s} {d}"
 
 
-def _source_claim(dep, source: str) -> str | None:
+def _source_claim(dep: V1Deployment, source: str) -> str | None:
     """The claim the app mounts at `source`, if the source is a volume rather than image content."""
-    spec = dep.spec.template.spec
+    spec = present(template_of(dep).spec, "a pod spec in the deployment")
     claims = {
         v.name: v.persistent_volume_claim.claim_name for v in spec.volumes or [] if v.persistent_volume_claim
     }
@@ -71,7 +72,7 @@ def _source_claim(dep, source: str) -> str | None:
 
 def migration_job(
     app: str, image: str, source: str, dest: str, claim: str, source_claim: str | None, timeout: int
-) -> dict:
+) -> Manifest:
     """The Job manifest: hardened like the app, never restarted, cleaned up a day after it finishes."""
     volumes = [VolumeSpec(claim, dest)] + ([VolumeSpec(source_claim, source)] if source_claim else [])
     template = pod_template(
@@ -122,14 +123,15 @@ def migrate(
                 raise InvalidInput(f"claim {claim} is already mounted at {source}; choose another claim.")
             manifest = migration_job(
                 app,
-                dep.spec.template.spec.containers[0].image,
+                template_image(template_of(dep)),
                 source,
                 dest,
                 claim,
                 source_claim,
                 int(timeout),
             )
-            kube.batch.create_namespaced_job(kube.namespace, manifest)
+            # The client validates a plain dict into a V1Job itself; doing it here only says so.
+            kube.batch.create_namespaced_job(kube.namespace, V1Job.model_validate(manifest))
         job = manifest["metadata"]["name"]
         succeeded = _wait_for_job(kube, job, timeout)
         log = _job_log(kube, job)
@@ -138,7 +140,7 @@ def migrate(
     return MigrationResult(app, job, source, dest, claim, succeeded, sizes.get(source), sizes.get(dest), tail)
 
 
-def _job_state(job) -> bool | None:
+def _job_state(job: V1Job) -> bool | None:
     for c in (job.status.conditions or []) if job.status else []:
         if c.status == "True" and c.type in ("Complete", "Failed"):
             return c.type == "Complete"
@@ -152,13 +154,13 @@ def _wait_for_job(kube: Kube, name: str, timeout: float) -> bool:
             state = _job_state(kube.batch.read_namespaced_job(name, kube.namespace))
             if state is not None:
                 return state
-            for event in watch.Watch().stream(
+            for _, job in changes(
                 kube.batch.list_namespaced_job,
                 kube.namespace,
                 field_selector=f"metadata.name={name}",
                 timeout_seconds=1,
             ):
-                if _job_state(event["object"]) is not None:
+                if _job_state(job) is not None:
                     break
     raise ClusterError(f"migration job {name} did not finish within {int(timeout)}s.")
 
@@ -168,5 +170,6 @@ def _job_log(kube: Kube, job: str) -> str:
         pods = kube.core.list_namespaced_pod(kube.namespace, label_selector=f"job-name={job}").items
         if not pods:
             return ""
-        newest = max(pods, key=lambda p: p.metadata.creation_timestamp)
-        return kube.core.read_namespaced_pod_log(newest.metadata.name, kube.namespace) or ""
+        newest = max(pods, key=lambda p: present(meta(p).creation_timestamp, "a creation time for a pod"))
+        log: str | None = kube.core.read_namespaced_pod_log(name_of(newest), kube.namespace)
+        return log or ""

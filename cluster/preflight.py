@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import ClusterError, from_exception
 from .kube import Kube, connect
+from .objects import annotations_of, name_of
 from .target import ClusterTarget
+
+if TYPE_CHECKING:  # boto3 ships no types; the name documents what is passed
+    import boto3
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 
@@ -36,7 +40,7 @@ def _check(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:
 
 
 def preflight(
-    target: ClusterTarget, aws_session: Any = None, sts_endpoint_url: str | None = None
+    target: ClusterTarget, aws_session: boto3.Session | None = None, sts_endpoint_url: str | None = None
 ) -> list[Check]:
     """AWS identity (when there is an AWS session), reachability and version, namespace, EKS node groups,
     Ready nodes, storage classes. Checks after an unreachable cluster are reported as skipped."""
@@ -63,7 +67,7 @@ def preflight(
     return checks
 
 
-def _aws_identity(session: Any, region: str | None, endpoint_url: str | None) -> tuple[bool, str]:
+def _aws_identity(session: boto3.Session, region: str | None, endpoint_url: str | None) -> tuple[bool, str]:
     sts = session.client("sts", region_name=region or "us-east-1", endpoint_url=endpoint_url)
     who = sts.get_caller_identity()
     return True, f"{who['Arn']} (account {who['Account']})"
@@ -100,7 +104,7 @@ def _nodegroups(target: ClusterTarget) -> tuple[bool, str]:
 def _nodes(kube: Kube) -> tuple[bool, str]:
     nodes = kube.core.list_node().items
     ready = [
-        n.metadata.name
+        name_of(n)
         for n in nodes
         if any(
             c.type == "Ready" and c.status == "True"
@@ -109,7 +113,7 @@ def _nodes(kube: Kube) -> tuple[bool, str]:
     ]
     if not nodes:
         return False, "the cluster has no nodes"
-    not_ready = sorted({n.metadata.name for n in nodes} - set(ready))
+    not_ready = sorted({name_of(n) for n in nodes} - set(ready))
     detail = f"{len(ready)}/{len(nodes)} Ready" + (
         f"; not Ready: {', '.join(not_ready)}" if not_ready else ""
     )
@@ -121,8 +125,7 @@ def _storage_classes(kube: Kube) -> tuple[bool, str]:
     if not classes:
         return False, "none; create one with `storage create <class>`"
     names = [
-        sc.metadata.name
-        + (" (default)" if (sc.metadata.annotations or {}).get(DEFAULT_CLASS) == "true" else "")
+        name_of(sc) + (" (default)" if annotations_of(sc).get(DEFAULT_CLASS) == "true" else "")
         for sc in classes
     ]
     return True, ", ".join(names)

@@ -13,13 +13,14 @@ from k8orize import hardening
 
 from .errors import InvalidInput
 from .names import VolumeSpec, app_name
+from .objects import Manifest
 
 NAME_LABEL = "app.kubernetes.io/name"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "k8or"}
 HOME = "/home/app"
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*(@sha256:[a-f0-9]{64})?$")
 
-Hook = Callable[[dict], dict]
+Hook = Callable[[Manifest], Manifest]  # k8orization rules applied to a rendered Deployment
 
 
 def image_ref(image: str) -> str:
@@ -31,15 +32,15 @@ def image_ref(image: str) -> str:
     return image
 
 
-def selector(app: str) -> dict:
+def selector(app: str) -> dict[str, str]:
     return {NAME_LABEL: app}
 
 
-def _volumes(specs: Sequence[VolumeSpec]) -> tuple[list[dict], list[dict]]:
+def _volumes(specs: Sequence[VolumeSpec]) -> tuple[list[Manifest], list[Manifest]]:
     paths = [s.path for s in specs]
     if len(set(paths)) != len(paths):
         raise InvalidInput("two volumes are mounted at the same path.")
-    volumes: dict[str, dict] = {}
+    volumes: dict[str, Manifest] = {}
     for spec in specs:
         volumes.setdefault(
             spec.volume_name, {"name": spec.volume_name, "persistentVolumeClaim": {"claimName": spec.claim}}
@@ -55,7 +56,7 @@ def pod_template(
     localhost_profile: str | None = None,
     command: list[str] | None = None,
     restart_policy: str | None = None,
-) -> dict:
+) -> Manifest:
     """A hardened pod template: non-root UID from the app name, no privileges, read-only root."""
     uid = hardening.app_uid(app)
     claim_volumes, claim_mounts = _volumes(volumes)
@@ -64,7 +65,7 @@ def pod_template(
     scratch = [
         (v, m) for v, m in zip(scratch_volumes, scratch_mounts, strict=True) if m["mountPath"] not in taken
     ]
-    container: dict = {
+    container: Manifest = {
         "name": app,
         "image": image,
         "securityContext": hardening.container_security_context(uid, localhost_profile),
@@ -74,7 +75,7 @@ def pod_template(
     }
     if command:
         container["command"] = command
-    spec: dict = {
+    spec: Manifest = {
         "automountServiceAccountToken": False,
         "securityContext": hardening.pod_security_context(uid, localhost_profile),
         "containers": [container],
@@ -93,13 +94,13 @@ def render_deployment(
     progress_deadline: int = 600,
     localhost_profile: str | None = None,
     k8orize: Hook | None = None,
-) -> dict:
+) -> Manifest:
     """The Deployment manifest k8or applies. `k8orize`, when given, applies the k8orization rules."""
     app_name(app)
     image_ref(image)
     if not 0 <= replicas <= 100:
         raise InvalidInput("replicas must be between 0 and 100.")
-    manifest = {
+    manifest: Manifest = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": app, "labels": {**selector(app), **MANAGED_BY}},

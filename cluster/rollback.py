@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.client import V1Deployment, V1ReplicaSet
 
 from .errors import ClusterError, InvalidInput, NotFound, api_errors
 from .kube import Kube, connect
 from .names import app_name
+from .objects import Manifest, annotations_of, meta, name_of, template_image, template_of, uid_of
 from .rollout import REVISION
 from .target import ClusterTarget
 from .timefmt import age
@@ -53,18 +57,18 @@ class RollbackResult:
         return f"{self.app}: rolling back {revisions} ({self.image})"
 
 
-def _revision(rs) -> int:
+def _revision(rs: V1ReplicaSet) -> int:
     try:
-        return int((rs.metadata.annotations or {}).get(REVISION, "0"))
+        return int(annotations_of(rs).get(REVISION, "0"))
     except ValueError:
         return 0
 
 
-def _owned_sets(kube: Kube, dep) -> list:
-    uid = dep.metadata.uid
+def _owned_sets(kube: Kube, dep: V1Deployment) -> list[V1ReplicaSet]:
+    uid = uid_of(dep)
     sets = kube.apps.list_namespaced_replica_set(kube.namespace).items
     return sorted(
-        (rs for rs in sets if any(r.uid == uid and r.controller for r in rs.metadata.owner_references or [])),
+        (rs for rs in sets if any(r.uid == uid and r.controller for r in meta(rs).owner_references or [])),
         key=_revision,
     )
 
@@ -74,20 +78,20 @@ def list_revisions(target: ClusterTarget, app: str) -> list[Revision]:
     app_name(app)
     with connect(target) as kube, api_errors(f"list revisions of {app}"):
         dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
-        current = (dep.metadata.annotations or {}).get(REVISION)
+        current = annotations_of(dep).get(REVISION)
         return [
             Revision(
                 _revision(rs),
-                rs.spec.template.spec.containers[0].image,
-                age(rs.metadata.creation_timestamp),
-                rs.metadata.name,
+                template_image(template_of(rs)),
+                age(meta(rs).creation_timestamp),
+                name_of(rs),
                 str(_revision(rs)) == current,
             )
             for rs in _owned_sets(kube, dep)
         ]
 
 
-def _choose(sets: list, current: int, to_revision: int):
+def _choose(sets: list[V1ReplicaSet], current: int, to_revision: int) -> V1ReplicaSet:
     if to_revision == 0:
         older = [rs for rs in sets if _revision(rs) < current]
         if not older:
@@ -100,15 +104,13 @@ def _choose(sets: list, current: int, to_revision: int):
     return chosen
 
 
-def undo_patch(kube: Kube, rs, dep) -> list[dict]:
+def undo_patch(kube: Kube, rs: V1ReplicaSet, dep: V1Deployment) -> list[Manifest]:
     """The JSON patch kubectl sends: the template without its hash label, and the copied annotations."""
-    template = kube.client.sanitize_for_serialization(rs.spec.template)
-    template = copy.deepcopy(template)
+    serialized: dict[str, Any] = kube.client.sanitize_for_serialization(template_of(rs))
+    template = copy.deepcopy(serialized)
     (template.get("metadata") or {}).get("labels", {}).pop(HASH_LABEL, None)
-    annotations = {k: v for k, v in (dep.metadata.annotations or {}).items() if k in SKIPPED_ANNOTATIONS}
-    annotations.update(
-        {k: v for k, v in (rs.metadata.annotations or {}).items() if k not in SKIPPED_ANNOTATIONS}
-    )
+    annotations = {k: v for k, v in annotations_of(dep).items() if k in SKIPPED_ANNOTATIONS}
+    annotations.update({k: v for k, v in annotations_of(rs).items() if k not in SKIPPED_ANNOTATIONS})
     return [
         {"op": "replace", "path": "/spec/template", "value": template},
         {"op": "replace", "path": "/metadata/annotations", "value": annotations},
@@ -124,9 +126,9 @@ def rollback(target: ClusterTarget, app: str, to_revision: int = 0) -> RollbackR
         dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
         if dep.spec.paused:
             raise ClusterError(f"roll back {app}: the deployment is paused; resume it first.")
-        current = int((dep.metadata.annotations or {}).get(REVISION, "0") or 0)
+        current = int(annotations_of(dep).get(REVISION, "0") or 0)
         chosen = _choose(_owned_sets(kube, dep), current, to_revision)
-        image = chosen.spec.template.spec.containers[0].image
+        image = template_image(template_of(chosen))
         if _revision(chosen) == current:
             return RollbackResult(app, current, current, image, skipped=True)
         kube.apps.patch_namespaced_deployment(

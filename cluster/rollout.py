@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from kubernetes import watch
-from kubernetes.client import V1DeploymentStatus
+from kubernetes.client import V1Deployment, V1DeploymentStatus, V1Pod
 
 from .errors import api_errors
 from .kube import Kube, connect
 from .names import app_name
+from .objects import annotations_of, changes, labels_of, meta, name_of
 from .target import ClusterTarget
 
 RUNNING, COMPLETE, FAILED, TIMEOUT = "running", "complete", "failed", "timeout"
@@ -83,7 +83,7 @@ class RolloutProgress:
             + (f"; {self.problem.line}" if self.problem else "")
         )
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[object, ...]:
         """What makes two snapshots different for a reader (elapsed time does not)."""
         return (
             self.revision,
@@ -97,9 +97,9 @@ class RolloutProgress:
         )
 
 
-def pod_problem(pod) -> PodProblem | None:
+def pod_problem(pod: V1Pod) -> PodProblem | None:
     """What is wrong with one pod, if anything."""
-    name = pod.metadata.name
+    name = name_of(pod)
     for cs in (pod.status.container_statuses or []) if pod.status else []:
         waiting = cs.state.waiting if cs.state else None
         if waiting and waiting.reason and waiting.reason not in ("ContainerCreating", "PodInitializing"):
@@ -135,13 +135,13 @@ class RolloutWatcher:
         timeout: float = 300.0,
         fail_fast: bool = True,
         poll_seconds: int = 1,
-    ):
+    ) -> None:
         self.target, self.app = target, app_name(app)
         self.timeout, self.fail_fast, self.poll_seconds = timeout, fail_fast, poll_seconds
 
     def __iter__(self) -> Iterator[RolloutProgress]:
         started = time.monotonic()
-        last = None
+        last: tuple[object, ...] | None = None
         with connect(self.target) as kube:
             while True:
                 for deployment in self._changes(kube):
@@ -155,43 +155,43 @@ class RolloutWatcher:
                     yield self._timed_out(kube, time.monotonic() - started)
                     return
 
-    def _changes(self, kube: Kube) -> Iterator:
+    def _changes(self, kube: Kube) -> Iterator[V1Deployment]:
         """The Deployment now, then each change, for up to poll_seconds (pods are re-read each time)."""
         with api_errors(f"follow rollout of {self.app}"):
             current = kube.apps.read_namespaced_deployment(self.app, kube.namespace)
         yield current
         with api_errors(f"follow rollout of {self.app}"):
-            stream = watch.Watch().stream(
+            stream = changes(
                 kube.apps.list_namespaced_deployment,
                 kube.namespace,
                 field_selector=f"metadata.name={self.app}",
-                resource_version=current.metadata.resource_version,
+                resource_version=meta(current).resource_version,
                 timeout_seconds=self.poll_seconds,
             )
-            for event in stream:
-                if event["type"] in ("ADDED", "MODIFIED"):
-                    yield event["object"]
+            for kind, deployment in stream:
+                if kind in ("ADDED", "MODIFIED"):
+                    yield deployment
 
-    def _progress(self, kube: Kube, dep, elapsed: float) -> RolloutProgress:
+    def _progress(self, kube: Kube, dep: V1Deployment, elapsed: float) -> RolloutProgress:
         # A Deployment the controller has not yet seen has no status at all.
         spec, status = dep.spec, dep.status or V1DeploymentStatus()
         desired = spec.replicas if spec.replicas is not None else 1
         base = RolloutProgress(
             self.app,
-            (dep.metadata.annotations or {}).get(REVISION, ""),
+            annotations_of(dep).get(REVISION, ""),
             desired,
             status.updated_replicas or 0,
             status.ready_replicas or 0,
             status.available_replicas or 0,
             elapsed=elapsed,
         )
-        observed = (status.observed_generation or 0) >= (dep.metadata.generation or 0)
+        observed = (status.observed_generation or 0) >= (meta(dep).generation or 0)
         progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
         if observed and progressing and progressing.reason == "ProgressDeadlineExceeded":
             problem = self._problem(kube, dep)
-            # A pod that says why (image, crash, scheduling) explains more than the deadline does.
-            telling = problem and (problem.reason in FAIL_FAST or problem.reason == "Pending")
-            reason = problem.reason if telling else "ProgressDeadlineExceeded"
+            reason = "ProgressDeadlineExceeded"
+            if problem is not None and (problem.reason in FAIL_FAST or problem.reason == "Pending"):
+                reason = problem.reason  # a pod that says why explains more than the deadline does
             return replace(
                 base, state=FAILED, reason=reason, message=progressing.message or "", problem=problem
             )
@@ -207,18 +207,16 @@ class RolloutWatcher:
             return replace(base, state=FAILED, reason=problem.reason, problem=problem)
         return replace(base, problem=problem, message=_waiting_message(base, status.replicas or 0))
 
-    def _problem(self, kube: Kube, dep) -> PodProblem | None:
+    def _problem(self, kube: Kube, dep: V1Deployment) -> PodProblem | None:
         """The worst problem among the newest ReplicaSet's pods."""
         labels = ",".join(f"{k}={v}" for k, v in (dep.spec.selector.match_labels or {}).items())
-        revision = (dep.metadata.annotations or {}).get(REVISION)
+        revision = annotations_of(dep).get(REVISION)
         with api_errors(f"read pods of {self.app}"):
             sets = kube.apps.list_namespaced_replica_set(kube.namespace, label_selector=labels).items
-            newest = next(
-                (rs for rs in sets if (rs.metadata.annotations or {}).get(REVISION) == revision), None
-            )
+            newest = next((rs for rs in sets if annotations_of(rs).get(REVISION) == revision), None)
             if newest is None:
                 return None
-            pth = (newest.metadata.labels or {}).get("pod-template-hash")
+            pth = labels_of(newest).get("pod-template-hash")
             selector = labels + (f",pod-template-hash={pth}" if pth else "")
             pods = kube.core.list_namespaced_pod(kube.namespace, label_selector=selector).items
         return worst([p for p in map(pod_problem, pods) if p])

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kubernetes.client import V1DeploymentStatus
+from kubernetes.client import V1Deployment, V1DeploymentStatus, V1Pod
 
 from .errors import api_errors
 from .events import EventLine, recent_warnings
 from .kube import Kube, connect
 from .names import app_name
+from .objects import annotations_of, labels_of, meta, name_of, template_image, template_of
 from .rollout import REVISION, pod_problem
 from .target import ClusterTarget
 from .timefmt import age
@@ -65,44 +66,44 @@ class NamespaceStatus:
     warnings: tuple[EventLine, ...] = field(default=())
 
 
-def _pod(p) -> PodSummary:
+def _pod(p: V1Pod) -> PodSummary:
     statuses = (p.status.container_statuses or []) if p.status else []
     problem = pod_problem(p)
     return PodSummary(
-        p.metadata.name,
+        name_of(p),
         (p.status.phase if p.status else None) or "Unknown",
         bool(statuses) and all(cs.ready for cs in statuses),
         sum(cs.restart_count or 0 for cs in statuses),
-        age(p.metadata.creation_timestamp),
+        age(meta(p).creation_timestamp),
         problem.reason if problem else "",
     )
 
 
-def _summarize(kube: Kube, dep, pods: list, with_events: bool) -> AppStatus:
+def _summarize(kube: Kube, dep: V1Deployment, pods: list[V1Pod], with_events: bool) -> AppStatus:
     # A Deployment the controller has not yet seen has no status at all.
     spec, status = dep.spec, dep.status or V1DeploymentStatus()
     progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
     summaries = tuple(_pod(p) for p in pods)
-    names = {dep.metadata.name} | {p.metadata.name for p in pods}
+    names = {name_of(dep)} | {name_of(p) for p in pods}
     warnings = tuple(recent_warnings(kube, 5, names)) if with_events else ()
     return AppStatus(
-        dep.metadata.name,
+        name_of(dep),
         spec.replicas if spec.replicas is not None else 1,
         status.updated_replicas or 0,
         status.ready_replicas or 0,
         status.available_replicas or 0,
-        (dep.metadata.annotations or {}).get(REVISION, "?"),
-        spec.template.spec.containers[0].image,
-        age(dep.metadata.creation_timestamp),
+        annotations_of(dep).get(REVISION, "?"),
+        template_image(template_of(dep)),
+        age(meta(dep).creation_timestamp),
         f"{progressing.reason}" if progressing else "",
         summaries,
         warnings,
     )
 
 
-def _pods_of(pods: list, dep) -> list:
+def _pods_of(pods: list[V1Pod], dep: V1Deployment) -> list[V1Pod]:
     wanted = dep.spec.selector.match_labels or {}
-    return [p for p in pods if all((p.metadata.labels or {}).get(k) == v for k, v in wanted.items())]
+    return [p for p in pods if all(labels_of(p).get(k) == v for k, v in wanted.items())]
 
 
 def app_status(target: ClusterTarget, app: str) -> AppStatus:

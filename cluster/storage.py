@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from kubernetes import watch
+from kubernetes.client import V1PersistentVolumeClaim, V1StorageClass
 
 from .errors import InvalidInput, api_errors
 from .events import events_about
 from .kube import Kube, connect
 from .names import dns_subdomain
 from .names import size as check_size
+from .objects import Manifest, changes, present
 from .target import ClusterTarget
 
 DEFAULT_PROVISIONER = "ebs.csi.aws.com"
@@ -31,8 +33,8 @@ class StorageClassSpec:
     allow_expansion: bool = True
     default: bool = False
 
-    def manifest(self) -> dict:
-        meta: dict = {"name": self.name, "labels": {"app.kubernetes.io/managed-by": "k8or"}}
+    def manifest(self) -> Manifest:
+        meta: Manifest = {"name": self.name, "labels": {"app.kubernetes.io/managed-by": "k8or"}}
         if self.default:
             meta["annotations"] = {DEFAULT_CLASS: "true"}
         return {
@@ -47,14 +49,16 @@ class StorageClassSpec:
         }
 
 
-def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> dict:
+def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> Manifest:
     """Create the StorageClass; returns the stored object as a dict."""
     dns_subdomain(spec.name, "storage class name")
     if spec.binding_mode not in ("Immediate", "WaitForFirstConsumer"):
         raise InvalidInput("binding mode must be Immediate or WaitForFirstConsumer.")
     with connect(target) as kube, api_errors(f"create storage class {spec.name}"):
-        created = kube.storage.create_storage_class(spec.manifest())
-        return kube.client.sanitize_for_serialization(created)
+        # The client validates a plain dict into the model itself; doing it here only says so.
+        created = kube.storage.create_storage_class(V1StorageClass.model_validate(spec.manifest()))
+        stored: dict[str, Any] = kube.client.sanitize_for_serialization(created)
+        return stored
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,8 @@ class ClaimStatus:
         return self.state == "bound"
 
 
-def claim_manifest(name: str, size: str, storage_class: str | None, access_mode: str) -> dict:
-    spec: dict = {"accessModes": [access_mode], "resources": {"requests": {"storage": size}}}
+def claim_manifest(name: str, size: str, storage_class: str | None, access_mode: str) -> Manifest:
+    spec: Manifest = {"accessModes": [access_mode], "resources": {"requests": {"storage": size}}}
     if storage_class:
         spec["storageClassName"] = storage_class
     return {
@@ -101,8 +105,9 @@ def create_claim(
         dns_subdomain(storage_class, "storage class name")
     with connect(target) as kube:
         with api_errors(f"create claim {name}"):
+            manifest = claim_manifest(name, size, storage_class, access_mode)
             kube.core.create_namespaced_persistent_volume_claim(
-                kube.namespace, claim_manifest(name, size, storage_class, access_mode)
+                kube.namespace, V1PersistentVolumeClaim.model_validate(manifest)
             )
         return wait_for_claim(kube, name, timeout)
 
@@ -111,11 +116,12 @@ def claim_status(kube: Kube, name: str) -> ClaimStatus:
     """The claim's state now, with the latest telling event when it is not Bound."""
     with api_errors(f"read claim {name}"):
         pvc = kube.core.read_namespaced_persistent_volume_claim(name, kube.namespace)
-        phase = pvc.status.phase if pvc.status else "Pending"
-        cls = pvc.spec.storage_class_name
-        if phase == "Bound":
+        phase = (pvc.status.phase if pvc.status else None) or "Pending"
+        spec = present(pvc.spec, f"a spec for claim {name}")
+        cls = spec.storage_class_name
+        if phase == "Bound" and pvc.status:
             capacity = (pvc.status.capacity or {}).get("storage")
-            return ClaimStatus(name, "bound", phase, cls, pvc.spec.volume_name, capacity)
+            return ClaimStatus(name, "bound", phase, cls, spec.volume_name, capacity)
         events = events_about(kube, "PersistentVolumeClaim", name)
     if not events:
         return ClaimStatus(name, "pending", phase, cls, reason="no events yet")
@@ -136,14 +142,14 @@ def wait_for_claim(kube: Kube, name: str, timeout: float = 60.0) -> ClaimStatus:
     status = claim_status(kube, name)
     while status.state == "pending" and time.monotonic() < deadline:
         with api_errors(f"watch claim {name}"):
-            stream = watch.Watch().stream(
+            stream = changes(
                 kube.core.list_namespaced_persistent_volume_claim,
                 kube.namespace,
                 field_selector=f"metadata.name={name}",
                 timeout_seconds=1,
             )
-            for event in stream:
-                if (event["object"].status.phase if event["object"].status else "") == "Bound":
+            for _, claim in stream:
+                if (claim.status.phase if claim.status else "") == "Bound":
                     break
         status = claim_status(kube, name)
     return status

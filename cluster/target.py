@@ -14,9 +14,10 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import kubernetes.client
 import urllib3
@@ -24,6 +25,10 @@ from kubernetes import config as kube_config
 
 from .errors import TargetError, api_errors
 from .names import dns_label
+
+if TYPE_CHECKING:  # boto3 and botocore ship no types; the names document what is passed
+    import boto3
+    from botocore.awsrequest import AWSRequest
 
 EKS_PREFIX = "eks:"
 TOKEN_PREFIX = "k8s-aws-v1."
@@ -66,7 +71,7 @@ class EksCluster:
 
     name: str
     region: str
-    session: Any = field(repr=False, compare=False)
+    session: boto3.Session = field(repr=False, compare=False)
     endpoint_url: str | None = None  # override for tests (moto) and private endpoints
 
 
@@ -114,18 +119,20 @@ def _adjust_requests(client: kubernetes.client.ApiClient, timeout: urllib3.Timeo
     pool = client.rest_client.pool_manager
     original = pool.request
 
-    def request(method, url, *args, headers=None, **kwargs):
+    # The arguments are urllib3's own (typed `**urlopen_kw: Any` there) and pass through untouched.
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> urllib3.BaseHTTPResponse:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout
+        headers: Mapping[str, str] | None = kwargs.get("headers")
         if headers and _GROUP_SEP in str(headers.get("Impersonate-Group", "")):
             expanded = urllib3.HTTPHeaderDict()
             for key, value in headers.items():
                 for one in value.split(_GROUP_SEP) if key == "Impersonate-Group" else [value]:
                     expanded.add(key, one)
-            headers = expanded
-        return original(method, url, *args, headers=headers, **kwargs)
+            kwargs["headers"] = expanded
+        return original(method, url, *args, **kwargs)
 
-    pool.request = request
+    pool.request = request  # type: ignore[method-assign]  # per client, on purpose: see above
 
 
 def list_contexts(kubeconfig: str) -> list[str]:
@@ -156,11 +163,11 @@ def from_kubeconfig(
     return ClusterTarget(chosen["name"], dns_label(ns, "namespace"), configuration)
 
 
-def eks_token(session: Any, cluster: str, region: str, sts_endpoint_url: str | None = None) -> str:
+def eks_token(session: boto3.Session, cluster: str, region: str, sts_endpoint_url: str | None = None) -> str:
     """A bearer token for EKS, as aws-iam-authenticator and `aws eks get-token` make it."""
     sts = session.client("sts", region_name=region, endpoint_url=sts_endpoint_url)
 
-    def add_cluster_header(request, **_):
+    def add_cluster_header(request: AWSRequest, **_: object) -> None:
         request.headers["x-k8s-aws-id"] = cluster
 
     sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
@@ -171,7 +178,9 @@ def eks_token(session: Any, cluster: str, region: str, sts_endpoint_url: str | N
 class _TokenRefresher:
     """Configuration.refresh_api_key_hook: mint a fresh EKS token before the old one expires."""
 
-    def __init__(self, session: Any, cluster: str, region: str, sts_endpoint_url: str | None):
+    def __init__(
+        self, session: boto3.Session, cluster: str, region: str, sts_endpoint_url: str | None
+    ) -> None:
         self._args = (session, cluster, region, sts_endpoint_url)
         self._minted = 0.0
         self._lock = threading.Lock()
@@ -186,7 +195,7 @@ class _TokenRefresher:
 
 
 def from_eks(
-    session: Any,
+    session: boto3.Session,
     cluster: str,
     region: str,
     namespace: str = "default",
@@ -206,8 +215,10 @@ def from_eks(
     configuration.ssl_ca_cert = _ca_file(ca_data)
     configuration.api_key = {}
     configuration.api_key_prefix = {}
-    configuration.refresh_api_key_hook = _TokenRefresher(session, cluster, region, sts_endpoint_url)
-    configuration.refresh_api_key_hook(configuration)
+    refresher = _TokenRefresher(session, cluster, region, sts_endpoint_url)
+    # The generated Configuration declares the hook as None; it calls any callable it finds there.
+    configuration.refresh_api_key_hook = refresher  # type: ignore[assignment]
+    refresher(configuration)
     eks_info = EksCluster(cluster, region, session, eks_endpoint_url)
     return ClusterTarget(EKS_PREFIX + cluster, dns_label(namespace, "namespace"), configuration, eks=eks_info)
 

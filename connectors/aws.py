@@ -64,6 +64,7 @@ class AwsConnector(Connector):
     name = "aws"
     display_name = "AWS"
     settings_model = AwsSettings
+    settings: AwsSettings
     timeout = DEFAULT_TIMEOUT
 
     def __init__(self, settings: AwsSettings | None = None) -> None:
@@ -136,14 +137,16 @@ class AwsConnector(Connector):
         def work() -> dict[str, Any] | None:
             oidc = self._anonymous("sso-oidc", self._sso_region())
             try:
-                return oidc.create_token(
+                token: dict[str, Any] = oidc.create_token(
                     clientId=device.state["client_id"],
                     clientSecret=device.state["client_secret"],
                     grantType=DEVICE_GRANT,
                     deviceCode=device.state["device_code"],
                 )
             except botocore.exceptions.ClientError as exc:
-                return _pending_or_raise(exc, self)
+                _pending_or_raise(exc, self)
+                return None
+            return token
 
         token = await self._call(work)
         if token is None:
@@ -250,6 +253,7 @@ def _client_error(exc: botocore.exceptions.ClientError, connector: Connector) ->
 
 
 def _pending_or_raise(exc: botocore.exceptions.ClientError, connector: Connector) -> None:
+    """Return while the person has not approved yet; raise the sign-in error the code means otherwise."""
     code = exc.response.get("Error", {}).get("Code", "")
     if code in PENDING_CODES:
         return None

@@ -15,7 +15,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
@@ -175,10 +175,12 @@ class Connector(ABC):
     name: ClassVar[str]
     display_name: ClassVar[str]
     settings_model: ClassVar[type[BaseModel] | None] = None
+    # This connector's settings section; a subclass narrows the type to its own `settings_model`.
+    settings: BaseModel | None
 
     def __init__(self, settings: BaseModel | None = None) -> None:
         model = self.settings_model
-        self.settings: Any = settings if settings is not None else (model() if model else None)
+        self.settings = settings if settings is not None else (model() if model else None)
         self.sites = SiteGuard()
 
     @abstractmethod

@@ -44,6 +44,7 @@ class DockerhubConnector(Connector):
     name = "dockerhub"
     display_name = "Docker Hub"
     settings_model = DockerhubSettings
+    settings: DockerhubSettings
 
     def __init__(self, settings: DockerhubSettings | None = None) -> None:
         super().__init__(settings)

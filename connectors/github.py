@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import github as pygithub
 import requests
+from github.Repository import Repository
 
 from connectors import errors
 from connectors.base import (
@@ -66,6 +67,7 @@ class GithubConnector(Connector):
     name = "github"
     display_name = "GitHub"
     settings_model = GithubSettings
+    settings: GithubSettings
     timeout = DEFAULT_TIMEOUT
     # Seconds between write calls; GitHub asks integrators to pace content-creating requests.
     write_pacing = 1.0
@@ -106,9 +108,8 @@ class GithubConnector(Connector):
             return None
         credentials = parsed(self.name, self.display_name, lambda: token_credentials(body))
         # The API and the forms call it `token`; keep one name whichever way the person signed in.
-        return Credentials(
-            token=credentials["access_token"], **{k: v for k, v in credentials.items() if k != "access_token"}
-        )
+        rest = {k: v for k, v in credentials.items() if k != "access_token"}
+        return Credentials({"token": credentials["access_token"], **rest})
 
     # --- API ----------------------------------------------------------------------------------------
 
@@ -143,7 +144,7 @@ class GithubConnector(Connector):
             raise self.error(errors.MalformedResponse) from None
 
     async def verify(self, credentials: Credentials) -> Identity:
-        def who() -> tuple[Mapping[str, str], Any]:
+        def who() -> tuple[Mapping[str, str], Mapping[str, Any]]:
             return self.client(credentials).requester.requestJsonAndCheck("GET", "/user")
 
         headers, user = await self._call(who)
@@ -216,12 +217,14 @@ def _bounded_body(response: requests.Response, too_large: Exception) -> bytes:
     return bytes(body)
 
 
-def _put_file(repo: Any, path: str, content: str, message: str, branch: str) -> None:
+def _put_file(repo: Repository, path: str, content: str, message: str, branch: str) -> None:
     try:
         existing = repo.get_contents(path, ref=branch)
     except pygithub.UnknownObjectException:
         repo.create_file(path, message, content, branch=branch)
         return
+    if isinstance(existing, list):  # a directory: there is no one file to update (never a k8or path)
+        raise IsADirectoryError(f"{path} is a directory, not a file")
     repo.update_file(path, message, content, existing.sha, branch=branch)
 
 

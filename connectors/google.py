@@ -44,6 +44,7 @@ class GoogleConnector(Connector):
     name = "google"
     display_name = "Google"
     settings_model = GoogleSettings
+    settings: GoogleSettings
     timeout = DEFAULT_TIMEOUT
 
     def __init__(self, settings: GoogleSettings | None = None) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import jira as jira_client
 import requests
+from jira.resources import Issue
 
 from connectors import errors
 from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInMethod, TokenFields
@@ -51,6 +52,7 @@ class JiraConnector(Connector):
     name = "jira"
     display_name = "Jira"
     settings_model = JiraSettings
+    settings: JiraSettings
     timeout = DEFAULT_TIMEOUT
 
     def __init__(self, settings: JiraSettings | None = None) -> None:
@@ -154,7 +156,7 @@ class JiraConnector(Connector):
     async def issue_release(self, credentials: Credentials, key: str) -> IssueRelease:
         """Status and fix versions of issue `key`, to answer "is PROJ-123 live?"."""
 
-        def work() -> Any:
+        def work() -> Issue:
             return self.client(credentials).issue(key, fields="summary,status,fixVersions")
 
         issue = await self._call(work)
@@ -171,7 +173,7 @@ def _identity(me: Mapping[str, Any], site: str) -> Identity:
     )
 
 
-def _release(issue: Any) -> IssueRelease:
+def _release(issue: Issue) -> IssueRelease:
     fields = issue.fields
     versions = tuple(
         (str(v.name), bool(getattr(v, "released", False)), str(getattr(v, "releaseDate", "") or ""))

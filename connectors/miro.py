@@ -22,6 +22,7 @@ class MiroConnector(Connector):
     name = "miro"
     display_name = "Miro"
     settings_model = MiroSettings
+    settings: MiroSettings
 
     def __init__(self, settings: MiroSettings | None = None) -> None:
         super().__init__(settings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -95,7 +96,7 @@ def _origin(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or ""), parts.port or DEFAULT_PORTS.get(scheme, 0)
 
 
-def _same_origin_redirects(site: Site) -> Any:
+def _same_origin_redirects(site: Site) -> Callable[..., requests.Response]:
     """A response hook refusing a redirect that leaves the site's scheme, host and port."""
 
     def hook(response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:

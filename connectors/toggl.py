@@ -26,6 +26,7 @@ class TogglConnector(Connector):
     name = "toggl"
     display_name = "Toggl Track"
     settings_model = TogglSettings
+    settings: TogglSettings
 
     def __init__(self, settings: TogglSettings | None = None) -> None:
         super().__init__(settings)

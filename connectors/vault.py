@@ -16,12 +16,13 @@ import hashlib
 import json
 import logging
 import os
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.base import Credentials
 from connectors.private_files import PRIVATE_FILE, private_directory, tighten_file
@@ -98,31 +99,37 @@ def person_digest(person: str) -> str:
     return hashlib.sha256(b"k8or-person\x00" + person.encode()).hexdigest()
 
 
-def credentials_table(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> sa.Table:
-    """The vault's table: one row per person and service, ciphertext only."""
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column("person", sa.String(64), primary_key=True),
-        sa.Column("service", sa.String(64), primary_key=True),
-        sa.Column("ciphertext", sa.Text, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
+# The vault's table: one row per person and service, ciphertext only. The app's one MetaData
+# (bot.schema) holds a copy of it, and its migrations create it; this library only reads and writes.
+CREDENTIALS = sa.Table(
+    DEFAULT_TABLE,
+    sa.MetaData(),
+    sa.Column("person", sa.String(64), primary_key=True),
+    sa.Column("service", sa.String(64), primary_key=True),
+    sa.Column("ciphertext", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class Statements(Protocol):
+    """One open transaction: the part of SQLAlchemy's connection the vault uses."""
+
+    async def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult[*tuple[Any, ...]]: ...
+
+
+class Transactions(Protocol):
+    """Where the vault's statements run: the app's database (`bot.db.Database`), one engine per process."""
+
+    def begin(self) -> AbstractAsyncContextManager[Statements]: ...
 
 
 class CredentialVault:
     """Encrypted credentials keyed by the person's stable id (AAD object id, `slack:<team>:<user>`, …)."""
 
-    def __init__(self, engine: AsyncEngine, keys: MultiFernet, *, table_name: str = DEFAULT_TABLE) -> None:
-        self._engine = engine
+    def __init__(self, db: Transactions, keys: MultiFernet) -> None:
+        self._db = db
         self._keys = keys
-        self.metadata = sa.MetaData()
-        self.table = credentials_table(self.metadata, table_name)
-
-    async def create_schema(self) -> None:
-        """Create the vault's table if it does not exist."""
-        async with self._engine.begin() as connection:
-            await connection.run_sync(self.metadata.create_all)
+        self.table = CREDENTIALS
 
     def _seal(self, digest: str, service: str, credentials: Credentials) -> str:
         payload = json.dumps({"p": digest, "s": service, "v": credentials.reveal()})
@@ -145,14 +152,14 @@ class CredentialVault:
         row = {"ciphertext": self._seal(digest, service, credentials), "updated_at": dt.datetime.now(dt.UTC)}
         key = (self.table.c.person == digest) & (self.table.c.service == service)
         try:
-            async with self._engine.begin() as connection:
+            async with self._db.begin() as connection:
                 updated = await connection.execute(self.table.update().where(key).values(**row))
                 if updated.rowcount == 0:
                     insert = self.table.insert().values(person=digest, service=service, **row)
                     await connection.execute(insert)
         except IntegrityError:
             # Another replica inserted the same row in between; ours is newer, so overwrite it.
-            async with self._engine.begin() as connection:
+            async with self._db.begin() as connection:
                 await connection.execute(self.table.update().where(key).values(**row))
 
     async def get(self, person: str, service: str) -> Credentials | None:
@@ -161,32 +168,32 @@ class CredentialVault:
         query = sa.select(self.table.c.ciphertext).where(
             (self.table.c.person == digest) & (self.table.c.service == service)
         )
-        async with self._engine.connect() as connection:
+        async with self._db.begin() as connection:
             ciphertext = (await connection.execute(query)).scalar_one_or_none()
         return None if ciphertext is None else self._open(digest, service, ciphertext)
 
     async def list_services(self, person: str) -> list[str]:
         """The services this person has credentials for, sorted."""
         query = sa.select(self.table.c.service).where(self.table.c.person == person_digest(person))
-        async with self._engine.connect() as connection:
+        async with self._db.begin() as connection:
             return sorted((await connection.execute(query)).scalars())
 
     async def delete(self, person: str, service: str) -> bool:
         """Forget this person's credentials for `service`; True if there were any."""
         where = (self.table.c.person == person_digest(person)) & (self.table.c.service == service)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             return (await connection.execute(self.table.delete().where(where))).rowcount > 0
 
     async def delete_all(self, person: str) -> int:
         """Forget every credential of this person; how many were deleted."""
         where = self.table.c.person == person_digest(person)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             return (await connection.execute(self.table.delete().where(where))).rowcount
 
     async def rotate(self) -> int:
         """Re-encrypt every row under the newest key, so older keys can then be retired; rows rewritten."""
         columns = (self.table.c.person, self.table.c.service, self.table.c.ciphertext)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             rows = (await connection.execute(sa.select(*columns))).all()
             for person, service, ciphertext in rows:
                 fresh = self._keys.rotate(ciphertext.encode()).decode()

@@ -8,13 +8,13 @@ six digits), forget credentials, and show who each service says the person is.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from bot.commands.grammar import arg
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext
 from bot.errors import K8orError, UsageError
-from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn, owner_label
+from bot.services import Services
+from bot.signin.components import SignIn, owner_label
 from bot.signin.pending import Redeemed, Refused, is_code
 from connectors import errors, messages
 from connectors.base import Connector
@@ -49,14 +49,14 @@ CODE_DISCARDED = (
 TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimited, errors.MalformedResponse)
 
 
-def _service_names(services: Any) -> list[str]:
+def _service_names(services: Services | None) -> list[str]:
     """The services people can sign in to here, offered when `login` is asked without one."""
-    signin = services.extras.get(EXTRAS_KEY) if services is not None else None
+    signin = services.signin if services is not None else None
     return sorted(signin.registry.names()) if signin is not None else []
 
 
 def _signin(ctx: CommandContext) -> SignIn:
-    signin = ctx.services.extras.get(EXTRAS_KEY)
+    signin = ctx.services.signin
     if signin is None:
         raise K8orError(NOT_CONFIGURED)
     return signin
@@ -85,7 +85,7 @@ async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-de
     if not ctx.is_group:
         return text
     # The link is personal: in a group it goes to the person's one-to-one chat, or nowhere.
-    direct = ctx.services.extras.get(DIRECT_KEY)
+    direct = ctx.services.direct
     if direct is not None and await direct.deliver(ctx.person.key, text):
         return SENT_PRIVATELY.format(display=connector.display_name)
     return NO_PRIVATE_CHANNEL.format(service=connector.name)

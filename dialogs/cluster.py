@@ -4,32 +4,34 @@ migration, delete and audit. Every command only calls the `cluster` library and 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from actions import cluster as actions
+from actions.cluster import call
 from bot import messages
 from bot.approvals import TargetGone
 from bot.commands.grammar import arg, non_negative_int, opt, positive_int
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext, ProgressMessage
 from bot.errors import K8orError
+from bot.services import Services
 from cluster import names
-from cluster.delete import delete_app
-from cluster.deploy import deploy as deploy_app
-from cluster.errors import ClusterError, from_exception
+from cluster.delete import DeletionStep
+from cluster.errors import ClusterError
 from cluster.migrate import migrate as migrate_app
 from cluster.preflight import preflight as run_preflight
-from cluster.rbac import DEFAULT_COMMAND_ROLES
 from cluster.render import image_ref
 from cluster.rollback import list_revisions
 from cluster.rollback import rollback as rollback_app
-from cluster.rollout import COMPLETE, RolloutProgress, RolloutWatcher
+from cluster.rollout import COMPLETE, RolloutProgress
 from cluster.status import app_status, namespace_status
 from cluster.storage import StorageClassSpec, create_claim, create_storage_class
 from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
 from dialogs import cluster_render as render
-from dialogs.cluster_targets import ClusterDirectory, call, directory
+from dialogs.cluster_targets import ClusterDirectory, directory
+from policy.entries import audit_entry
+from policy.roles import DEFAULT_COMMAND_ROLES
 
 commands = CommandSet()
 
@@ -57,7 +59,7 @@ PATH = _checked(names.mount_path)
 VOLUME = _checked(names.VolumeSpec.parse)
 
 
-def _known_contexts(services: Any) -> list[str]:
+def _known_contexts(services: Services | None) -> list[str]:
     """The kubeconfig contexts K8OR_KUBECONFIG offers (EKS clusters are named by the person)."""
     paths = [p for p in (services.settings.kubeconfig or "").split(":") if p] if services is not None else []
     return [name for path in paths for name in list_contexts(path)]
@@ -69,54 +71,47 @@ def _roles(command: str) -> tuple[str, ...]:
 
 
 async def _follow(
-    ctx: CommandContext, msg: ProgressMessage, target, app: str, action: str, timeout: float
+    ctx: CommandContext, msg: ProgressMessage, target: ClusterTarget, app: str, action: str, timeout: float
 ) -> None:
     """Edit one message with each rollout snapshot until it completes, fails or times out."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
 
-    def watch() -> None:
-        try:
-            for snapshot in RolloutWatcher(target, app, timeout=timeout):
-                loop.call_soon_threadsafe(queue.put_nowait, snapshot)
-        except Exception as exc:  # noqa: BLE001 - whatever stops the watch ends up in the message
-            loop.call_soon_threadsafe(queue.put_nowait, from_exception(exc, "follow the rollout"))
-        finally:
-            loop.call_soon_threadsafe(queue.put_nowait, None)
+    async def show(snapshot: RolloutProgress) -> None:
+        await msg.update(render.progress(snapshot, action))
 
-    worker = asyncio.ensure_future(asyncio.to_thread(watch))
-    last = None
-    while (item := await queue.get()) is not None:
-        last = item
-        await msg.update(
-            f"✗ {action} of `{app}`: {item}"
-            if isinstance(item, ClusterError)
-            else render.progress(item, action)
-        )
-    await worker
+    last: RolloutProgress | K8orError | None
+    try:
+        last = await actions.follow_rollout(target, app, timeout, show)
+    except K8orError as exc:
+        last = exc
+        await msg.update(f"✗ {action} of `{app}`: {exc}")
     await _audit_outcome(ctx, target, app, action, last)
 
 
-async def _audit_outcome(ctx: CommandContext, target, app: str, action: str, last) -> None:
+async def _audit_outcome(
+    ctx: CommandContext,
+    target: ClusterTarget,
+    app: str,
+    action: str,
+    last: RolloutProgress | K8orError | None,
+) -> None:
     """The turn audited the request; the rollout's end is audited too, under the same correlation id."""
     if ctx.services.audit is None:
         return
     ok = isinstance(last, RolloutProgress) and last.state == COMPLETE
     detail = last.line if isinstance(last, RolloutProgress) else str(last or "no progress seen")
-    entry = {
-        "actor_key": ctx.person.key,
-        "actor_name": ctx.person.name,
-        "channel": ctx.person.channel,
-        "command": f"{ctx.spec.name} ({action.lower()} result)",
-        "line": ctx.line,
-        "cluster": target.name,
-        "namespace": target.namespace,
-        "target": app,
-        "outcome": "ok" if ok else "failed",
-        "detail": detail,
-        "approver_key": "",
-        "correlation_id": ctx.correlation_id,
-    }
+    entry = audit_entry(
+        actor_key=ctx.person.key,
+        actor_name=ctx.person.name,
+        channel=ctx.person.channel,
+        command=f"{ctx.spec.name} ({action.lower()} result)",
+        line=ctx.line,
+        cluster=target.name,
+        namespace=target.namespace,
+        target=app,
+        outcome="ok" if ok else "failed",
+        detail=detail,
+        correlation_id=ctx.correlation_id,
+    )
     await ctx.services.audit.append(entry)
 
 
@@ -131,18 +126,14 @@ async def _confirmed_target(ctx: CommandContext) -> ClusterTarget:
     return await clusters.target(ctx)
 
 
-def _digest_resolver(ctx: CommandContext, clusters: ClusterDirectory) -> Callable[[str], str | None] | None:
-    """The DockerHub hook is async; the library calls it from its worker thread."""
-    if clusters.resolve_digest is None:
-        return None
-    loop = asyncio.get_running_loop()
+def _digest_hook(ctx: CommandContext, clusters: ClusterDirectory) -> actions.DigestHook | None:
+    """The person's Docker Hub digest lookup, when this k8or has one."""
     hook = clusters.resolve_digest
+    if hook is None:
+        return None
 
-    def resolve(image: str) -> str | None:
-        try:
-            return asyncio.run_coroutine_threadsafe(hook(ctx, image), loop).result(30)
-        except Exception:  # noqa: BLE001 - without a digest the tag is deployed as given
-            return None
+    async def resolve(image: str) -> str | None:
+        return await hook(ctx, image)
 
     return resolve
 
@@ -255,14 +246,8 @@ async def deploy(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-
     ctx.audit_target["app"] = args.app
     clusters = directory(ctx)
     target = await clusters.target(ctx)
-    applied = await call(
-        deploy_app,
-        target,
-        args.app,
-        args.image,
-        args.replicas,
-        list(args.volume),
-        _digest_resolver(ctx, clusters),
+    applied = await actions.deploy(
+        target, args.app, args.image, args.replicas, list(args.volume), _digest_hook(ctx, clusters)
     )
     msg = await ctx.progress(
         f"⏳ Deploying `{args.app}` (`{applied.image}`) to `{target.name}` / `{target.namespace}`…"
@@ -347,18 +332,15 @@ async def delete(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-
     ctx.audit_target["app"] = args.app
     target = await _confirmed_target(ctx)
     msg = await ctx.progress(f"⏳ Deleting `{args.app}` from `{target.name}` / `{target.namespace}`…")
-    loop = asyncio.get_running_loop()
     done: list[str] = []
 
-    def steps() -> None:
-        for step in delete_app(target, args.app):
-            done.append(step.line)
-            text = "\n".join([f"⏳ Deleting `{args.app}`:"] + [f"- {line}" for line in done])
-            asyncio.run_coroutine_threadsafe(msg.update(text), loop).result(30)
+    async def show(step: DeletionStep) -> None:
+        done.append(step.line)
+        await msg.update("\n".join([f"⏳ Deleting `{args.app}`:"] + [f"- {line}" for line in done]))
 
     async def work() -> None:
         try:
-            await call(steps)
+            await actions.delete_app(target, args.app, show)
             await msg.update("\n".join([f"✓ Deleted `{args.app}`:"] + [f"- {line}" for line in done]))
         except K8orError as exc:
             await msg.update(f"✗ Deleting `{args.app}`: {exc}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cluster.audit import AuditEntry
 from cluster.migrate import MigrationResult
 from cluster.preflight import Check
 from cluster.rollback import Revision
 from cluster.rollout import COMPLETE, RUNNING, RolloutProgress
 from cluster.status import AppStatus, NamespaceStatus
 from cluster.storage import ClaimStatus
+from policy.audit import AuditEntry
 
 
 def checks(target: str, namespace: str, results: list[Check]) -> str:

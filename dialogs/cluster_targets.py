@@ -1,22 +1,22 @@
 """Which cluster a conversation talks to, built from the conversation's choice and the person.
 
-`services.extras["clusters"]` holds a ClusterDirectory (the app factory or a test puts it there);
-without one, the kubeconfig files from settings are used.
+The composition root (k8or.wiring) or a test installs a ClusterDirectory under CLUSTERS;
+without one the cluster commands say so.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from actions.cluster import call
 from bot.context import CommandContext
 from bot.errors import K8orError
-from cluster.errors import ClusterError, TargetError
+from bot.services import ServiceKey
+from cluster.errors import TargetError
 from cluster.target import EKS_PREFIX, ClusterTarget, Impersonation, from_eks, from_kubeconfig, list_contexts
 
-T = TypeVar("T")
 NO_CLUSTER = "No cluster chosen yet: say `cluster use <context | eks:NAME>` first."
 
 
@@ -85,17 +85,13 @@ def impersonation_for(ctx: CommandContext) -> Impersonation:
         raise K8orError(str(exc)) from exc
 
 
+CLUSTERS: ServiceKey[ClusterDirectory] = ServiceKey("clusters")
+NOT_WIRED = "The cluster commands are not set up on this k8or (no cluster directory)."
+
+
 def directory(ctx: CommandContext) -> ClusterDirectory:
-    found = ctx.services.extras.get("clusters")
+    """The app's cluster directory, installed at start-up."""
+    found = ctx.services.capabilities.get(CLUSTERS)
     if found is None:
-        found = ClusterDirectory(kubeconfig=ctx.services.settings.kubeconfig)
-        ctx.services.extras["clusters"] = found
+        raise K8orError(NOT_WIRED)
     return found
-
-
-async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking library call off the loop; its ClusterError becomes the user's one line."""
-    try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    except ClusterError as exc:
-        raise K8orError(str(exc)) from exc

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bot import messages
 from bot.commands.grammar import arg
-from bot.commands.registry import ROLES, CommandSet, CommandSpec
+from bot.commands.registry import CommandSet, CommandSpec
 from bot.context import CommandContext
 from bot.errors import UsageError
 from bot.roles import LOCAL_OPERATOR, matches_for
 from bot.trust import provenance
 from bot.version import VERSION
-from cluster.rbac import Match
+from policy.rbac import Match
+from policy.roles import ROLES
 
 commands = CommandSet()
 

@@ -13,6 +13,7 @@ from .appfiles import AppFiles
 from .appkinds import AppKind, AppKindRegistry
 from .distributions import Distribution, canonical, import_index
 from .errors import UnknownAppKind
+from .report_schema import DependenciesJSON
 
 # Directory names dropped whole, by category. Order matters: the first match names the category.
 _REDUNDANT_DIRS = {
@@ -175,7 +176,7 @@ def local_modules(app: AppFiles | Path) -> set[str]:
     return {PurePosixPath(rel).stem for rel in app.top_level(".py")} | set(app.packages())
 
 
-@dataclass
+@dataclass(frozen=True)
 class DependencyReport:
     """Declared versus imported dependencies, mapped through installed distribution metadata."""
 
@@ -185,13 +186,23 @@ class DependencyReport:
     missing: list[str]
     mapping: str  # "installed-metadata" or "name-heuristic"
 
+    def as_json(self) -> DependenciesJSON:
+        return DependenciesJSON(
+            declared=list(self.declared),
+            imported=list(self.imported),
+            unused=list(self.unused),
+            missing=list(self.missing),
+            mapping=self.mapping,
+        )
+
 
 def dependency_report(
     declared: list[str], imports: set[str], local: set[str], dists: dict[str, Distribution] | None
 ) -> DependencyReport:
     """Unused = declared but never imported; missing = imported third-party code not declared."""
     third_party = sorted(n for n in imports if n not in sys.stdlib_module_names and n not in local)
-    index = import_index(dists) if dists else {}
+    dists = dists or {}
+    index = import_index(dists)
     used = {index.get(name, canonical(name)) for name in third_party}
     declared_keys = {canonical(d): d for d in declared}
     unused = sorted(name for key, name in declared_keys.items() if key not in used)
@@ -209,7 +220,7 @@ def dependency_report(
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class AppAnalysis:
     """Everything the static pass learnt about the app before anything runs."""
 

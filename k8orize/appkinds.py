@@ -40,7 +40,7 @@ class AppKind(ABC):
         """The main script, relative to the app folder, or None when none is found."""
 
     @abstractmethod
-    def default_run(self, entrypoint: Path) -> str:
+    def default_run(self, entrypoint: Path | None) -> str:
         """The run command (with a `{port}` placeholder) used when the caller gives none."""
 
     def declared_dependencies(self, app: AppFiles) -> list[str]:
@@ -107,7 +107,7 @@ class PythonApp(AppKind):
     """A Python app with requirements.txt or pyproject.toml and a main script."""
 
     name = "python"
-    candidates = ("app.py", "main.py", "server.py", "wsgi.py", "__main__.py")
+    candidates: tuple[str, ...] = ("app.py", "main.py", "server.py", "wsgi.py", "__main__.py")
 
     def detect(self, app: AppFiles) -> bool:
         return app.is_file("requirements.txt") or app.is_file("pyproject.toml")
@@ -115,7 +115,7 @@ class PythonApp(AppKind):
     def entrypoint(self, app: AppFiles) -> Path | None:
         return _first_script(app, self.candidates, "__main__")
 
-    def default_run(self, entrypoint: Path) -> str:
+    def default_run(self, entrypoint: Path | None) -> str:
         return f"python {entrypoint}"
 
 
@@ -139,7 +139,7 @@ class StreamlitApp(PythonApp):
     def entrypoint(self, app: AppFiles) -> Path | None:
         return _first_script(app, self.candidates, "import streamlit")
 
-    def default_run(self, entrypoint: Path) -> str:
+    def default_run(self, entrypoint: Path | None) -> str:
         return (
             f"python -m streamlit run {entrypoint} --server.port {{port}} --server.address 0.0.0.0 "
             "--server.headless true --browser.gatherUsageStats false"

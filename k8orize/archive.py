@@ -57,25 +57,33 @@ class ArchiveLimits:
 class _BoundedTarInfo(tarfile.TarInfo):
     """Refuses oversized, endless or sparse headers before tarfile reads them into memory."""
 
-    def _proc_member(self, tar):  # type: ignore[no-untyped-def]  # tarfile's documented hook
-        limits: ArchiveLimits = tar.k8or_limits
+    def _proc_member(self, tar: _BoundedTarFile) -> tarfile.TarInfo:
+        limits = tar.k8or_limits
         if self.type == tarfile.GNUTYPE_SPARSE:
             raise ArchiveRefused(messages.ARCHIVE_SPECIAL.format(name=_shown(self.name)))
         if self.type in _HEADER_TYPES:
             tar.k8or_chain += 1
             if self.size > limits.header_bytes or tar.k8or_chain > limits.header_chain:
                 raise ArchiveRefused(messages.ARCHIVE_HEADER)
-        return super()._proc_member(tar)
+        member: tarfile.TarInfo = super()._proc_member(tar)  # type: ignore[misc]  # private in typeshed
+        return member
 
 
 class _BoundedTarFile(tarfile.TarFile):
-    """A TarFile that carries its limits from the first header it reads (in stream mode, at open)."""
+    """A TarFile whose limits hold from the first header it reads (in stream mode, at open)."""
 
     tarinfo = _BoundedTarInfo
+    k8or_limits = ArchiveLimits()
+    k8or_chain = 0  # headers read for the current member
 
-    def __init__(self, *args, k8or_limits: ArchiveLimits, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.k8or_limits, self.k8or_chain = k8or_limits, 0
-        super().__init__(*args, **kwargs)
+
+def _bounded_tarfile(limits: ArchiveLimits) -> type[_BoundedTarFile]:
+    """A TarFile class carrying `limits`: they must be in place before `open` reads the first header."""
+
+    class Bounded(_BoundedTarFile):
+        k8or_limits = limits
+
+    return Bounded
 
 
 def _shown(name: str) -> str:
@@ -115,7 +123,7 @@ class _Unpacker:
 
     def run(self, stream: BinaryIO) -> None:
         try:
-            with _BoundedTarFile.open(fileobj=stream, mode="r|gz", k8or_limits=self.limits) as tar:
+            with _bounded_tarfile(self.limits).open(fileobj=stream, mode="r|gz") as tar:
                 while (member := tar.next()) is not None:
                     tar.k8or_chain = 0
                     self._member(tar, member)

@@ -11,8 +11,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import yaml
+
+from .report_schema import CheckJSON
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -25,7 +28,7 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckResult:
     """One linter's verdict."""
 
@@ -34,8 +37,8 @@ class CheckResult:
     passed: bool
     detail: str
 
-    def as_dict(self) -> dict:
-        return {"ran": self.ran, "passed": self.passed, "detail": self.detail}
+    def as_json(self) -> CheckJSON:
+        return CheckJSON(ran=self.ran, passed=self.passed, detail=self.detail)
 
 
 def kubernetes_validate(manifests: Path) -> CheckResult:
@@ -62,7 +65,23 @@ def kubernetes_validate(manifests: Path) -> CheckResult:
 _CHECKOV_ARGS = ("--framework", "kubernetes", "--skip-download", "--quiet", "-o", "json")
 
 
-def _checkov_verdict(reports: list[dict]) -> CheckResult:
+class _CheckovFinding(TypedDict):
+    check_id: str
+    resource: str
+
+
+class _CheckovResults(TypedDict, total=False):
+    failed_checks: list[_CheckovFinding]
+
+
+class CheckovReport(TypedDict, total=False):
+    """The part of checkov's JSON report (one per framework) the verdict reads."""
+
+    summary: dict[str, int]
+    results: _CheckovResults
+
+
+def _checkov_verdict(reports: list[CheckovReport]) -> CheckResult:
     summary = {"passed": 0, "failed": 0, "skipped": 0}
     failed: set[str] = set()
     for report in reports:
@@ -94,7 +113,7 @@ def checkov(manifests: Path) -> CheckResult:
         env=env,
     )
     try:
-        data = json.loads(proc.stdout)
+        data: CheckovReport | list[CheckovReport] = json.loads(proc.stdout)
     except json.JSONDecodeError:
         return CheckResult("checkov", True, False, f"unreadable checkov output: {proc.stderr[-300:]}")
     return _checkov_verdict(data if isinstance(data, list) else [data])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .engine import k8orize
@@ -11,7 +12,7 @@ from .errors import K8orizeError
 from .request import K8orizeRequest, parse_env, request_from_options
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `k8orize` subcommand to an argparse subparsers object."""
     parser = subparsers.add_parser(
         "k8orize",
@@ -91,4 +92,5 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    command: Callable[[argparse.Namespace], int] = args.func
+    return command(args)

@@ -16,6 +16,13 @@ from .distributions import Distribution
 PYTHON = "python"
 
 
+class _CaseSensitiveParser(configparser.ConfigParser):
+    """entry_points.txt with its keys as written: script names are case sensitive."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 def console_scripts(site: Path, dists: dict[str, Distribution]) -> dict[str, str]:
     """Map console-script names to 'module:function' from the installed entry_points.txt files."""
     scripts: dict[str, str] = {}
@@ -23,8 +30,7 @@ def console_scripts(site: Path, dists: dict[str, Distribution]) -> dict[str, str
         path = site / dist.metadata_dir / "entry_points.txt"
         if not path.is_file():
             continue
-        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-        parser.optionxform = str  # script names are case sensitive
+        parser = _CaseSensitiveParser(delimiters=("=",), interpolation=None)
         parser.read_string(path.read_text(encoding="utf-8"))
         if parser.has_section("console_scripts"):
             scripts.update({k: v.strip() for k, v in parser.items("console_scripts")})

@@ -117,7 +117,7 @@ def owner_index(site: Path, dists: dict[str, Distribution]) -> dict[str, str]:
 
 def import_index(dists: dict[str, Distribution]) -> dict[str, str]:
     """Map each top-level import name to the distribution providing it."""
-    index = {}
+    index: dict[str, str] = {}
     for key, dist in dists.items():
         for name in dist.import_names:
             index.setdefault(name, key)

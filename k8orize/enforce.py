@@ -16,6 +16,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    import pyseccomp
 
 #: Written to stderr just before the filter is loaded; trace parsing starts counting after it.
 MARKER = "k8or-seccomp-load"
@@ -33,15 +37,37 @@ _TABLE = Path(__file__).resolve().parent / "data" / "syscalls.json"
 _NATIVE = {"X86_64": "x86_64", "AARCH64": "aarch64"}
 
 
+class _Rule(TypedDict):
+    names: list[str]
+    action: NotRequired[str]
+
+
+class OciProfile(TypedDict):
+    """The parts of an OCI seccomp profile the filter is built from."""
+
+    defaultAction: str
+    defaultErrnoRet: NotRequired[int]
+    architectures: NotRequired[list[str]]
+    syscalls: list[_Rule]
+
+
+class Refusal(TypedDict):
+    refused: bool
+    errno: int
+
+
 def _newer_calls(native_name: str) -> dict[str, int]:
     """Calls of newer kernels that libseccomp cannot resolve by name, with their numbers."""
     try:
-        return json.loads(_TABLE.read_text())["supplement"]["architectures"][_NATIVE[native_name]]
+        calls: dict[str, int] = json.loads(_TABLE.read_text())["supplement"]["architectures"][
+            _NATIVE[native_name]
+        ]
+        return calls
     except (OSError, KeyError, ValueError):
         return {}
 
 
-def _allowed_names(profile: dict) -> list[str]:
+def _allowed_names(profile: OciProfile) -> list[str]:
     return [
         call
         for rule in profile["syscalls"]
@@ -50,7 +76,7 @@ def _allowed_names(profile: dict) -> list[str]:
     ]
 
 
-def build_filter(profile: dict):
+def build_filter(profile: OciProfile) -> pyseccomp.SyscallFilter:
     """A pyseccomp SyscallFilter equivalent to the OCI profile (only ALLOW rules are used).
 
     Calls too new for libseccomp are allowed by number; libseccomp cannot translate a bare number to
@@ -83,12 +109,13 @@ def build_filter(profile: dict):
     return filt
 
 
-def _read(path: str):
+def _read(path: str) -> pyseccomp.SyscallFilter:
     with open(path, encoding="utf-8") as handle:
-        return build_filter(json.load(handle))
+        profile: OciProfile = json.load(handle)
+    return build_filter(profile)
 
 
-def _activate(filt) -> None:
+def _activate(filt: pyseccomp.SyscallFilter) -> None:
     sys.stderr.write(MARKER + "\n")
     sys.stderr.flush()
     filt.load()
@@ -98,7 +125,7 @@ def _load(path: str) -> None:
     _activate(_read(path))
 
 
-def check_refusals(path: str, target: str) -> dict:
+def check_refusals(path: str, target: str) -> dict[str, Refusal | bool]:
     """Under the profile, try mount on target and ptrace (must fail with EPERM) and getpid (must work).
 
     The caller owns target (an empty folder) and removes it: after the filter is loaded this process
@@ -107,7 +134,7 @@ def check_refusals(path: str, target: str) -> dict:
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     pid_before = os.getpid()
     _load(path)
-    verdict: dict = {}
+    verdict: dict[str, Refusal | bool] = {}
     rc = libc.mount(b"none", target.encode(), b"tmpfs", 0, None)
     verdict["mount"] = {"refused": rc != 0 and ctypes.get_errno() == errno.EPERM, "errno": ctypes.get_errno()}
     if rc == 0:

@@ -17,9 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import report as report_mod
+from . import summary as summary_mod
 from .appkinds import AppKindRegistry, default_registry
 from .pipeline import Pipeline
+from .report import TEXT_OUTPUTS
+from .report_schema import Report
 from .request import K8orizeRequest
 from .steps import Progress
 
@@ -28,7 +30,7 @@ from .steps import Progress
 class K8orizeResult:
     """What a finished k8orization produced."""
 
-    report: dict
+    report: Report
     out: Path
 
     @property
@@ -42,7 +44,16 @@ class K8orizeResult:
 
     def summary(self) -> str:
         """A short markdown-ish summary for a chat reply."""
-        return report_mod.summary_text(self.report)
+        return summary_mod.summary_text(self.report)
+
+    def text_outputs(self) -> dict[str, str]:
+        """The text outputs (what a pull request carries), keyed by their path relative to OUT."""
+        files: dict[str, str] = {}
+        for pattern in TEXT_OUTPUTS:
+            for path in sorted(self.out.glob(pattern)):
+                if path.is_file():
+                    files[path.relative_to(self.out).as_posix()] = path.read_text(encoding="utf-8")
+        return files
 
 
 def _publish(staging: Path, out: Path) -> None:

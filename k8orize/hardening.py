@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
+from .jsontypes import JSONObject
+
 UID_FLOOR = 10000
 UID_SPAN = 50000
 
@@ -19,14 +21,14 @@ def app_uid(name: str) -> int:
     return UID_FLOOR + int.from_bytes(digest[:4], "big") % UID_SPAN
 
 
-def seccomp_profile(localhost_profile: str | None = None) -> dict:
+def seccomp_profile(localhost_profile: str | None = None) -> JSONObject:
     """Localhost when a traced profile exists, RuntimeDefault otherwise."""
     if localhost_profile:
         return {"type": "Localhost", "localhostProfile": localhost_profile}
     return {"type": "RuntimeDefault"}
 
 
-def pod_security_context(uid: int, localhost_profile: str | None = None) -> dict:
+def pod_security_context(uid: int, localhost_profile: str | None = None) -> JSONObject:
     """Pod-level securityContext satisfying the Pod Security `restricted` standard."""
     return {
         "runAsNonRoot": True,
@@ -37,7 +39,7 @@ def pod_security_context(uid: int, localhost_profile: str | None = None) -> dict
     }
 
 
-def container_security_context(uid: int, localhost_profile: str | None = None) -> dict:
+def container_security_context(uid: int, localhost_profile: str | None = None) -> JSONObject:
     """Container-level securityContext: no root, no escalation, no capabilities, read-only root."""
     return {
         "runAsNonRoot": True,
@@ -51,8 +53,8 @@ def container_security_context(uid: int, localhost_profile: str | None = None) -
     }
 
 
-def writable_scratch_volumes(home: str = "/home/app") -> tuple[list[dict], list[dict]]:
+def writable_scratch_volumes(home: str = "/home/app") -> tuple[list[JSONObject], list[JSONObject]]:
     """emptyDir volumes and their mounts for /tmp and HOME, needed with a read-only root."""
-    volumes = [{"name": "tmp", "emptyDir": {}}, {"name": "home", "emptyDir": {}}]
-    mounts = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "home", "mountPath": home}]
+    volumes: list[JSONObject] = [{"name": "tmp", "emptyDir": {}}, {"name": "home", "emptyDir": {}}]
+    mounts: list[JSONObject] = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "home", "mountPath": home}]
     return volumes, mounts

@@ -14,11 +14,11 @@ import stat
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrimmedRuntime:
     """Where and as whom the trimmed tree runs."""
 
@@ -77,8 +77,8 @@ def _interpreter(root: Path) -> tuple[str, dict[str, str]]:
 def dedicated_runtime(image: Path, uid: int, fallback: TrimmedRuntime) -> TrimmedRuntime:
     """A runtime that runs as uid, or `fallback` with a note saying why that was not possible."""
     if os.geteuid() != 0:
-        fallback.note = "not running as root, so the runs could not switch to the dedicated UID"
-        return fallback
+        why = "not running as root, so the runs could not switch to the dedicated UID"
+        return replace(fallback, note=why)
     root = Path(tempfile.mkdtemp(prefix="k8orize-uid-"))
     try:
         root.chmod(0o755)
@@ -107,8 +107,7 @@ def dedicated_runtime(image: Path, uid: int, fallback: TrimmedRuntime) -> Trimme
             raise OSError(f"the interpreter does not start as UID {uid}: {check.stderr.strip()[-200:]}")
     except (OSError, subprocess.SubprocessError, shutil.Error) as exc:
         shutil.rmtree(root, ignore_errors=True)
-        fallback.note = f"could not prepare a run as the dedicated UID ({exc})"
-        return fallback
+        return replace(fallback, note=f"could not prepare a run as the dedicated UID ({exc})")
     note = (
         f"ran as UID/GID {uid}:{uid} with no supplementary groups, private HOME/TMPDIR, from a hard-linked "
         "copy of the trimmed tree and of the host interpreter (LD_LIBRARY_PATH points at its libpython)"

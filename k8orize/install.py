@@ -18,7 +18,7 @@ from . import messages
 from .errors import InstallFailed, ToolMissing
 
 
-@dataclass
+@dataclass(frozen=True)
 class AppVenv:
     """An isolated interpreter for the app and its site-packages."""
 
@@ -127,5 +127,4 @@ def create_venv(
             raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
     _run_logged(freeze, log)
     _log(log, f"# install finished in {time.monotonic() - started:.1f}s with {name}\n")
-    venv.installer = name
-    return venv
+    return AppVenv(root, name)

@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass, field
 
 from . import hardening
+from .jsontypes import JSONObject
 
 _CPU_REQUEST, _CPU_LIMIT, _MEM_REQUEST, _MEM_LIMIT = "100m", "1", "256Mi", "1Gi"
 _SKIP_SECCOMP = (
@@ -44,22 +45,22 @@ class ManifestSpec:
         return {"app.kubernetes.io/name": self.name, "app.kubernetes.io/managed-by": "k8or"}
 
 
-def _meta(spec: ManifestSpec, name: str | None = None, namespaced: bool = True) -> dict:
-    meta = {"name": name or spec.name, "labels": dict(spec.labels)}
+def _meta(spec: ManifestSpec, name: str | None = None, namespaced: bool = True) -> JSONObject:
+    meta: JSONObject = {"name": name or spec.name, "labels": dict(spec.labels)}
     if namespaced:
         meta["namespace"] = spec.namespace
     return meta
 
 
-def namespace(spec: ManifestSpec) -> dict:
-    meta = _meta(spec, namespaced=False)
+def namespace(spec: ManifestSpec) -> JSONObject:
+    labels = dict(spec.labels)
     for mode in ("enforce", "audit", "warn"):
-        meta["labels"][f"pod-security.kubernetes.io/{mode}"] = "restricted"
-        meta["labels"][f"pod-security.kubernetes.io/{mode}-version"] = "latest"
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+        labels[f"pod-security.kubernetes.io/{mode}"] = "restricted"
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.name, "labels": labels}}
 
 
-def service_account(spec: ManifestSpec) -> dict:
+def service_account(spec: ManifestSpec) -> JSONObject:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -68,12 +69,12 @@ def service_account(spec: ManifestSpec) -> dict:
     }
 
 
-def _probe(path: str | None, port: int, period: int, failures: int) -> dict:
-    action = {"httpGet": {"path": path, "port": port}} if path else {"tcpSocket": {"port": port}}
+def _probe(path: str | None, port: int, period: int, failures: int) -> JSONObject:
+    action: JSONObject = {"httpGet": {"path": path, "port": port}} if path else {"tcpSocket": {"port": port}}
     return {**action, "periodSeconds": period, "timeoutSeconds": 5, "failureThreshold": failures}
 
 
-def _env(spec: ManifestSpec) -> list[dict]:
+def _env(spec: ManifestSpec) -> list[JSONObject]:
     env = {
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
@@ -84,7 +85,7 @@ def _env(spec: ManifestSpec) -> list[dict]:
     return [{"name": key, "value": value} for key, value in env.items()]
 
 
-def _container(spec: ManifestSpec, mounts: list[dict]) -> dict:
+def _container(spec: ManifestSpec, mounts: list[JSONObject]) -> JSONObject:
     return {
         "name": spec.name,
         "image": spec.image,
@@ -119,16 +120,16 @@ def _pod_annotations(spec: ManifestSpec) -> dict[str, str]:
 def deployment(
     spec: ManifestSpec,
     name: str | None = None,
-    extra_volumes: list[dict] | None = None,
-    extra_mounts: list[dict] | None = None,
-    init: list[dict] | None = None,
-) -> dict:
+    extra_volumes: list[JSONObject] | None = None,
+    extra_mounts: list[JSONObject] | None = None,
+    init: list[JSONObject] | None = None,
+) -> JSONObject:
     """The app's Deployment; storage variants add volumes, mounts and a seeding init container."""
     volumes, mounts = hardening.writable_scratch_volumes()
     meta = _meta(spec, name)
     if spec.localhost_profile:
         meta["annotations"] = dict([_SKIP_SECCOMP])
-    pod_spec: dict = {
+    pod_spec: JSONObject = {
         "serviceAccountName": spec.name,
         "automountServiceAccountToken": False,
         "securityContext": hardening.pod_security_context(spec.uid, spec.localhost_profile),
@@ -155,7 +156,7 @@ def deployment(
     }
 
 
-def service(spec: ManifestSpec) -> dict:
+def service(spec: ManifestSpec) -> JSONObject:
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -168,15 +169,15 @@ def service(spec: ManifestSpec) -> dict:
     }
 
 
-def network_policies(spec: ManifestSpec) -> list[dict]:
+def network_policies(spec: ManifestSpec) -> list[JSONObject]:
     """Deny everything in the namespace, then let traffic reach the app's port and DNS out."""
-    deny = {
+    deny: JSONObject = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": _meta(spec, "default-deny"),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
-    allow = {
+    allow: JSONObject = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": _meta(spec, f"{spec.name}-allow"),
@@ -197,7 +198,7 @@ def network_policies(spec: ManifestSpec) -> list[dict]:
     return [deny, allow]
 
 
-def runtime_class(spec: ManifestSpec) -> dict:
+def runtime_class(spec: ManifestSpec) -> JSONObject:
     return {
         "apiVersion": "node.k8s.io/v1",
         "kind": "RuntimeClass",
@@ -206,7 +207,7 @@ def runtime_class(spec: ManifestSpec) -> dict:
     }
 
 
-def storage_class(spec: ManifestSpec) -> dict:
+def storage_class(spec: ManifestSpec) -> JSONObject:
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
@@ -219,7 +220,7 @@ def storage_class(spec: ManifestSpec) -> dict:
     }
 
 
-def claim(spec: ManifestSpec, name: str, size: str) -> dict:
+def claim(spec: ManifestSpec, name: str, size: str) -> JSONObject:
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
@@ -232,7 +233,7 @@ def claim(spec: ManifestSpec, name: str, size: str) -> dict:
     }
 
 
-def _seed_usr(spec: ManifestSpec) -> dict:
+def _seed_usr(spec: ManifestSpec) -> JSONObject:
     """Init container that copies the image's /usr into the /usr volume (the seed's migration step)."""
     return {
         "name": "seed-usr",
@@ -248,11 +249,11 @@ def _seed_usr(spec: ManifestSpec) -> dict:
     }
 
 
-def storage_variants(spec: ManifestSpec) -> dict[str, dict]:
+def storage_variants(spec: ManifestSpec) -> dict[str, JSONObject]:
     """The seed's two storage deployments: volumes at /mnt and /usr, and a dedicated /usr volume."""
-    data = {"name": "data", "persistentVolumeClaim": {"claimName": f"{spec.name}-data"}}
-    usr = {"name": "usr", "persistentVolumeClaim": {"claimName": f"{spec.name}-usr"}}
-    usr_mount = {"name": "usr", "mountPath": "/usr", "readOnly": True}
+    data: JSONObject = {"name": "data", "persistentVolumeClaim": {"claimName": f"{spec.name}-data"}}
+    usr: JSONObject = {"name": "usr", "persistentVolumeClaim": {"claimName": f"{spec.name}-usr"}}
+    usr_mount: JSONObject = {"name": "usr", "mountPath": "/usr", "readOnly": True}
     mnt_usr = deployment(
         spec,
         f"{spec.name}-mnt-usr",
@@ -266,7 +267,7 @@ def storage_variants(spec: ManifestSpec) -> dict[str, dict]:
     return {"mnt-usr": mnt_usr, "usr": usr_only}
 
 
-def render_all(spec: ManifestSpec) -> dict[str, list[dict]]:
+def render_all(spec: ManifestSpec) -> dict[str, list[JSONObject]]:
     """File name -> objects. Every file is valid on its own (kubernetes-validate strict)."""
     files = {
         "00-namespace.yaml": [namespace(spec)],

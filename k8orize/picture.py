@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .steps import StepEntry
+
 _COLORS = {
     "ok": "#2e7d32",
     "warn": "#f9a825",
@@ -13,7 +15,7 @@ _COLORS = {
 }
 
 
-def draw(steps: list[dict], path: Path, title: str = "k8orize") -> Path:
+def draw(steps: list[StepEntry], path: Path, title: str = "k8orize") -> Path:
     """One box per step, coloured by status, with its duration and detail."""
     import matplotlib
 
@@ -34,10 +36,8 @@ def draw(steps: list[dict], path: Path, title: str = "k8orize") -> Path:
         ax.text(1.4, y, step["step"], ha="center", va="center", color="white", fontsize=10, weight="bold")
         if i < len(steps) - 1:
             ax.annotate("", xy=(1.4, y - 0.42), xytext=(1.4, y - 0.3), arrowprops={"arrowstyle": "->"})
-        detail = (step.get("detail") or "")[:100]
-        ax.text(
-            2.9, y, f"{step['status']} ({step.get('seconds', 0):.1f}s)  {detail}", va="center", fontsize=8.5
-        )
+        detail = step["detail"][:100]
+        ax.text(2.9, y, f"{step['status']} ({step['seconds']:.1f}s)  {detail}", va="center", fontsize=8.5)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -1,4 +1,8 @@
-"""The steps of one k8orization, in order, each a short method writing into the staging directory."""
+"""The steps of one k8orization, in order: each returns a frozen result that the next steps take.
+
+A step writes its files into the staging directory and returns what it found together with its
+`Verdict` (the step log's line). The results end in `Facts`, which `report.build` turns into report.json.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,54 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import yaml
 
-from . import audit, checks, dockerfile, hardening, manifests, messages, picture, report, syscalls, trim
+from . import (
+    audit,
+    checks,
+    dockerfile,
+    hardening,
+    manifests,
+    messages,
+    picture,
+    report,
+    summary,
+    syscalls,
+    trim,
+)
 from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
 from .appfiles import AppFiles
 from .appkinds import AppKindRegistry
 from .command import abstract_argv, console_scripts, container_argv
-from .distributions import installed
+from .distributions import Distribution, installed
 from .errors import K8orizeError, ToolMissing
+from .facts import (
+    Enforcement,
+    Facts,
+    Installed,
+    Linted,
+    Manifests,
+    Prepared,
+    Traced,
+    TracedBuild,
+    Verification,
+)
 from .identity import TrimmedRuntime, dedicated_runtime
-from .install import AppVenv, base_interpreter, create_venv
+from .install import base_interpreter, create_venv
+from .report_schema import Report
 from .request import K8orizeRequest
 from .runner import RunOutcome, run_app
 from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE, SeccompProfile
-from .steps import FAILED, OK, WARN, StepLog
+from .steps import FAILED, WARN, Progress, StepLog, Verdict
 from .trace import STRACE, SyscallTrace, parse_file
 from .verify import (
+    EnforcedRun,
     RunFactory,
     as_whom,
     check_refusals,
@@ -37,73 +68,81 @@ from .verify import (
     verify_trimmed,
 )
 
-_ENFORCE = Path(__file__).resolve().parent / "enforce.py"
+T = TypeVar("T")
+UNTRACED_STEPS = ("install", "trace", "trim", "verify trimmed", "seccomp", "verify enforced")
 
 
 class Pipeline:
     """One run of the engine. `run()` returns the report; files land in `staging`."""
 
     def __init__(
-        self, request: K8orizeRequest, registry: AppKindRegistry, staging: Path, work: Path, progress=None
+        self,
+        request: K8orizeRequest,
+        registry: AppKindRegistry,
+        staging: Path,
+        work: Path,
+        progress: Progress | None = None,
     ) -> None:
         self.req, self.registry, self.out, self.work = request, registry, staging, work
         self.steps = StepLog(progress)
         self.name = request.app_name
         self.uid = hardening.app_uid(self.name)
         self.started = time.monotonic()
+        # What the engine could not check, in the order the steps found out: the one thing they add to.
         self.not_verified: list[str] = []
-        self.results: dict = {}
 
     # -- orchestration ---------------------------------------------------------------------------
-    def run(self) -> dict:
-        try:
-            return self._run()
-        finally:
-            if getattr(self, "runtime", None) is not None:
-                self.runtime.close()
-
-    def _run(self) -> dict:
-        self.analysis = self._step("analyze", self._analyze)
-        traced = bool(self.req.run) and self.req.trace
-        if traced:
-            self._require_tools()
-            probe_templates(self.analysis.kind, self.req.probes)  # bad input: fail before the install
-            self.venv = self._step("install", self._install)
-            self.deps = self._dependencies(self.venv)
-            self.argv = self._argv()
-            self.runs = self._run_factory()
-            self.trace = self._step("trace", self._trace)
-            self.trim = self._step("trim", self._trim)
-            self.profile = self._step("seccomp", self._seccomp)
-        else:
-            self._without_trace()
-        self._step("dockerfile", self._dockerfile)
-        self._step("manifests", self._manifests)
+    def run(self) -> Report:
+        analysis = self._step("analyze", self._analyze)
+        built = self._traced(analysis) if self.req.run and self.req.trace else None
+        prepared = built.prepared if built else self._without_trace(analysis)
+        profile = built.profile if built else None
+        self._step("dockerfile", lambda: self._dockerfile(analysis, prepared))
+        rendered = self._step("manifests", lambda: self._manifests(analysis, profile))
         # The linters read only the Dockerfile and the manifests, which no run changes: they work while
         # the app runs again (those runs mostly wait on the app).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="k8orize-checks") as pool:
             linting = pool.submit(self._lint)
-            if traced:
-                self.runtime = self._runtime()
-                self.trimmed_run = self._step("verify trimmed", self._verify_trimmed)
-                self._step("verify enforced", self._verify_enforced)
-            self._step("checks", lambda: self._checks(linting.result()))
-        data = self._step("report", self._build_report)
-        return self._write_report(data)
+            verification = self._verify(built) if built else None
+            linted = self._step("checks", lambda: self._checks(linting.result()))
+        facts = Facts(
+            request=self.req,
+            name=self.name,
+            uid=self.uid,
+            analysis=analysis,
+            prepared=prepared,
+            installed=built.installed if built else None,
+            traced=built.traced if built else None,
+            profile=verification.enforced.profile if verification else profile,
+            manifests=rendered,
+            verification=verification,
+            linted=linted,
+            not_verified=tuple(self.not_verified),
+        )
+        return self._write_report(self._step("report", lambda: self._report(facts)))
 
-    def _step(self, name: str, action):
+    def _step(self, name: str, action: Callable[[], tuple[T, Verdict]]) -> T:
         self.steps.start(name)
         try:
-            value = action()
+            value, verdict = action()
         except K8orizeError as exc:
             self.steps.finish(name, FAILED, str(exc).splitlines()[0])
             raise
-        status, detail = self.results.pop("_status", (OK, ""))
-        self.steps.finish(name, status, detail)
+        self.steps.finish(name, verdict.status, verdict.detail)
         return value
 
-    def _set_status(self, status: str, detail: str) -> None:
-        self.results["_status"] = (status, detail)
+    def _traced(self, analysis: AppAnalysis) -> TracedBuild:
+        """Install, trace, trim and profile the app: the half of the pipeline that runs it."""
+        self._require_tools()
+        probe_templates(analysis.kind, self.req.probes)  # bad input: fail before the install
+        venv = self._step("install", lambda: self._install(analysis))
+        deps = self._dependencies(analysis, venv.dists)
+        argv = abstract_argv(self.req.run or "", console_scripts(venv.venv.site_packages, venv.dists))
+        runs = self._run_factory(analysis, venv, argv)
+        traced = self._step("trace", lambda: self._trace(analysis, venv, runs))
+        layer = self._step("trim", lambda: self._trim(analysis, venv, traced))
+        profile = self._step("seccomp", lambda: self._seccomp(traced))
+        return TracedBuild(venv, traced, Prepared(deps, tuple(argv), layer, traced=True), profile, runs)
 
     def _require_tools(self) -> None:
         if not shutil.which("strace"):
@@ -124,66 +163,56 @@ class Pipeline:
             ) from exc
 
     # -- analyze and install ---------------------------------------------------------------------
-    def _analyze(self) -> AppAnalysis:
+    def _analyze(self) -> tuple[AppAnalysis, Verdict]:
         analysis = analyze(AppFiles(self.req.app_dir), self.registry)
-        self._set_status(OK, f"{analysis.kind.name} app, entrypoint {analysis.entrypoint}")
-        return analysis
+        return analysis, Verdict.ok(f"{analysis.kind.name} app, entrypoint {analysis.entrypoint}")
 
-    def _install(self) -> AppVenv:
+    def _install(self, analysis: AppAnalysis) -> tuple[Installed, Verdict]:
         venv = create_venv(
             self.work / "venv",
-            self.analysis.requirement_specs,
+            analysis.requirement_specs,
             self.req.app_dir,
             self.out / "install.log",
             self.req.installer,
-            install_project=self._installs_itself(),
+            install_project=self._installs_itself(analysis),
         )
         count = len(list(venv.site_packages.glob("*.dist-info")))
-        self._set_status(
-            OK, f"{count} distributions into an isolated venv with {venv.installer} (install.log)"
-        )
-        return venv
+        detail = f"{count} distributions into an isolated venv with {venv.installer} (install.log)"
+        return Installed(venv, installed(venv.site_packages)), Verdict.ok(detail)
 
-    def _installs_itself(self) -> bool:
+    @staticmethod
+    def _installs_itself(analysis: AppAnalysis) -> bool:
         """A pyproject app without requirements.txt is installed as a project (its own build)."""
-        app = self.analysis.app_files
+        app = analysis.app_files
         return app.is_file("pyproject.toml") and not app.is_file("requirements.txt")
 
-    def _dependencies(self, venv: AppVenv | None) -> DependencyReport:
-        self.dists = installed(venv.site_packages) if venv else {}
-        a = self.analysis
-        return dependency_report(a.declared, a.imports, a.local, self.dists or None)
-
-    def _argv(self) -> list[str]:
-        scripts = console_scripts(self.venv.site_packages, self.dists)
-        return abstract_argv(self.req.run, scripts)
+    @staticmethod
+    def _dependencies(analysis: AppAnalysis, dists: dict[str, Distribution]) -> DependencyReport:
+        a = analysis
+        return dependency_report(a.declared, a.imports, a.local, dists or None)
 
     # -- runs --------------------------------------------------------------------------------------
-    def _run_factory(self) -> RunFactory:
+    def _run_factory(self, analysis: AppAnalysis, venv: Installed, argv: list[str]) -> RunFactory:
         return RunFactory(
-            kind=self.analysis.kind,
-            argv=self.argv,
-            probes=probe_templates(self.analysis.kind, self.req.probes),
-            driver_python=str(self.venv.python),
+            kind=analysis.kind,
+            argv=argv,
+            probes=probe_templates(analysis.kind, self.req.probes),
+            driver_python=str(venv.venv.python),
             logs=self.out / "runs",
             scratch=self.work,
             timeout=self.req.probe_timeout,
             user_env=dict(self.req.env),
         )
 
-    def _trace(self) -> SyscallTrace:
+    def _trace(self, analysis: AppAnalysis, venv: Installed, runs: RunFactory) -> tuple[Traced, Verdict]:
         raw = self.work / "trace.strace"
         wrapper = [*STRACE, str(raw)]
-        outcome = run_app(self.runs.spec("traced", str(self.venv.python), self.req.app_dir, wrapper))
-        self.results["traced_run"] = outcome
+        outcome = run_app(runs.spec("traced", str(venv.venv.python), self.req.app_dir, wrapper))
         trace = parse_file(raw)
         self._save_trace(raw, trace)
-        driver = self.analysis.kind.session_driver or "http probes only"
-        status = OK if outcome.passed else WARN
-        self._set_status(
-            status, f"{len(trace.syscalls)} syscalls, {len(trace.opened)} files, session: {driver}"
-        )
-        return trace
+        driver = analysis.kind.session_driver or "http probes only"
+        detail = f"{len(trace.syscalls)} syscalls, {len(trace.opened)} files, session: {driver}"
+        return Traced(trace, outcome), Verdict.ok_if(outcome.passed, detail, otherwise=WARN)
 
     def _save_trace(self, raw: Path, trace: SyscallTrace) -> None:
         folder = self.out / "trace"
@@ -194,18 +223,19 @@ class Pipeline:
             shutil.copyfileobj(src, dst)
 
     # -- trim --------------------------------------------------------------------------------------
-    def _trim(self) -> trim.TrimResult:
-        result = trim.TrimResult()
-        image = self.out / "image"
-        touched = trim.touched_distributions(self.trace.opened, self.venv.site_packages, self.dists)
-        trim.trim_site_packages(self.venv.site_packages, self.dists, touched, image / trim.SITE, result)
-        trim.trim_app(self.analysis.app_files, self.analysis.files, image / trim.APP, result)
-        self._set_status(
-            OK,
+    def _trim(
+        self, analysis: AppAnalysis, venv: Installed, traced: Traced
+    ) -> tuple[trim.TrimResult, Verdict]:
+        tally = trim.TrimTally()
+        image, site = self.out / "image", venv.venv.site_packages
+        touched = trim.touched_distributions(traced.trace.opened, site, venv.dists)
+        trim.trim_site_packages(site, venv.dists, touched, image / trim.SITE, tally)
+        trim.trim_app(analysis.app_files, analysis.files, image / trim.APP, tally)
+        result = tally.result()
+        return result, Verdict.ok(
             f"{result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB "
-            f"({100 * result.reduction:.1f}% smaller)",
+            f"({100 * result.reduction:.1f}% smaller)"
         )
-        return result
 
     def _trimmed_python(self) -> str:
         """A bare interpreter (no site-packages of its own) that sees only the trimmed tree."""
@@ -224,22 +254,15 @@ class Pipeline:
         )
         return dedicated_runtime(image, self.uid, fallback)
 
-    def _verify_trimmed(self) -> RunOutcome:
-        outcome = verify_trimmed(self.runs, self.runtime, self.not_verified)
-        self._set_status(OK if outcome.passed else FAILED, outcome_text(outcome, self.runtime))
-        return outcome
-
     # -- seccomp -----------------------------------------------------------------------------------
-    def _seccomp(self) -> SeccompProfile:
-        profile = SeccompProfile.from_trace(self.trace.syscalls)
+    def _seccomp(self, traced: Traced) -> tuple[SeccompProfile, Verdict]:
+        profile = SeccompProfile.from_trace(traced.trace.syscalls)
         self._write_profile(profile)
-        self._set_status(
-            OK, f"{len(profile.allowed)} syscalls allowed (Docker default: ~{DOCKER_DEFAULT_ALLOWED})"
-        )
-        return profile
+        detail = f"{len(profile.allowed)} syscalls allowed (Docker default: ~{DOCKER_DEFAULT_ALLOWED})"
+        return profile, Verdict.ok(detail)
 
-    def _write_audit(self) -> None:
-        syscall_names = self.profile.allowed if self.profile else []
+    def _write_audit(self, profile: SeccompProfile | None) -> None:
+        syscall_names = profile.allowed if profile else []
         (self.out / "audit.rules").write_text(audit.render(self.name, self.uid, syscall_names))
 
     def _write_profile(self, profile: SeccompProfile) -> None:
@@ -249,83 +272,92 @@ class Pipeline:
         spo = profile.spo(self.name, self.name)
         (spo_dir / "seccompprofile.yaml").write_text(yaml.safe_dump(spo, sort_keys=False))
 
-    def _enforced_run(self, label: str) -> dict:
-        profile = self.out / "seccomp.json"
-        return enforced_run(
-            self.runs, self.runtime, profile, set(self.profile.allowed), label, self.not_verified
-        )
+    # -- verification ------------------------------------------------------------------------------
+    def _verify(self, built: TracedBuild) -> Verification:
+        """Run the trimmed tree plainly, then under the profile; the runtime goes once both ran."""
+        runtime = self._runtime()
+        try:
+            trimmed = self._step("verify trimmed", lambda: self._verify_trimmed(built.runs, runtime))
+            enforced = self._step("verify enforced", lambda: self._verify_enforced(built, runtime))
+        finally:
+            runtime.close()
+        return Verification(runtime, trimmed, enforced)
 
-    def _verify_enforced(self) -> None:
-        result = self._enforced_run("enforced")
-        learned = sorted(n for n in result["denied"] if n not in MUST_REFUSE and syscalls.is_known(n))
+    def _verify_trimmed(self, runs: RunFactory, runtime: TrimmedRuntime) -> tuple[RunOutcome, Verdict]:
+        outcome = verify_trimmed(runs, runtime, self.not_verified)
+        return outcome, Verdict.ok_if(outcome.passed, outcome_text(outcome, runtime))
+
+    def _enforced_run(
+        self, runs: RunFactory, runtime: TrimmedRuntime, profile: SeccompProfile, label: str
+    ) -> EnforcedRun:
+        path = self.out / "seccomp.json"
+        return enforced_run(runs, runtime, path, set(profile.allowed), label, self.not_verified)
+
+    def _verify_enforced(self, built: TracedBuild, runtime: TrimmedRuntime) -> tuple[Enforcement, Verdict]:
+        profile = built.profile
+        run = first = self._enforced_run(built.runs, runtime, profile, "enforced")
+        learned = sorted(n for n in first.denied if n not in MUST_REFUSE and syscalls.is_known(n))
         if learned:
             # The trimmed layout made a call the first trace did not see. Add it, say so in the report,
             # and verify again from scratch: the figures reported are the second run's.
-            self.profile = SeccompProfile(
-                sorted(set(self.profile.allowed) | set(learned)), self.profile.arch, self.profile.traced
+            profile = SeccompProfile(
+                sorted(set(profile.allowed) | set(learned)), profile.arch, profile.traced
             )
-            self._write_profile(self.profile)
-            self._write_audit()
-            first = result
-            result = self._enforced_run("enforced-again")
-            result["first_run_denials"] = first["denied"]
-        result["learned_from_enforced_run"] = learned
-        result["refusals"] = check_refusals(self.out / "seccomp.json")
-        self.results["enforced"] = result
-        outcome, denied, refusals = result["outcome"], result["denied"], result["refusals"]
-        refused = all(r.get("refused") for r in refusals.values())
-        ok = outcome.passed and not denied and refused
-        self._set_status(
-            OK if ok else FAILED,
-            f"{outcome_text(outcome)}, {sum(denied.values())} denials, "
-            f"{'/'.join(MUST_REFUSE)} {'refused' if refused else 'NOT refused'}, {as_whom(self.runtime)}",
+            self._write_profile(profile)
+            self._write_audit(profile)
+            run = self._enforced_run(built.runs, runtime, profile, "enforced-again")
+        refusals = check_refusals(self.out / "seccomp.json")
+        enforced = Enforcement(run, refusals, tuple(learned), first.denied if learned else {}, profile)
+        ok = run.outcome.passed and not run.denied and enforced.refused
+        return enforced, Verdict.ok_if(
+            ok,
+            f"{outcome_text(run.outcome)}, {sum(run.denied.values())} denials, "
+            f"{'/'.join(MUST_REFUSE)} {'refused' if enforced.refused else 'NOT refused'}, "
+            f"{as_whom(runtime)}",
         )
 
     # -- no trace ----------------------------------------------------------------------------------
-    def _without_trace(self) -> None:
+    def _without_trace(self, analysis: AppAnalysis) -> Prepared:
+        """Only the app's own files: no install, no run, so no trimmed dependencies and no profile."""
         why = "--no-trace was given" if self.req.run else "no --run command was given"
-        for step in ("install", "trace", "trim", "verify trimmed", "seccomp", "verify enforced"):
+        for step in UNTRACED_STEPS:
             self.steps.skip(step, why)
-        self.venv, self.trace, self.trim, self.trimmed_run, self.profile = None, None, None, None, None
-        self.deps = self._dependencies(None)
-        self.dists = {}
-        self.argv = abstract_argv(
-            self.req.run or self.analysis.kind.default_run(self.analysis.entrypoint), {}
-        )
-        image = self.out / "image"
-        result = trim.TrimResult()
-        trim.trim_app(self.analysis.app_files, self.analysis.files, image / trim.APP, result)
-        specs = self.analysis.requirement_specs
+        deps = self._dependencies(analysis, {})
+        argv = abstract_argv(self.req.run or analysis.kind.default_run(analysis.entrypoint), {})
+        image, tally = self.out / "image", trim.TrimTally()
+        trim.trim_app(analysis.app_files, analysis.files, image / trim.APP, tally)
+        specs = analysis.requirement_specs
         (image / "requirements.txt").write_text("\n".join(specs) + ("\n" if specs else ""))
-        self.untraced_trim = result
         self.not_verified += [
             f"seccomp: {messages.NO_TRACE_SECCOMP}",
             f"trim: {why}; only the app's redundant files were removed, dependencies are "
             "installed whole by the Dockerfile",
             "probes: the app was not run",
         ]
+        return Prepared(deps, tuple(argv), tally.result(), traced=False)
 
     # -- artefacts ---------------------------------------------------------------------------------
-    def _health_path(self) -> str | None:
-        if self.analysis.kind.health_path:
-            return self.analysis.kind.health_path
+    def _health_path(self, analysis: AppAnalysis) -> str | None:
+        if analysis.kind.health_path:
+            return analysis.kind.health_path
         return urlsplit(self.req.probes[0]).path or "/" if self.req.probes else None
 
-    def _dockerfile(self) -> None:
-        health = self._health_path()
-        health_url = f"http://127.0.0.1:{self.req.port}{health}" if health else None
+    def _dockerfile(
+        self, analysis: AppAnalysis, prepared: Prepared
+    ) -> tuple[dockerfile.DockerfileSpec, Verdict]:
+        health = self._health_path(analysis)
         spec = dockerfile.DockerfileSpec(
             uid=self.uid,
             port=self.req.port,
-            cmd=container_argv(self.argv, self.req.port),
-            health_url=health_url,
-            env=dict(self.analysis.kind.structured_log_env),
-            traced=self.trace is not None,
-            imports=tuple(self.deps.imported) if self.trace is not None else (),
+            cmd=container_argv(list(prepared.argv), self.req.port),
+            health_url=f"http://127.0.0.1:{self.req.port}{health}" if health else None,
+            env=dict(analysis.kind.structured_log_env),
+            traced=prepared.traced,
+            imports=tuple(prepared.deps.imported) if prepared.traced else (),
         )
         (self.out / "Dockerfile").write_text(dockerfile.render(spec))
-        self._set_status(OK, f"{spec.base}, USER {self.uid}:{self.uid}, HEALTHCHECK")
         (self.out / ".dockerignore").write_text("*\n!image/\n")
+        return spec, Verdict.ok(f"{spec.base}, USER {self.uid}:{self.uid}, HEALTHCHECK")
 
     def _image(self) -> str:
         if self.req.image:
@@ -335,15 +367,15 @@ class Pipeline:
         self.not_verified.append(f"image digest: {messages.DIGEST_UNKNOWN}")
         return f"registry.local/k8or/{self.name}:0.1.0"
 
-    def _manifests(self) -> None:
-        kind = self.analysis.kind
-        localhost = f"operator/{self.name}/{self.name}.json" if self.profile else None
+    def _manifests(self, analysis: AppAnalysis, profile: SeccompProfile | None) -> tuple[Manifests, Verdict]:
+        kind = analysis.kind
+        localhost = f"operator/{self.name}/{self.name}.json" if profile else None
         spec = manifests.ManifestSpec(
             name=self.name,
             image=self._image(),
             uid=self.uid,
             port=self.req.port,
-            health_path=self._health_path(),
+            health_path=self._health_path(analysis),
             metrics_path=kind.metrics_path,
             localhost_profile=localhost,
             sandbox=self.req.sandbox,
@@ -354,35 +386,31 @@ class Pipeline:
         files = manifests.render_all(spec)
         for filename, objects in files.items():
             (folder / filename).write_text(yaml.safe_dump_all(objects, sort_keys=False))
-        self._write_audit()
-        self.localhost_profile = localhost
-        objects = sum(len(objs) for objs in files.values())
+        self._write_audit(profile)
+        count = sum(len(objs) for objs in files.values())
         mode = "Localhost" if localhost else "RuntimeDefault"
-        self._set_status(OK, f"{objects} objects in {len(files)} files, seccomp {mode}; audit.rules")
+        detail = f"{count} objects in {len(files)} files, seccomp {mode}; audit.rules"
+        return Manifests(localhost), Verdict.ok(detail)
 
-    def _lint(self) -> tuple[list[checks.CheckResult], float]:
+    def _lint(self) -> Linted:
         started = time.monotonic()
-        results = [
+        results = (
             checks.kubernetes_validate(self.out / "manifests"),
             checks.checkov(self.out / "manifests"),
             checks.hadolint(self.out / "Dockerfile"),
-        ]
-        return results, time.monotonic() - started
+        )
+        return Linted(results, time.monotonic() - started)
 
-    def _checks(self, linted: tuple[list[checks.CheckResult], float]) -> None:
-        results, seconds = linted
-        self.results["checks"] = {r.name: r.as_dict() for r in results}
-        for r in results:
-            if not r.ran:
-                self.not_verified.append(f"{r.name}: {r.detail}")
-        failed = [r.name for r in results if r.ran and not r.passed]
+    def _checks(self, linted: Linted) -> tuple[Linted, Verdict]:
+        self.not_verified += [f"{r.name}: {r.detail}" for r in linted.results if not r.ran]
+        failed = linted.failed
         verdict = f"failed: {', '.join(failed)}" if failed else "all clean"
-        self._set_status(FAILED if failed else OK, f"{verdict} ({seconds:.1f}s, alongside the runs)")
+        return linted, Verdict.ok_if(not failed, f"{verdict} ({linted.seconds:.1f}s, alongside the runs)")
 
-    def _build_report(self) -> dict:
-        data = report.build(self)
-        self._set_status(OK, "report.json, SUMMARY.md, pipeline.png")
-        return data
+    # -- the report --------------------------------------------------------------------------------
+    @staticmethod
+    def _report(facts: Facts) -> tuple[Report, Verdict]:
+        return report.build(facts), Verdict.ok("report.json, SUMMARY.md, pipeline.png")
 
     def _host_paths(self) -> dict[str, str]:
         """Host folders that may surface in messages, and what the report says instead."""
@@ -392,12 +420,15 @@ class Pipeline:
             str(self.req.app_dir.resolve()): "<app>",
         }
 
-    def _write_report(self, data: dict) -> dict:
-        data["steps"] = self.steps.as_list()
-        data["duration_seconds"] = round(time.monotonic() - self.started, 1)
+    def _write_report(self, body: Report) -> Report:
+        data: Report = {
+            **body,
+            "steps": self.steps.as_list(),
+            "duration_seconds": round(time.monotonic() - self.started, 1),
+        }
         data = report.relative_paths(data, self._host_paths())
         (self.out / "report.json").write_text(json.dumps(data, indent=2) + "\n")
         picture.draw(data["steps"], self.out / "pipeline.png", title=f"k8orize {self.name}")
-        (self.out / "SUMMARY.md").write_text(report.summary_text(data) + "\n")
-        (self.out / "README.md").write_text(report.output_readme(data))
+        (self.out / "SUMMARY.md").write_text(summary.summary_text(data) + "\n")
+        (self.out / "README.md").write_text(summary.output_readme(data))
         return data

@@ -7,8 +7,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from .report_schema import ProbeJSON
 
-@dataclass
+
+@dataclass(frozen=True)
 class ProbeResult:
     """One probe's answer: ok when the status is below 400."""
 
@@ -17,12 +19,16 @@ class ProbeResult:
     ok: bool
     error: str | None = None
 
+    def as_json(self) -> ProbeJSON:
+        return ProbeJSON(url=self.url, status=self.status, ok=self.ok, error=self.error)
+
 
 def free_port() -> int:
     """A port that was free a moment ago (bind to 0), so parallel runs do not collide."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 # Probes target the local app; a proxy from the environment must never see them.

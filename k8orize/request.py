@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from . import messages
 from .errors import AppNotFound, BadRequest
@@ -73,8 +74,33 @@ def parse_env(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     return env
 
 
+class EngineOptions(Protocol):
+    """The options the CLI and the chat command share, as their parsers name them."""
+
+    @property
+    def port(self) -> int: ...
+    @property
+    def run(self) -> str | None: ...
+    @property
+    def probe(self) -> Sequence[str]: ...
+    @property
+    def image(self) -> str | None: ...
+    @property
+    def sandbox(self) -> str | None: ...
+    @property
+    def no_trace(self) -> bool: ...
+
+
 def request_from_options(
-    options: Any, *, app_dir: Path, out: Path, name: str | None, env: dict[str, str], **extra: Any
+    options: EngineOptions,
+    *,
+    app_dir: Path,
+    out: Path,
+    name: str | None,
+    env: dict[str, str],
+    probe_timeout: float = 60.0,
+    installer: str = "auto",
+    source: str | None = None,
 ) -> K8orizeRequest:
     """A request from parsed options named as the CLI names them (the CLI and the chat command share
     the option names: port, run, probe, image, sandbox, no_trace)."""
@@ -89,5 +115,7 @@ def request_from_options(
         image=options.image,
         sandbox=options.sandbox,
         trace=not options.no_trace,
-        **extra,
+        probe_timeout=probe_timeout,
+        installer=installer,
+        source=source,
     )

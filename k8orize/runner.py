@@ -17,6 +17,7 @@ from pathlib import Path
 from . import messages
 from .errors import AppExited, K8orizeError, ProbeTimeout
 from .probes import ProbeResult, probe
+from .report_schema import JSON, JSONObject, RunJSON
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 _DRIVER_SCRIPTS = {"streamlit-websocket": DRIVERS / "streamlit_session.py"}
@@ -47,12 +48,12 @@ class RunSpec:
     user: int | None = None  # run as this UID/GID (no wrapper; a wrapper switches users itself)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOutcome:
     """What happened: every probe's answer, the session, and how the app stopped."""
 
     probes: list[ProbeResult]
-    session: dict | None
+    session: JSONObject | None
     ready_seconds: float
     exit_code: int | None
     stopped_by_sigterm: bool
@@ -62,15 +63,15 @@ class RunOutcome:
         session_ok = self.session is None or bool(self.session.get("ok"))
         return bool(self.probes) and all(p.ok for p in self.probes) and session_ok
 
-    def as_dict(self) -> dict:
-        return {
-            "passed": self.passed,
-            "probes": [vars(p) for p in self.probes],
-            "session": self.session,
-            "ready_seconds": round(self.ready_seconds, 2),
-            "exit_code": self.exit_code,
-            "stopped_by_sigterm": self.stopped_by_sigterm,
-        }
+    def as_json(self) -> RunJSON:
+        return RunJSON(
+            passed=self.passed,
+            probes=[p.as_json() for p in self.probes],
+            session=self.session,
+            ready_seconds=round(self.ready_seconds, 2),
+            exit_code=self.exit_code,
+            stopped_by_sigterm=self.stopped_by_sigterm,
+        )
 
 
 def _tail(log: Path, lines: int = 20) -> str:
@@ -80,7 +81,7 @@ def _tail(log: Path, lines: int = 20) -> str:
         return ""
 
 
-def _wait_ready(proc: subprocess.Popen, spec: RunSpec) -> float:
+def _wait_ready(proc: subprocess.Popen[bytes], spec: RunSpec) -> float:
     started = time.monotonic()
     pending = list(spec.probes)
     while pending:
@@ -97,23 +98,33 @@ def _wait_ready(proc: subprocess.Popen, spec: RunSpec) -> float:
     return time.monotonic() - started
 
 
-def drive_session(session: SessionSpec, timeout: float) -> dict:
+def drive_session(session: SessionSpec, timeout: float) -> JSONObject:
     """Run the session driver; its last stdout line is a JSON outcome."""
     script = _DRIVER_SCRIPTS[session.driver]
     cmd = [session.python, "-I", str(script), session.base_url, str(timeout)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10, check=False)
     lines = proc.stdout.strip().splitlines()
+    outcome: JSONObject = {"ok": False}
     try:
-        outcome = json.loads(lines[-1]) if lines else {"ok": False}
+        outcome = _json_object(lines[-1]) if lines else outcome
     except json.JSONDecodeError:
-        outcome = {"ok": False}
+        pass
     if not outcome.get("ok") and proc.stderr:
-        outcome["stderr"] = proc.stderr.strip().splitlines()[-3:]
+        outcome["stderr"] = list[JSON](proc.stderr.strip().splitlines()[-3:])
     outcome["driver"] = session.driver
     return outcome
 
 
-def _app_pid(proc: subprocess.Popen, spec: RunSpec) -> int:
+def _json_object(line: str) -> JSONObject:
+    """The driver's verdict line; anything but a JSON object is treated as unreadable."""
+    value = json.loads(line)
+    if not isinstance(value, dict):
+        raise json.JSONDecodeError("not a JSON object", line, 0)
+    outcome: JSONObject = value
+    return outcome
+
+
+def _app_pid(proc: subprocess.Popen[bytes], spec: RunSpec) -> int:
     """The pid to SIGTERM: strace's first child when wrapped by strace, the process itself otherwise."""
     if not spec.wrapped_child:
         return proc.pid
@@ -125,7 +136,7 @@ def _app_pid(proc: subprocess.Popen, spec: RunSpec) -> int:
     return int(pids[0]) if pids else proc.pid
 
 
-def _stop(proc: subprocess.Popen, spec: RunSpec, grace: float = 15.0) -> tuple[int | None, bool]:
+def _stop(proc: subprocess.Popen[bytes], spec: RunSpec, grace: float = 15.0) -> tuple[int | None, bool]:
     try:
         os.kill(_app_pid(proc, spec), signal.SIGTERM)
     except ProcessLookupError:
@@ -139,11 +150,14 @@ def _stop(proc: subprocess.Popen, spec: RunSpec, grace: float = 15.0) -> tuple[i
 
 def run_app(spec: RunSpec) -> RunOutcome:
     """Start, probe, drive a session, SIGTERM. Raises AppExited/ProbeTimeout when it never gets ready."""
-    identity = {"user": spec.user, "group": spec.user, "extra_groups": []} if spec.user is not None else {}
+    # user/group/extra_groups of None leave the identity alone; a UID drops every supplementary group.
+    groups: list[int] | None = [] if spec.user is not None else None
     with spec.log.open("ab") as log:
         proc = subprocess.Popen(
             spec.wrapper + spec.argv,
-            **identity,
+            user=spec.user,
+            group=spec.user,
+            extra_groups=groups,
             cwd=spec.cwd,
             env=spec.env,
             stdout=log,
@@ -163,7 +177,7 @@ def run_app(spec: RunSpec) -> RunOutcome:
     return RunOutcome(results, session, ready, code, by_term)
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:

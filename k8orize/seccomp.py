@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import syscalls
+from .jsontypes import JSONObject
 
 # What the container runtime itself calls after it installs the filter and before/at execve of the
 # app (runc applies seccomp as late as possible, right before exec, but its Go runtime keeps running):
@@ -69,7 +70,7 @@ DOCKER_DEFAULT_ALLOWED = 361
 MUST_REFUSE = ("mount", "ptrace")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SeccompProfile:
     """An allow-list profile: everything not listed fails with EPERM."""
 
@@ -86,7 +87,7 @@ class SeccompProfile:
         # If the app itself called mount or ptrace they stay allowed, and the refusal check says so.
         return cls(sorted(known), arch, frozenset(syscalls.split_known(traced, arch)[0]))
 
-    def oci(self) -> dict:
+    def oci(self) -> JSONObject:
         """The OCI / Docker seccomp JSON (defaultAction SCMP_ACT_ERRNO)."""
         return {
             "defaultAction": "SCMP_ACT_ERRNO",
@@ -95,7 +96,7 @@ class SeccompProfile:
             "syscalls": [{"names": self.allowed, "action": "SCMP_ACT_ALLOW"}],
         }
 
-    def spo(self, name: str, namespace: str) -> dict:
+    def spo(self, name: str, namespace: str) -> JSONObject:
         """The same rules as a Security Profiles Operator SeccompProfile object."""
         return {
             "apiVersion": "security-profiles-operator.x-k8s.io/v1beta1",

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 STEPS = (
     "analyze",
@@ -27,12 +28,38 @@ Progress = Callable[[str, str], None]
 _log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """How one step went, in the step log's words: a status and a one-line detail."""
+
+    status: str
+    detail: str
+
+    @classmethod
+    def ok(cls, detail: str) -> Verdict:
+        return cls(OK, detail)
+
+    @classmethod
+    def ok_if(cls, passed: bool, detail: str, otherwise: str = FAILED) -> Verdict:
+        """OK when `passed`, else `otherwise` (FAILED, or WARN for a finding that is not fatal)."""
+        return cls(OK if passed else otherwise, detail)
+
+
+class StepEntry(TypedDict):
+    """One line of report.json's `steps`."""
+
+    step: str
+    status: str
+    detail: str
+    seconds: float
+
+
 @dataclass
 class StepLog:
     """Status, detail and duration of every step, in order."""
 
     progress: Progress | None = None
-    entries: dict[str, dict] = field(default_factory=dict)
+    entries: dict[str, StepEntry] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
 
     def start(self, step: str) -> None:
@@ -41,11 +68,11 @@ class StepLog:
 
     def finish(self, step: str, status: str, detail: str = "") -> None:
         seconds = time.monotonic() - self._started.get(step, time.monotonic())
-        self.entries[step] = {"status": status, "detail": detail, "seconds": round(seconds, 2)}
+        self.entries[step] = StepEntry(step=step, status=status, detail=detail, seconds=round(seconds, 2))
         self._emit(step, status)
 
     def skip(self, step: str, detail: str) -> None:
-        self.entries[step] = {"status": SKIPPED, "detail": detail, "seconds": 0.0}
+        self.entries[step] = StepEntry(step=step, status=SKIPPED, detail=detail, seconds=0.0)
         self._emit(step, SKIPPED)
 
     def _emit(self, step: str, status: str) -> None:
@@ -56,5 +83,5 @@ class StepLog:
         except Exception:  # a broken progress display must not break the k8orization itself
             _log.exception("progress callback failed for %s/%s", step, status)
 
-    def as_list(self) -> list[dict]:
-        return [{"step": s, **self.entries[s]} for s in STEPS if s in self.entries]
+    def as_list(self) -> list[StepEntry]:
+        return [self.entries[s] for s in STEPS if s in self.entries]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import TypedDict
 
 TABLE = Path(__file__).resolve().parent / "data" / "syscalls.json"
 
@@ -31,9 +32,23 @@ ALIASES = {
 }
 
 
+class _Supplement(TypedDict):
+    source: str
+    architectures: dict[str, dict[str, int]]
+
+
+class _SyscallTable(TypedDict):
+    """The shipped table: libseccomp's names and numbers per architecture, plus newer-kernel calls."""
+
+    source: str
+    architectures: dict[str, dict[str, int]]
+    supplement: _Supplement
+
+
 @cache
-def _load() -> dict:
-    return json.loads(TABLE.read_text())
+def _load() -> _SyscallTable:
+    data: _SyscallTable = json.loads(TABLE.read_text())
+    return data
 
 
 @cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def _record(trace: SyscallTrace, name: str, text: str) -> None:
             trace.opened.add(match.group(1))
 
 
-def parse_lines(lines, after_marker: re.Pattern | None = None) -> SyscallTrace:
+def parse_lines(lines: Iterable[str], after_marker: re.Pattern[str] | None = None) -> SyscallTrace:
     """Parse strace lines (with pids, as from `strace -f -o FILE`).
 
     With after_marker, only lines after the first line matching it count: the enforced run uses
@@ -64,7 +65,7 @@ def parse_lines(lines, after_marker: re.Pattern | None = None) -> SyscallTrace:
         if not match:
             continue
         pid, rest = int(match.group(1)), match.group(2)
-        if not armed:
+        if not armed and after_marker is not None:
             armed = bool(after_marker.search(rest))
             continue
         trace.pids.add(pid)
@@ -87,7 +88,7 @@ def parse_lines(lines, after_marker: re.Pattern | None = None) -> SyscallTrace:
     return trace
 
 
-def parse_file(path: Path, after_marker: re.Pattern | None = None) -> SyscallTrace:
+def parse_file(path: Path, after_marker: re.Pattern[str] | None = None) -> SyscallTrace:
     """Parse an strace output file."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         return parse_lines(handle, after_marker)

@@ -23,14 +23,35 @@ _DOC_DIRS = frozenset({"docs", "doc"})
 
 
 @dataclass
-class TrimResult:
-    """Bytes before and after, by category, and which distributions were kept or dropped."""
+class TrimTally:
+    """Bytes counted while the layer is copied: before and after by category, and which distributions
+    were kept or dropped. Filled by `trim_site_packages` and `trim_app`, then frozen by `result()`."""
 
     before: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
     kept_distributions: list[str] = field(default_factory=list)
     dropped_distributions: list[str] = field(default_factory=list)
+
+    def result(self) -> TrimResult:
+        return TrimResult(
+            before=dict(self.before),
+            removed=dict(sorted(self.removed.items())),
+            kept=dict(sorted(self.kept.items())),
+            kept_distributions=tuple(self.kept_distributions),
+            dropped_distributions=tuple(self.dropped_distributions),
+        )
+
+
+@dataclass(frozen=True)
+class TrimResult:
+    """The trimmed layer's figures: bytes before and after by category, distributions kept and dropped."""
+
+    before: dict[str, int]
+    removed: dict[str, int]
+    kept: dict[str, int]
+    kept_distributions: tuple[str, ...]
+    dropped_distributions: tuple[str, ...]
 
     @property
     def bytes_before(self) -> int:
@@ -43,18 +64,6 @@ class TrimResult:
     @property
     def reduction(self) -> float:
         return 1 - self.bytes_after / self.bytes_before if self.bytes_before else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "bytes_before": self.bytes_before,
-            "bytes_after": self.bytes_after,
-            "reduction_percent": round(100 * self.reduction, 1),
-            "before_by_part": self.before,
-            "removed_by_category": dict(sorted(self.removed.items())),
-            "kept_by_category": dict(sorted(self.kept.items())),
-            "kept_distributions": self.kept_distributions,
-            "dropped_distributions": self.dropped_distributions,
-        }
 
 
 def _add(bucket: dict[str, int], key: str, size: int) -> None:
@@ -124,7 +133,7 @@ def _entered(touched_files: set[str]) -> set[str]:
 
 
 def trim_site_packages(
-    site: Path, dists: dict[str, Distribution], touched: dict[str, set[str]], dest: Path, result: TrimResult
+    site: Path, dists: dict[str, Distribution], touched: dict[str, set[str]], dest: Path, result: TrimTally
 ) -> None:
     """Copy kept distributions from site to dest, counting kept and removed bytes by category."""
     by_file, by_top = _owners(dists)
@@ -149,7 +158,7 @@ def trim_site_packages(
     result.dropped_distributions = sorted(dists[k].name for k in dists if k not in touched)
 
 
-def trim_app(app: AppFiles, scan: FileScan, dest: Path, result: TrimResult) -> None:
+def trim_app(app: AppFiles, scan: FileScan, dest: Path, result: TrimTally) -> None:
     """Copy the app's own files through its file layer; redundant files and secrets never reach the image.
 
     A copy, never a link: OUT must not alias the user's files, nor follow a link out of the app.

@@ -20,6 +20,7 @@ from .command import concrete_argv
 from .errors import BadRequest, K8orizeError
 from .identity import TrimmedRuntime
 from .probes import free_port
+from .report_schema import JSONObject
 from .runner import RunOutcome, RunSpec, SessionSpec, run_app
 from .seccomp import MUST_REFUSE
 from .trace import FILTER_LOADED, STRACE, SyscallTrace, parse_file
@@ -126,6 +127,19 @@ def verify_trimmed(factory: RunFactory, runtime: TrimmedRuntime, not_verified: l
     return run_checked(spec, "the trimmed tree", not_verified)
 
 
+@dataclass(frozen=True)
+class EnforcedRun:
+    """One run under the profile: how it went, and every call the profile would have refused."""
+
+    outcome: RunOutcome
+    denied: dict[str, int]
+    eperm_returns: dict[str, int]
+    calls_observed: int
+
+
+Refusals = dict[str, JSONObject]  # per call that must be refused: the check's verdict ("refused": bool)
+
+
 def enforced_run(
     factory: RunFactory,
     runtime: TrimmedRuntime,
@@ -133,7 +147,7 @@ def enforced_run(
     allowed: set[str],
     label: str,
     not_verified: list[str],
-) -> dict:
+) -> EnforcedRun:
     """Run the trimmed app under the profile (libseccomp) and strace; denials = calls outside the profile."""
     raw = factory.scratch / f"{label}.strace"
     user = ["--user", str(runtime.uid)] if runtime.uid is not None else []
@@ -144,21 +158,16 @@ def enforced_run(
     outcome = run_checked(spec, "the trimmed tree under the enforced seccomp profile", not_verified)
     observed = parse_file(raw, after_marker=FILTER_LOADED) if raw.exists() else SyscallTrace()
     denied = {n: c for n, c in observed.calls.items() if syscalls.canonical_name(n) not in allowed}
-    return {
-        "outcome": outcome,
-        "denied": denied,
-        "eperm_returns": observed.refused,
-        "calls_observed": sum(observed.calls.values()),
-    }
+    return EnforcedRun(outcome, denied, dict(observed.refused), sum(observed.calls.values()))
 
 
-def check_refusals(profile_path: Path) -> dict:
+def check_refusals(profile_path: Path) -> Refusals:
     """In a separate process under the profile, mount and ptrace must fail with EPERM."""
     with tempfile.TemporaryDirectory(prefix="k8orize-mount-") as target:
         cmd = [sys.executable, "-I", str(ENFORCE), "--check-refusals", str(profile_path), target]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     try:
-        verdict = json.loads(proc.stdout.strip().splitlines()[-1])
+        verdict: dict[str, JSONObject] = json.loads(proc.stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
         return {name: {"refused": False, "error": proc.stderr[-200:]} for name in MUST_REFUSE}
     return {name: verdict[name] for name in MUST_REFUSE}

@@ -1,6 +1,6 @@
 """The one place that knows what a secret looks like.
 
-Logs (bot/logs.py), the audit trail (cluster/audit.py) and anything else that writes text a person
+Logs (bot/logs.py), the audit trail (policy/audit.py) and anything else that writes text a person
 or a file will keep pass it through `SCRUBBER`: configured secret values (the app password, vault
 keys, Slack secrets) and the shapes of bearer tokens, JWTs, EKS tokens, presigned AWS URLs, Slack,
 GitHub, Docker Hub, AWS and Google credentials, Fernet tokens, `password=`-style pairs and URL
@@ -54,6 +54,10 @@ class SecretScrubber:
     def add(self, values: Iterable[str]) -> None:
         """Secret values to redact wherever they appear (shorter than 6 characters: too risky)."""
         self._known.update(v for v in values if v and len(v) >= 6)
+
+    def discard(self, values: Iterable[str]) -> None:
+        """Stop redacting these values (an app that registered them has closed)."""
+        self._known.difference_update(values)
 
     def scrub(self, text: str) -> str:
         for value in self._known:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.app import default_registry
-from bot.commands.registry import ROLES
 from bot.settings import settings_table
+from k8or.app import default_registry
+from policy.roles import ROLES
 from tests.support.tools import ROOT
 
 README_PATH = ROOT / "README.md"

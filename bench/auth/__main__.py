@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.results import median, percentile, record
+from bot.db import Database
 from connectors.base import ConnectorRegistry
 from connectors.status import check_all, check_one
 from connectors.vault import CredentialVault, parse_keys
@@ -51,9 +51,9 @@ async def run(rounds: int) -> str:
     moto, moto_url = start_moto()
     opened = [await build(name, moto_url) for name in SERVICES]
     with tempfile.TemporaryDirectory() as scratch:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}")
-        vault = CredentialVault(engine, parse_keys(Fernet.generate_key().decode(), "bench"))
-        await vault.create_schema()
+        db = Database(f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}")
+        await db.upgrade()
+        vault = CredentialVault(db, parse_keys(Fernet.generate_key().decode(), "bench"))
         for harness, _server in opened:
             harness.connector.timeout = 10  # type: ignore[attr-defined]
             harness.switch.delay = DELAY
@@ -61,7 +61,7 @@ async def run(rounds: int) -> str:
         registry = ConnectorRegistry(harness.connector for harness, _server in opened)
         await _round(registry, vault)  # warm-up: imports, model loading, connection pools
         results = [await _round(registry, vault) for _ in range(rounds)]
-        await engine.dispose()
+        await db.dispose()
     for harness, server in opened:
         await close(harness, server)
     moto.stop()

@@ -16,18 +16,17 @@ import asyncio
 import logging
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import dialogs.cluster
 from bench.results import median, percentile, record
-from cluster.audit import create_schema
 from cluster.deploy import deploy
-from cluster.rbac import policy_from_dict
 from cluster.rollback import list_revisions, rollback
 from cluster.rollout import RolloutWatcher
 from cluster.target import ClusterTarget, from_kubeconfig
-from dialogs.cluster_targets import ClusterDirectory
+from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
+from policy.audit import AuditLog
+from policy.rbac import policy_from_dict
 from testing.chat.turns import TurnHarness
 from testing.kube.fixture import standard_cluster
 
@@ -82,8 +81,8 @@ async def run(rounds: int, warmup: int = 3) -> tuple[str, bool]:
         library = [_library_round(fake, target) for _ in range(warmup + rounds)][warmup:]
         policy = policy_from_dict(POLICY)
         async with TurnHarness.open(Path(scratch), [dialogs.cluster.commands], roles=policy) as bot:
-            bot.services.audit = await create_schema(bot.services.engine, f"b{uuid.uuid4().hex[:8]}_")
-            bot.services.extras["clusters"] = ClusterDirectory(kubeconfig=str(kubeconfig), rollout_timeout=30)
+            bot.services.audit = AuditLog(bot.services.db)
+            bot.services.capabilities[CLUSTERS] = ClusterDirectory(kubeconfig=str(kubeconfig), rollout_timeout=30)
             await bot.say("cluster use fake", user="oncall-person", channel="console")
             turns = [await _bot_round(bot, fake, target) for _ in range(warmup + rounds)][warmup:]
     fake.stop()

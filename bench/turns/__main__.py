@@ -194,7 +194,7 @@ async def main(rounds: int, turns: int, echo_turns: int) -> int:
     }
     k8or_port, echo_port, bare_port = free_port(), free_port(), free_port()
     k8or = BotProcess(
-        "k8or", [python, "-m", "bot.cli", "serve", "--port", str(k8or_port)], k8or_env, k8or_port
+        "k8or", [python, "-m", "k8or.cli", "serve", "--port", str(k8or_port)], k8or_env, k8or_port
     )
     echo = BotProcess("echo", [python, "-m", "bench.turns.echo_bot", str(echo_port)], env, echo_port)
     bare = BotProcess("bare", [python, "-m", "bench.turns.bare", str(bare_port)], env, bare_port)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.grammar import Param, check_params, suggest
 from bot.errors import RegistrationError, UnknownCommand
+from policy.roles import ROLES
 
 if TYPE_CHECKING:
     from bot.context import CommandContext
 
-ROLES = ("viewer", "deployer", "oncall", "admin")
 Handler = Callable[["CommandContext", Any], Awaitable[Any]]
 
 
@@ -42,13 +42,6 @@ class CommandSpec:
     @property
     def usage(self) -> str:
         return " ".join([self.name, *(p.display for p in self.params)])
-
-    def allowed_for(self, roles: Iterable[str], needed: frozenset[str] | None = None) -> bool:
-        """No required roles means anyone; admin may run everything. `needed` overrides the
-        declared roles (an RBAC file may set a command's roles)."""
-        required = self.roles if needed is None else needed
-        held = set(roles)
-        return not required or "admin" in held or bool(required & held)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from bot.http_body import read_form
 from bot.signin import flows, pages
 from bot.signin.links import SignInLink, SignInLinkStore, digest
 from bot.signin.pending import PendingSignIns
@@ -134,11 +135,7 @@ async def _show(request: web.Request) -> web.Response:
 
 async def _read_form(request: web.Request) -> dict[str, str]:
     """The submitted form's text fields; a body that does not parse is the sender's error (400)."""
-    try:
-        posted = await request.post()
-    except ValueError:  # no multipart boundary, undecodable text (UnicodeDecodeError is one too)
-        raise web.HTTPBadRequest(text=pages.BAD_FORM) from None
-    return {str(k): v for k, v in posted.items() if isinstance(v, str)}
+    return await read_form(request, pages.BAD_FORM)
 
 
 def _owner(link: SignInLink) -> str:

@@ -1,7 +1,7 @@
 """What chat commands and the turn pipeline need from the sign-in layer, in one object.
 
-The app puts a `SignIn` in `services.extras[EXTRAS_KEY]`; `dialogs/auth.py` reads it there, and its
-`gate()` is the pipeline's `ConnectorGate`.
+The app puts a `SignIn` in `services.signin`; `dialogs/auth.py` reads it there, and its `gate()` is
+the pipeline's `ConnectorGate`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ from connectors.base import Connector, ConnectorRegistry
 from connectors.status import DEFAULT_TIMEOUT, ServiceStatus, check_all, missing_services
 from connectors.vault import CredentialVault
 
-EXTRAS_KEY = "signin"
-# services.extras[DIRECT_KEY]: the bot's DirectMessages, `await deliver(person_key, text) -> bool` into the
-# person's one-to-one conversation. Sign-in outcomes and group-chat login links travel that way.
-DIRECT_KEY = "direct"
 # How a sign-in page names the channel a link was asked for in.
 CHANNEL_LABELS = {
     "msteams": "Teams",

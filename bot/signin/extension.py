@@ -1,7 +1,7 @@
 """Wire the sign-in layer into the app: `mount_signin(app, extensions, settings)`.
 
 The sign-in pages must be routed before the server starts, while the vault and the link store need
-the database engine that opens at start-up. So mounting adds the sub-application now and an
+the database that opens at start-up. So mounting adds the sub-application now and an
 `AppParts` extension that, at start-up, builds the registry, vault, link store and pending sign-ins,
 fills the pages' slot, and puts `SignIn` and its gate into the services.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.signin.app import create_deferred_signin_app
-from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
+from bot.signin.components import SignIn
 from bot.signin.links import SignInLinkStore
 from bot.signin.pending import PendingSignIns
 from bot.signin.service import SIGNIN_PREFIX, Notify, SignInService
@@ -23,10 +23,14 @@ from connectors.base import ConnectorRegistry
 from connectors.settings import VaultSettings
 from connectors.vault import CredentialVault, load_keys
 
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.settings import Settings
+
 log = logging.getLogger(__name__)
 # Given the app and its services at start-up, the coroutine that delivers a chat message to a person.
-NotifyFactory = Callable[[web.Application, Any], Notify]
-Extension = Callable[[web.Application, Any], AsyncIterator[None]]
+NotifyFactory = Callable[[web.Application, "Services"], Notify]
+Extension = Callable[[web.Application, "Services"], AsyncIterator[None]]
 
 
 async def _log_only(person: str, text: str) -> None:
@@ -34,26 +38,24 @@ async def _log_only(person: str, text: str) -> None:
 
 
 def signin_parts(
-    settings: Any, *, notify: NotifyFactory | None = None, registry: ConnectorRegistry | None = None
+    settings: Settings, *, notify: NotifyFactory | None = None, registry: ConnectorRegistry | None = None
 ) -> tuple[web.Application, Extension]:
     """The sign-in sub-application (route it at SIGNIN_PREFIX) and the start-up extension that fills it."""
     signin_app, slot = create_deferred_signin_app()
 
-    async def extension(app: web.Application, services: Any) -> AsyncIterator[None]:
+    async def extension(app: web.Application, services: Services) -> AsyncIterator[None]:
         connectors = registry or ConnectorRegistry.from_entry_points(settings)
         keys = load_keys(
             VaultSettings(key=settings.vault_key, key_file=settings.vault_key_file), settings.data_dir
         )
-        vault = CredentialVault(services.engine, keys)
-        links = SignInLinkStore(services.engine)
-        pending = PendingSignIns(services.engine, keys)  # sealed with the vault's keys
-        for store in (vault, links, pending):
-            await store.create_schema()
+        vault = CredentialVault(services.db, keys)
+        links = SignInLinkStore(services.db)
+        pending = PendingSignIns(services.db, keys)  # sealed with the vault's keys
         public_url = settings.public_url.rstrip("/")
         notifier = _notifier(app, services, notify)
         slot.service = SignInService(connectors, vault, links, pending, notifier, public_url)
         signin = SignIn(connectors, vault, links, public_url, pending=pending)
-        services.extras[EXTRAS_KEY] = signin
+        services.signin = signin
         services.gate = signin.gate()
         try:
             yield
@@ -65,8 +67,8 @@ def signin_parts(
 
 def mount_signin(
     app: web.Application,
-    extensions: list[Any],
-    settings: Any,
+    extensions: list[Extension],
+    settings: Settings,
     *,
     notify: NotifyFactory | None = None,
     registry: ConnectorRegistry | None = None,
@@ -77,11 +79,11 @@ def mount_signin(
     extensions.append(extension)
 
 
-def _notifier(app: web.Application, services: Any, notify: NotifyFactory | None) -> Notify:
+def _notifier(app: web.Application, services: Services, notify: NotifyFactory | None) -> Notify:
     """How sign-in outcomes reach the person: the given factory, else the bot's direct messages."""
     if notify is not None:
         return notify(app, services)
-    direct = services.extras.get(DIRECT_KEY)
+    direct = services.direct
     if direct is None:
         return _log_only
 

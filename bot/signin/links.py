@@ -16,7 +16,9 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import Database, Transaction
+from bot.schema import signin_links, signin_states
 
 LINK_TTL = dt.timedelta(minutes=10)
 
@@ -47,28 +49,6 @@ class SignInLink:
     progress: dict[str, Any]
 
 
-def _tables(metadata: sa.MetaData, prefix: str) -> tuple[sa.Table, sa.Table]:
-    links = sa.Table(
-        f"{prefix}_links",
-        metadata,
-        sa.Column("key", sa.String(64), primary_key=True),
-        sa.Column("person", sa.String(512), nullable=False),
-        sa.Column("service", sa.String(64), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("progress", sa.Text, nullable=False, default="{}"),
-    )
-    states = sa.Table(
-        f"{prefix}_states",
-        metadata,
-        sa.Column("key", sa.String(64), primary_key=True),
-        sa.Column("link", sa.String(64), nullable=False),
-        sa.Column("method", sa.String(64), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    return links, states
-
-
 def _aware(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes even for timezone-aware columns.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
@@ -77,27 +57,23 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 class SignInLinkStore:
     """Issues and redeems sign-in links and OAuth states."""
 
-    def __init__(
-        self, engine: AsyncEngine, *, ttl: dt.timedelta = LINK_TTL, table_prefix: str = "k8or_signin"
-    ):
-        self._engine = engine
+    def __init__(self, db: Database, *, ttl: dt.timedelta = LINK_TTL):
+        self._db = db
         self.ttl = ttl
-        self.metadata = sa.MetaData()
-        self.links, self.states = _tables(self.metadata, table_prefix)
+        self.links, self.states = signin_links, signin_states
 
-    async def create_schema(self) -> None:
-        """Create the link tables if they do not exist."""
-        async with self._engine.begin() as connection:
-            await connection.run_sync(self.metadata.create_all)
+    async def prune(self, now: dt.datetime | None = None) -> int:
+        """Delete the links and OAuth states that expired before `now`; how many rows."""
+        async with self._db.begin() as connection:
+            return await _delete_expired(connection, now or dt.datetime.now(dt.UTC))
 
     async def issue(self, person: str, service: str, owner: str = "") -> IssuedLink:
         """A new one-time link for `person` to sign in to `service`; `owner` is how the page names them."""
         token = secrets.token_urlsafe(32)
         now = dt.datetime.now(dt.UTC)
         expires_at = now + self.ttl
-        async with self._engine.begin() as connection:
-            await connection.execute(self.links.delete().where(self.links.c.expires_at < now))
-            await connection.execute(self.states.delete().where(self.states.c.expires_at < now))
+        async with self._db.begin() as connection:
+            await _delete_expired(connection, now)
             await connection.execute(
                 self.links.insert().values(
                     key=digest(token),
@@ -115,7 +91,7 @@ class SignInLinkStore:
 
     async def _find_key(self, key: str) -> SignInLink | None:
         query = sa.select(self.links).where(self.links.c.key == key)
-        async with self._engine.connect() as connection:
+        async with self._db.begin() as connection:
             row = (await connection.execute(query)).mappings().first()
         if row is None or row["used_at"] is not None or _aware(row["expires_at"]) <= dt.datetime.now(dt.UTC):
             return None
@@ -132,7 +108,7 @@ class SignInLinkStore:
         query = sa.select(self.links.c.progress, self.links.c.expires_at).where(
             self.links.c.key == digest(token)
         )
-        async with self._engine.connect() as connection:
+        async with self._db.begin() as connection:
             row = (await connection.execute(query)).first()
         if row is None or _aware(row.expires_at) <= dt.datetime.now(dt.UTC):
             return None
@@ -142,7 +118,7 @@ class SignInLinkStore:
         """Record non-secret progress (user code, outcome) on the link for the status page."""
         # Merge with the stored progress, not `link.progress`: the poller's copy predates the page's.
         this = self.links.c.key == link.key
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             stored = (await connection.execute(sa.select(self.links.c.progress).where(this))).scalar()
             merged = json.dumps({**json.loads(stored or "{}"), **progress})
             await connection.execute(self.links.update().where(this).values(progress=merged))
@@ -151,7 +127,7 @@ class SignInLinkStore:
         """Bind the link's device sign-in to one browser (the digest of its cookie); False if one was
         already started, so a second start cannot take over the status page, and with it the code."""
         this = self.links.c.key == link.key
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             query = sa.select(self.links.c.progress).where(this).with_for_update()
             stored = json.loads((await connection.execute(query)).scalar() or "{}")
             if stored.get("browser"):
@@ -163,7 +139,7 @@ class SignInLinkStore:
     async def complete(self, link: SignInLink) -> bool:
         """Mark the link used; False if it was already used (two submissions racing)."""
         unused = (self.links.c.key == link.key) & self.links.c.used_at.is_(None)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             result = await connection.execute(
                 self.links.update().where(unused).values(used_at=dt.datetime.now(dt.UTC))
             )
@@ -173,14 +149,14 @@ class SignInLinkStore:
         """A fresh OAuth `state` for this link and sign-in method."""
         state = secrets.token_urlsafe(24)
         row = {"key": digest(state), "link": link.key, "method": method, "expires_at": link.expires_at}
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             await connection.execute(self.states.insert().values(**row))
         return state
 
     async def take_state(self, state: str) -> tuple[SignInLink, str] | None:
         """Redeem an OAuth `state` once: its link (still usable) and method, or None."""
         key = digest(state)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             row = (
                 (await connection.execute(sa.select(self.states).where(self.states.c.key == key)))
                 .mappings()
@@ -191,3 +167,9 @@ class SignInLinkStore:
             return None
         link = await self._find_key(row["link"])
         return None if link is None else (link, row["method"])
+
+
+async def _delete_expired(connection: Transaction, now: dt.datetime) -> int:
+    links = await connection.execute(signin_links.delete().where(signin_links.c.expires_at < now))
+    states = await connection.execute(signin_states.delete().where(signin_states.c.expires_at < now))
+    return (links.rowcount or 0) + (states.rowcount or 0)

@@ -21,8 +21,9 @@ from typing import Literal
 
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken, MultiFernet
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db import Database
+from bot.schema import signin_pending
 from connectors.base import Credentials
 from connectors.vault import person_digest
 
@@ -70,20 +71,6 @@ class Refused:
     discarded: tuple[str, ...] = ()
 
 
-def _table(metadata: sa.MetaData, name: str) -> sa.Table:
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("person", sa.String(64), nullable=False, index=True),
-        sa.Column("service", sa.String(64), nullable=False),
-        sa.Column("link", sa.String(64), nullable=False),
-        sa.Column("ciphertext", sa.Text, nullable=False),
-        sa.Column("attempts", sa.Integer, nullable=False, default=0),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    )
-
-
 def _aware(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes even for timezone-aware columns.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
@@ -98,23 +85,16 @@ class PendingSignIns:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        db: Database,
         keys: MultiFernet,
         *,
         ttl: dt.timedelta = PENDING_TTL,
         max_attempts: int = MAX_ATTEMPTS,
         clock: Clock = _utcnow,
-        table_name: str = "k8or_signin_pending",
     ) -> None:
-        self._engine, self._keys = engine, keys
+        self._db, self._keys = db, keys
         self.ttl, self.max_attempts, self.clock = ttl, max_attempts, clock
-        self.metadata = sa.MetaData()
-        self.table = _table(self.metadata, table_name)
-
-    async def create_schema(self) -> None:
-        """Create the pending table if it does not exist."""
-        async with self._engine.begin() as connection:
-            await connection.run_sync(self.metadata.create_all)
+        self.table = signin_pending
 
     async def hold(
         self, person: str, service: str, link: str, credentials: Credentials, identity: str
@@ -124,7 +104,7 @@ class PendingSignIns:
         digest = person_digest(person)
         sealed = self._seal(row_id, digest, service, code, credentials, identity)
         mine = (self.table.c.person == digest) & (self.table.c.service == service)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             await connection.execute(self.table.delete().where(mine | (self.table.c.expires_at <= now)))
             await connection.execute(
                 self.table.insert().values(
@@ -137,10 +117,9 @@ class PendingSignIns:
     async def for_link(self, link: str) -> HeldSignIn | None:
         """The sign-in waiting for a code that this link produced (the device page shows its code)."""
         query = sa.select(self.table).where(self.table.c.link == link)
-        async with self._engine.connect() as connection:
+        async with self._db.begin() as connection:
             row = (await connection.execute(query)).mappings().first()
-        payload = self._open(row) if row is not None and self._live(row) else None
-        if payload is None:
+        if row is None or not self._live(row) or (payload := self._open(row)) is None:
             return None
         return HeldSignIn(payload["c"], row["service"], payload["who"], _aware(row["expires_at"]))
 
@@ -149,7 +128,7 @@ class PendingSignIns:
         await self.prune()
         digest = person_digest(person)
         query = sa.select(self.table).where(self.table.c.person == digest)
-        async with self._engine.connect() as connection:
+        async with self._db.begin() as connection:
             rows = [row for row in (await connection.execute(query)).mappings() if self._live(row)]
         if not rows:
             return Refused("none")
@@ -161,13 +140,11 @@ class PendingSignIns:
 
     async def prune(self) -> int:
         """Discard every expired pending sign-in; how many."""
-        expired = self.table.c.expires_at <= self.clock()
-        async with self._engine.begin() as connection:
-            return (await connection.execute(self.table.delete().where(expired))).rowcount
+        return await prune_expired(self._db, self.clock())
 
     async def _take(self, row: sa.RowMapping, payload: dict) -> Redeemed | Refused:
         # Deleting is the claim: of two turns typing the same code at once, only one stores.
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             taken = await connection.execute(self.table.delete().where(self.table.c.id == row["id"]))
         if taken.rowcount != 1:
             return Refused("none")
@@ -178,7 +155,7 @@ class PendingSignIns:
         table = self.table
         mine = table.c.person == digest
         spent = mine & (table.c.attempts >= self.max_attempts)
-        async with self._engine.begin() as connection:
+        async with self._db.begin() as connection:
             await connection.execute(table.update().where(mine).values(attempts=table.c.attempts + 1))
             gone = tuple(
                 sorted((await connection.execute(sa.select(table.c.service).where(spent))).scalars())
@@ -209,3 +186,10 @@ class PendingSignIns:
         if sealed_for != (row["id"], row["person"], row["service"]):
             return None
         return payload
+
+
+async def prune_expired(db: Database, now: dt.datetime) -> int:
+    """Discard the pending sign-ins that expired by `now` (no keys needed: nothing is opened); how many."""
+    expired = signin_pending.delete().where(signin_pending.c.expires_at <= now)
+    async with db.begin() as connection:
+        return (await connection.execute(expired)).rowcount or 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.db import open_engine
+from bot.db import Database
 from bot.settings import Settings, load_settings
 from connectors.settings import VaultSettings
 from connectors.vault import CredentialVault, VaultKeyError, load_keys
@@ -19,13 +19,12 @@ async def rotate(settings: Settings) -> int:
     keys = load_keys(
         VaultSettings(key=settings.vault_key, key_file=settings.vault_key_file), settings.data_dir
     )
-    engine = open_engine(settings.effective_database_url, settings.database_schema)
+    db = Database(settings.effective_database_url, settings.database_schema)
     try:
-        vault = CredentialVault(engine, keys)
-        await vault.create_schema()
-        return await vault.rotate()
+        await db.upgrade()
+        return await CredentialVault(db, keys).rotate()
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 def main() -> int:

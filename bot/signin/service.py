@@ -49,7 +49,7 @@ class SignInService:
 @dataclasses.dataclass
 class SignInSlot:
     """Where the handlers find their SignInService. The app is mounted before the server starts, but
-    the vault and link store need the database engine, which opens at start-up: they fill the slot then."""
+    the vault and link store need the database, which opens at start-up: they fill the slot then."""
 
     service: SignInService | None = None
 

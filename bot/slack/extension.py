@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -19,8 +19,9 @@ from botbuilder.schema import Activity
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.http_body import read_bytes
 from bot.identity import SLACK_SIGNATURE
-from bot.keys import BOT, DIRECT, SERVICES
+from bot.keys import BOT, SERVICES
 from bot.slack.adapter import SlackAdapter
 from bot.slack.directory import SlackDirectory
 from bot.slack.edge import (
@@ -33,12 +34,18 @@ from bot.slack.edge import (
 )
 from bot.trust import PROOF, ChannelProof
 
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.settings import Settings
+
+Extension = Callable[[web.Application, "Services"], AsyncIterator[None]]
+
 log = logging.getLogger(__name__)
 SLACK = web.AppKey("slack", SlackAdapter)
 DIRECTORY = web.AppKey("slack_directory", SlackDirectory)
 
 
-def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> bool:
+def mount_slack(app: web.Application, extensions: list[Extension], settings: Settings) -> bool:
     """Add the Slack routes and their start-up extension; False when Slack is not configured."""
     token = settings.slack_bot_token.get_secret_value()
     secret = settings.slack_signing_secret.get_secret_value()
@@ -57,15 +64,15 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
         _start_turn(request.app, await _verified(request, verifier, interaction_activity))
         return web.Response(status=200)
 
-    async def extension(app: web.Application, services: Any) -> AsyncIterator[None]:
-        client = AsyncWebClient(
-            token=token, base_url=settings.slack_api_url, timeout=settings.outbound_timeout
-        )
+    async def extension(app: web.Application, services: Services) -> AsyncIterator[None]:
+        # slack_sdk annotates timeout as int but hands it to aiohttp, which takes fractions of seconds.
+        timeout: int = settings.outbound_timeout  # type: ignore[assignment]
+        client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=timeout)
         app[SLACK] = SlackAdapter(client)
         app[DIRECTORY] = SlackDirectory(client)
         if hasattr(services.identity, "slack"):
             services.identity.slack = app[DIRECTORY]  # bot.trust asks it for email and group ids
-        direct = services.extras.get(DIRECT)
+        direct = services.direct
         if direct is not None:
             direct.adapters["slack"] = app[SLACK]
         yield
@@ -78,7 +85,7 @@ def mount_slack(app: web.Application, extensions: list[Any], settings: Any) -> b
 
 async def _verified(request: web.Request, verifier: SignatureVerifier, read: Callable[[bytes], Any]) -> Any:
     """The request's content, once its signature checks out: 401 if it does not, 400 if unreadable."""
-    body = await request.read()
+    body = await read_bytes(request, "body is not a Slack request")
     try:
         verify(verifier, body, request.headers)
         return read(body)

@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import time
+from typing import Protocol
 from urllib.parse import urlparse
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -98,7 +99,18 @@ class _Reader:
                 return b"".join(parts)
 
 
-def _widget_states(widgets: list[tuple[str, object]]):
+class _Element(Protocol):
+    """The fields of a Streamlit widget element a user's interaction reads (slider, checkbox, button)."""
+
+    id: str
+    min: float
+    default: bool
+
+
+Widgets = list[tuple[str, _Element]]
+
+
+def _widget_states(widgets: Widgets) -> BackMsg:
     """Widget states a user produces: move sliders to their minimum, tick checkboxes, click buttons."""
     back = BackMsg()
     back.rerun_script.page_script_hash = ""
@@ -115,11 +127,11 @@ def _widget_states(widgets: list[tuple[str, object]]):
 
 
 def _run_until_finished(
-    sock, reader: _Reader, back: BackMsg, deadline: float, seen: dict
-) -> tuple[int | None, list]:
+    sock: socket.socket, reader: _Reader, back: BackMsg, deadline: float, seen: dict[str, int]
+) -> tuple[int | None, Widgets]:
     """Send one rerun request and read until its script_finished; collect the interactive widgets."""
     _send(sock, back.SerializeToString())
-    widgets: list[tuple[str, object]] = []
+    widgets: Widgets = []
     while time.monotonic() < deadline:
         msg = ForwardMsg()
         msg.ParseFromString(reader.message(sock))
@@ -137,7 +149,7 @@ def _run_until_finished(
 _INTERACTIVE = ("slider", "checkbox", "button")
 
 
-def run_session(base_url: str, timeout: float) -> dict:
+def run_session(base_url: str, timeout: float) -> dict[str, object]:
     """Connect like a browser, run the script, then interact with its widgets and run it again."""
     url = urlparse(base_url)
     path = (url.path.rstrip("/") or "") + "/_stcore/stream"
@@ -155,7 +167,7 @@ def run_session(base_url: str, timeout: float) -> dict:
             status, _ = _run_until_finished(sock, reader, _widget_states(widgets), deadline, seen)
             runs.append(status)
         ok = all(s == ForwardMsg.FINISHED_SUCCESSFULLY for s in runs)
-        outcome = {
+        outcome: dict[str, object] = {
             "ok": ok,
             "status": status,
             "script_runs": len(runs),

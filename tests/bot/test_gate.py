@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import DIRECT
 from bot.commands.registry import CommandSet
 from testing.chat.turns import TurnHarness
 
@@ -28,7 +27,7 @@ async def bot(tmp_path):  # type: ignore[no-untyped-def]
     ran.clear()
     async with TurnHarness.open(tmp_path, [gated]) as harness:
         harness.services.gate = Gate()
-        harness.services.extras[DIRECT].default_adapter = harness.adapter
+        harness.services.direct.default_adapter = harness.adapter
         yield harness
 
 

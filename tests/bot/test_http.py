@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import SERVICES, AppParts, create_app
 from bot.db import Database
 from bot.settings import Settings
+from k8or.app import SERVICES, AppParts, create_app
 from testing.chat.channel import message
 from testing.chat.openid import OpenIdServer, channel_token, new_key
 

@@ -14,9 +14,9 @@ import time
 import aiohttp
 from aiohttp import web
 
-from bot.app import SERVICES, AppParts, create_app
 from bot.commands.registry import CommandRegistry, CommandSet
 from bot.settings import Settings
+from k8or.app import SERVICES, AppParts, create_app
 from testing.chat.channel import FakeChannel, message
 
 slow = CommandSet()
@@ -55,7 +55,7 @@ def _env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_public_bind_without_app_id_is_refused(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        [sys.executable, "-m", "k8or.cli", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
         env=_env(tmp_path),
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def test_public_bind_without_app_id_is_refused(tmp_path):
 def test_bad_setting_stops_start_naming_the_setting(tmp_path):
     env = _env(tmp_path) | {"K8OR_PORT": "eighty"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "k8or.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     assert "K8OR_PORT" in result.stderr and "valid integer" in result.stderr
@@ -77,7 +77,7 @@ def test_bad_setting_stops_start_naming_the_setting(tmp_path):
 def test_serve_warns_in_emulator_mode_and_exits_cleanly_on_sigterm(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "k8or.cli", "serve", "--port", str(port)],
         env=_env(tmp_path),
         stderr=subprocess.PIPE,
         text=True,

@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 import pytest
 
 import dialogs.core
-from bot.app import SERVICES, AppParts, create_app
 from bot.commands.grammar import arg
 from bot.commands.registry import CommandRegistry, CommandSet
 from bot.settings import Settings
-from cluster.rbac import policy_from_dict
+from k8or.app import SERVICES, AppParts, create_app
+from policy.rbac import policy_from_dict
 from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
 
 SECRET = "slack-signing-secret-for-tests"

@@ -1,4 +1,4 @@
-"""Bot state storage on SQLite and PostgreSQL: round trips, eTags, conflicts, migration."""
+"""Bot state storage on SQLite and PostgreSQL: round trips, eTags, conflicts; the delivery ledger."""
 
 from __future__ import annotations
 
@@ -6,23 +6,16 @@ import asyncio
 
 import pytest
 from botbuilder.core import StoreItem
-from sqlalchemy import select
 
-from bot import storage as storage_module
-from bot.db import Database, schema_versions
+from bot.db import Database
 from bot.errors import StateConflict
 from bot.storage import SqlStorage
-from tests.support.databases import DatabaseUnderTest, database  # noqa: F401 - fixture
+from tests.support.databases import database, db  # noqa: F401 - fixtures
 
 
 @pytest.fixture(params=["uncached", "cached"])
-async def store(request, database: DatabaseUnderTest):  # noqa: F811
-    db = Database(database.url, database.schema)
-    await db.migrate([storage_module.SCHEMA])
-    try:
-        yield SqlStorage(db, cache=request.param == "cached")
-    finally:
-        await db.dispose()
+async def store(request, db: Database):  # noqa: F811
+    return SqlStorage(db, cache=request.param == "cached")
 
 
 class Note(StoreItem):
@@ -97,30 +90,11 @@ async def test_empty_etag_is_refused(store):
         await store.write({"k": {"v": 1, "e_tag": ""}})
 
 
-async def test_migration_is_idempotent_and_records_versions(database: DatabaseUnderTest):  # noqa: F811
-    db = Database(database.url, database.schema)
-    try:
-        await db.migrate([storage_module.SCHEMA])
-        await db.migrate([storage_module.SCHEMA])
-        assert await db.ping()
-        async with db.begin() as conn:
-            rows = (await conn.execute(select(schema_versions))).all()
-        assert ("bot_state", 1) in [tuple(r) for r in rows]
-    finally:
-        await db.dispose()
-
-
-async def test_delivery_ledger_on_both_databases(database: DatabaseUnderTest):  # noqa: F811
-    from bot.dedupe import SCHEMA as LEDGER
+async def test_delivery_ledger_on_both_databases(db: Database):  # noqa: F811
     from bot.dedupe import DeliveryLedger
 
-    db = Database(database.url, database.schema)
-    try:
-        await db.migrate([LEDGER])
-        ledger = DeliveryLedger(db)
-        results = await asyncio.gather(*(ledger.first_delivery("msteams", "c", "a1") for _ in range(4)))
-        assert sorted(results) == [False, False, False, True]
-        assert await ledger.first_delivery("msteams", "c", "a2")
-        assert await ledger.first_delivery("slack", "c", "a1")
-    finally:
-        await db.dispose()
+    ledger = DeliveryLedger(db)
+    results = await asyncio.gather(*(ledger.first_delivery("msteams", "c", "a1") for _ in range(4)))
+    assert sorted(results) == [False, False, False, True]
+    assert await ledger.first_delivery("msteams", "c", "a2")
+    assert await ledger.first_delivery("slack", "c", "a1")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings, SettingsError
+from k8or.app import SERVICES, create_app
 from testing.chat.channel import message
 
 RBAC = """

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.app import SERVICES, AppParts, create_app
 from bot.settings import Settings
 from bot.signin import SIGNIN_PREFIX
-from bot.signin.components import EXTRAS_KEY, SignIn
+from bot.signin.components import SignIn
 from bot.signin.extension import mount_signin, signin_parts
 from connectors.base import ConnectorRegistry
 from connectors.toggl import TogglConnector
+from k8or.app import SERVICES, AppParts, create_app
 
 
 async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -22,7 +22,7 @@ async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_pat
     app.add_subapp(SIGNIN_PREFIX, pages)
     client = await aiohttp_client(app)
     services = client.server.app[SERVICES]
-    signin = services.extras[EXTRAS_KEY]
+    signin = services.signin
     assert isinstance(signin, SignIn) and signin.pending is not None  # the code step is wired
     assert "generated a vault key" in caplog.text  # no K8OR_VAULT_KEY: generated once, with a warning
     url, _expires = await signin.login_link("aad:alice", "toggl")

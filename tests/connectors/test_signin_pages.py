@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.fernet import Fernet
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db import Database
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app, link_url, redact
 from bot.signin.components import SignIn
 from bot.signin.pending import PendingSignIns, Redeemed
@@ -61,15 +61,14 @@ class SignInSite:
 @pytest.fixture
 async def site(harness_for, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[SignInSite]:  # type: ignore[no-untyped-def]
     harness = await harness_for(getattr(request, "param", "toggl"))
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'signin.db'}")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'signin.db'}")
+    await db.upgrade()
     keys = parse_keys(Fernet.generate_key().decode(), "test")
     vault, links, pending = (
-        CredentialVault(engine, keys),
-        SignInLinkStore(engine),
-        PendingSignIns(engine, keys),
+        CredentialVault(db, keys),
+        SignInLinkStore(db),
+        PendingSignIns(db, keys),
     )
-    for store in (vault, links, pending):
-        await store.create_schema()
     told: list[tuple[str, str]] = []
 
     async def notify(person: str, text: str) -> None:
@@ -93,7 +92,7 @@ async def site(harness_for, tmp_path: Path, request: pytest.FixtureRequest) -> A
     registry = ConnectorRegistry([harness.connector])
     yield SignInSite(url, vault, links, told, harness, SignIn(registry, vault, links, url, pending=pending))
     await server.close()
-    await engine.dispose()
+    await db.dispose()
 
 
 def browser() -> aiohttp.ClientSession:

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db import Database
 from connectors import errors
 from connectors.base import ConnectorRegistry, Credentials
 from connectors.status import check_all, missing_services
@@ -17,10 +17,9 @@ from testing.services.wiring import SERVICES, Harness
 
 
 async def _vault(tmp_path: Path) -> CredentialVault:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'status.db'}")
-    vault = CredentialVault(engine, parse_keys(Fernet.generate_key().decode(), "test"))
-    await vault.create_schema()
-    return vault
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'status.db'}")
+    await db.upgrade()
+    return CredentialVault(db, parse_keys(Fernet.generate_key().decode(), "test"))
 
 
 async def _signed_in(harness_for, tmp_path: Path) -> tuple[ConnectorRegistry, CredentialVault, list[Harness]]:  # type: ignore[no-untyped-def]

@@ -4,67 +4,37 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import stat
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.db import Database
 from connectors.base import Credentials
 from connectors.settings import VaultSettings
 from connectors.vault import CredentialVault, VaultKeyError, load_keys, parse_keys
+from tests.support.databases import database, db  # noqa: F401 - fixtures: SQLite and PostgreSQL, migrated
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SECRET = "ghp_" + "S3cr3tT0k3n" * 3
 
 
-async def _postgres() -> AsyncEngine | None:
-    engine = create_async_engine(POSTGRES_URL)
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(sa.text("select 1"))
-    except Exception:  # no server here: the PostgreSQL leg is skipped, SQLite still runs
-        await engine.dispose()
-        return None
-    return engine
+async def _vault(db: Database, keys: str) -> CredentialVault:  # noqa: F811
+    return CredentialVault(db, parse_keys(keys, "test"))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, str]]:
-    """An engine and a table name unique to this test, so parallel runs never share rows."""
-    table = "vault_" + secrets.token_hex(6)
-    if request.param == "sqlite":
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'k8or.db'}")
-    else:
-        engine = await _postgres()
-        if engine is None:
-            pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    yield engine, table
-    async with engine.begin() as connection:
-        await connection.execute(sa.text(f'drop table if exists "{table}"'))
-    await engine.dispose()
-
-
-async def _vault(engine: tuple[AsyncEngine, str], keys: str) -> CredentialVault:
-    vault = CredentialVault(engine[0], parse_keys(keys, "test"), table_name=engine[1])
-    await vault.create_schema()
-    return vault
-
-
-async def _raw_rows(engine: tuple[AsyncEngine, str]) -> list[tuple[str, ...]]:
-    async with engine[0].connect() as connection:
+async def _raw_rows(db: Database) -> list[tuple[str, ...]]:  # noqa: F811
+    async with db.begin() as connection:
         return [
-            tuple(map(str, row)) for row in await connection.execute(sa.text(f'select * from "{engine[1]}"'))
+            tuple(map(str, row))
+            for row in await connection.execute(sa.text("select * from k8or_credentials"))
         ]
 
 
-async def test_round_trip_and_isolation(engine: tuple[AsyncEngine, str]) -> None:
-    vault = await _vault(engine, Fernet.generate_key().decode())
+async def test_round_trip_and_isolation(db: Database) -> None:  # noqa: F811
+    vault = await _vault(db, Fernet.generate_key().decode())
     await vault.put("aad:alice", "github", Credentials(token=SECRET))
     assert (await vault.get("aad:alice", "github"))["token"] == SECRET
     assert await vault.get("aad:bob", "github") is None
@@ -72,25 +42,25 @@ async def test_round_trip_and_isolation(engine: tuple[AsyncEngine, str]) -> None
     assert await vault.list_services("aad:alice") == ["github"]
 
 
-async def test_put_replaces(engine: tuple[AsyncEngine, str]) -> None:
-    vault = await _vault(engine, Fernet.generate_key().decode())
+async def test_put_replaces(db: Database) -> None:  # noqa: F811
+    vault = await _vault(db, Fernet.generate_key().decode())
     await vault.put("p", "toggl", Credentials(api_token="one"))
     await vault.put("p", "toggl", Credentials(api_token="two"))
     assert (await vault.get("p", "toggl"))["api_token"] == "two"
 
 
-async def test_no_plaintext_at_rest(engine: tuple[AsyncEngine, str], tmp_path: Path) -> None:
-    vault = await _vault(engine, Fernet.generate_key().decode())
+async def test_no_plaintext_at_rest(db: Database, tmp_path: Path) -> None:  # noqa: F811
+    vault = await _vault(db, Fernet.generate_key().decode())
     await vault.put("slack:T1:U1", "github", Credentials(token=SECRET))
-    dumped = repr(await _raw_rows(engine))
+    dumped = repr(await _raw_rows(db))
     assert SECRET not in dumped
     assert "slack:T1:U1" not in dumped  # the person's id is stored as a digest
     for path in tmp_path.glob("*.db*"):
         assert SECRET.encode() not in path.read_bytes()
 
 
-async def test_delete_and_delete_all(engine: tuple[AsyncEngine, str]) -> None:
-    vault = await _vault(engine, Fernet.generate_key().decode())
+async def test_delete_and_delete_all(db: Database) -> None:  # noqa: F811
+    vault = await _vault(db, Fernet.generate_key().decode())
     for service in ("github", "jira", "toggl"):
         await vault.put("p", service, Credentials(token="x"))
     await vault.put("q", "github", Credentials(token="y"))
@@ -101,36 +71,36 @@ async def test_delete_and_delete_all(engine: tuple[AsyncEngine, str]) -> None:
     assert await vault.list_services("q") == ["github"]
 
 
-async def test_rotation(engine: tuple[AsyncEngine, str]) -> None:
+async def test_rotation(db: Database) -> None:  # noqa: F811
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    await (await _vault(engine, old)).put("p", "github", Credentials(token=SECRET))
-    rotated = await _vault(engine, f"{new},{old}")
+    await (await _vault(db, old)).put("p", "github", Credentials(token=SECRET))
+    rotated = await _vault(db, f"{new},{old}")
     assert (await rotated.get("p", "github"))["token"] == SECRET
     assert await rotated.rotate() == 1
-    only_new = await _vault(engine, new)
+    only_new = await _vault(db, new)
     assert (await only_new.get("p", "github"))["token"] == SECRET
 
 
-async def test_row_moved_to_another_person_does_not_open(engine: tuple[AsyncEngine, str]) -> None:
-    vault = await _vault(engine, Fernet.generate_key().decode())
+async def test_row_moved_to_another_person_does_not_open(db: Database) -> None:  # noqa: F811
+    vault = await _vault(db, Fernet.generate_key().decode())
     await vault.put("alice", "github", Credentials(token=SECRET))
     await vault.put("bob", "github", Credentials(token="bobs"))
     table = vault.table
-    async with engine[0].begin() as connection:
+    async with db.begin() as connection:
         alice_row = (await connection.execute(sa.select(table.c.ciphertext))).scalars().all()
         await connection.execute(table.update().values(ciphertext=alice_row[0]))
     opened = [await vault.get(person, "github") for person in ("alice", "bob")]
     assert [c is not None for c in opened].count(True) == 1
 
 
-async def test_wrong_key_reads_nothing(engine: tuple[AsyncEngine, str]) -> None:
-    await (await _vault(engine, Fernet.generate_key().decode())).put("p", "github", Credentials(token=SECRET))
-    assert await (await _vault(engine, Fernet.generate_key().decode())).get("p", "github") is None
+async def test_wrong_key_reads_nothing(db: Database) -> None:  # noqa: F811
+    await (await _vault(db, Fernet.generate_key().decode())).put("p", "github", Credentials(token=SECRET))
+    assert await (await _vault(db, Fernet.generate_key().decode())).get("p", "github") is None
 
 
-async def test_logs_hold_no_secret(engine: tuple[AsyncEngine, str], caplog: pytest.LogCaptureFixture) -> None:
+async def test_logs_hold_no_secret(db: Database, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
     caplog.set_level(logging.DEBUG)
-    vault = await _vault(engine, Fernet.generate_key().decode())
+    vault = await _vault(db, Fernet.generate_key().decode())
     await vault.put("p", "github", Credentials(token=SECRET))
     await vault.get("p", "github")
     assert SECRET not in caplog.text

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 import dialogs.auth
 from bot.commands.registry import CommandSet
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app
-from bot.signin.components import DIRECT_KEY, EXTRAS_KEY, SignIn
+from bot.signin.components import SignIn
 from bot.signin.pending import PendingSignIns
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
@@ -73,12 +73,10 @@ class Chat:
 async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
     fakes = {name: await build(name, moto_url="") for name in ("toggl", "github")}
     async with TurnHarness.open(tmp_path, [dialogs.auth.commands, gated]) as bot:
-        engine = bot.services.engine
-        vault = CredentialVault(engine, parse_keys(Fernet.generate_key().decode(), "test"))
-        links = SignInLinkStore(engine)
-        pending = PendingSignIns(engine, parse_keys(Fernet.generate_key().decode(), "test"))
-        for store in (vault, links, pending):
-            await store.create_schema()
+        db = bot.services.db  # migrated at start, like the app's
+        vault = CredentialVault(db, parse_keys(Fernet.generate_key().decode(), "test"))
+        links = SignInLinkStore(db)
+        pending = PendingSignIns(db, parse_keys(Fernet.generate_key().decode(), "test"))
         registry = ConnectorRegistry(harness.connector for harness, _server in fakes.values())
         told: list[tuple[str, str]] = []
 
@@ -95,7 +93,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
         public_url = str(server.make_url("")).rstrip("/")
         pages[SLOT].service.public_url = public_url  # type: ignore[union-attr]
         signin = SignIn(registry, vault, links, public_url, status_timeout=5, pending=pending)
-        bot.services.extras[EXTRAS_KEY] = signin
+        bot.services.signin = signin
         bot.services.gate = signin.gate()
         yield Chat(bot, signin, told, {name: harness for name, (harness, _s) in fakes.items()})
         await server.close()
@@ -153,13 +151,13 @@ class FakeDirect:
 
 
 async def test_no_link_in_a_group_without_a_private_channel(chat: Chat) -> None:
-    chat.bot.services.extras[DIRECT_KEY] = FakeDirect(reachable=False)
+    chat.bot.services.direct = FakeDirect(reachable=False)
     [reply] = await chat.bot.say("login github", user="alice", is_group=True)
     assert "/signin/" not in reply and "direct chat" in reply
 
 
 async def test_group_login_goes_privately(chat: Chat) -> None:
-    direct = chat.bot.services.extras[DIRECT_KEY] = FakeDirect(reachable=True)
+    direct = chat.bot.services.direct = FakeDirect(reachable=True)
     [reply] = await chat.bot.say("login github", user="alice", is_group=True)
     assert "/signin/" not in reply and "private message" in reply
     assert direct.sent[0][0] == await chat.key("alice") and "/signin/" in direct.sent[0][1]

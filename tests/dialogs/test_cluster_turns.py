@@ -7,9 +7,8 @@ import uuid
 import pytest
 
 import dialogs.cluster
-from cluster.audit import create_schema
-from cluster.rbac import policy_from_dict
-from dialogs.cluster_targets import ClusterDirectory
+from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
+from policy.rbac import policy_from_dict
 from testing.chat.turns import TurnHarness
 from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
@@ -32,8 +31,9 @@ async def bot(tmp_path, fake_kube, kubeconfig):  # noqa: F811
     policy = policy_from_dict(POLICY)
     async with TurnHarness.open(tmp_path, [dialogs.cluster.commands], roles=policy) as harness:
         harness.services.approvals = policy
-        harness.services.audit = await create_schema(harness.services.engine, f"t{uuid.uuid4().hex[:8]}_")
-        harness.services.extras["clusters"] = ClusterDirectory(kubeconfig=str(kubeconfig), rollout_timeout=20)
+        harness.services.capabilities[CLUSTERS] = ClusterDirectory(
+            kubeconfig=str(kubeconfig), rollout_timeout=20
+        )
         harness.fake = fake_kube
         yield harness
 
@@ -182,7 +182,7 @@ async def test_deploy_pins_the_tag_to_the_registry_digest(bot):
     async def resolve(ctx, image):
         return digest if image == "nginx:1.27" else None
 
-    bot.services.extras["clusters"].resolve_digest = resolve
+    bot.services.capabilities[CLUSTERS].resolve_digest = resolve
     await say(bot, "cluster use fake")
     await say(bot, "deploy web nginx:1.27")
     image = bot.fake.get("Deployment", "web", "default")["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -209,7 +209,7 @@ async def test_eks_cluster_through_the_persons_aws_session(bot, monkeypatch):
         async def aws_session(ctx):
             return session
 
-        clusters = bot.services.extras["clusters"]
+        clusters = bot.services.capabilities[CLUSTERS]
         clusters.aws_session, clusters.eks_region = aws_session, "eu-west-1"
         clusters.eks_endpoint_url = clusters.sts_endpoint_url = url
         assert f"Using cluster `eks:{name}`" in (await say(bot, f"cluster use eks:{name}"))[0]
@@ -220,7 +220,7 @@ async def test_eks_cluster_through_the_persons_aws_session(bot, monkeypatch):
 
 
 async def test_impersonation_lets_the_clusters_own_rbac_decide(bot):
-    bot.services.extras["clusters"].impersonate = True
+    bot.services.capabilities[CLUSTERS].impersonate = True
     bot.fake.rbac = {"webchat:alice": {("list", "deployments"), ("list", "pods"), ("list", "events")}}
     await say(bot, "cluster use fake")
     assert "No deployments" in (await say(bot, "status"))[0]

@@ -3,7 +3,6 @@ so nothing is installed or run), the real GitHub connector against its fake, the
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import os
@@ -18,12 +17,14 @@ from cryptography.fernet import Fernet
 
 import connectors.github
 import dialogs.k8orize
+import dialogs.k8orize_messages
+from actions.k8orize import RepositorySource, UnsafeArchive, unpack_repository
 from bot.identity import Person
 from bot.signin import SignInLinkStore
-from bot.signin.components import EXTRAS_KEY, SignIn
+from bot.signin.components import SignIn
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
-from dialogs.k8orize import RepositorySource, StepBoard, UnsafeArchive, unpack_repository
+from dialogs.k8orize_board import LiveBoard, StepBoard
 from testing.chat.turns import TurnHarness
 from testing.services.faults import Fault
 from testing.services.github import GithubState, build_tarball
@@ -83,12 +84,10 @@ class Chat:
 async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
     github, server = await build("github", moto_url="")
     async with TurnHarness.open(tmp_path, [dialogs.k8orize.commands], roles=Roles()) as bot:
-        vault = CredentialVault(bot.services.engine, parse_keys(Fernet.generate_key().decode(), "test"))
-        links = SignInLinkStore(bot.services.engine)
-        await vault.create_schema()
-        await links.create_schema()
+        vault = CredentialVault(bot.services.db, parse_keys(Fernet.generate_key().decode(), "test"))
+        links = SignInLinkStore(bot.services.db)
         signin = SignIn(ConnectorRegistry([github.connector]), vault, links, "http://k8or.test")
-        bot.services.extras[EXTRAS_KEY] = signin
+        bot.services.signin = signin
         bot.services.gate = signin.gate()
         await vault.put(ALICE, "github", github.credentials)
         yield Chat(bot, github, tmp_path)
@@ -358,13 +357,12 @@ class RecordingMessage:
 
 
 async def test_queued_step_changes_become_one_edit() -> None:
-    changes: asyncio.Queue = asyncio.Queue()
-    for step in ("analyze", "dockerfile", "manifests"):
-        changes.put_nowait((step, "running"))
-        changes.put_nowait((step, "ok"))
-    changes.put_nowait(None)
     board, msg = StepBoard("⏳", ("analyze", "dockerfile", "manifests", "report")), RecordingMessage()
-    await dialogs.k8orize._show_changes(changes, board, msg)  # type: ignore[arg-type]
+    live = LiveBoard(board, msg)
+    for step in ("analyze", "dockerfile", "manifests"):  # all queued before the loop gets to edit
+        await live.show((step, "running"))
+        await live.show((step, "ok"))
+    await live.flush()
     assert msg.texts == ["⏳\n- ✓ analyze\n- ✓ dockerfile\n- ✓ manifests\n- · report"]
 
 
@@ -374,6 +372,31 @@ async def test_a_second_run_waits_for_the_first(chat: Chat) -> None:
     await chat.bot.say("k8orize shop --no-trace", user="alice")
     await chat.bot.say("k8orize cart --no-trace", user="alice")
     await chat.bot.settle()
-    waiting = [u for u in chat.bot.adapter.updates if u.text == dialogs.k8orize.WAITING]
+    waiting = [u for u in chat.bot.adapter.updates if u.text == dialogs.k8orize_messages.WAITING]
     assert len(waiting) == 1  # the second run said it was waiting, once
     assert {p.name.split("-")[0] for p in chat.outputs()} == {"shop", "cart"}
+
+
+class _ReplyRecorder:
+    """Just enough of a CommandContext for `reported`: the replies it sends."""
+
+    correlation_id = "cid-1"
+
+    def __init__(self) -> None:
+        self.replies: list[str] = []
+        self.spec = type("Spec", (), {"name": "k8orize repo"})()
+
+    async def reply(self, text: str) -> None:
+        self.replies.append(text)
+
+
+async def test_a_connector_error_in_the_background_reaches_the_person_as_itself() -> None:
+    from connectors.errors import CredentialsExpired
+
+    ctx, msg = _ReplyRecorder(), RecordingMessage()
+    live = LiveBoard(StepBoard("⏳", ("download",)), msg)
+    error = CredentialsExpired("github", "GitHub")
+    async with dialogs.k8orize.reported(ctx, live, "shop"):  # type: ignore[arg-type]
+        raise error
+    assert ctx.replies and str(error) in ctx.replies[0]
+    assert "internal error" not in ctx.replies[0] and "internal error" not in msg.texts[-1]

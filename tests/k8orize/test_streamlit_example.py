@@ -88,3 +88,12 @@ def test_metrics_and_structured_logs(result: K8orizeResult) -> None:
     assert '{"event": "page_rendered", "samples": 1' in log  # the rerun after the slider moved
     assert "prometheus.io/scrape" in (result.out / "manifests" / "30-deployment.yaml").read_text()
     assert Path(result.picture).is_file()
+
+
+def test_report_keeps_the_recorded_key_tree(result: K8orizeResult) -> None:
+    """The traced report's format did not change when the report became a typed model (issue 9)."""
+    import json
+
+    from .report_shape import key_tree, recorded
+
+    assert json.dumps(key_tree(result.report)) == json.dumps(recorded("report_shape_traced"))

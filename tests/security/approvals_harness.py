@@ -9,15 +9,14 @@ tests then ask for `bot`.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
 import dialogs.cluster
-from cluster.audit import AuditEntry, create_schema
-from cluster.rbac import policy_from_dict
-from dialogs.cluster_targets import ClusterDirectory
+from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
+from policy.audit import AuditEntry, AuditLog
+from policy.rbac import policy_from_dict
 from testing.chat.turns import TurnHarness
 from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
@@ -39,8 +38,10 @@ async def approvals_bot(tmp_path, fake_kube, kubeconfig):  # noqa: F811
     policy = policy_from_dict(POLICY)
     async with TurnHarness.open(tmp_path, [dialogs.cluster.commands], roles=policy) as harness:
         harness.services.approvals = policy
-        harness.services.audit = await create_schema(harness.services.engine, f"t{uuid.uuid4().hex[:8]}_")
-        harness.services.extras["clusters"] = ClusterDirectory(kubeconfig=str(kubeconfig), rollout_timeout=20)
+        harness.services.audit = AuditLog(harness.services.db)
+        harness.services.capabilities[CLUSTERS] = ClusterDirectory(
+            kubeconfig=str(kubeconfig), rollout_timeout=20
+        )
         harness.fake = fake_kube
         harness.kubeconfig = kubeconfig
         for namespace in ("dev", "prod"):

@@ -20,8 +20,8 @@ import pytest
 from aiohttp import web
 from botframework.connector.auth import MicrosoftAppCredentials
 
-from bot.app import SERVICES
 from bot.settings import Settings
+from k8or.app import SERVICES
 from testing.chat.channel import FakeChannel
 from testing.chat.openid import OpenIdServer, channel_token, new_key
 

@@ -11,7 +11,7 @@ import copy
 
 import pytest
 
-from cluster.rbac import policy_from_dict
+from policy.rbac import policy_from_dict
 from tests.security.approvals_harness import (  # noqa: F401  (fixtures)
     POLICY,
     approvals_bot,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import create_app
 from bot.settings import Settings
+from k8or.app import create_app
 from testing.chat.channel import FakeChannel, message
 
 

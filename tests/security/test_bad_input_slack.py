@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings
+from k8or.app import SERVICES, create_app
 from testing.chat.slack_api import FakeSlack, event_body, signed
 
 SECRET = "slack-signing-secret-for-tests"

@@ -25,9 +25,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings
-from bot.signin.components import EXTRAS_KEY
+from k8or.app import SERVICES, create_app
 from testing.chat.channel import FakeChannel
 from testing.chat.openid import OpenIdServer, channel_token, new_key
 from testing.chat.slack_api import FakeSlack, signed
@@ -68,6 +67,8 @@ content_types = (
             "multipart/form-data",
             "multipart/form-data; boundary=",
             "multipart/form-data; boundary=zzz",
+            "application/x-www-form-urlencoded; charset=nosuch",
+            "multipart/form-data; boundary=zzz; charset=nosuch",
             "text/plain",
             "",
             "*/*",
@@ -76,8 +77,10 @@ content_types = (
     | header_text
 )
 random_headers = st.dictionaries(
-    st.sampled_from(["X-Forwarded-For", "Accept", "Accept-Encoding", "Cookie", "Origin", "X-Custom"]),
-    header_text,
+    st.sampled_from(
+        ["X-Forwarded-For", "Accept", "Accept-Encoding", "Content-Encoding", "Cookie", "Origin", "X-Custom"]
+    ),
+    st.sampled_from(["gzip", "deflate", "br", "identity"]) | header_text,
     max_size=3,
 )
 
@@ -401,7 +404,7 @@ cookies = st.sampled_from(["", "k8or_csrf=abc", "k8or_oauth_state=zzz", "k8or_de
 
 async def _issue_links(client: TestClient) -> list[str]:
     """One real link per connector, so generated requests also reach pages of links that exist."""
-    signin = client.app[SERVICES].extras[EXTRAS_KEY]
+    signin = client.app[SERVICES].signin
     tokens = []
     for name in signin.registry.names():
         url, _expires = await signin.login_link("webchat:fuzz", name)

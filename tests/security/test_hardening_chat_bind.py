@@ -29,7 +29,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def _chat(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "bot.cli", "chat", *args, "-c", "version"]
+    command = [sys.executable, "-m", "k8or.cli", "chat", *args, "-c", "version"]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=90)
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import create_app
 from bot.settings import Settings
+from k8or.app import create_app
 from testing.chat.channel import FakeChannel, message
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import create_app
 from bot.settings import Settings
+from k8or.app import create_app
 from testing.chat.channel import FakeChannel, message
 from testing.chat.openid import OpenIdServer, channel_token, new_key
 

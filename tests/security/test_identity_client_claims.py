@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import create_app
+from k8or.app import create_app
 from testing.chat.channel import message
 from testing.kube import fixture as kube_fixtures
 from tests.security import identity_harness as harness

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import io
 
-from bot.app import BOT, SERVICES, create_app
 from bot.console import ConsoleAdapter, ConsoleSession, console_key
 from bot.roles import LocalOperator
 from bot.settings import Settings
+from k8or.app import BOT, SERVICES, create_app
 from testing.chat.channel import message
 from tests.security import identity_harness as harness
 from tests.security.identity_harness import audited

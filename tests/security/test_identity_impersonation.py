@@ -7,10 +7,10 @@ from __future__ import annotations
 import kubernetes.client
 import pytest
 
-from bot.app import create_app
 from bot.settings import Settings
 from cluster.errors import TargetError
 from cluster.target import Impersonation, from_kubeconfig
+from k8or.app import create_app
 from testing.chat.channel import message
 from testing.kube import fixture as kube_fixtures
 from tests.security import identity_harness as harness

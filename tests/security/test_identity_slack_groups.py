@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings, SettingsError
+from k8or.app import SERVICES, create_app
 from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
 from tests.security.identity_harness import audited
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.app import create_app
+from k8or.app import create_app
 from testing.chat.channel import message, roster_member
 from tests.security import identity_harness as harness
 from tests.security.identity_harness import (
+    ADMIN_EMAIL,
     ADMIN_GROUP,
     ADMIN_OID,
     BOT_TOKEN,
@@ -121,3 +122,31 @@ async def test_the_admin_object_id_in_a_signed_teams_activity_is_the_admin(
     await client.post("/api/messages", json=body, headers=bearer(openid, channel.url))
     reply = (await channel.wait_for(1))[0].body["text"]
     assert f"`users:` entry `aad:{ADMIN_OID}` gives `admin`" in reply
+
+
+async def test_a_foreign_tenants_roster_cannot_vouch_for_an_admin_email(
+    aiohttp_client, tmp_path, openid, channel, bot_token
+):
+    """A multi-tenant bot hears from any tenant that installs it, and a tenant's admin can give their
+    own users any `mail`. So a roster email counts only for the tenants the operator names."""
+    foreign = "66666666-0000-4000-8000-000000000666"
+    channel.members["29:ana"] = roster_member("29:ana", "Mallory", ANA_OID, ADMIN_EMAIL, foreign)
+    client = await aiohttp_client(create_app(secured_settings(tmp_path, openid)))
+    body = teams_message("whoami", channel.url, "t-foreign")
+    body["conversation"]["tenantId"] = foreign
+    body["channelData"]["tenant"] = {"id": foreign}
+    assert (await client.post("/api/messages", json=body, headers=bearer(openid, channel.url))).status == 201
+    reply = (await channel.wait_for(1))[0].body["text"]
+
+    assert f"`aad:{ANA_OID}`" in reply and f"tenant `{foreign}`" in reply
+    assert ADMIN_EMAIL not in reply and "- roles: none" in reply
+    assert channel.roster_calls == []  # the foreign roster is not even asked
+
+    # The same roster answer from a tenant the operator named is believed.
+    (tmp_path / "named").mkdir()
+    named = secured_settings(tmp_path / "named", openid, teams_tenants=foreign)
+    client = await aiohttp_client(create_app(named))
+    body["id"] = "t-named"
+    assert (await client.post("/api/messages", json=body, headers=bearer(openid, channel.url))).status == 201
+    reply = (await channel.wait_for(2))[1].body["text"]
+    assert f"email `{ADMIN_EMAIL}` — from the Teams roster" in reply and "`admin`" in reply

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 
 import dialogs.auth
 from bot.signin import SIGNIN_PREFIX, SignInLinkStore, create_signin_app
-from bot.signin.components import EXTRAS_KEY, SignIn
+from bot.signin.components import SignIn
 from bot.signin.pending import PendingSignIns
 from bot.signin.service import SLOT
 from connectors.base import ConnectorRegistry
@@ -65,7 +65,7 @@ class World:
 
     async def stored(self) -> int:
         """How many credentials the vault holds, for anyone."""
-        async with self.bot.services.engine.connect() as connection:
+        async with self.bot.services.db.begin() as connection:
             return (
                 await connection.execute(sa.select(sa.func.count()).select_from(self.signin.vault.table))
             ).scalar()
@@ -73,7 +73,7 @@ class World:
     async def pending(self) -> int:
         """How many sign-ins wait for a code."""
         table = self.signin.pending.table  # type: ignore[union-attr]
-        async with self.bot.services.engine.connect() as connection:
+        async with self.bot.services.db.begin() as connection:
             return (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar()
 
 
@@ -107,12 +107,10 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     fakes = {name: await build(name, moto_url="") for name in ("toggl", "miro", "github")}
     clock = Clock()
     async with TurnHarness.open(tmp_path, [dialogs.auth.commands]) as bot:
-        engine = bot.services.engine
+        db = bot.services.db  # migrated at start, like the app's
         keys = parse_keys(Fernet.generate_key().decode(), "test")
-        vault, links = CredentialVault(engine, keys), SignInLinkStore(engine)
-        pending = PendingSignIns(engine, keys, clock=clock)
-        for store in (vault, links, pending):
-            await store.create_schema()
+        vault, links = CredentialVault(db, keys), SignInLinkStore(db)
+        pending = PendingSignIns(db, keys, clock=clock)
         registry = ConnectorRegistry(harness.connector for harness, _server in fakes.values())
         world = World(bot, SignIn(registry, vault, links, "", pending=pending), clock, {})
 
@@ -129,7 +127,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         await server.start_server()
         world.signin.public_url = pages[SLOT].service.public_url = str(server.make_url("")).rstrip("/")  # type: ignore[union-attr]
         world.fakes = {name: harness for name, (harness, _s) in fakes.items()}
-        bot.services.extras[EXTRAS_KEY] = world.signin
+        bot.services.signin = world.signin
         yield world
         await server.close()
     for harness, server in fakes.values():

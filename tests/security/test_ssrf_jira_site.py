@@ -25,11 +25,11 @@ from aiohttp.test_utils import TestServer
 
 import dialogs.auth
 from bot.signin import SIGNIN_PREFIX
-from bot.signin.components import EXTRAS_KEY, SignIn
+from bot.signin.components import SignIn
 from bot.signin.extension import signin_parts
 from connectors import messages
 from connectors.base import ConnectorRegistry, Credentials
-from connectors.vault import credentials_table
+from connectors.vault import CREDENTIALS
 from testing.chat.turns import TurnHarness
 from testing.services.internal import (
     InternalState,
@@ -74,9 +74,9 @@ class Chat:
 
     async def stored_rows(self) -> int:
         """Credentials rows in the vault, for anyone."""
-        table = credentials_table(sa.MetaData())
-        async with self.bot.services.engine.connect() as connection:
-            return int((await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+        async with self.bot.services.db.begin() as connection:
+            count = sa.select(sa.func.count()).select_from(CREDENTIALS)
+            return int((await connection.execute(count)).scalar_one())
 
 
 @asynccontextmanager
@@ -99,7 +99,7 @@ async def open_chat(tmp_path: Path, allowlist: str) -> AsyncIterator[Chat]:
         started = extension(root, bot.services)
         await anext(started)
         try:
-            yield Chat(bot, bot.services.extras[EXTRAS_KEY], settings.public_url, told)
+            yield Chat(bot, bot.services.signin, settings.public_url, told)
         finally:
             await started.aclose()
             await server.close()

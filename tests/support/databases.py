@@ -1,7 +1,8 @@
 """The two databases k8or supports, as pytest parameters: SQLite in tmp, PostgreSQL on this machine.
 
 PostgreSQL runs on 127.0.0.1:5432 (trust auth, database `test`); each test gets its own schema
-so parallel runs never see each other's rows.
+so parallel runs never see each other's rows. `database` names an empty database; `db` is the app's
+`Database` on it, migrated through the one migration path (what start-up does).
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 import pytest
+
+from bot.db import Database
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -52,3 +56,20 @@ async def database(request, tmp_path) -> AsyncIterator[DatabaseUnderTest]:  # ty
         yield DatabaseUnderTest(PG_URL, schema)
     finally:
         await _drop(schema)
+
+
+@asynccontextmanager
+async def migrated(database: DatabaseUnderTest) -> AsyncIterator[Database]:
+    """The app's database on `database`, upgraded to the newest revision; disposed after."""
+    db = Database(database.url, database.schema)
+    try:
+        await db.upgrade()
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def db(database: DatabaseUnderTest) -> AsyncIterator[Database]:
+    async with migrated(database) as migrated_db:
+        yield migrated_db

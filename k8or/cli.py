@@ -7,15 +7,19 @@ import asyncio
 import logging
 import sys
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings, SettingsError, is_loopback, load_settings, settings_table
 from bot.version import VERSION
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 log = logging.getLogger("k8or")
 
-# Plain libraries with their own CLI entry points; each module has `register(subparsers)`.
-ENGINE_CLIS = ("k8orize.cli", "cluster.cli")
+# Subcommands from their own modules, each with `register(subparsers)`: the plain libraries' CLIs
+# and `k8or db` (bot.migrations).
+ENGINE_CLIS = ("k8orize.cli", "cluster.cli", "bot.migrations.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,8 +84,8 @@ def _private_data_dir(settings: Settings) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
     from bot.logs import configure_logging
+    from k8or.app import create_app
 
     settings = _settings_from(args, host=args.host, port=args.port, insecure=args.insecure or None)
     configure_logging(settings.log_level, settings.log_format.value)
@@ -141,9 +145,9 @@ async def _chat_session(settings: Settings, said: list[str] | None, user: str | 
     """The same app as `serve` (services, extensions, sign-in pages), with this terminal as a channel."""
     from aiohttp import web
 
-    from bot.app import BOT, DIRECT, SERVICES, create_app
     from bot.console import CHANNEL, ConsoleAdapter, ConsoleSession, console_key, console_user
     from bot.roles import LocalOperator
+    from k8or.app import BOT, SERVICES, create_app
 
     who = user or console_user()
     runner = web.AppRunner(create_app(settings), access_log=None)
@@ -154,7 +158,8 @@ async def _chat_session(settings: Settings, said: list[str] | None, user: str | 
         if settings.rbac_file is None:
             services.roles = LocalOperator(services.roles, console_key(who))
         adapter = ConsoleAdapter()
-        services.extras[DIRECT].adapters[CHANNEL] = adapter
+        if services.direct is not None:
+            services.direct.adapters[CHANNEL] = adapter
         session = ConsoleSession(runner.app[BOT], adapter, who)
         if said:
             for line in said:
@@ -168,7 +173,7 @@ async def _chat_session(settings: Settings, said: list[str] | None, user: str | 
     return 0
 
 
-async def _serve_signin_pages(runner: Any, settings: Settings) -> None:
+async def _serve_signin_pages(runner: web.AppRunner, settings: Settings) -> None:
     """Sign-in links point at K8OR_PUBLIC_URL; serve them here unless `k8or serve` already does."""
     from aiohttp import web
 

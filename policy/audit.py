@@ -1,16 +1,29 @@
-"""An append-only audit trail of every cluster command attempt, refusals included, with no secrets.
+"""An append-only audit trail of every command attempt, refusals included, with no secrets.
 
-The app hands over its SQLAlchemy `AsyncEngine`; this module owns its own table (name prefix
-configurable, so test runs and deployments never collide) and only ever inserts and reads.
+The app hands over its database (one engine per process). This module declares its table, which the
+app's one MetaData (`bot.schema`) holds a copy of and its migrations create; here it is only ever
+inserted into and read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
 
 from redaction import scrub
 
@@ -60,25 +73,24 @@ class AuditEntry:
         return f"{self.at:%Y-%m-%d %H:%M:%S}Z {who}: {self.command} @ {where}: {self.outcome}{by}{tail}"
 
 
-def audit_table(metadata: MetaData, prefix: str = "k8or_") -> Table:
-    return Table(
-        f"{prefix}cluster_audit",
-        metadata,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False, index=True),
-        Column("actor_id", String(255), nullable=False),
-        Column("actor_name", String(255), nullable=False, default=""),
-        Column("channel", String(64), nullable=False, default=""),
-        Column("command", String(255), nullable=False),
-        Column("cluster", String(255), nullable=False, default=""),
-        Column("namespace", String(63), nullable=False, default=""),
-        Column("app", String(253), nullable=False, default=""),
-        Column("outcome", String(32), nullable=False),
-        Column("detail", Text, nullable=False, default=""),
-        Column("correlation_id", String(64), nullable=False, default="", index=True),
-        Column("line_text", Text, nullable=False, default=""),
-        Column("approver_id", String(255), nullable=False, default=""),
-    )
+CLUSTER_AUDIT = Table(
+    "k8or_cluster_audit",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_id", String(255), nullable=False),
+    Column("actor_name", String(255), nullable=False, default=""),
+    Column("channel", String(64), nullable=False, default=""),
+    Column("command", String(255), nullable=False),
+    Column("cluster", String(255), nullable=False, default=""),
+    Column("namespace", String(63), nullable=False, default=""),
+    Column("app", String(253), nullable=False, default=""),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("correlation_id", String(64), nullable=False, default="", index=True),
+    Column("line_text", Text, nullable=False, default=""),
+    Column("approver_id", String(255), nullable=False, default=""),
+)
 
 
 _LIMITS = {
@@ -96,22 +108,24 @@ _LIMITS = {
 }
 
 
+class Statements(Protocol):
+    """One open transaction: the part of SQLAlchemy's connection the audit log uses."""
+
+    async def execute(self, statement: Any, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]: ...
+
+
+class Transactions(Protocol):
+    """Where the audit log's statements run: the app's database (`bot.db.Database`)."""
+
+    def begin(self) -> AbstractAsyncContextManager[Statements]: ...
+
+
 class AuditLog:
     """Insert and read audit entries; there is deliberately no update and no delete."""
 
-    def __init__(self, engine: AsyncEngine, prefix: str = "k8or_"):
-        self.engine = engine
-        self.metadata = MetaData()
-        self.table = audit_table(self.metadata, prefix)
-
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(self.metadata.create_all)
-
-    async def drop_schema(self) -> None:
-        """For tests that use a throw-away prefix."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(self.metadata.drop_all)
+    def __init__(self, db: Transactions):
+        self._db = db
+        self.table = CLUSTER_AUDIT
 
     async def record(self, entry: AuditEntry) -> AuditEntry:
         """Append one entry (scrubbed); returns it with its id."""
@@ -119,12 +133,13 @@ class AuditLog:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {entry.outcome!r}")
         values = {name: scrub(getattr(entry, name))[:limit] for name, limit in _LIMITS.items()}
         at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
-        async with self.engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(insert(self.table).values(at=at, outcome=entry.outcome, **values))
-            new_id = result.inserted_primary_key[0]
+            inserted = result.inserted_primary_key
+            new_id = inserted[0] if inserted is not None else None
         return replace(entry, id=new_id, at=at, **values)
 
-    async def append(self, entry: dict) -> None:
+    async def append(self, entry: dict[str, Any]) -> None:
         """The turn pipeline's AuditSink: its entry dict, stored as an AuditEntry."""
         await self.record(
             AuditEntry(
@@ -147,7 +162,7 @@ class AuditLog:
         """The newest `n` entries, newest first."""
         n = max(1, min(int(n), 500))
         query = select(self.table).order_by(self.table.c.id.desc()).limit(n)
-        async with self.engine.connect() as conn:
+        async with self._db.begin() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
             AuditEntry(
@@ -156,10 +171,3 @@ class AuditLog:
             )
             for row in rows
         ]
-
-
-async def create_schema(engine: AsyncEngine, prefix: str = "k8or_") -> AuditLog:
-    """Create the audit table (if absent) and return the log over it."""
-    log = AuditLog(engine, prefix)
-    await log.create_schema()
-    return log

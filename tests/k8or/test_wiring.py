@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dialogs.cluster
-from dialogs.cluster_wiring import cluster_extension, split_image
+from k8or.wiring import cluster_extension, split_image
 from testing.chat.turns import TurnHarness
 from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 

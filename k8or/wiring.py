@@ -1,8 +1,9 @@
 """Wire the cluster commands into the app, as an extension `create_app` installs.
 
-At start-up it puts a ClusterDirectory in `services.extras["clusters"]`: kubeconfig files from
-K8OR_KUBECONFIG, EKS through the person's AWS sign-in, and tag → digest through their Docker Hub
-sign-in when they have one. The RBAC file and the audit log are the services' own (bot/app.py).
+At start-up it installs a ClusterDirectory under `dialogs.cluster_targets.CLUSTERS`: kubeconfig
+files from K8OR_KUBECONFIG, EKS through the person's AWS sign-in, and tag → digest through their
+Docker Hub sign-in when they have one. The RBAC file and the audit log are the services' own
+(bot/app.py).
 """
 
 from __future__ import annotations
@@ -10,30 +11,37 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from aiohttp import web
+
 from bot.context import CommandContext
 from bot.errors import K8orError
-from cluster.rbac import RbacPolicy
-from dialogs.cluster_targets import ClusterDirectory
+from bot.services import Services
+from bot.signin.components import SignIn
+from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
+from policy.rbac import RbacPolicy
 
-SIGNIN = "signin"  # bot.signin.components.EXTRAS_KEY
 
-
-async def cluster_extension(app: Any, services: Any) -> AsyncIterator[None]:
+async def cluster_extension(app: web.Application | None, services: Services) -> AsyncIterator[None]:
     """Install the cluster directory for the app's lifetime."""
+    services.capabilities[CLUSTERS] = cluster_directory(services)
+    yield
+
+
+def cluster_directory(services: Services) -> ClusterDirectory:
+    """The directory these settings and this RBAC policy call for."""
     settings = services.settings
     policy = services.roles if isinstance(services.roles, RbacPolicy) else None
-    services.extras["clusters"] = ClusterDirectory(
+    return ClusterDirectory(
         kubeconfig=settings.kubeconfig,
         eks_region=settings.aws.region,
         aws_session=person_aws_session,
         resolve_digest=person_image_digest,
         impersonate=bool(policy and policy.impersonate),
     )
-    yield
 
 
-def _signin(ctx: CommandContext) -> Any:
-    signin = ctx.services.extras.get(SIGNIN)
+def _signin(ctx: CommandContext) -> SignIn:
+    signin = ctx.services.signin
     if signin is None:
         raise K8orError("Sign-in is not configured on this k8or, so EKS clusters cannot be reached.")
     return signin
@@ -46,7 +54,7 @@ async def person_aws_session(ctx: CommandContext) -> Any:
     connector = signin.connector("aws")
     if credentials is None or connector is None:
         raise K8orError("EKS needs your AWS sign-in: say `login aws` first.")
-    return await connector.session(credentials)
+    return await connector.session(credentials)  # type: ignore[attr-defined]
 
 
 def split_image(image: str) -> tuple[str, str]:
@@ -58,11 +66,15 @@ def split_image(image: str) -> tuple[str, str]:
 
 async def person_image_digest(ctx: CommandContext, image: str) -> str | None:
     """The digest `image` points at now, through the person's Docker Hub sign-in; None without one."""
-    signin = ctx.services.extras.get(SIGNIN)
-    if signin is None or signin.connector("dockerhub") is None:
+    signin = ctx.services.signin
+    if signin is None:
+        return None
+    connector = signin.connector("dockerhub")
+    if connector is None:
         return None
     credentials = await signin.vault.get(ctx.person.key, "dockerhub")
     if credentials is None:
         return None
     repository, tag = split_image(image)
-    return await signin.connector("dockerhub").resolve_digest(credentials, repository, tag)
+    digest: str | None = await connector.resolve_digest(credentials, repository, tag)  # type: ignore[attr-defined]
+    return digest

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from cluster.audit import AuditEntry, AuditLog, create_schema, scrub
+from bot.db import Database
+from policy.audit import AuditEntry, AuditLog, scrub
+from tests.support.databases import database, db  # noqa: F401 - fixtures: SQLite and PostgreSQL, migrated
 
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def log(request, tmp_path):
-    prefix = f"t{uuid.uuid4().hex[:10]}_"  # parallel runs never share a table
-    if request.param == "sqlite":
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
-    else:
-        engine = create_async_engine(PG_URL)
-        try:
-            async with engine.connect():
-                pass
-        except Exception as exc:  # noqa: BLE001
-            await engine.dispose()
-            pytest.skip(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
-    audit = await create_schema(engine, prefix)
-    yield audit
-    await audit.drop_schema()
-    await engine.dispose()
+@pytest.fixture
+def log(db: Database) -> AuditLog:  # noqa: F811 - one schema per test on PostgreSQL: no shared rows
+    return AuditLog(db)
 
 
 def entry(n: int, **extra) -> AuditEntry:

@@ -7,16 +7,46 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from cluster.rbac import (
-    ENV_VAR,
-    Match,
-    RbacFileError,
-    RbacPolicy,
-    load_policy,
-    may_approve,
-    policy_from_dict,
-    policy_from_env,
-)
+from policy.rbac import ENV_VAR, Match, RbacFileError, RbacPolicy, load_policy, policy_from_dict
+from policy.roles import DEFAULT_COMMAND_ROLES, ROLES, at_least, authorize
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What `check` says; `needed` names the lowest role that would have been enough."""
+
+    allowed: bool
+    command: str
+    needed: str
+    held: frozenset[str]
+
+    @property
+    def line(self) -> str:
+        if self.allowed:
+            return f"{self.command}: allowed"
+        held = ", ".join(r for r in ROLES if r in self.held) or "no role"
+        return f"{self.command} needs the {self.needed} role; you have {held}."
+
+
+def check(policy: RbacPolicy, who, command: str) -> Decision:  # type: ignore[no-untyped-def]
+    """The one authorization path (policy.roles.authorize) with the cluster commands' default roles,
+    and admin for a command nobody declared."""
+    declared = at_least(DEFAULT_COMMAND_ROLES.get(command, "admin"))
+    held = policy.roles_for(who)
+    decision = authorize(held, command, declared, policy.commands)
+    return Decision(decision.allowed, command, decision.lowest, held)
+
+
+def may_approve(policy: RbacPolicy, namespace: str, requester: str, approver: str) -> bool:
+    """The two-person rule: where it applies, only someone else may confirm."""
+    return not policy.two_person(namespace) or requester != approver
+
+
+def policy_from_env(environ: dict[str, str]) -> RbacPolicy:
+    """The policy K8OR_RBAC_FILE names; without it, nobody has a role."""
+    path = environ.get(ENV_VAR)
+    return load_policy(path) if path else RbacPolicy()
+
 
 ONCALL_AAD = "aad-group:6f1c2d3e-0000-4000-8000-000000000001"
 EVERYONE = "aad-group:00000000-0000-4000-8000-0000000e0e0e"
@@ -62,20 +92,20 @@ def test_roles_imply_the_roles_below(policy):
 
 
 def test_an_unknown_person_has_no_role(policy):
-    decision = policy.check(person("stranger@example.com"), "preflight")
+    decision = check(policy, person("stranger@example.com"), "preflight")
     assert not decision.allowed and decision.held == frozenset()
     assert decision.line == "preflight needs the viewer role; you have no role."
 
 
 def test_default_and_overridden_command_roles(policy):
     bob = person("msteams:29:bob")
-    assert policy.check(bob, "deploy").allowed and policy.check(bob, "rollback").allowed
-    assert policy.check(bob, "delete").line == "delete needs the oncall role; you have viewer, deployer."
-    assert policy.check(person("x", groups=["slack:T0TEAM:S0ONCALL"]), "migrate").needed == "admin"
-    assert not policy.check(bob, "status").allowed  # explicit set: oncall or admin only
-    assert policy.check(person("alice@example.com"), "audit").allowed
-    assert policy.check(person("alice@example.com"), "some future command").allowed
-    assert not policy.check(bob, "some future command").allowed  # unknown commands need admin
+    assert check(policy, bob, "deploy").allowed and check(policy, bob, "rollback").allowed
+    assert check(policy, bob, "delete").line == "delete needs the oncall role; you have viewer, deployer."
+    assert check(policy, person("x", groups=["slack:T0TEAM:S0ONCALL"]), "migrate").needed == "admin"
+    assert not check(policy, bob, "status").allowed  # explicit set: oncall or admin only
+    assert check(policy, person("alice@example.com"), "audit").allowed
+    assert check(policy, person("alice@example.com"), "some future command").allowed
+    assert not check(policy, bob, "some future command").allowed  # unknown commands need admin
 
 
 def test_two_person_rule_per_namespace(policy):

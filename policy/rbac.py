@@ -1,9 +1,9 @@
-"""Who may do what: roles from a file (K8OR_RBAC_FILE), checked before anything touches a cluster.
+"""Who may do what: roles from a file (K8OR_RBAC_FILE), checked before any command runs.
 
 Roles are ordered — viewer < deployer < oncall < admin — and a role includes the ones below it. Each
-command needs a minimum role (overridable per command, or as an explicit set of roles). An unknown
-person has no role. A namespace may require two people: the approver of a destructive command must
-not be the person who asked.
+command needs a minimum role (policy.roles), overridable per command, or as an explicit set of
+roles. An unknown person has no role. A namespace may require two people: the approver of a
+destructive command must not be the person who asked.
 
 People are named only by keys k8or can prove (see bot/trust.py for where each comes from):
 - `users:` a channel key — `aad:<object id>` (Teams), `slack:<team>:<user>` (Slack),
@@ -31,7 +31,6 @@ People are named only by keys k8or can prove (see bot/trust.py for where each co
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,21 +39,9 @@ from typing import Any, Protocol
 
 import yaml
 
-ROLES = ("viewer", "deployer", "oncall", "admin")
+from policy.roles import ROLES, at_least, implied
+
 ENV_VAR = "K8OR_RBAC_FILE"
-DEFAULT_COMMAND_ROLES: dict[str, str] = {
-    "cluster use": "viewer",
-    "ns": "viewer",
-    "preflight": "viewer",
-    "status": "viewer",
-    "storage create": "deployer",
-    "volume create": "deployer",
-    "deploy": "deployer",
-    "rollback": "deployer",
-    "migrate": "oncall",
-    "delete": "oncall",
-    "audit": "admin",
-}
 
 
 _USER_KEY = re.compile(r"[a-z0-9][a-z0-9._-]*:\S+")
@@ -86,33 +73,6 @@ class Someone(Protocol):
 
     @property
     def groups(self) -> frozenset[str]: ...
-
-
-def implied(role: str) -> frozenset[str]:
-    """A role and every role below it."""
-    return frozenset(ROLES[: ROLES.index(role) + 1])
-
-
-def at_least(role: str) -> frozenset[str]:
-    """The roles that satisfy a minimum role."""
-    return frozenset(ROLES[ROLES.index(role) :])
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome of a check; `needed` names the lowest role that would have been enough."""
-
-    allowed: bool
-    command: str
-    needed: str
-    held: frozenset[str]
-
-    @property
-    def line(self) -> str:
-        if self.allowed:
-            return f"{self.command}: allowed"
-        held = ", ".join(r for r in ROLES if r in self.held) or "no role"
-        return f"{self.command} needs the {self.needed} role; you have {held}."
 
 
 @dataclass(frozen=True)
@@ -148,18 +108,6 @@ class RbacPolicy:
         return [Match("users", n, self.users[n]) for n in users] + [
             Match("groups", n, self.groups[n]) for n in groups
         ]
-
-    def allowed_roles(self, command: str) -> frozenset[str]:
-        if command in self.commands:
-            return self.commands[command]
-        return at_least(DEFAULT_COMMAND_ROLES.get(command, "admin"))
-
-    def check(self, person: Someone, command: str) -> Decision:
-        """May this person run this command? Unknown commands need admin."""
-        allowed = self.allowed_roles(command)
-        held = self.roles_for(person)
-        needed = next(r for r in ROLES if r in allowed) if allowed else "admin"
-        return Decision(bool(allowed & held), command, needed, held)
 
     def two_person(self, namespace: str) -> bool:
         return namespace in self.two_person_namespaces
@@ -251,14 +199,6 @@ def load_policy(path: str | Path) -> RbacPolicy:
     return policy_from_dict(data or {}, str(path))
 
 
-def policy_from_env(environ: Mapping[str, str] | None = None) -> RbacPolicy:
-    """The policy named by K8OR_RBAC_FILE; without it, nobody has a role."""
-    environ = os.environ if environ is None else environ
-    path = environ.get(ENV_VAR)
-    return load_policy(path) if path else RbacPolicy()
-
-
-def may_approve(policy: RbacPolicy, namespace: str, requester: str, approver: str) -> bool:
-    """The two-person rule: where it applies, only someone else may confirm (their role is checked
-    like any command's)."""
-    return not policy.two_person(namespace) or requester != approver
+def command_overrides(resolver: object) -> Mapping[str, frozenset[str]]:
+    """The per-command roles an RBAC file sets; none for any other role resolver."""
+    return resolver.commands if isinstance(resolver, RbacPolicy) else {}

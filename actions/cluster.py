@@ -1,0 +1,95 @@
+"""The cluster library, awaited: each call runs in a worker thread and fails as a K8orError.
+
+Library calls that block go through `call`; the two that stream (a rollout's snapshots, a
+deletion's steps) report through `blocking.in_thread`, so the dialogs only render what arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import ParamSpec, TypeVar
+
+from actions.blocking import in_thread
+from actions.errors import translated
+from cluster.delete import DeletionStep
+from cluster.delete import delete_app as delete_steps
+from cluster.deploy import Applied
+from cluster.deploy import deploy as apply_deployment
+from cluster.errors import from_exception
+from cluster.names import VolumeSpec
+from cluster.rollout import RolloutProgress, RolloutWatcher
+from cluster.target import ClusterTarget
+
+P = ParamSpec("P")
+T = TypeVar("T")
+DigestHook = Callable[[str], Coroutine[object, object, str | None]]
+DIGEST_WAIT_SECONDS = 30
+
+
+async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking cluster call off the loop; its ClusterError becomes the user's one line."""
+    async with translated():
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def follow_rollout(
+    target: ClusterTarget,
+    app: str,
+    timeout: float,
+    on_snapshot: Callable[[RolloutProgress], Awaitable[None]],
+) -> RolloutProgress | None:
+    """Watch a rollout until it completes, fails or times out; each snapshot goes to `on_snapshot`.
+    Returns the last snapshot (None if there was none); a watch that breaks raises K8orError."""
+
+    def watch(report: Callable[[RolloutProgress], None]) -> RolloutProgress | None:
+        last = None
+        try:
+            for last in RolloutWatcher(target, app, timeout=timeout):
+                report(last)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the watch becomes one line
+            raise from_exception(exc, "follow the rollout") from exc
+        return last
+
+    async with translated():
+        return await in_thread(watch, on_snapshot)
+
+
+async def delete_app(
+    target: ClusterTarget, app: str, on_step: Callable[[DeletionStep], Awaitable[None]]
+) -> None:
+    """Delete an app (foreground cascade); each step goes to `on_step` as its kind disappears."""
+
+    def steps(report: Callable[[DeletionStep], None]) -> None:
+        for step in delete_steps(target, app):
+            report(step)
+
+    async with translated():
+        await in_thread(steps, on_step)
+
+
+async def deploy(
+    target: ClusterTarget,
+    app: str,
+    image: str,
+    replicas: int,
+    volumes: Sequence[VolumeSpec],
+    resolve_digest: DigestHook | None = None,
+) -> Applied:
+    """Apply the hardened Deployment; a tag is pinned to its digest when `resolve_digest` knows it."""
+    return await call(apply_deployment, target, app, image, replicas, volumes, _in_thread(resolve_digest))
+
+
+def _in_thread(hook: DigestHook | None) -> Callable[[str], str | None] | None:
+    """The library asks for digests from its worker thread; the hook is async and lives on the loop."""
+    if hook is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def resolve(image: str) -> str | None:
+        try:
+            return asyncio.run_coroutine_threadsafe(hook(image), loop).result(DIGEST_WAIT_SECONDS)
+        except Exception:  # noqa: BLE001 - without a digest the tag is deployed as given
+            return None
+
+    return resolve

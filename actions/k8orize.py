@@ -1,0 +1,228 @@
+"""k8orize as async actions: the blocking engine in a worker thread, its steps streamed back to the loop,
+one run at a time per app, and a GitHub repository downloaded and unpacked as the person, with an
+optional pull request carrying the output.
+
+Every library error leaves as a `K8orError` (`actions.errors.translated`); progress is reported as
+`(step, status)` pairs to an async callback, which the dialog renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from actions.blocking import in_thread
+from actions.errors import ServiceRefused, translated
+from bot.errors import K8orError
+from bot.services import ServiceKey, Services
+from connectors import errors as connector_errors
+from connectors.base import Credentials
+from connectors.github import GithubConnector
+from k8orize.archive import ArchiveLimits, ArchiveRefused, unpack_tar_gz
+from k8orize.engine import K8orizeResult, k8orize
+from k8orize.request import K8orizeRequest
+
+StepChange = tuple[str, str]  # (step, status), as the engine's progress callback reports them
+OnStep = Callable[[StepChange], Awaitable[None]]
+OnWait = Callable[[], Awaitable[None]]
+
+DOWNLOAD_STEP, PULL_REQUEST_STEP = "download", "pull request"
+PR_FOLDER = "k8or"  # where a pull request puts the engine's text outputs in the repository
+DEFAULT_BASE = "main"
+UNPACKED = "unpacked"  # the fresh folder, inside the run's scratch folder, an archive unpacks into
+ARCHIVE_LIMITS = ArchiveLimits(members=20_000, total_bytes=500 * 2**20, file_bytes=100 * 2**20)
+
+# One engine run at a time per app: a run installs packages and starts the app three times, and two
+# at once on a small host would slow both past their probes' timeouts.
+ENGINE_SLOT: ServiceKey[asyncio.Semaphore] = ServiceKey("k8orize.engine_slot")
+
+GITHUB_NOT_CONFIGURED = (
+    "GitHub is not set up on this k8or. Ask its operators to configure the GitHub connector."
+)
+UNSAFE_ARCHIVE = "The archive of `{repository}` holds {what}, so I did not unpack it."
+NO_SUBFOLDER = "`{repository}` has no folder `{subdir}`."
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    """`owner/repo[@ref][:subdir]`: which repository, which ref (default branch when None), which folder."""
+
+    repository: str
+    ref: str | None = None
+    subdir: str | None = None
+
+    PATTERN = re.compile(
+        r"^(?P<repository>[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})"
+        r"(?:@(?P<ref>[^:\s]+))?(?::(?P<subdir>.+))?$"
+    )
+
+    @classmethod
+    def parse(cls, raw: str) -> RepositorySource:
+        """The grammar's converter: a ValueError names what is wrong."""
+        found = cls.PATTERN.match(raw.strip())
+        if not found or found["repository"].split("/")[1] in (".", ".."):
+            raise ValueError("expected owner/repo, optionally @ref and :folder (octo/shop@main:web)")
+        subdir = (found["subdir"] or "").strip("/") or None
+        if subdir and ".." in PurePosixPath(subdir).parts:
+            raise ValueError(f"the folder `{subdir}` must be inside the repository")
+        return cls(found["repository"], found["ref"], subdir)
+
+    @property
+    def app_name(self) -> str:
+        """The folder's name, else the repository's: the extracted top folder is `owner-repo-<sha>`."""
+        return PurePosixPath(self.subdir).name if self.subdir else self.repository.split("/")[1]
+
+    def __str__(self) -> str:
+        return (
+            self.repository
+            + (f"@{self.ref}" if self.ref else "")
+            + (f":{self.subdir}" if self.subdir else "")
+        )
+
+
+# --- the engine ------------------------------------------------------------------------------------
+
+
+def engine_slot(services: Services) -> asyncio.Semaphore:
+    """This app's engine slot, created with its first run (two apps in one process never share it)."""
+    slot = services.capabilities.get(ENGINE_SLOT)
+    if slot is None:
+        slot = asyncio.Semaphore(1)
+        services.capabilities[ENGINE_SLOT] = slot
+    return slot
+
+
+async def run_engine(
+    services: Services, request: K8orizeRequest, on_step: OnStep, on_wait: OnWait
+) -> K8orizeResult:
+    """Run the engine in a worker thread once this app's slot is free (`on_wait` first when it is not),
+    streaming every step change to `on_step`; the engine's errors leave as K8orError."""
+    slot = engine_slot(services)
+    if slot.locked():
+        await on_wait()
+
+    def work(report: Callable[[StepChange], None]) -> K8orizeResult:
+        return k8orize(request, progress=lambda step, status: report((step, status)))
+
+    async with slot, translated():
+        return await in_thread(work, on_step)
+
+
+# --- GitHub ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GithubAccess:
+    """The GitHub connector and one person's credentials for it."""
+
+    connector: GithubConnector
+    credentials: Credentials
+
+
+async def github_access(services: Services, person: str) -> GithubAccess:
+    """The GitHub connector and this person's stored credentials (the gate has already asked for them)."""
+    signin = services.signin
+    connector = signin.connector("github") if signin is not None else None
+    if signin is None or not isinstance(connector, GithubConnector):
+        raise K8orError(GITHUB_NOT_CONFIGURED)
+    credentials = await signin.vault.get(person, "github")
+    if credentials is None:  # no gate configured, or the person signed out since
+        raise ServiceRefused(connector.error(connector_errors.NotSignedIn))
+    return GithubAccess(connector, credentials)
+
+
+class UnsafeArchive(K8orError):
+    """A downloaded archive holds something that could land outside its folder."""
+
+
+def unpack_repository(archive: bytes, into: Path, repository: str) -> Path:
+    """Unpack GitHub's tar.gz into a fresh folder under `into`; return its single top folder.
+
+    The engine's streaming unpacker checks every member as it is read (see k8orize.archive): a
+    refusal names what was found and leaves nothing behind.
+    """
+    try:
+        return unpack_tar_gz(io.BytesIO(archive), into / UNPACKED, ARCHIVE_LIMITS)
+    except ArchiveRefused as refused:
+        raise UnsafeArchive(UNSAFE_ARCHIVE.format(repository=repository, what=refused.what)) from None
+
+
+def app_folder(top: Path, source: RepositorySource) -> Path:
+    """The folder to k8orize inside the unpacked repository."""
+    if not source.subdir:
+        return top
+    folder = (top / source.subdir).resolve()
+    if not folder.is_relative_to(top.resolve()) or not folder.is_dir():
+        raise K8orError(NO_SUBFOLDER.format(repository=source.repository, subdir=source.subdir))
+    return folder
+
+
+@asynccontextmanager
+async def downloaded(
+    access: GithubAccess, source: RepositorySource, workspace: Path, on_step: OnStep
+) -> AsyncIterator[Path]:
+    """The repository's app folder, downloaded as the person into a scratch folder of `workspace` that
+    lives only as long as this context: nothing of the download is left behind, success or not."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".github-", dir=workspace))
+    try:
+        await on_step((DOWNLOAD_STEP, "running"))
+        async with translated():
+            archive = await access.connector.download_repository(
+                access.credentials, source.repository, source.ref
+            )
+        top = await in_thread(lambda _: unpack_repository(archive, scratch, source.repository))
+        folder = app_folder(top, source)
+        await on_step((DOWNLOAD_STEP, "ok"))
+        yield folder
+    finally:
+        await in_thread(lambda _: shutil.rmtree(scratch, ignore_errors=True))
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What the pull request says; the engine's summary opens its body."""
+
+    base: str
+    branch: str
+    title: str
+    note: str
+    message: str
+
+
+def pull_request_files(result: K8orizeResult) -> dict[str, str]:
+    """The engine's text outputs, keyed by their path in the repository (under k8or/)."""
+    return {f"{PR_FOLDER}/{path}": text for path, text in result.text_outputs().items()}
+
+
+async def open_pull_request(
+    access: GithubAccess, source: RepositorySource, result: K8orizeResult, pr: PullRequest, on_step: OnStep
+) -> str:
+    """Open the pull request as the person; its URL. A refusal (ServiceRefused) is the caller's to
+    report: it does not undo the k8orization."""
+    await on_step((PULL_REQUEST_STEP, "running"))
+    files = await in_thread(lambda _: pull_request_files(result))
+    try:
+        async with translated():
+            url = await access.connector.open_pull_request(
+                access.credentials,
+                source.repository,
+                base=pr.base,
+                branch=pr.branch,
+                title=pr.title,
+                body=f"{result.summary()}\n\n{pr.note}",
+                files=files,
+                message=pr.message,
+            )
+    except ServiceRefused:
+        await on_step((PULL_REQUEST_STEP, "failed"))
+        raise
+    await on_step((PULL_REQUEST_STEP, "ok"))
+    return url

@@ -1,0 +1,96 @@
+"""SUMMARY.md (also the chat reply) and OUT's README.md, rendered from report.json."""
+
+from __future__ import annotations
+
+from .report_schema import Report, UnreadableJSON
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1e6:.1f} MB"
+
+
+def _summary_facts(data: Report) -> list[str]:
+    sizes, deps, files = data["sizes"], data["dependencies"], data["files"]
+    redundant = sum(len(v) for v in files["redundant"].values())
+    return [
+        f"- App layer: {_mb(sizes['bytes_before'])} -> {_mb(sizes['bytes_after'])} "
+        f"({sizes['reduction_percent']}% smaller)",
+        f"- Unused dependencies: {', '.join(deps['unused']) or 'none'}; "
+        f"missing: {', '.join(deps['missing']) or 'none'}",
+        f"- Redundant files dropped: {redundant}; "
+        f"secrets flagged (never copied): {len(files['secrets_flagged_never_copied'])}",
+        *_summary_unreadable(files["unreadable"]),
+    ]
+
+
+def _summary_unreadable(unreadable: list[UnreadableJSON], shown: int = 5) -> list[str]:
+    if not unreadable:
+        return []
+    items = "; ".join(f"`{u['path']}`: {u['reason']}" for u in unreadable[:shown])
+    more = f"; and {len(unreadable) - shown} more (report.json)" if len(unreadable) > shown else ""
+    return [f"- Files not read: {items}{more}"]
+
+
+def _summary_seccomp(data: Report) -> list[str]:
+    sec, enforced = data["seccomp"], data["verification"]["enforced"]
+    if sec["mode"] != "Localhost" or enforced is None:
+        return ["- Seccomp: RuntimeDefault (no trace was taken)"]
+    refused = all(r.get("refused") for r in enforced["refusals"].values())
+    return [
+        f"- Seccomp: {sec['allowed_count']} syscalls allowed "
+        f"(Docker's default allows ~{sec['docker_default_allowed']})",
+        f"- Under enforcement: {enforced['denials']} denials; mount/ptrace refused: {refused}",
+    ]
+
+
+def summary_text(data: Report) -> str:
+    """A short markdown-ish summary for a chat reply."""
+    app = data["app"]
+    lines = [f"**k8orized `{app['name']}`** ({app['kind']} app, UID/GID {app['uid']})", ""]
+    lines += _summary_facts(data) + _summary_seccomp(data) + [""]
+    lines += [f"- passed: {item}" for item in data["checks_passed"]]
+    lines += [f"- FAILED: {item}" for item in data["checks_failed"]]
+    lines += [f"- not verified: {item}" for item in data["not_verified"]]
+    if "duration_seconds" in data:
+        lines.append(f"\nDone in {data['duration_seconds']:.0f}s.")
+    return "\n".join(lines)
+
+
+_OUT_FILES = (
+    ("`Dockerfile`, `image/`", "the image: the trimmed app layer (`image/site-packages`, `image/app`)"),
+    ("`manifests/`", "Kubernetes objects, one concern per file"),
+    ("`seccomp.json`", "the OCI seccomp profile (an allow-list; everything else fails with EPERM)"),
+    ("`security-profiles-operator/`", "the same profile as a Security Profiles Operator SeccompProfile"),
+    ("`audit.rules`", "auditd rules keyed on the app's UID: the host-side profile of the app user"),
+    (
+        "`install.log`, `trace/`, `runs/`",
+        "the install log, the syscall trace and files opened, each run's output",
+    ),
+)
+
+
+def output_readme(data: Report) -> str:
+    """README.md for OUT: what each file is and how to use it, so the folder can be committed as is."""
+    app, sec = data["app"], data["seccomp"]
+    lines = [
+        f"# {app['name']}: k8orized by k8or",
+        "",
+        f"Level-3 k8orization of a {app['kind']} app, running as UID/GID {app['uid']}.",
+        "`report.json` has every figure and says what was verified; `SUMMARY.md` is the short version,",
+        "`pipeline.png` the steps.",
+        "",
+        "| path | what it is |",
+        "|---|---|",
+        *[f"| {path} | {what} |" for path, what in _OUT_FILES],
+        "",
+        "    docker build -t IMAGE . && docker push IMAGE    # then pin IMAGE@sha256:... in manifests/",
+    ]
+    if sec["mode"] == "Localhost":
+        lines.append(
+            f"    kubectl apply -f security-profiles-operator/   # the pods use {sec['localhost_profile']}"
+        )
+    lines += [
+        "    kubectl apply -f manifests/",
+        "    sudo cp audit.rules /etc/audit/rules.d/k8or.rules && sudo augenrules --load",
+    ]
+    return "\n".join(lines) + "\n"

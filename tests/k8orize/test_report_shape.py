@@ -1,0 +1,38 @@
+"""report.json keeps its format: the example app's report has the key tree recorded before the report
+became a typed model built from the steps' results (issue 9). The traced tree is checked by the slow
+Streamlit test, which already runs the traced pipeline on the same app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from k8orize.engine import k8orize
+from k8orize.request import K8orizeRequest
+
+from .conftest import EXAMPLE
+from .report_shape import key_tree, recorded
+from .test_streamlit_example import IMAGE, PROBES, RUN
+
+
+def test_the_untraced_report_of_the_example_keeps_its_key_tree(tmp_path: Path) -> None:
+    result = k8orize(
+        K8orizeRequest(
+            app_dir=EXAMPLE,
+            out=tmp_path / "out",
+            name="streamlit-example",
+            run=RUN,
+            probes=PROBES,
+            image=IMAGE,
+            trace=False,  # the same options as the traced run, without running the app
+        )
+    )
+    on_disk = json.loads(result.report_path.read_text())
+    assert on_disk == result.report
+    # json.dumps keeps key order, so the order of every section's keys is compared too.
+    assert json.dumps(key_tree(on_disk)) == json.dumps(recorded("report_shape_untraced"))
+
+
+def test_the_key_tree_collapses_data_keyed_maps() -> None:
+    report = {"trace": {"syscall_counts": {"read": 3, "openat": 9}}, "checks_failed": []}
+    assert key_tree(report) == {"trace": {"syscall_counts": {"*": "number"}}, "checks_failed": []}
