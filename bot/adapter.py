@@ -30,6 +30,7 @@ from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
+from botframework.connector import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
@@ -76,10 +77,13 @@ def require_expiry(auth_header: str) -> None:
         claims = jwt.decode(token.strip(), options={"verify_signature": False})
     except jwt.PyJWTError:
         raise PermissionError("token rejected: not a JWT") from None
-    expiry = claims.get("exp")
-    numeric = isinstance(expiry, int | float) and not isinstance(expiry, bool)
-    if scheme.lower() != "bearer" or not numeric or not math.isfinite(expiry):
+    if scheme.lower() != "bearer" or not _finite_number(claims.get("exp")):
         raise PermissionError("token rejected: no expiry")
+
+
+def _finite_number(value: Any) -> bool:
+    """A JSON number that is a real point in time (not a bool, NaN or infinity)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class _Bounded(OrderedDict):
@@ -103,7 +107,7 @@ class _ReusingConnectorFactory(ConnectorFactory):
     def __init__(self, inner: ConnectorFactory, auth: ChannelAuthentication, app_id: str):
         self._inner, self._auth, self._app_id = inner, auth, app_id
 
-    async def create(self, service_url: str, audience: str = None):  # type: ignore[no-untyped-def]
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (self._app_id, service_url, audience)
         client = self._auth.connectors.get(key)
         if client is None:

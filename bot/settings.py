@@ -272,7 +272,7 @@ def settings_table() -> str:
     rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         annotation = field.annotation
-        if hasattr(annotation, "model_fields"):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             for sub, subfield in annotation.model_fields.items():
                 rows.append(_row(f"K8OR_{name}_{sub}".upper(), subfield.default, subfield.description))
             continue

@@ -17,6 +17,10 @@ _SIGNIN_CODE = re.compile(r"[0-9]{6}")
 SIGNIN_CODE_COMMAND = "login code"
 
 
+# Channels turn straight quotes into typographic ones; the grammar wants straight ones.
+_STRAIGHT_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
 def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> str:
     """The message text with the @-mention prefix of a group chat removed, as Teams and Slack send it.
 
@@ -36,8 +40,7 @@ def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> 
     if "<" in text and ">" in text:
         text = _TAGS.sub(" ", text)  # Teams wraps messages in <p>…</p>
     text = html.unescape(text).replace("\u00a0", " ")
-    # Channels turn straight quotes into typographic ones; the grammar wants straight ones.
-    text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+    text = text.translate(_STRAIGHT_QUOTES)
     text = text.strip()
     if _SIGNIN_CODE.fullmatch(text):
         return f"{SIGNIN_CODE_COMMAND} {text}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
 import botbuilder.schema as schema
@@ -26,16 +25,27 @@ class WireError(ValueError):
     """The JSON does not have the shape of the model."""
 
 
-@cache
+# Per class, computed once (msrest's Model redefines __hash__ for instances, which makes mypy doubt
+# the class itself is hashable, so these are plain dicts rather than functools.cache).
+_FIELDS: dict[Any, tuple[tuple[str, str, str], ...]] = {}
+_KEYS: dict[Any, dict[str, tuple[str, str]]] = {}
+
+
 def _fields(cls: type[Model]) -> tuple[tuple[str, str, str], ...]:
-    return tuple(
-        (attr, meta["key"], meta["type"]) for attr, meta in cls._attribute_map.items() if meta["key"]
-    )
+    found = _FIELDS.get(cls)
+    if found is None:
+        attributes = cls._attribute_map.items()
+        found = _FIELDS[cls] = tuple(
+            (attr, meta["key"], meta["type"]) for attr, meta in attributes if meta["key"]
+        )
+    return found
 
 
-@cache
 def _keys(cls: type[Model]) -> dict[str, tuple[str, str]]:
-    return {key: (attr, kind) for attr, key, kind in _fields(cls)}
+    found = _KEYS.get(cls)
+    if found is None:
+        found = _KEYS[cls] = {key: (attr, kind) for attr, key, kind in _fields(cls)}
+    return found
 
 
 def from_wire(cls: type[Model], data: Any) -> Model:
