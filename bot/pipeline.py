@@ -21,7 +21,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from bot import messages
 from bot.approvals import ConfirmationDesk, TargetGone, authorization, subject_of
 from bot.channel_client import ChannelError
-from bot.commands.grammar import parse, tokenize
+from bot.commands.grammar import Arguments, parse, tokenize
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
 from bot.context import CommandContext, Reply, TargetRef
@@ -330,7 +330,7 @@ class K8orBot(Bot):
         timeout = self.services.settings.turn_timeout
         try:
             async with asyncio.timeout(timeout):  # no extra task per turn, unlike wait_for
-                result = await ctx.spec.handler(ctx, _Args(values))
+                result = await ctx.spec.handler(ctx, Arguments(values))
         except TargetGone as exc:
             record.outcome = "refused"
             await self._audit(ctx, "refused", f"target gone: {exc}", approver)
@@ -404,19 +404,6 @@ class K8orBot(Bot):
             await context.send_activity(MessageFactory.text(text))
         except Exception:  # noqa: BLE001 - the channel itself may be the thing that failed
             log.warning("could not deliver error reply", exc_info=True)
-
-
-class _Args:
-    """Parsed arguments by attribute (`args.replicas`) and by key."""
-
-    def __init__(self, values: dict[str, Any]):
-        self.__dict__.update(values)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.__dict__[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.__dict__.get(key, default)
 
 
 def _login_reply(command: str, missing: list[tuple[str, str, str]]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.commands.grammar import arg
+from bot.commands.grammar import Arguments, arg
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext
 from bot.errors import K8orError, UsageError
@@ -77,7 +77,7 @@ def _connector(signin: SignIn, name: str) -> Connector:
     params=[arg("service", "Which service", suggest=_service_names)],
     examples=("login github", "login jira"),
 )
-async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def login(ctx: CommandContext, args: Arguments) -> str:
     signin = _signin(ctx)
     connector = _connector(signin, args.service)
     url, expires = await signin.login_link(ctx.person.key, connector.name, owner_label(ctx.person))
@@ -97,7 +97,7 @@ async def login(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-de
     params=[arg("code", "The 6-digit code from the sign-in page")],
     examples=("login code 123456", "123456"),
 )
-async def login_code(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def login_code(ctx: CommandContext, args: Arguments) -> str:
     signin = _signin(ctx)
     code = args.code.strip()
     if not is_code(code):
@@ -129,7 +129,7 @@ def _display(signin: SignIn, name: str) -> str:
     params=[arg("service", "Which service, or `all`", suggest=lambda s: [*_service_names(s), "all"])],
     examples=("logout github", "logout all"),
 )
-async def logout(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def logout(ctx: CommandContext, args: Arguments) -> str:
     signin = _signin(ctx)
     if args.service.strip().lower() == "all":
         count = await signin.vault.delete_all(ctx.person.key)
@@ -144,7 +144,7 @@ async def logout(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-d
     "Check every service for you at once: who each says you are, and how to fix a ✗.",
     examples=("auth status",),
 )
-async def auth_status(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
+async def auth_status(ctx: CommandContext, _args: Arguments) -> str:
     signin = _signin(ctx)
     statuses = await signin.status(ctx.person.key)
     rows = [_row(status) for status in statuses]

@@ -11,7 +11,7 @@ from actions import cluster as actions
 from actions.cluster import call
 from bot import messages
 from bot.approvals import TargetGone
-from bot.commands.grammar import arg, non_negative_int, opt, positive_int
+from bot.commands.grammar import Arguments, arg, non_negative_int, opt, positive_int
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext, ProgressMessage
 from bot.errors import K8orError
@@ -145,7 +145,7 @@ def _digest_hook(ctx: CommandContext, clusters: ClusterDirectory) -> actions.Dig
     roles=_roles("cluster use"),
     examples=("cluster use prod", "cluster use eks:shop"),
 )
-async def cluster_use(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def cluster_use(ctx: CommandContext, args: Arguments) -> str:
     clusters = directory(ctx)
     if not args.cluster:
         known = await clusters.contexts()
@@ -163,7 +163,7 @@ async def cluster_use(ctx: CommandContext, args) -> str:  # type: ignore[no-unty
     roles=_roles("ns"),
     examples=("ns shop",),
 )
-async def ns(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def ns(ctx: CommandContext, args: Arguments) -> str:
     ctx.conversation["namespace"] = args.namespace
     return f"Namespace set to `{args.namespace}`" + (f" on `{ctx.cluster}`." if ctx.cluster else ".")
 
@@ -171,7 +171,7 @@ async def ns(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
 @commands.command(
     "preflight", "Check AWS identity, cluster, namespace, nodes and storage.", roles=_roles("preflight")
 )
-async def preflight(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
+async def preflight(ctx: CommandContext, _args: Arguments) -> str:
     clusters = directory(ctx)
     target = await clusters.target(ctx)
     session = None
@@ -199,7 +199,7 @@ async def preflight(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyp
     roles=_roles("storage create"),
     examples=("storage create gp3", "storage create fast --type io2 --binding WaitForFirstConsumer"),
 )
-async def storage_create(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def storage_create(ctx: CommandContext, args: Arguments) -> str:
     name = getattr(args, "class")
     ctx.audit_target["app"] = name
     target = await directory(ctx).target(ctx)
@@ -221,7 +221,7 @@ async def storage_create(ctx: CommandContext, args) -> str:  # type: ignore[no-u
     roles=_roles("volume create"),
     examples=("volume create data --size 10Gi --class gp3",),
 )
-async def volume_create(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def volume_create(ctx: CommandContext, args: Arguments) -> str:
     ctx.audit_target["app"] = args.claim
     target = await directory(ctx).target(ctx)
     # Wait for Bound inside the turn, leaving it time to answer before the turn timeout cuts it off.
@@ -242,7 +242,7 @@ async def volume_create(ctx: CommandContext, args) -> str:  # type: ignore[no-un
     roles=_roles("deploy"),
     examples=("deploy web nginx:1.27 --replicas 2 --volume data:/mnt --volume usr-data:/usr",),
 )
-async def deploy(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
+async def deploy(ctx: CommandContext, args: Arguments) -> None:
     ctx.audit_target["app"] = args.app
     clusters = directory(ctx)
     target = await clusters.target(ctx)
@@ -262,7 +262,7 @@ async def deploy(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-
     roles=_roles("status"),
     examples=("status", "status web"),
 )
-async def status(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def status(ctx: CommandContext, args: Arguments) -> str:
     target = await directory(ctx).target(ctx)
     if args.app:
         ctx.audit_target["app"] = args.app
@@ -277,7 +277,7 @@ async def status(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-d
     roles=_roles("rollback"),
     examples=("rollback web", "rollback web --to-revision 3"),
 )
-async def rollback(ctx: CommandContext, args) -> str | None:  # type: ignore[no-untyped-def]
+async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
     ctx.audit_target["app"] = args.app
     clusters = directory(ctx)
     target = await clusters.target(ctx)
@@ -304,7 +304,7 @@ async def rollback(ctx: CommandContext, args) -> str | None:  # type: ignore[no-
     destructive=True,
     examples=("migrate web --from /usr --to /mnt --claim data",),
 )
-async def migrate(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
+async def migrate(ctx: CommandContext, args: Arguments) -> None:
     ctx.audit_target["app"] = args.app
     source, dest = getattr(args, "from"), args.to
     target = await _confirmed_target(ctx)
@@ -328,7 +328,7 @@ async def migrate(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped
     destructive=True,
     examples=("delete web",),
 )
-async def delete(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-def]
+async def delete(ctx: CommandContext, args: Arguments) -> None:
     ctx.audit_target["app"] = args.app
     target = await _confirmed_target(ctx)
     msg = await ctx.progress(f"⏳ Deleting `{args.app}` from `{target.name}` / `{target.namespace}`…")
@@ -355,7 +355,7 @@ async def delete(ctx: CommandContext, args) -> None:  # type: ignore[no-untyped-
     roles=_roles("audit"),
     examples=("audit", "audit 50"),
 )
-async def audit(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def audit(ctx: CommandContext, args: Arguments) -> str:
     log = ctx.services.audit
     if log is None or not hasattr(log, "latest"):
         return "No audit log is configured."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import messages
-from bot.commands.grammar import arg
+from bot.commands.grammar import Arguments, arg
 from bot.commands.registry import CommandSet, CommandSpec
 from bot.context import CommandContext
 from bot.errors import UsageError
@@ -23,7 +23,7 @@ commands = CommandSet()
     aliases=("?",),
     examples=("help", "help deploy"),
 )
-async def help_(ctx: CommandContext, args) -> str:  # type: ignore[no-untyped-def]
+async def help_(ctx: CommandContext, args: Arguments) -> str:
     registry = ctx.services.registry
     if not args.command:
         return _overview(ctx)
@@ -78,7 +78,7 @@ def describe(spec: CommandSpec) -> str:
 
 
 @commands.command("whoami", "Show who you are to k8or: channel identity and roles.")
-async def whoami(ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
+async def whoami(ctx: CommandContext, _args: Arguments) -> str:
     p = ctx.person
     lines = [messages.WHOAMI_YOU.format(name=p.name or p.user_id, channel=p.channel), messages.WHOAMI_KEYS]
     lines += [messages.WHOAMI_KEY.format(key=key, source=source) for key, source in provenance(p)]
@@ -99,5 +99,5 @@ def _matched(match: Match) -> str:
 
 
 @commands.command("version", "Show k8or's version.")
-async def version(_ctx: CommandContext, _args) -> str:  # type: ignore[no-untyped-def]
+async def version(_ctx: CommandContext, _args: Arguments) -> str:
     return f"k8or {VERSION}"

@@ -32,7 +32,7 @@ from actions.k8orize import (
     run_engine,
 )
 from bot import messages as bot_messages
-from bot.commands.grammar import Param, arg, opt
+from bot.commands.grammar import Arguments, Param, arg, opt
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext, Reply
 from bot.errors import K8orError, UsageError
@@ -97,7 +97,7 @@ ENGINE_OPTIONS: tuple[Param, ...] = (
     ),
     details="`--run` executes the app on the k8or host under strace, so it needs the admin role.",
 )
-async def k8orize_folder(ctx: CommandContext, args: Any) -> None:
+async def k8orize_folder(ctx: CommandContext, args: Arguments) -> None:
     """Check the folder and the options now; run the engine after the turn has answered."""
     _check_run_allowed(ctx, args.run)
     app_dir = workspace_folder(workspace_root(ctx), args.source)
@@ -125,7 +125,7 @@ async def k8orize_folder(ctx: CommandContext, args: Any) -> None:
     connectors=("github",),
     examples=("k8orize repo octo/shop --no-trace --pr", "k8orize repo octo/mono@v2:services/web --pr"),
 )
-async def k8orize_repository(ctx: CommandContext, args: Any) -> None:
+async def k8orize_repository(ctx: CommandContext, args: Arguments) -> None:
     """Check the person's GitHub sign-in and the options now; download and run after the turn."""
     _check_run_allowed(ctx, args.run)
     if args.base and not args.pr:

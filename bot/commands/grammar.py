@@ -229,3 +229,22 @@ def whole_number(minimum: int) -> Converter:
 
 positive_int = whole_number(1)
 non_negative_int = whole_number(0)
+
+
+class Arguments:
+    """A command's parsed arguments, by attribute (`args.replicas`) and by key (`args["replicas"]`).
+
+    Values are whatever the command's grammar declared (`int`, `list[str]`, ...), so an attribute
+    is typed `Any`: the declaration in `params=` is the one place that says what it holds."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for names the grammar did not declare
+        raise AttributeError(f"no argument {name!r}")
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.__dict__.get(key, default)

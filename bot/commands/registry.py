@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from bot.commands.grammar import Param, check_params, suggest
+from bot.commands.grammar import Arguments, Param, check_params, suggest
 from bot.errors import RegistrationError, UnknownCommand
 from policy.roles import ROLES
 
 if TYPE_CHECKING:
     from bot.context import CommandContext
 
-Handler = Callable[["CommandContext", Any], Awaitable[Any]]
+Handler = Callable[["CommandContext", Arguments], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
