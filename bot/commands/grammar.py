@@ -133,7 +133,6 @@ def parse(params: Sequence[Param], tokens: Sequence[str], command: str = "") -> 
 
 def _parse(params: Sequence[Param], tokens: Sequence[str], command: str) -> Parsed:
     options = {p.name: p for p in params if p.option}
-    positionals = params_positional(params)
     out = Parsed()
     loose: list[str] = []
     i = 0
@@ -143,32 +142,11 @@ def _parse(params: Sequence[Param], tokens: Sequence[str], command: str) -> Pars
             loose.extend(tokens[i + 1 :])
             break
         if token.startswith("--") and len(token) > 2:
-            name, eq, inline = token[2:].partition("=")
-            p = options.get(name)
-            if p is None:
-                hint = _did_you_mean(name, list(options), prefix="--")
-                raise UsageError(f"unknown option --{name} for `{command}`.{hint}", command)
-            if p.flag:
-                if eq:
-                    raise UsageError(f"--{name} takes no value", command)
-                out.values[p.dest] = True
-            else:
-                if not eq:
-                    i += 1
-                    if i >= len(tokens):
-                        raise UsageError(f"--{name} needs a value", command)
-                    inline = tokens[i]
-                value = p.convert(inline)
-                if p.repeat:
-                    out.values.setdefault(p.dest, []).append(value)
-                elif p.dest in out.values:
-                    raise UsageError(f"--{name} given twice", command)
-                else:
-                    out.values[p.dest] = value
+            i = _take_option(options, tokens, i, out, command)
         else:
             loose.append(token)
         i += 1
-    _bind_positionals(positionals, loose, out, command)
+    _bind_positionals(params_positional(params), loose, out, command)
     for p in options.values():
         if p.dest not in out.values:
             if p.required:
@@ -176,6 +154,33 @@ def _parse(params: Sequence[Param], tokens: Sequence[str], command: str) -> Pars
             else:
                 out.values[p.dest] = list(p.default) if p.repeat else p.default
     return out
+
+
+def _take_option(options: dict[str, Param], tokens: Sequence[str], i: int, out: Parsed, command: str) -> int:
+    """Record the option at tokens[i] (and its value); the index of the last token it used."""
+    name, eq, inline = tokens[i][2:].partition("=")
+    p = options.get(name)
+    if p is None:
+        hint = _did_you_mean(name, list(options), prefix="--")
+        raise UsageError(f"unknown option --{name} for `{command}`.{hint}", command)
+    if p.flag:
+        if eq:
+            raise UsageError(f"--{name} takes no value", command)
+        out.values[p.dest] = True
+        return i
+    if not eq:
+        i += 1
+        if i >= len(tokens):
+            raise UsageError(f"--{name} needs a value", command)
+        inline = tokens[i]
+    value = p.convert(inline)
+    if p.repeat:
+        out.values.setdefault(p.dest, []).append(value)
+    elif p.dest in out.values:
+        raise UsageError(f"--{name} given twice", command)
+    else:
+        out.values[p.dest] = value
+    return i
 
 
 def _bind_positionals(positionals: list[Param], loose: list[str], out: Parsed, command: str) -> None:
