@@ -6,7 +6,7 @@ mirrors `bot/migrations/versions/`. Two tables belong to libraries that may not 
 their own module and it is copied in here, so this `MetaData` still holds every table.
 
 Changing a table means changing it here (or in its library) AND adding an Alembic revision:
-`tests/bot/test_migrations.py` fails while the two disagree.
+`tests/integration/bot/test_migrations.py` fails while the two disagree.
 """
 
 from __future__ import annotations

@@ -13,15 +13,15 @@ and no longer read.
 
 Adding a revision: change `bot/schema.py`, then `python -m bot.migrations revision "what changed"`
 writes a new file under `versions/` from the difference (review it) and says to move `HEAD`;
-`tests/bot/test_migrations.py` checks that `HEAD` is the newest revision and that the migrated schema
-matches the models again.
+`tests/integration/bot/test_migrations.py` checks that `HEAD` is the newest revision and that the
+migrated schema matches the models again.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, column, inspect, select, table
 
-# The newest revision under versions/ (tests/bot/test_migrations.py checks that it is).
+# The newest revision under versions/ (tests/integration/bot/test_migrations.py checks that it is).
 HEAD = "0001"
 VERSION_TABLE = "alembic_version"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dialogs import test_k8orize_chat as k8orize_chat
-from tests.dialogs.test_k8orize_chat import Chat
+from tests.e2e import test_k8orize_chat as k8orize_chat
+from tests.e2e.test_k8orize_chat import Chat
 from tests.security.tarballs import member_bomb
 
 chat = k8orize_chat.chat

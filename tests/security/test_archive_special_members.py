@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from k8orize.archive import ArchiveLimits, ArchiveRefused, unpack_tar_gz
-from tests.dialogs import test_k8orize_chat as k8orize_chat
-from tests.dialogs.test_k8orize_chat import Chat
+from tests.e2e import test_k8orize_chat as k8orize_chat
+from tests.e2e.test_k8orize_chat import Chat
 from tests.security.tarballs import Member, member, tar_gz
 
 chat = k8orize_chat.chat

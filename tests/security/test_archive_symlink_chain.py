@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from k8orize.archive import ArchiveRefused, unpack_tar_gz
-from tests.dialogs import test_k8orize_chat as k8orize_chat
-from tests.dialogs.test_k8orize_chat import APP_FILES, Chat
+from tests.e2e import test_k8orize_chat as k8orize_chat
+from tests.e2e.test_k8orize_chat import APP_FILES, Chat
 from tests.security.tarballs import member, tar_gz
 
 chat = k8orize_chat.chat

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from tests.dialogs import test_k8orize_chat as k8orize_chat
-from tests.dialogs.test_k8orize_chat import APP_FILES, Chat
+from tests.e2e import test_k8orize_chat as k8orize_chat
+from tests.e2e.test_k8orize_chat import APP_FILES, Chat
 
 chat = k8orize_chat.chat
 

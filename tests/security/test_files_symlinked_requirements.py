@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from tests.dialogs import test_k8orize_chat as k8orize_chat
-from tests.dialogs.test_k8orize_chat import Chat
+from tests.e2e import test_k8orize_chat as k8orize_chat
+from tests.e2e.test_k8orize_chat import Chat
 
 chat = k8orize_chat.chat  # the whole-turn harness: real engine, real GitHub connector against its fake
 

@@ -12,8 +12,7 @@ import yaml
 
 from k8orize import hardening
 from k8orize.manifests import ManifestSpec, render_all
-
-from .conftest import tool
+from tests.support.k8orize import tool
 
 DIGEST_IMAGE = "registry.example.com/k8or/web@sha256:" + "0123456789abcdef" * 4
 

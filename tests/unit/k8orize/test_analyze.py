@@ -11,8 +11,7 @@ from k8orize.appfiles import AppFiles
 from k8orize.appkinds import AppKind, AppKindRegistry, PythonApp, StreamlitApp, default_registry
 from k8orize.distributions import installed
 from k8orize.errors import UnknownAppKind
-
-from .conftest import EXAMPLE, fake_distribution
+from tests.support.k8orize import EXAMPLE, fake_distribution
 
 
 def test_example_is_a_streamlit_app_with_its_entrypoint() -> None:

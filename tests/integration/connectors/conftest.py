@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -17,17 +15,7 @@ from testing.services.wiring import (  # noqa: F401  (re-exported for the test m
     moto_client,
     start_moto,
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No K8OR_* or AWS_* settings from the developer's shell; no ~/.aws files either."""
-    for name in list(os.environ):
-        if name.startswith(("K8OR_", "AWS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+from tests.support.connectors import clean_environment  # noqa: F401  (autouse fixture)
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,7 @@ from k8orize import hardening
 from k8orize.engine import K8orizeResult, k8orize
 from k8orize.errors import AppExited, AppNotFound, BadRequest, K8orizeError, ProbeTimeout, UnknownAppKind
 from k8orize.request import K8orizeRequest, parse_env
-
-from .conftest import REPO
+from tests.support.k8orize import REPO
 
 RUN = "python app.py {port}"
 PROBE = "http://127.0.0.1:{port}/health"
@@ -29,7 +28,7 @@ def _leftovers(parent: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tiny_result(tmp_path_factory: pytest.TempPathFactory) -> K8orizeResult:
-    from .conftest import HTTP_APP
+    from tests.support.k8orize import HTTP_APP
 
     root = tmp_path_factory.mktemp("tiny")
     app = root / "tiny-web"

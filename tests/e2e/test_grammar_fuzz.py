@@ -1,4 +1,7 @@
-"""Hypothesis fuzzing of the grammar through whole turns: nothing escapes, everything gets a reply."""
+"""Hypothesis fuzzing of the grammar through whole turns: nothing escapes, everything gets a reply.
+
+The parser and the tokenizer alone are fuzzed in tests/unit/bot/test_grammar_fuzz.py.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dialogs.core
-from bot.commands.grammar import UsageError, parse, tokenize
 from testing.chat.turns import TurnHarness
-from tests.bot.test_turns_memory import Roles, fixture_commands
+from tests.e2e.test_turns_memory import Roles, fixture_commands
 
 WORDS = [
     "help",
@@ -66,20 +68,3 @@ def test_no_input_crashes_a_turn_and_every_input_gets_a_reply() -> None:
     finally:
         loop.run_until_complete(manager.__aexit__(None, None, None))
         loop.close()
-
-
-@given(st.lists(st.text(max_size=10), max_size=6))
-def test_parser_raises_only_usage_errors(tokens: list[str]) -> None:
-    spec = next(s for s in fixture_commands if s.name == "scale")
-    try:
-        parse(spec.params, tokens, "scale")
-    except UsageError:
-        pass
-
-
-@given(st.text(max_size=80))
-def test_tokenizer_raises_only_usage_errors(text: str) -> None:
-    try:
-        tokenize(text)
-    except UsageError:
-        pass

@@ -1,4 +1,7 @@
-"""Fixtures for the k8orization engine's tests: tools, tiny apps, fake site-packages."""
+"""Helpers for the k8orization engine's tests: tools, tiny apps, fake site-packages, the example's options.
+
+The `http_app` fixture is imported by the conftest.py of each layer that uses it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "streamlit-app"
+
+# How the Streamlit example is run, probed and named: the traced run and the untraced report use the same.
+RUN = (
+    "python -m streamlit run app.py --server.port {port} --server.headless true "
+    "--browser.gatherUsageStats false"
+)
+PROBES = ("http://127.0.0.1:{port}/_stcore/health", "http://127.0.0.1:{port}/")
+IMAGE = "registry.example.com/k8or/streamlit-example@sha256:" + "5e" * 32
 
 HTTP_APP = '''
 """A stdlib-only web app: enough to exercise the whole engine in a few seconds."""

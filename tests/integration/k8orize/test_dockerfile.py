@@ -9,8 +9,7 @@ import pytest
 
 from k8orize import hardening
 from k8orize.dockerfile import DockerfileSpec, render
-
-from .conftest import tool
+from tests.support.k8orize import tool
 
 UID = hardening.app_uid("web")
 

@@ -12,15 +12,7 @@ import pytest
 
 from k8orize.engine import K8orizeResult, k8orize
 from k8orize.request import K8orizeRequest
-
-from .conftest import EXAMPLE
-
-RUN = (
-    "python -m streamlit run app.py --server.port {port} --server.headless true "
-    "--browser.gatherUsageStats false"
-)
-PROBES = ("http://127.0.0.1:{port}/_stcore/health", "http://127.0.0.1:{port}/")
-IMAGE = "registry.example.com/k8or/streamlit-example@sha256:" + "5e" * 32
+from tests.support.k8orize import EXAMPLE, IMAGE, PROBES, RUN
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -94,6 +86,6 @@ def test_report_keeps_the_recorded_key_tree(result: K8orizeResult) -> None:
     """The traced report's format did not change when the report became a typed model (issue 9)."""
     import json
 
-    from .report_shape import key_tree, recorded
+    from tests.support.report_shape import key_tree, recorded
 
     assert json.dumps(key_tree(result.report)) == json.dumps(recorded("report_shape_traced"))

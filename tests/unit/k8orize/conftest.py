@@ -1,0 +1,5 @@
+"""Fixtures for the k8orization engine's tests: a tiny stdlib web app (tests/support/k8orize.py)."""
+
+from __future__ import annotations
+
+from tests.support.k8orize import http_app  # noqa: F401  (fixture)
