@@ -1,32 +1,46 @@
 # k8or's own image: built in one stage, shipped as a venv on a slim base, run as a dedicated user.
+# It carries what its features need: strace and libseccomp (k8orize --run traces and confines apps),
+# bubblewrap, and the k8orization engine's judges (kubernetes-validate, checkov, hadolint).
 ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY scripts/image-requirements.txt scripts/tools-requirements.txt ./scripts/
 COPY bot ./bot
 COPY connectors ./connectors
 COPY dialogs ./dialogs
 COPY cluster ./cluster
 COPY k8orize ./k8orize
 COPY redaction ./redaction
+COPY clock ./clock
 COPY policy ./policy
 COPY actions ./actions
 COPY k8or ./k8or
 RUN python -m venv /opt/k8or \
-    && /opt/k8or/bin/pip install --no-cache-dir . \
-    && find /opt/k8or -name '__pycache__' -prune -exec rm -rf {} +
+    && /opt/k8or/bin/pip install --no-cache-dir '.[engine]' -r scripts/image-requirements.txt \
+    && python -m venv /opt/judges \
+    && /opt/judges/bin/pip install --no-cache-dir -r scripts/tools-requirements.txt \
+    && find /opt/k8or /opt/judges -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="k8or" \
       org.opencontainers.image.description="Chat-ops bot for Kubernetes" \
       org.opencontainers.image.licenses="Apache-2.0"
+# Versions of Debian 12 (the base's release); a point release that drops one fails the build loudly.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        strace=6.1-0.1 \
+        bubblewrap=0.8.0-2+deb12u1 \
+        libseccomp2=2.5.4-1+deb12u1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 k8or \
     && useradd --system --uid 10001 --gid k8or --home-dir /var/lib/k8or --shell /usr/sbin/nologin k8or \
     && install -d -o k8or -g k8or -m 0750 /var/lib/k8or
 COPY --from=build /opt/k8or /opt/k8or
-ENV PATH=/opt/k8or/bin:$PATH \
+COPY --from=build /opt/judges /opt/judges
+ENV PATH=/opt/k8or/bin:/opt/judges/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     K8OR_DATA_DIR=/var/lib/k8or \

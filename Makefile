@@ -5,7 +5,18 @@ TOOLS := .tools
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: serve chat test tools lint bench docs clean
+.PHONY: serve chat engine test tools lint bench docs clean
+
+# Three stamps on one venv: the runtime (serve, chat), the k8orization engine's extra, the tests.
+$(VENV)/.runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.engine: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -e '.[engine]'
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,12 +38,15 @@ $(TOOLS)/.docs-installed: scripts/docs-requirements.txt
 	touch $@
 
 ## Run the bot service on http://127.0.0.1:3978 (SQLite under ./data, no cloud accounts needed).
-serve: $(VENV)/.installed
+serve: $(VENV)/.runtime
 	$(VENV)/bin/k8or serve
 
 ## Talk to the same bot in this terminal.
-chat: $(VENV)/.installed
+chat: $(VENV)/.runtime
 	$(VENV)/bin/k8or chat
+
+## Add the k8orization engine's judges (pyseccomp, matplotlib, kubernetes-validate, uv) to the venv.
+engine: $(VENV)/.engine
 
 ## Everything the tests need (venv, linters, system packages, PostgreSQL), then the whole suite.
 test: $(VENV)/.installed $(TOOLS)/.installed

@@ -11,14 +11,15 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import ParamSpec, TypeVar
 
 from actions.blocking import in_thread
-from actions.errors import translated
+from actions.errors import ClusterFailed, translated
 from cluster.delete import DeletionStep
 from cluster.delete import delete_app as delete_steps
 from cluster.deploy import Applied
 from cluster.deploy import deploy as apply_deployment
-from cluster.errors import from_exception
+from cluster.errors import NotFound, from_exception
 from cluster.names import VolumeSpec
 from cluster.rollout import RolloutProgress, RolloutWatcher
+from cluster.status import app_status
 from cluster.target import ClusterTarget
 
 P = ParamSpec("P")
@@ -93,3 +94,14 @@ def _in_thread(hook: DigestHook | None) -> Callable[[str], str | None] | None:
             return None
 
     return resolve
+
+
+async def app_exists(target: ClusterTarget, app: str) -> bool:
+    """Whether the app's Deployment is there: a resumed deletion checks before deleting again."""
+    try:
+        await call(app_status, target, app)
+    except ClusterFailed as failed:
+        if isinstance(failed.cause, NotFound):
+            return False
+        raise
+    return True

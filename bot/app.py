@@ -75,7 +75,7 @@ async def build_services(settings: Settings, parts: AppParts) -> Services:
         storage=storage_module.SqlStorage(db, cache=db.is_sqlite),
         registry=parts.registry or CommandRegistry(),
         metrics=BotMetrics(),
-        ledger=DeliveryLedger(db),
+        ledger=DeliveryLedger(db, lease=settings.delivery_lease),
         tracker=TurnTracker(),
         roles=parts.roles or NoRoles(),
         identity=parts.identity or channel_trust(settings),

@@ -21,6 +21,7 @@ from bot import messages
 from bot.commands.grammar import params_positional
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction
+from bot.dedupe import current_activity_key
 from bot.errors import K8orError
 from bot.identity import Person
 from bot.logs import correlation_id
@@ -257,6 +258,7 @@ class ConfirmationDesk:
             detail=f"{detail} (action {pending.id})".strip(),
             approver_key=approver.key,
             correlation_id=correlation_id.get(),
+            activity_id=current_activity_key(),
         )
         try:
             await audit.append(entry)

@@ -10,7 +10,6 @@ through to the SDK's own client, built on first use.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from botframework.connector.auth import AppCredentials
 
 from bot.errors import K8orError
 from bot.wire import from_wire, to_wire
+from clock import SYSTEM_CLOCK, Clock, fresh
 
 TOKEN_REUSE_SECONDS = 600  # AAD tokens for the Bot Connector live an hour; refresh well before.
 _RETRIES_ON_429 = 2
@@ -38,10 +38,11 @@ class ChannelError(K8orError):
 class _BearerToken:
     """The bot's outbound token, fetched (blocking msal call) off the loop and reused."""
 
-    def __init__(self, credentials: AppCredentials | None):
+    def __init__(self, credentials: AppCredentials | None, clock: Clock = SYSTEM_CLOCK):
         self._credentials = credentials
+        self._clock = clock
         self._value = ""
-        self._fetched = 0.0
+        self._fetched: float | None = None  # never fetched: fetch on first use, whatever the clock reads
         self._lock = asyncio.Lock()
 
     @property
@@ -52,11 +53,11 @@ class _BearerToken:
     async def header(self) -> dict[str, str]:
         if not self.needed:
             return {}
-        if time.monotonic() - self._fetched > TOKEN_REUSE_SECONDS:
+        if not fresh(self._clock, self._fetched, TOKEN_REUSE_SECONDS):
             async with self._lock:
-                if time.monotonic() - self._fetched > TOKEN_REUSE_SECONDS:
+                if not fresh(self._clock, self._fetched, TOKEN_REUSE_SECONDS):
                     self._value = await asyncio.to_thread(self._credentials.get_access_token)  # type: ignore[union-attr]
-                    self._fetched = time.monotonic()
+                    self._fetched = self._clock.monotonic()
         return {"Authorization": f"Bearer {self._value}"}
 
 
@@ -99,10 +100,11 @@ class ChannelConnector:
         credentials: AppCredentials | None,
         sdk_client: Callable[[], Awaitable[Any]],
         timeout: float,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.service_url = service_url if service_url.endswith("/") else service_url + "/"
         self._session = session
-        self._token = _BearerToken(credentials)
+        self._token = _BearerToken(credentials, clock)
         self._sdk_client_factory = sdk_client
         self._sdk: Any = None
         self._timeout = aiohttp.ClientTimeout(total=timeout)

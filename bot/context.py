@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -9,9 +10,11 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.identity import Person
+from bot.wire import to_wire
 
 if TYPE_CHECKING:
     from bot.commands.registry import CommandSpec
+    from bot.jobs import JobHandler, JobRecord
     from bot.services import Services
 
 
@@ -122,8 +125,43 @@ class CommandContext:
         return ProgressMessage(self.turn, activity_id, text)
 
     def in_background(self, work: Any, name: str) -> None:
-        """Continue after the turn has answered (long rollouts): the drain on SIGTERM waits for it."""
+        """Continue after the turn has answered, in this process only: the drain on SIGTERM waits
+        for it. Work that must survive the process is a job (`start_job`)."""
         self.services.tracker.spawn(work, name=f"{self.spec.name}:{self.correlation_id}:{name}")
+
+    async def start_job(self, handler: JobHandler, progress: ProgressMessage, **arguments: Any) -> None:
+        """Continue after the turn as a job (bot.jobs): `handler` (registered with `JobKinds.kind`)
+        gets `arguments` (JSON values) and `progress` to edit. On PostgreSQL the job is stored and
+        any replica runs or resumes it; without a durable queue it runs here, on this context."""
+        from bot.jobs import JOBS, JobRun
+        from bot.jobs.inprocess import InProcessQueue
+
+        queue = self.services.capabilities.get(JOBS) or InProcessQueue(self.services.tracker)
+        arguments = json.loads(json.dumps(arguments))  # as stored: the same values on every queue
+        run = JobRun(self, progress, arguments)
+        await queue.submit(self.job_record(handler, progress, arguments), run, handler)
+
+    def job_record(
+        self, handler: JobHandler, progress: ProgressMessage, arguments: dict[str, Any]
+    ) -> JobRecord:
+        """What a stored job keeps: the handler's kind, arguments, who asked, where, and the message."""
+        from bot.jobs import JobRecord, kind_of, requester_of
+
+        reference = TurnContext.get_conversation_reference(self.turn.activity)
+        reference.activity_id = None
+        return JobRecord(
+            kind=kind_of(handler),
+            arguments=dict(arguments),
+            command=self.spec.name,
+            line=self.line,
+            correlation_id=self.correlation_id,
+            requester=requester_of(self.person),
+            roles=tuple(sorted(self.roles)),
+            cluster=self.target.cluster,
+            namespace=self.target.namespace,
+            reference=to_wire(reference),
+            activity_id=progress.activity_id,
+        )
 
     @property
     def is_group(self) -> bool:

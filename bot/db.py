@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.database_url import SECONDS, SQLITE, normalise_database_url
 from bot.migrations import HEAD, recorded_revision
 from connectors.private_files import private_directory, private_file, tighten_file
 
@@ -34,12 +35,12 @@ T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+    return make_url(normalise_database_url(url)).get_backend_name() == "sqlite"
 
 
 def _sqlite_engine(url: str) -> Engine:
     """The SQLite engine: the file prepared private, one connection (StaticPool) for the app's life."""
-    parsed = make_url(url).set(drivername="sqlite+pysqlite")
+    parsed = make_url(url).set(drivername=SQLITE)
     _ensure_parent(parsed.database)
     engine = create_engine(
         parsed, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 5}
@@ -50,9 +51,18 @@ def _sqlite_engine(url: str) -> Engine:
 
 def _postgres_engine(url: str, schema: str) -> AsyncEngine:
     """The asyncpg engine; `schema` keeps k8or's tables in their own schema of a shared database."""
-    connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    parsed = make_url(url)
+    query = parsed.query
+    server_settings = {"search_path": schema} if schema else {}
+    if "application_name" in query:
+        server_settings["application_name"] = str(query["application_name"])
+    connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
+    for name in SECONDS:  # checked as numbers by normalise_database_url
+        if name in query:
+            connect_args[name] = float(str(query[name]))
+    parsed = parsed.difference_update_query(["application_name", *SECONDS])
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+        parsed, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
     )
 
 
@@ -105,6 +115,7 @@ class Database:
     """The one engine of the process and its transactions, on SQLite (in-loop) or PostgreSQL (asyncpg)."""
 
     def __init__(self, url: str, schema: str = ""):
+        url = normalise_database_url(url)  # the forms people write; DatabaseUrlError for the rest
         self.url = url
         self.schema = schema
         self._lock = asyncio.Lock()

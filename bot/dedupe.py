@@ -1,54 +1,253 @@
-"""Redelivered activities are processed once.
+"""Each activity is run once, across replicas, even when the replica running it dies.
 
-Channels retry a POST when the bot is slow to answer, with the same activity id. The first
-delivery inserts a row keyed by channel, conversation and activity id; a redelivery hits the
-primary key and is skipped. Because the check is a database constraint, it also holds across
-replicas.
+Channels retry a POST when the bot is slow to answer, with the same activity id, and a load balancer
+may hand the retry to another replica. The ledger keeps one row per activity (keyed by channel,
+conversation and activity id) that goes through three states:
 
-Deliveries that arrive together are recorded together (group commit): one transaction inserts
-the whole batch with `ON CONFLICT DO NOTHING RETURNING key`, and the keys it returns are the first
-deliveries. Under load that turns one commit per turn into one commit per batch.
+- CLAIMED: a replica (`owner`, a random id per app start) runs the turn; its claim holds until
+  `lease_until` (`K8OR_DELIVERY_LEASE`, 15 s by default) and is renewed while the turn runs.
+- DONE: the turn completed, its state saved (`done_at`). A redelivery is dropped.
+- LAPSED: the owner stopped renewing (it died, or the turn failed and released the claim). The next
+  delivery takes the claim over and runs the turn; the turn knows it was retaken (`Delivery.retaken`),
+  so a command that already acted is not run again (`bot.pipeline`).
 
-Rows older than the retention window are deleted by the app's pruning task (`bot.pruning`).
+A redelivery that finds the activity claimed by a live owner waits: it polls with backoff for at most
+the lease plus a margin, until the turn is done (dropped) or the lease lapses (taken over). An owner
+still renewing after that is alive and will answer: the redelivery is dropped.
+
+The claim is one atomic statement on both databases, `INSERT ... ON CONFLICT (key) DO UPDATE ...
+WHERE the row is not done and its lease lapsed RETURNING key`: PostgreSQL's row lock on the conflict
+makes exactly one of two concurrent claimers win. Claims and done-marks that arrive together are
+written together (group commit: one transaction on SQLite, one per kind on PostgreSQL), so under load
+a turn costs a share of a commit or two, not two commits of its own.
+
+Leases compare wall-clock UTC across replicas: keep the nodes' clocks synchronised (NTP), well within
+the lease. Done rows older than the retention window are deleted by the pruning task (`bot.pruning`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import secrets
+import socket
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from enum import Enum
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
 from bot.schema import processed_activities as processed
+from clock import SYSTEM_CLOCK, Clock
+from policy.audit import AuditEntry
 
-_FORGET = delete(processed).where(processed.c.seen_at < bindparam("cutoff"))
+log = logging.getLogger(__name__)
 RETENTION = timedelta(days=1)
+LEASE = 15.0  # seconds; the app passes `K8OR_DELIVERY_LEASE`
+POLL_FIRST, POLL_MOST = 0.05, 1.0  # seconds between a waiting redelivery's looks at the claim
+MARGIN_MOST = 2.0  # seconds a redelivery waits beyond the lease (poll spacing, clock skew)
+
+_FINISH = update(processed).where(processed.c.key == bindparam("k")).values(done_at=bindparam("done"))
+_STATUS = select(processed.c.key, processed.c.done_at).where(
+    processed.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
-def _record_statement(sqlite: bool) -> Any:
-    insert = sqlite_insert if sqlite else pg_insert
-    return insert(processed).on_conflict_do_nothing(index_elements=["key"]).returning(processed.c.key)
+def new_owner() -> str:
+    """This process's name in the ledger: its host (the pod) and a random part, new at each start."""
+    return f"{socket.gethostname()[:47]}/{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The activity this turn runs: its ledger key, and whether a lapsed claim was taken over."""
+
+    key: str
+    retaken: bool = False
+
+
+# The turn's delivery, for the audit entries it writes (`policy.entries.audit_entry(activity_id=)`).
+current_delivery: ContextVar[Delivery | None] = ContextVar("k8or_delivery", default=None)
+
+
+def current_activity_key() -> str:
+    """The ledger key of the activity this turn runs; empty outside a claimed turn."""
+    delivery = current_delivery.get()
+    return delivery.key if delivery else ""
+
+
+@runtime_checkable
+class ActedLookup(Protocol):
+    """An audit trail that can say whether a command's handler already ran for an activity."""
+
+    async def acted(self, activity_id: str, command: str) -> AuditEntry | None: ...
+
+
+async def acted_before(audit: object, command: str) -> AuditEntry | None:
+    """In a retaken turn: the audit entry saying `command`'s handler already ran for this activity.
+
+    None in a first delivery (nothing can have run: no lookup at all, so the usual turn pays nothing),
+    or when the audit trail has no such entry (the earlier run died before its handler finished)."""
+    delivery = current_delivery.get()
+    if delivery is None or not delivery.retaken or not isinstance(audit, ActedLookup):
+        return None
+    return await audit.acted(delivery.key, command)
+
+
+class _Op(Enum):
+    CLAIM = "claim"
+    FINISH = "finish"
+
+
+class _Status(Enum):
+    CLAIMED = "claimed"
+    RETAKEN = "retaken"
+    DONE = "done"
+    BUSY = "busy"
+
+
+def _claim_statement(sqlite: bool) -> Any:
+    """Insert the claim, or take over a row that is not done and whose lease lapsed (or was released)."""
+    stmt = (sqlite_insert if sqlite else pg_insert)(processed)
+    lapsed = and_(
+        processed.c.done_at.is_(None),
+        or_(processed.c.lease_until.is_(None), processed.c.lease_until < stmt.excluded.seen_at),
+    )
+    taken = {"owner": stmt.excluded.owner, "lease_until": stmt.excluded.lease_until}
+    # seen_at is kept on a take-over: a row returned with an older seen_at was retaken.
+    return stmt.on_conflict_do_update(index_elements=["key"], set_=taken, where=lapsed).returning(
+        processed.c.key, processed.c.seen_at
+    )
+
+
+def _same_instant(a: datetime, b: datetime) -> bool:
+    """Equal instants; SQLite hands datetimes back naive (they are UTC), PostgreSQL aware."""
+    return (a if a.tzinfo else a.replace(tzinfo=UTC)) == (b if b.tzinfo else b.replace(tzinfo=UTC))
+
+
+class Claim:
+    """This process's claim on one activity: `async with claim as delivery:` runs the turn.
+
+    A clean exit marks the activity done; an exception (or cancellation) releases the claim, so a
+    redelivery may run the turn again at once."""
+
+    def __init__(self, ledger: DeliveryLedger, delivery: Delivery):
+        self.ledger, self.delivery = ledger, delivery
+        self._token: Token[Delivery | None] | None = None
+
+    async def __aenter__(self) -> Delivery:
+        self._token = current_delivery.set(self.delivery)
+        return self.delivery
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._token is not None:
+            current_delivery.reset(self._token)
+        if exc_type is None:
+            await self.ledger.finish(self.delivery.key)
+        else:
+            await self.ledger.release(self.delivery.key)
 
 
 class DeliveryLedger:
-    """Remembers which activity ids have been processed, for `retention`."""
+    """Claims activities for this process, renews the claims of running turns, marks them done."""
 
-    def __init__(self, db: Database, retention: timedelta = RETENTION):
-        self._db = db
-        self._retention = retention
-        self._record = _record_statement(db.is_sqlite)
-        self._pending: list[tuple[str, asyncio.Future[bool]]] = []
+    def __init__(
+        self,
+        db: Database,
+        retention: timedelta = RETENTION,
+        *,
+        lease: float = LEASE,
+        owner: str = "",
+        clock: Clock = SYSTEM_CLOCK,
+    ):
+        self._db, self._retention, self._clock = db, retention, clock
+        self.lease, self.owner = lease, owner or new_owner()
+        self._claim = _claim_statement(db.is_sqlite)
+        self._pending: list[tuple[_Op, str, asyncio.Future[_Status | None]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
+        self._running: set[str] = set()  # keys this process holds: renewed until done or released
+        self._renewer: asyncio.Task[None] | None = None
 
-    async def first_delivery(self, channel: str, conversation: str, activity_id: str) -> bool:
-        """True the first time this activity is seen; False for a redelivery."""
-        key = f"{channel}|{conversation}|{activity_id}"[:512]
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((key, future))
+    @staticmethod
+    def key(channel: str, conversation: str, activity_id: str) -> str:
+        """The ledger key of an activity: ids are unique within a conversation of a channel."""
+        return f"{channel}|{conversation}|{activity_id}"[:512]
+
+    async def claim(self, channel: str, conversation: str, activity_id: str) -> Claim | None:
+        """A claim to run this activity's turn, or None when it is done or being run elsewhere."""
+        key = self.key(channel, conversation, activity_id)
+        margin = min(MARGIN_MOST, self.lease)
+        deadline, pause = self._clock.monotonic() + self.lease + margin, min(POLL_FIRST, self.lease / 4)
+        while True:
+            status = await self._submit(_Op.CLAIM, key)
+            if status in (_Status.CLAIMED, _Status.RETAKEN):
+                return self._hold(key, retaken=status is _Status.RETAKEN)
+            if status is _Status.DONE:
+                return None
+            left = deadline - self._clock.monotonic()
+            if left <= 0:
+                log.info("redelivery dropped: the activity is still claimed by a live replica")
+                return None
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 2, POLL_MOST, self.lease / 4)
+
+    def _hold(self, key: str, *, retaken: bool) -> Claim:
+        if retaken:
+            log.warning("took over an activity whose replica stopped renewing its claim")
+        self._running.add(key)
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.get_running_loop().create_task(self._renew(), name="k8or-ledger-leases")
+        return Claim(self, Delivery(key, retaken))
+
+    async def finish(self, key: str) -> None:
+        """The turn completed (its state saved): a redelivery is dropped from now on."""
+        self._running.discard(key)
+        try:
+            await self._submit(_Op.FINISH, key)
+        except Exception:  # noqa: BLE001 - the turn has answered; a redelivery waits out the lease
+            log.warning("could not mark an activity done", exc_info=True)
+
+    async def release(self, key: str) -> None:
+        """The turn failed or was cancelled: give the claim up, so a redelivery runs it at once."""
+        self._running.discard(key)
+        mine = and_(processed.c.key == key, processed.c.owner == self.owner, processed.c.done_at.is_(None))
+        try:
+            async with self._db.begin() as conn:
+                await conn.execute(update(processed).where(mine).values(lease_until=None))
+        except Exception:  # noqa: BLE001 - the lease lapses on its own
+            log.warning("could not release an activity's claim", exc_info=True)
+
+    async def _renew(self) -> None:
+        """Every third of the lease, extend the leases of the turns this process is running."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            keys = sorted(self._running)
+            if not keys:
+                continue
+            mine = and_(
+                processed.c.key.in_(keys), processed.c.owner == self.owner, processed.c.done_at.is_(None)
+            )
+            until = self._clock.now() + timedelta(seconds=self.lease)
+            try:
+                async with self._db.begin() as conn:
+                    result = await conn.execute(update(processed).where(mine).values(lease_until=until))
+            except Exception:  # noqa: BLE001 - try again at the next renewal
+                log.warning("could not renew delivery leases", exc_info=True)
+                continue
+            if (result.rowcount or 0) < len(keys):
+                log.warning("a running turn lost its claim: its lease lapsed before it was renewed")
+
+    async def _submit(self, op: _Op, key: str) -> _Status | None:
+        future: asyncio.Future[_Status | None] = asyncio.get_running_loop().create_future()
+        self._pending.append((op, key, future))
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush_soon)
         return await future
@@ -62,30 +261,70 @@ class DeliveryLedger:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _flush(self, batch: list[tuple[str, asyncio.Future[bool]]]) -> None:
-        now = datetime.now(UTC)
-        unique = list(dict.fromkeys(key for key, _ in batch))
+    async def _flush(self, batch: list[tuple[_Op, str, asyncio.Future[_Status | None]]]) -> None:
+        claims = sorted({key for op, key, _ in batch if op is _Op.CLAIM})  # one lock order for all
+        finished = sorted({key for op, key, _ in batch if op is _Op.FINISH})
         try:
-            async with self._db.begin() as conn:
-                result = await conn.execute(self._record, [{"key": k, "seen_at": now} for k in unique])
-                inserted = {row[0] for row in result}
+            statuses = await self._record(claims, finished)
         except Exception as exc:  # noqa: BLE001 - every waiter must hear about the failure
-            for _, future in batch:
+            for _, _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             return
         except asyncio.CancelledError:  # closed while recording: the waiters are cancelled too
-            for _, future in batch:
+            for _, _, future in batch:
                 future.cancel()
             raise
-        for key, future in batch:
-            first = key in inserted
-            inserted.discard(key)  # the same id twice in one batch: only the first is new
+        for op, key, future in batch:
+            status = statuses.get(key) if op is _Op.CLAIM else None
+            if status in (_Status.CLAIMED, _Status.RETAKEN):
+                statuses[key] = _Status.BUSY  # the same id twice in one batch: only the first runs
             if not future.done():
-                future.set_result(first)
+                future.set_result(status)
+
+    async def _record(self, claims: list[str], finished: list[str]) -> dict[str, _Status]:
+        """Mark the finished turns done, then claim the new ones; each claim's status.
+
+        SQLite: one transaction (one commit per batch: the fast path). PostgreSQL: one transaction
+        for each kind, so each locks rows in key order only and two replicas' flushes cannot
+        deadlock (one's done-marks against the other's claims of the same rows)."""
+        now = self._clock.now()
+        if self._db.is_sqlite:
+            async with self._db.begin() as conn:
+                await self._mark_done(conn, finished, now)
+                return await self._claim_all(conn, claims, now)
+        if finished:
+            async with self._db.begin() as conn:
+                await self._mark_done(conn, finished, now)
+        if not claims:
+            return {}
+        async with self._db.begin() as conn:
+            return await self._claim_all(conn, claims, now)
+
+    async def _mark_done(self, conn: Any, finished: list[str], now: datetime) -> None:
+        if finished:
+            await conn.execute(_FINISH, [{"k": key, "done": now} for key in finished])
+
+    async def _claim_all(self, conn: Any, claims: list[str], now: datetime) -> dict[str, _Status]:
+        statuses: dict[str, _Status] = {}
+        if not claims:
+            return statuses
+        until = now + timedelta(seconds=self.lease)
+        rows = [{"key": k, "seen_at": now, "owner": self.owner, "lease_until": until} for k in claims]
+        for key, seen_at in await conn.execute(self._claim, rows):
+            statuses[key] = _Status.CLAIMED if _same_instant(seen_at, now) else _Status.RETAKEN
+        others = [key for key in claims if key not in statuses]
+        if others:
+            for key, done_at in await conn.execute(_STATUS, {"keys": others}):
+                statuses[key] = _Status.BUSY if done_at is None else _Status.DONE
+        return statuses
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Record what is waiting and let the batches in flight finish (cancelled after `timeout`)."""
+        """Stop renewing; record what is waiting and let the batches in flight finish (cancelled
+        after `timeout`)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
         self._flush_soon()
         flushes = list(self._flushes)
         if not flushes:
@@ -96,8 +335,13 @@ class DeliveryLedger:
         await asyncio.gather(*late, return_exceptions=True)
 
     async def forget_old(self, now: datetime | None = None) -> int:
-        """Drop ids older than the retention window; channels do not redeliver that late."""
-        cutoff = (now or datetime.now(UTC)) - self._retention
+        """Drop activities done (or abandoned) before the retention window: none is redelivered so late."""
+        cutoff = (now or self._clock.now()) - self._retention
+        abandoned = and_(
+            processed.c.done_at.is_(None),
+            processed.c.seen_at < cutoff,
+            or_(processed.c.lease_until.is_(None), processed.c.lease_until < cutoff),
+        )
         async with self._db.begin() as conn:
-            result = await conn.execute(_FORGET, {"cutoff": cutoff})
+            result = await conn.execute(delete(processed).where(or_(processed.c.done_at < cutoff, abandoned)))
         return result.rowcount or 0

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
 from bot.settings import GraphSettings
+from clock import SYSTEM_CLOCK, Clock, expired, fresh
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 300
@@ -32,13 +32,16 @@ class GraphError(Exception):
 class GraphDirectory:
     """Transitive AAD group ids of a user, by object id, cached per user."""
 
-    def __init__(self, settings: GraphSettings, timeout: float, ttl: float = TTL_SECONDS):
+    def __init__(
+        self, settings: GraphSettings, timeout: float, ttl: float = TTL_SECONDS, clock: Clock = SYSTEM_CLOCK
+    ):
         self._settings = settings
         self._api = settings.api_url if settings.api_url.endswith("/") else settings.api_url + "/"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._ttl = ttl
+        self._clock = clock
         self._session: aiohttp.ClientSession | None = None
-        self._token: tuple[float, str] = (0.0, "")
+        self._token: tuple[float, str] | None = None  # (valid until, token); None: never fetched
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
     async def groups(self, object_id: str) -> frozenset[str]:
@@ -46,14 +49,14 @@ class GraphDirectory:
         if not _GUID.fullmatch(object_id):
             return frozenset()
         cached = self._groups.get(object_id)
-        if cached and time.monotonic() - cached[0] < self._ttl:
+        if cached and fresh(self._clock, cached[0], self._ttl):
             return cached[1]
         try:
             found = await self._member_of(object_id)
         except (GraphError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
             log.warning("Microsoft Graph group lookup failed; continuing without AAD groups: %s", exc)
             return frozenset()
-        self._groups[object_id] = (time.monotonic(), found)
+        self._groups[object_id] = (self._clock.monotonic(), found)
         return found
 
     async def close(self) -> None:
@@ -85,9 +88,8 @@ class GraphDirectory:
         return body
 
     async def _access_token(self) -> str:
-        expires, token = self._token
-        if token and time.monotonic() < expires:
-            return token
+        if self._token is not None and not expired(self._clock, self._token[0]):
+            return self._token[1]
         s = self._settings
         form = {
             "grant_type": "client_credentials",
@@ -102,8 +104,9 @@ class GraphDirectory:
             if response.status != 200 or not isinstance(body, dict) or not body.get("access_token"):
                 raise GraphError(f"the token endpoint answered {response.status}")
         lifetime = float(body.get("expires_in") or 300)
-        self._token = (time.monotonic() + max(lifetime - 60, 30), str(body["access_token"]))
-        return self._token[1]
+        token = str(body["access_token"])
+        self._token = (self._clock.monotonic() + max(lifetime - 60, 30), token)
+        return token
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

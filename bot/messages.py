@@ -20,6 +20,10 @@ INTERNAL_ERROR = "Something went wrong on my side while running `{command}`. Ref
 TIMED_OUT = "`{command}` took longer than {seconds:.0f}s and was stopped. Reference: `{cid}`."
 STATE_CONFLICT = "This conversation was changed by another message at the same time; please send that again."
 ERROR_WITH_REF = "{message} (reference `{cid}`)"
+ALREADY_DONE = (
+    "`{command}` already ran for this message at {at:%H:%M:%S} UTC ({outcome}, reference `{cid}`); "
+    "I did not run it again."
+)
 PROMPT_FOR = "{what}?"  # argument help texts are written as questions: "Which app"
 PROMPT_RETRY = "{error} Try again, or say `cancel`."
 MISSING_WHILE_BUSY = "Missing {missing}; give it in the message: `{usage}`."

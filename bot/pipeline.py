@@ -1,8 +1,15 @@
 """The turn pipeline: one place where every message is deduplicated, understood, authorized,
 confirmed, run, audited, measured and logged.
 
-    activity ─► ledger (once only) ─► state load ─► dialog / confirmation / command
-             ─► roles ─► connectors ─► confirmation ─► handler ─► audit ─► state save ─► log + metrics
+    activity ─► ledger claim ─► state load ─► dialog / confirmation / command
+             ─► roles ─► connectors ─► confirmation ─► handler ─► audit ─► state save ─► ledger done
+             ─► log + metrics
+
+Once only, across replicas (`bot.dedupe`): the turn runs under a claim on its activity and marks it
+done after the state is saved. A turn that took over the claim of a replica that died checks the
+audit trail before running its command: if the command's handler already ran for this activity (an
+entry with this activity id and an outcome in `policy.audit.HANDLER_OUTCOMES`), the turn answers
+that it was already done, with the earlier outcome, and does not act again.
 """
 
 from __future__ import annotations
@@ -12,10 +19,9 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import Bot, MessageFactory, TurnContext
-from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import messages
@@ -25,14 +31,17 @@ from bot.commands.grammar import Arguments, parse, tokenize
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
 from bot.context import CommandContext, Reply, TargetRef
+from bot.dedupe import acted_before, current_activity_key
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
 from bot.identity import Person
 from bot.logs import correlation_id
-from bot.prompting import ArgumentDialog, complete_values, request
 from bot.services import Services
 from bot.state import TurnState
 from bot.text import command_line
 from policy.entries import audit_entry
+
+if TYPE_CHECKING:  # botbuilder-dialogs loads at the first prompt (see K8orBot.dialogs), not at start
+    from botbuilder.dialogs import DialogSet
 
 log = logging.getLogger("k8or.turn")
 
@@ -62,9 +71,21 @@ class K8orBot(Bot):
     def __init__(self, services: Services):
         self.services = services
         self.state = TurnState(services.storage)
-        self.dialogs = DialogSet(self.state.dialog_state)
-        self.dialogs.add(ArgumentDialog(services.registry, services))
+        self._dialogs: DialogSet | None = None
         self.desk = ConfirmationDesk(services)
+
+    @property
+    def dialogs(self) -> DialogSet:
+        """The argument prompts. botbuilder-dialogs and its text recognizers cost about a third of a
+        second and 18 MiB, so they load when someone is first asked for an argument, not at start."""
+        if self._dialogs is None:
+            from botbuilder.dialogs import DialogSet
+
+            from bot.prompting import ArgumentDialog
+
+            self._dialogs = DialogSet(self.state.dialog_state)
+            self._dialogs.add(ArgumentDialog(self.services.registry, self.services))
+        return self._dialogs
 
     async def on_turn(self, context: TurnContext) -> None:
         started = time.perf_counter()
@@ -121,11 +142,17 @@ class K8orBot(Bot):
         activity = context.activity
         if activity.type != ActivityTypes.message:
             return
-        if activity.id and not await self.services.ledger.first_delivery(
-            record.channel, record.conversation, activity.id
-        ):
+        if not activity.id:  # nothing to know a redelivery by
+            await self._process(context, record, cid)
+            return
+        claim = await self.services.ledger.claim(record.channel, record.conversation, activity.id)
+        if claim is None:
             record.outcome = "duplicate"
             return
+        async with claim:  # done after the state is saved; released if the turn fails
+            await self._process(context, record, cid)
+
+    async def _process(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
         await self.state.load(context)
         person = await self.services.identity.person(context)
         if self.services.direct is not None:
@@ -168,6 +195,8 @@ class K8orBot(Bot):
             record.outcome = "prompting"
             data["prompting"] = spec.name
             data["prompting_user"] = person.key
+            from bot.prompting import request
+
             dc = await self.dialogs.create_context(context)
             await dc.begin_dialog("k8or-arguments", request(spec.name, line, parsed.values, parsed.missing))
             return
@@ -214,6 +243,10 @@ class K8orBot(Bot):
     async def _continue_prompt(
         self, context: TurnContext, person: Person, record: TurnRecord, cid: str, line: str
     ) -> None:
+        from botbuilder.dialogs import DialogTurnStatus
+
+        from bot.prompting import complete_values
+
         dc = await self.dialogs.create_context(context)
         data = self.state.conversation_data(context)
         command = record.command = data.get("prompting", "-")
@@ -327,6 +360,8 @@ class K8orBot(Bot):
     async def _run(
         self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any], approver: Person | None
     ) -> None:
+        if await self._acted_before(ctx, record):
+            return
         timeout = self.services.settings.turn_timeout
         try:
             async with asyncio.timeout(timeout):  # no extra task per turn, unlike wait_for
@@ -358,6 +393,19 @@ class K8orBot(Bot):
         await self._audit(ctx, "ok", "", approver)
         if isinstance(result, str | Reply):
             await ctx.reply(result)
+
+    async def _acted_before(self, ctx: CommandContext, record: TurnRecord) -> bool:
+        """A retaken turn whose command's handler already ran for this activity: say so, run nothing."""
+        earlier = await acted_before(self.services.audit, ctx.spec.name)
+        if earlier is None:
+            return False
+        record.outcome = "already_done"
+        await ctx.reply(
+            messages.ALREADY_DONE.format(
+                command=ctx.spec.name, outcome=earlier.outcome, at=earlier.at, cid=earlier.correlation_id
+            )
+        )
+        return True
 
     async def _ask_to_sign_in(self, ctx: CommandContext, missing: list[tuple[str, str, str]]) -> None:
         """Links are personal: in a group chat they go to the person directly, never to the room."""
@@ -391,6 +439,7 @@ class K8orBot(Bot):
             detail=detail,
             approver_key=approver.key if approver else "",
             correlation_id=ctx.correlation_id,
+            activity_id=current_activity_key(),
         )
         try:
             await audit.append(entry)

@@ -1,8 +1,9 @@
 """The pruning task: rows that have served their purpose leave the database on a schedule.
 
-What goes: delivery-ledger rows older than the ledger's retention (channels do not redeliver that
-late), sign-in links and OAuth states past their expiry, pending sign-ins past theirs. The destructive
-actions waiting for confirmation live in conversation state and expire there (`bot.confirm`).
+What goes: delivery-ledger rows done (or claims abandoned) longer ago than the ledger's retention
+(channels do not redeliver that late), sign-in links and OAuth states past their expiry, pending
+sign-ins past theirs. The destructive actions waiting for confirmation live in conversation state
+and expire there (`bot.confirm`).
 
 The task is started and cancelled by the app's lifetime (`pruning_extension`). Its schedule runs on
 `time.monotonic` (wall-clock jumps do not bunch or skip sweeps) and starts from the clock's reading at

@@ -11,24 +11,26 @@ failed turn).
 from __future__ import annotations
 
 import logging
-import time
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsInfo
+
+from clock import SYSTEM_CLOCK, Clock, fresh
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 300
 
 
 class TeamsRoster:
-    def __init__(self, ttl: float = TTL_SECONDS):
+    def __init__(self, ttl: float = TTL_SECONDS, clock: Clock = SYSTEM_CLOCK):
         self._ttl = ttl
+        self._clock = clock
         self._emails: dict[tuple[str, str], tuple[float, str]] = {}
 
     async def email(self, context: TurnContext, tenant: str, object_id: str) -> str:
         """The member's email (or UPN) as the roster states it; "" when it cannot be had."""
         cached = self._emails.get((tenant, object_id))
-        if cached and time.monotonic() - cached[0] < self._ttl:
+        if cached and fresh(self._clock, cached[0], self._ttl):
             return cached[1]
         if context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY) is None:
             return ""  # not a turn the channel service sent (an in-memory turn): nobody to ask
@@ -42,5 +44,5 @@ class TeamsRoster:
             log.warning("Teams roster answered for another member; continuing without email")
             return ""
         email = (member.email or member.user_principal_name or "").strip()
-        self._emails[(tenant, object_id)] = (time.monotonic(), email)
+        self._emails[(tenant, object_id)] = (self._clock.monotonic(), email)
         return email

@@ -28,12 +28,16 @@ state_items = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-# The delivery ledger (bot.dedupe): activity ids already processed, pruned after a day.
+# The delivery ledger (bot.dedupe): each activity claimed by one replica (`owner`) until
+# `lease_until`, then done (`done_at`); done rows are pruned after a day.
 processed_activities = Table(
     "processed_activities",
     metadata,
     Column("key", String(512), primary_key=True),
     Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("owner", String(64), nullable=False, server_default=""),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("done_at", DateTime(timezone=True), nullable=True, index=True),
 )
 
 # How to reach each person privately (bot.direct).

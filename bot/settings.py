@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.database_url import SQLITE, normalise_database_url
 from connectors.settings import (
     AwsSettings,
     DockerhubSettings,
@@ -124,8 +125,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Directory for the SQLite database and generated keys.")
     database_url: str = Field(
         "",
-        description="SQLAlchemy URL; empty means SQLite under K8OR_DATA_DIR. "
-        "Example: postgresql+asyncpg://k8or@db:5432/k8or",
+        description="Database URL; empty means SQLite under K8OR_DATA_DIR. postgresql:// (or postgres://, "
+        "postgresql+asyncpg://, postgresql+psycopg://) or sqlite:///path. Example: postgresql://k8or@db:5432/k8or",
     )
     database_schema: str = Field(
         "", description="PostgreSQL schema for k8or's tables (default: the user's search_path)."
@@ -134,6 +135,12 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(LogFormat.JSON, description="json (one object per line) or text.")
     turn_timeout: float = Field(60.0, gt=0, description="Seconds a single turn may run before it is cut off.")
     drain_timeout: float = Field(25.0, ge=0, description="Seconds SIGTERM waits for in-flight turns.")
+    delivery_lease: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a replica's claim on an activity holds without renewal; a redelivery waits "
+        "that long (plus a margin) for a replica that may have died before running the turn itself.",
+    )
     outbound_timeout: float = Field(10.0, gt=0, description="Seconds for each reply sent to a channel.")
 
     vault_key: SecretStr = Field(
@@ -186,6 +193,12 @@ class Settings(BaseSettings):
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return level
 
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        """The URL of the engine k8or runs (asyncpg or in-loop SQLite); DatabaseUrlError otherwise."""
+        return normalise_database_url(value) if value.strip() else ""
+
     @field_validator("public_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
@@ -221,7 +234,7 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'k8or.db').resolve()}"
+        return f"{SQLITE}:///{(self.data_dir / 'k8or.db').resolve()}"
 
     def bind_is_safe(self) -> bool:
         """Binding is safe with an app id, with --insecure, or on a loopback address."""
@@ -264,6 +277,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             message = err["msg"].removeprefix("Value error, ")
             lines.append(f"{env_name(*err['loc'])}: {message}" if err["loc"] else message)
+        if len(lines) == 1:  # one line, so a wrong setting is one line at start
+            raise SettingsError(f"invalid setting {lines[0]}") from None
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
 

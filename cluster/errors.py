@@ -7,11 +7,12 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import urllib3.exceptions
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
+
+if TYPE_CHECKING:  # the Kubernetes client is imported when a cluster call is first made, not at start
+    from kubernetes.client.exceptions import ApiException
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -97,6 +98,9 @@ def from_api_exception(exc: ApiException, action: str) -> ClusterError:
 
 def from_exception(exc: BaseException, action: str) -> ClusterError:
     """Any failure of a client call, mapped onto ClusterError."""
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+
     if isinstance(exc, ClusterError):
         return exc
     if isinstance(exc, ApiException):

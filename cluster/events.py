@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-from kubernetes.client import CoreV1Event
+from typing import TYPE_CHECKING
 
 from .kube import Kube
 from .objects import meta
+
+if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
+    from kubernetes.client import CoreV1Event
 
 
 @dataclass(frozen=True)

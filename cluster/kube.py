@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-
-import kubernetes.client as k
+from typing import TYPE_CHECKING
 
 from .target import ClusterTarget
+
+if TYPE_CHECKING:  # imported by the target's client before any Kube exists
+    import kubernetes.client as k
 
 FIELD_MANAGER = "k8or"
 
@@ -25,23 +27,33 @@ class Kube:
 
     @property
     def core(self) -> k.CoreV1Api:
-        return k.CoreV1Api(self.client)
+        from kubernetes.client import CoreV1Api
+
+        return CoreV1Api(self.client)
 
     @property
     def apps(self) -> k.AppsV1Api:
-        return k.AppsV1Api(self.client)
+        from kubernetes.client import AppsV1Api
+
+        return AppsV1Api(self.client)
 
     @property
     def batch(self) -> k.BatchV1Api:
-        return k.BatchV1Api(self.client)
+        from kubernetes.client import BatchV1Api
+
+        return BatchV1Api(self.client)
 
     @property
     def storage(self) -> k.StorageV1Api:
-        return k.StorageV1Api(self.client)
+        from kubernetes.client import StorageV1Api
+
+        return StorageV1Api(self.client)
 
     @property
     def version(self) -> k.VersionApi:
-        return k.VersionApi(self.client)
+        from kubernetes.client import VersionApi
+
+        return VersionApi(self.client)
 
     def close(self) -> None:
         self.client.close()

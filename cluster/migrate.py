@@ -13,8 +13,7 @@ import secrets
 import shlex
 import time
 from dataclasses import dataclass
-
-from kubernetes.client import V1Deployment, V1Job
+from typing import TYPE_CHECKING
 
 from .errors import ClusterError, InvalidInput, api_errors
 from .kube import Kube, connect
@@ -22,6 +21,9 @@ from .names import VolumeSpec, app_name, dns_subdomain, mount_path
 from .objects import Manifest, changes, meta, name_of, present, template_image, template_of
 from .render import MANAGED_BY, pod_template
 from .target import ClusterTarget
+
+if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
+    from kubernetes.client import V1Deployment, V1Job
 
 _DU = re.compile(r"^(\d+)\s+(\S.*)$")
 
@@ -131,6 +133,8 @@ def migrate(
                 int(timeout),
             )
             # The client validates a plain dict into a V1Job itself; doing it here only says so.
+            from kubernetes.client import V1Job
+
             kube.batch.create_namespaced_job(kube.namespace, V1Job.model_validate(manifest))
         job = manifest["metadata"]["name"]
         succeeded = _wait_for_job(kube, job, timeout)

@@ -9,12 +9,12 @@ ClusterError that names it rather than an AttributeError on `None` somewhere in 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol, TypeVar
-
-from kubernetes import watch
-from kubernetes.client import V1ObjectMeta, V1PodTemplateSpec
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import ClusterError
+
+if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
+    from kubernetes.client import V1ObjectMeta, V1PodTemplateSpec
 
 # A manifest as k8or renders it: the JSON object the API server reads (camelCase keys).
 Manifest = dict[str, Any]
@@ -96,5 +96,7 @@ def changes(list_call: Callable[..., Listing[T]], *args: object, **kwargs: objec
 
     The kubernetes Watch is untyped; the objects it yields are the items of `list_call`'s response.
     """
+    from kubernetes import watch
+
     for event in watch.Watch().stream(list_call, *args, **kwargs):
         yield event["type"], event["object"]

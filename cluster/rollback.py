@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
-
-from kubernetes.client import V1Deployment, V1ReplicaSet
+from typing import TYPE_CHECKING, Any
 
 from .errors import ClusterError, InvalidInput, NotFound, api_errors
 from .kube import Kube, connect
@@ -20,6 +18,9 @@ from .objects import Manifest, annotations_of, meta, name_of, template_image, te
 from .rollout import REVISION
 from .target import ClusterTarget
 from .timefmt import age
+
+if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
+    from kubernetes.client import V1Deployment, V1ReplicaSet
 
 HASH_LABEL = "pod-template-hash"
 # Annotations kubectl does not copy from a ReplicaSet to the Deployment on undo.

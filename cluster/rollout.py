@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-
-from kubernetes.client import V1Deployment, V1DeploymentStatus, V1Pod
+from typing import TYPE_CHECKING
 
 from .errors import api_errors
 from .kube import Kube, connect
 from .names import app_name
 from .objects import annotations_of, changes, labels_of, meta, name_of
 from .target import ClusterTarget
+
+if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
+    from kubernetes.client import V1Deployment, V1Pod
 
 RUNNING, COMPLETE, FAILED, TIMEOUT = "running", "complete", "failed", "timeout"
 REVISION = "deployment.kubernetes.io/revision"
@@ -173,6 +175,8 @@ class RolloutWatcher:
                     yield deployment
 
     def _progress(self, kube: Kube, dep: V1Deployment, elapsed: float) -> RolloutProgress:
+        from kubernetes.client import V1DeploymentStatus
+
         # A Deployment the controller has not yet seen has no status at all.
         spec, status = dep.spec, dep.status or V1DeploymentStatus()
         desired = spec.replicas if spec.replicas is not None else 1

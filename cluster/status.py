@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
-from kubernetes.client import V1Deployment, V1DeploymentStatus, V1Pod
+from typing import TYPE_CHECKING
 
 from .errors import api_errors
 from .events import EventLine, recent_warnings
@@ -15,6 +14,9 @@ from .objects import annotations_of, labels_of, meta, name_of, template_image, t
 from .rollout import REVISION, pod_problem
 from .target import ClusterTarget
 from .timefmt import age
+
+if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
+    from kubernetes.client import V1Deployment, V1Pod
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def _pod(p: V1Pod) -> PodSummary:
 
 
 def _summarize(kube: Kube, dep: V1Deployment, pods: list[V1Pod], with_events: bool) -> AppStatus:
+    from kubernetes.client import V1DeploymentStatus
+
     # A Deployment the controller has not yet seen has no status at all.
     spec, status = dep.spec, dep.status or V1DeploymentStatus()
     progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)

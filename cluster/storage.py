@@ -6,8 +6,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes.client import V1PersistentVolumeClaim, V1StorageClass
-
 from .errors import InvalidInput, api_errors
 from .events import events_about
 from .kube import Kube, connect
@@ -55,6 +53,8 @@ def create_storage_class(target: ClusterTarget, spec: StorageClassSpec) -> Manif
     if spec.binding_mode not in ("Immediate", "WaitForFirstConsumer"):
         raise InvalidInput("binding mode must be Immediate or WaitForFirstConsumer.")
     with connect(target) as kube, api_errors(f"create storage class {spec.name}"):
+        from kubernetes.client import V1StorageClass
+
         # The client validates a plain dict into the model itself; doing it here only says so.
         created = kube.storage.create_storage_class(V1StorageClass.model_validate(spec.manifest()))
         stored: dict[str, Any] = kube.client.sanitize_for_serialization(created)
@@ -105,6 +105,8 @@ def create_claim(
         dns_subdomain(storage_class, "storage class name")
     with connect(target) as kube:
         with api_errors(f"create claim {name}"):
+            from kubernetes.client import V1PersistentVolumeClaim
+
             manifest = claim_manifest(name, size, storage_class, access_mode)
             kube.core.create_namespaced_persistent_volume_claim(
                 kube.namespace, V1PersistentVolumeClaim.model_validate(manifest)

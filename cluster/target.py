@@ -13,21 +13,21 @@ import hashlib
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import kubernetes.client
 import urllib3
-from kubernetes import config as kube_config
+
+from clock import SYSTEM_CLOCK, Clock, fresh
 
 from .errors import TargetError, api_errors
 from .names import dns_label
 
 if TYPE_CHECKING:  # boto3 and botocore ship no types; the names document what is passed
     import boto3
+    import kubernetes.client  # imported where a target is built, not at start (issue 10)
     from botocore.awsrequest import AWSRequest
 
 EKS_PREFIX = "eks:"
@@ -99,6 +99,8 @@ class ClusterTarget:
 
     def api_client(self) -> kubernetes.client.ApiClient:
         """A client for this target; impersonation headers and a request timeout ride on every request."""
+        import kubernetes.client
+
         client = kubernetes.client.ApiClient(self.configuration)
         if self.impersonation:
             client.set_default_header("Impersonate-User", self.impersonation.user)
@@ -137,6 +139,8 @@ def _adjust_requests(client: kubernetes.client.ApiClient, timeout: urllib3.Timeo
 
 def list_contexts(kubeconfig: str) -> list[str]:
     """The context names a kubeconfig file offers."""
+    from kubernetes import config as kube_config
+
     with api_errors(f"read kubeconfig {kubeconfig}"):
         contexts, _ = kube_config.list_kube_config_contexts(config_file=kubeconfig)
     return [c["name"] for c in contexts]
@@ -146,6 +150,9 @@ def from_kubeconfig(
     kubeconfig: str, context: str | None = None, namespace: str | None = None
 ) -> ClusterTarget:
     """A target from a kubeconfig context; the namespace defaults to the context's own, then `default`."""
+    import kubernetes.client
+    from kubernetes import config as kube_config
+
     with api_errors(f"use context {context or '(current)'}"):
         contexts, current = kube_config.list_kube_config_contexts(config_file=kubeconfig)
         chosen = next((c for c in contexts if c["name"] == context), None) if context else current
@@ -179,19 +186,25 @@ class _TokenRefresher:
     """Configuration.refresh_api_key_hook: mint a fresh EKS token before the old one expires."""
 
     def __init__(
-        self, session: boto3.Session, cluster: str, region: str, sts_endpoint_url: str | None
+        self,
+        session: boto3.Session,
+        cluster: str,
+        region: str,
+        sts_endpoint_url: str | None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._args = (session, cluster, region, sts_endpoint_url)
-        self._minted = 0.0
+        self._clock = clock
+        self._minted: float | None = None  # never minted: mint now, whatever the clock reads
         self._lock = threading.Lock()
 
     def __call__(self, configuration: kubernetes.client.Configuration) -> None:
         with self._lock:
-            if time.monotonic() - self._minted < TOKEN_LIFETIME:
+            if fresh(self._clock, self._minted, TOKEN_LIFETIME):
                 return
             configuration.api_key["authorization"] = eks_token(*self._args)
             configuration.api_key_prefix["authorization"] = "Bearer"
-            self._minted = time.monotonic()
+            self._minted = self._clock.monotonic()
 
 
 def from_eks(
@@ -201,8 +214,11 @@ def from_eks(
     namespace: str = "default",
     eks_endpoint_url: str | None = None,
     sts_endpoint_url: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ClusterTarget:
     """A target for EKS cluster `cluster`, through the person's AWS session (their connector)."""
+    import kubernetes.client
+
     with api_errors(f"describe EKS cluster {cluster}"):
         eks = session.client("eks", region_name=region, endpoint_url=eks_endpoint_url)
         info = eks.describe_cluster(name=cluster)["cluster"]
@@ -215,7 +231,7 @@ def from_eks(
     configuration.ssl_ca_cert = _ca_file(ca_data)
     configuration.api_key = {}
     configuration.api_key_prefix = {}
-    refresher = _TokenRefresher(session, cluster, region, sts_endpoint_url)
+    refresher = _TokenRefresher(session, cluster, region, sts_endpoint_url, clock)
     # The generated Configuration declares the hook as None; it calls any callable it finds there.
     configuration.refresh_api_key_hook = refresher  # type: ignore[assignment]
     refresher(configuration)

@@ -9,13 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-import boto3
-import botocore.config
-import botocore.exceptions
-import botocore.parsers
-import botocore.session
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectors import errors
 from connectors.base import (
@@ -32,6 +26,11 @@ from connectors.http import DEFAULT_TIMEOUT, parse_time, parsed, run_blocking
 from connectors.oauth import DEVICE_GRANT
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import AwsSettings
+
+if TYPE_CHECKING:  # boto3 is imported at the first AWS call, not when k8or starts
+    import boto3
+    import botocore.config
+    import botocore.exceptions
 
 T = TypeVar("T")
 ACCESS_KEYS = TokenFields(
@@ -75,6 +74,9 @@ class AwsConnector(Connector):
     def new_session(self, **credentials: Any) -> boto3.Session:
         """A boto3 Session sharing this connector's model loader: parsing the service models once,
         not per person and call, keeps a verify well under a second."""
+        import boto3
+        import botocore.session
+
         core = botocore.session.Session()
         if self._loader is None:
             self._loader = core.get_component("data_loader")
@@ -90,6 +92,8 @@ class AwsConnector(Connector):
     # --- clients --------------------------------------------------------------------------------------
 
     def _config(self) -> botocore.config.Config:
+        import botocore.config
+
         # One attempt: a throttled or failing call is reported to the person, not retried behind a timeout.
         return botocore.config.Config(
             connect_timeout=self.timeout,
@@ -108,6 +112,8 @@ class AwsConnector(Connector):
 
     def _anonymous(self, service: str, region: str) -> Any:
         # sso-oidc and the SSO portal take no SigV4 signature; no local AWS profile should leak in.
+        import botocore.config
+
         config = self._config().merge(botocore.config.Config(signature_version=botocore.UNSIGNED))
         return self.new_session().client(
             service, region_name=region, endpoint_url=self.settings.endpoint_url or None, config=config
@@ -135,6 +141,8 @@ class AwsConnector(Connector):
         self, method: OAuthDeviceAuthorization, device: DeviceAuthorization
     ) -> Credentials | None:
         def work() -> dict[str, Any] | None:
+            import botocore.exceptions
+
             oidc = self._anonymous("sso-oidc", self._sso_region())
             try:
                 token: dict[str, Any] = oidc.create_token(
@@ -216,6 +224,9 @@ class AwsConnector(Connector):
         return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(work))
 
     def _translate(self, work: Callable[[], T]) -> T:
+        import botocore.exceptions
+        import botocore.parsers
+
         try:
             return work()
         except botocore.exceptions.ClientError as exc:

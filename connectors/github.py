@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import github as pygithub
 import requests
-from github.Repository import Repository
 
 from connectors import errors
 from connectors.base import (
@@ -30,6 +28,10 @@ from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parsed, run
 from connectors.oauth import poll_device, start_device, token_credentials
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import GithubSettings
+
+if TYPE_CHECKING:  # PyGithub is imported at the first GitHub call, not when k8or starts
+    import github as pygithub
+    from github.Repository import Repository
 
 T = TypeVar("T")
 PERSONAL_ACCESS_TOKEN = TokenFields(
@@ -115,6 +117,8 @@ class GithubConnector(Connector):
 
     def client(self, credentials: Credentials) -> pygithub.Github:
         """A PyGithub client acting as this person; no retries, so a 429 is reported, not slept on."""
+        import github as pygithub
+
         return pygithub.Github(
             auth=pygithub.Auth.Token(credentials["token"]),
             base_url=self.settings.api_url.rstrip("/"),
@@ -129,6 +133,8 @@ class GithubConnector(Connector):
         return await run_blocking(self.name, self.display_name, budget, lambda: self._translate(work))
 
     def _translate(self, work: Callable[[], T]) -> T:
+        import github as pygithub
+
         try:
             return work()
         except pygithub.RateLimitExceededException as exc:
@@ -180,6 +186,8 @@ class GithubConnector(Connector):
         """The repository at `ref` (default branch when None) as GitHub's tar.gz, fetched as this person."""
 
         def work() -> bytes:
+            import github as pygithub
+
             repo = self.client(credentials).get_repo(repository, lazy=True)
             try:
                 location = repo.get_archive_link("tarball", ref) if ref else repo.get_archive_link("tarball")
@@ -218,6 +226,8 @@ def _bounded_body(response: requests.Response, too_large: Exception) -> bytes:
 
 
 def _put_file(repo: Repository, path: str, content: str, message: str, branch: str) -> None:
+    import github as pygithub
+
     try:
         existing = repo.get_contents(path, ref=branch)
     except pygithub.UnknownObjectException:

@@ -10,15 +10,8 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
-
-import google.auth.exceptions
-import google_auth_httplib2
-import httplib2
-from google.oauth2.credentials import Credentials as GoogleCredentials
-from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
 
 from connectors import errors
 from connectors.base import (
@@ -34,6 +27,9 @@ from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parse_time,
 from connectors.oauth import exchange_code, poll_device, start_device, token_credentials
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import GoogleSettings
+
+if TYPE_CHECKING:  # google-auth and the API client are imported at the first Google call, not at start
+    from google.oauth2.credentials import Credentials as GoogleCredentials
 
 T = TypeVar("T")
 
@@ -104,6 +100,8 @@ class GoogleConnector(Connector):
 
     def google_credentials(self, credentials: Credentials) -> GoogleCredentials:
         """google-auth credentials for this person, able to refresh themselves when a refresh token exists."""
+        from google.oauth2.credentials import Credentials as GoogleCredentials
+
         expiry = parse_time(credentials.get("expires_at"))
         return GoogleCredentials(
             token=credentials["access_token"],
@@ -117,6 +115,10 @@ class GoogleConnector(Connector):
 
     def oauth2_api(self, credentials: Credentials) -> Any:
         """The oauth2 v2 API client (bundled discovery document, no network fetch) for this person."""
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient.discovery import build
+
         http = google_auth_httplib2.AuthorizedHttp(
             self.google_credentials(credentials), http=httplib2.Http(timeout=self.timeout)
         )
@@ -182,6 +184,10 @@ class GoogleConnector(Connector):
         return body
 
     def _translate(self, work: Callable[[], T]) -> T:
+        import google.auth.exceptions
+        import httplib2
+        from googleapiclient.errors import HttpError
+
         try:
             return work()
         except HttpError as exc:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import jira as jira_client
 import requests
-from jira.resources import Issue
 
 from connectors import errors
 from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInMethod, TokenFields
@@ -24,6 +22,10 @@ from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import JiraSettings
 from connectors.site_http import guard_session
 from connectors.sites import Site, SiteNotAllowed
+
+if TYPE_CHECKING:  # the Jira client is imported at the first Jira call, not when k8or starts
+    import jira as jira_client
+    from jira.resources import Issue
 
 T = TypeVar("T")
 SITE_HELP = "For example https://your-team.atlassian.net"
@@ -105,6 +107,8 @@ class JiraConnector(Connector):
             else {"basic_auth": (credentials["email"], credentials["api_token"])}
         )
         self.sites.check_addresses(site)  # blocking DNS: only ever called in a worker thread
+        import jira as jira_client
+
         client = jira_client.JIRA(
             server=site.url,
             timeout=self.timeout,
@@ -118,6 +122,8 @@ class JiraConnector(Connector):
         return client
 
     def _translate(self, work: Callable[[], T]) -> T:
+        import jira as jira_client
+
         try:
             return work()
         except SiteNotAllowed:

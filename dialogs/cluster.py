@@ -13,8 +13,9 @@ from bot import messages
 from bot.approvals import TargetGone
 from bot.commands.grammar import Arguments, arg, non_negative_int, opt, positive_int
 from bot.commands.registry import CommandSet
-from bot.context import CommandContext, ProgressMessage
+from bot.context import CommandContext
 from bot.errors import K8orError
+from bot.jobs import JobKinds, JobRun
 from bot.services import Services
 from cluster import names
 from cluster.delete import DeletionStep
@@ -34,6 +35,7 @@ from policy.entries import audit_entry
 from policy.roles import DEFAULT_COMMAND_ROLES
 
 commands = CommandSet()
+jobs = JobKinds()  # what outlives a turn: rollouts followed, migrations, deletions (bot.jobs)
 
 
 def _checked(check: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -70,17 +72,23 @@ def _roles(command: str) -> tuple[str, ...]:
     return (DEFAULT_COMMAND_ROLES[command],)
 
 
-async def _follow(
-    ctx: CommandContext, msg: ProgressMessage, target: ClusterTarget, app: str, action: str, timeout: float
-) -> None:
-    """Edit one message with each rollout snapshot until it completes, fails or times out."""
+@jobs.kind("cluster.follow")
+async def follow_job(run: JobRun) -> None:
+    """Edit one message with each rollout snapshot until it completes, fails or times out.
+    Resumed on another replica, it simply follows the rollout again from where it is now."""
+    ctx, msg, app, action = run.ctx, run.progress, run.arguments["app"], run.arguments["action"]
+    last: RolloutProgress | K8orError | None
+    try:
+        target = await directory(ctx).target(ctx)
+    except K8orError as exc:
+        await msg.update(f"✗ {action} of `{app}`: {exc}")
+        return
 
     async def show(snapshot: RolloutProgress) -> None:
         await msg.update(render.progress(snapshot, action))
 
-    last: RolloutProgress | K8orError | None
     try:
-        last = await actions.follow_rollout(target, app, timeout, show)
+        last = await actions.follow_rollout(target, app, run.arguments["timeout"], show)
     except K8orError as exc:
         last = exc
         await msg.update(f"✗ {action} of `{app}`: {exc}")
@@ -252,7 +260,7 @@ async def deploy(ctx: CommandContext, args: Arguments) -> None:
     msg = await ctx.progress(
         f"⏳ Deploying `{args.app}` (`{applied.image}`) to `{target.name}` / `{target.namespace}`…"
     )
-    ctx.in_background(_follow(ctx, msg, target, args.app, "Rollout", clusters.rollout_timeout), "rollout")
+    await ctx.start_job(follow_job, msg, app=args.app, action="Rollout", timeout=clusters.rollout_timeout)
 
 
 @commands.command(
@@ -287,7 +295,7 @@ async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
     if result.skipped:
         return result.line
     msg = await ctx.progress(f"⏳ {result.line}")
-    ctx.in_background(_follow(ctx, msg, target, args.app, "Rollback", clusters.rollout_timeout), "rollback")
+    await ctx.start_job(follow_job, msg, app=args.app, action="Rollback", timeout=clusters.rollout_timeout)
     return None
 
 
@@ -307,17 +315,22 @@ async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
 async def migrate(ctx: CommandContext, args: Arguments) -> None:
     ctx.audit_target["app"] = args.app
     source, dest = getattr(args, "from"), args.to
-    target = await _confirmed_target(ctx)
+    await _confirmed_target(ctx)  # refused in the turn when the recorded cluster is gone
     msg = await ctx.progress(f"⏳ Copying `{source}` of `{args.app}` to claim `{args.claim}` at `{dest}`…")
+    await ctx.start_job(migrate_job, msg, app=args.app, claim=args.claim, source=source, dest=dest)
 
-    async def work() -> None:
-        try:
-            result = await call(migrate_app, target, args.app, args.claim, source, dest)
-            await msg.update(render.migration(result))
-        except K8orError as exc:
-            await msg.update(f"✗ Migration of `{args.app}`: {exc}")
 
-    ctx.in_background(work(), "migrate")
+@jobs.kind("cluster.migrate")
+async def migrate_job(run: JobRun) -> None:
+    """Copy and verify. Resumed, it copies again: `cp -a` onto the same claim ends in the same files,
+    and the byte totals are measured afresh."""
+    a = run.arguments
+    try:
+        target = await directory(run.ctx).target(run.ctx)
+        result = await call(migrate_app, target, a["app"], a["claim"], a["source"], a["dest"])
+        await run.progress.update(render.migration(result))
+    except K8orError as exc:
+        await run.progress.update(f"✗ Migration of `{a['app']}`: {exc}")
 
 
 @commands.command(
@@ -332,20 +345,26 @@ async def delete(ctx: CommandContext, args: Arguments) -> None:
     ctx.audit_target["app"] = args.app
     target = await _confirmed_target(ctx)
     msg = await ctx.progress(f"⏳ Deleting `{args.app}` from `{target.name}` / `{target.namespace}`…")
+    await ctx.start_job(delete_job, msg, app=args.app)
+
+
+@jobs.kind("cluster.delete")
+async def delete_job(run: JobRun) -> None:
+    """Delete with a step per kind gone. Resumed, it checks first: an app already gone is deleted."""
+    app, msg = run.arguments["app"], run.progress
     done: list[str] = []
 
     async def show(step: DeletionStep) -> None:
         done.append(step.line)
-        await msg.update("\n".join([f"⏳ Deleting `{args.app}`:"] + [f"- {line}" for line in done]))
+        await msg.update("\n".join([f"⏳ Deleting `{app}`:"] + [f"- {line}" for line in done]))
 
-    async def work() -> None:
-        try:
-            await actions.delete_app(target, args.app, show)
-            await msg.update("\n".join([f"✓ Deleted `{args.app}`:"] + [f"- {line}" for line in done]))
-        except K8orError as exc:
-            await msg.update(f"✗ Deleting `{args.app}`: {exc}")
-
-    ctx.in_background(work(), "delete")
+    try:
+        target = await directory(run.ctx).target(run.ctx)
+        if not run.resumed or await actions.app_exists(target, app):
+            await actions.delete_app(target, app, show)
+        await msg.update("\n".join([f"✓ Deleted `{app}`:"] + [f"- {line}" for line in done]))
+    except K8orError as exc:
+        await msg.update(f"✗ Deleting `{app}`: {exc}")
 
 
 @commands.command(

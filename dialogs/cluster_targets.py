@@ -15,6 +15,7 @@ from bot.context import CommandContext
 from bot.errors import K8orError
 from bot.services import ServiceKey
 from cluster.errors import TargetError
+from cluster.incluster import IN_CLUSTER, InClusterAccount
 from cluster.target import EKS_PREFIX, ClusterTarget, Impersonation, from_eks, from_kubeconfig, list_contexts
 
 NO_CLUSTER = "No cluster chosen yet: say `cluster use <context | eks:NAME>` first."
@@ -32,11 +33,13 @@ class ClusterDirectory:
     rollout_timeout: float = 600.0
     eks_endpoint_url: str | None = None
     sts_endpoint_url: str | None = None
+    in_cluster: InClusterAccount | None = None  # the pod's ServiceAccount, offered as `in-cluster`
 
     async def contexts(self) -> list[str]:
+        own = [IN_CLUSTER] if self.in_cluster else []
         if not self.kubeconfig:
-            return []
-        return await call(list_contexts, self.kubeconfig)
+            return own
+        return own + await call(list_contexts, self.kubeconfig)
 
     async def target(
         self, ctx: CommandContext, name: str | None = None, namespace: str | None = None
@@ -49,6 +52,8 @@ class ClusterDirectory:
             target = await self._eks(
                 ctx, name.removeprefix(EKS_PREFIX), namespace or ctx.namespace or "default"
             )
+        elif name == IN_CLUSTER and self.in_cluster:
+            target = await call(self.in_cluster.target, namespace or ctx.namespace)
         else:
             if not self.kubeconfig:
                 raise K8orError("No kubeconfig is configured (K8OR_KUBECONFIG); only eks:NAME clusters work.")

@@ -36,6 +36,7 @@ from bot.commands.grammar import Arguments, Param, arg, opt
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext, Reply
 from bot.errors import K8orError, UsageError
+from bot.jobs import JobKinds, JobRun
 from dialogs import k8orize_messages as words
 from dialogs.k8orize_board import LiveBoard, StepBoard
 from k8orize.engine import K8orizeResult
@@ -45,6 +46,7 @@ from k8orize.steps import STEPS
 
 log = logging.getLogger(__name__)
 commands = CommandSet()
+jobs = JobKinds()  # k8orize runs, after the turn (bot.jobs)
 
 WORKSPACE = "workspace"  # under settings.data_dir: the only folders chat may point the engine at
 OUTPUTS = "k8orize"  # under settings.data_dir: one folder per run, <name>-<short id>
@@ -108,8 +110,18 @@ async def k8orize_folder(ctx: CommandContext, args: Arguments) -> None:
     request = engine_request(args, app_dir, name, out, f"workspace:{shown}")
     async with translated():
         request.validate()
-    live = await _live_board(ctx, words.STARTED_FOLDER.format(name=name, source=args.source), STEPS)
-    ctx.in_background(_folder_job(ctx, live, request), "k8orize")
+    headline = words.STARTED_FOLDER.format(name=name, source=args.source)
+    msg = await ctx.progress(StepBoard(headline, STEPS).text())
+    await ctx.start_job(
+        folder_job,
+        msg,
+        options=job_options(args),
+        name=name,
+        run=out.name,
+        shown=shown,
+        headline=headline,
+        steps=STEPS,
+    )
 
 
 @commands.command(
@@ -130,13 +142,16 @@ async def k8orize_repository(ctx: CommandContext, args: Arguments) -> None:
     _check_run_allowed(ctx, args.run)
     if args.base and not args.pr:
         raise UsageError(words.BASE_WITHOUT_PR, ctx.spec.name)
-    access = await github_access(ctx.services, ctx.person.key)
+    await github_access(ctx.services, ctx.person.key)  # refused now, in the turn, when it cannot work
     source: RepositorySource = args.source
     name = dns_name(args.name or source.app_name)
     ctx.audit_target["app"] = name
     steps = (DOWNLOAD_STEP, *STEPS, *((PULL_REQUEST_STEP,) if args.pr else ()))
-    live = await _live_board(ctx, words.STARTED_REPOSITORY.format(name=name, source=source), steps)
-    ctx.in_background(_repository_job(ctx, live, args, access, name), "k8orize repo")
+    headline = words.STARTED_REPOSITORY.format(name=name, source=source)
+    msg = await ctx.progress(StepBoard(headline, steps).text())
+    await ctx.start_job(
+        repository_job, msg, options=job_options(args), name=name, headline=headline, steps=steps
+    )
 
 
 def _check_run_allowed(ctx: CommandContext, run: str | None) -> None:
@@ -144,11 +159,6 @@ def _check_run_allowed(ctx: CommandContext, run: str | None) -> None:
     if run and "admin" not in ctx.roles:
         held = ", ".join(sorted(ctx.roles)) or bot_messages.NO_ROLES
         raise K8orError(words.RUN_NEEDS_ADMIN.format(held=held))
-
-
-async def _live_board(ctx: CommandContext, headline: str, steps: tuple[str, ...]) -> LiveBoard:
-    board = StepBoard(headline, steps)
-    return LiveBoard(board, await ctx.progress(board.text()))
 
 
 # --- the workspace ---------------------------------------------------------------------------------
@@ -166,7 +176,11 @@ def run_id() -> str:
 
 def output_folder(ctx: CommandContext, name: str, run: str) -> Path:
     """A fresh output folder for one run, so concurrent runs of the same app never collide."""
-    return Path(ctx.services.settings.data_dir).resolve() / OUTPUTS / f"{name}-{run}"
+    return output_folder_named(ctx, f"{name}-{run}")
+
+
+def output_folder_named(ctx: CommandContext, folder: str) -> Path:
+    return Path(ctx.services.settings.data_dir).resolve() / OUTPUTS / folder
 
 
 def workspace_folder(root: Path, raw: str) -> Path:
@@ -206,27 +220,64 @@ def engine_request(args: Any, app_dir: Path, name: str, out: Path, source: str) 
 # --- after the turn --------------------------------------------------------------------------------
 
 
-async def _folder_job(ctx: CommandContext, live: LiveBoard, request: K8orizeRequest) -> None:
-    name = request.app_name
+# --- after the turn: jobs (bot.jobs); a resumed run starts again from the beginning, same message ---
+
+
+def job_options(args: Arguments) -> dict[str, Any]:
+    """The parsed options as JSON values, for the job record."""
+    return {
+        key: str(value) if isinstance(value, RepositorySource) else value for key, value in vars(args).items()
+    }
+
+
+def job_arguments(options: dict[str, Any], *, repository: bool = False) -> Arguments:
+    """The options back as the grammar gave them (env as pairs, a repository source parsed)."""
+    values = {**options, "env": [tuple(pair) for pair in options.get("env") or ()]}
+    if repository:
+        values["source"] = RepositorySource.parse(options["source"])
+    return Arguments(values)
+
+
+def _live_board(run: JobRun) -> LiveBoard:
+    """A fresh board on the job's message: a resumed run shows every step pending again."""
+    board = StepBoard(run.arguments["headline"], tuple(run.arguments["steps"]))
+    return LiveBoard(board, run.progress)
+
+
+@jobs.kind("k8orize.folder")
+async def folder_job(run: JobRun) -> None:
+    ctx, name = run.ctx, run.arguments["name"]
+    live = _live_board(run)
+    args = job_arguments(run.arguments["options"])
     async with reported(ctx, live, name):
+        app_dir = workspace_folder(workspace_root(ctx), args.source)
+        out = (
+            output_folder(ctx, name, run_id())
+            if run.resumed
+            else output_folder_named(ctx, run.arguments["run"])
+        )
+        request = engine_request(args, app_dir, name, out, run.arguments["shown"])
         result = await run_engine(ctx.services, request, live.show, lambda: live.say(words.WAITING))
         await _finish(live, name)
         await ctx.reply(Reply(result_text(ctx, result), picture_attachment(result.picture)))
 
 
-async def _repository_job(
-    ctx: CommandContext, live: LiveBoard, args: Any, access: GithubAccess, name: str
-) -> None:
+@jobs.kind("k8orize.repository")
+async def repository_job(run: JobRun) -> None:
     """Download as the person, unpack safely, k8orize, and (with --pr) open a pull request as the person."""
+    ctx, name = run.ctx, run.arguments["name"]
+    live = _live_board(run)
+    args = job_arguments(run.arguments["options"], repository=True)
     source: RepositorySource = args.source
-    run = run_id()
+    run_name = run_id()
     async with reported(ctx, live, name):
+        access = await github_access(ctx.services, ctx.person.key)
         async with downloaded(access, source, workspace_root(ctx), live.show) as app_dir:
-            out = output_folder(ctx, name, run)
+            out = output_folder(ctx, name, run_name)
             request = engine_request(args, app_dir, name, out, f"github:{source}")
             result = await run_engine(ctx.services, request, live.show, lambda: live.say(words.WAITING))
         await _finish(live, name)
-        extra = [await _pull_request(ctx, live, args, access, result, run)] if args.pr else []
+        extra = [await _pull_request(ctx, live, args, access, result, run_name)] if args.pr else []
         await ctx.reply(Reply(result_text(ctx, result, *extra), picture_attachment(result.picture)))
 
 

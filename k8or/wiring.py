@@ -1,4 +1,4 @@
-"""Wire the cluster commands into the app, as an extension `create_app` installs.
+"""Wire the cluster commands and the job runner into the app, as extensions `create_app` installs.
 
 At start-up it installs a ClusterDirectory under `dialogs.cluster_targets.CLUSTERS`: kubeconfig
 files from K8OR_KUBECONFIG, EKS through the person's AWS sign-in, and tag → digest through their
@@ -13,12 +13,36 @@ from typing import Any
 
 from aiohttp import web
 
+import dialogs.cluster
+import dialogs.k8orize
 from bot.context import CommandContext
 from bot.errors import K8orError
+from bot.jobs import JOBS, JobKinds
+from bot.jobs.inprocess import InProcessQueue
 from bot.services import Services
 from bot.signin.components import SignIn
+from cluster.incluster import mounted_account
 from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
 from policy.rbac import RbacPolicy
+
+
+def job_kinds() -> JobKinds:
+    """Every built-in command family's job handlers."""
+    return JobKinds().include(dialogs.cluster.jobs, dialogs.k8orize.jobs)
+
+
+async def jobs_extension(app: web.Application | None, services: Services) -> AsyncIterator[None]:
+    """Background work as jobs: on PostgreSQL, procrastinate's queue and this replica's worker for
+    the app's lifetime (jobs survive the replica); on SQLite, in this process (bot.jobs)."""
+    if services.db.is_sqlite:
+        services.capabilities[JOBS] = InProcessQueue(services.tracker)
+        yield
+        return
+    from bot.jobs.durable import DurableQueue  # procrastinate and psycopg load only when used
+
+    async with DurableQueue(services, job_kinds()).running() as queue:
+        services.capabilities[JOBS] = queue
+        yield
 
 
 async def cluster_extension(app: web.Application | None, services: Services) -> AsyncIterator[None]:
@@ -37,6 +61,8 @@ def cluster_directory(services: Services) -> ClusterDirectory:
         aws_session=person_aws_session,
         resolve_digest=person_image_digest,
         impersonate=bool(policy and policy.impersonate),
+        # No kubeconfig: the cluster k8or runs in, when its ServiceAccount token is mounted.
+        in_cluster=None if settings.kubeconfig else mounted_account(),
     )
 
 

@@ -15,6 +15,7 @@ from typing import TypedDict
 
 import yaml
 
+from . import messages
 from .report_schema import CheckJSON
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ def kubernetes_validate(manifests: Path) -> CheckResult:
     try:
         import kubernetes_validate as kv
     except ImportError:
-        return CheckResult("kubernetes-validate", False, False, "kubernetes-validate is not installed")
+        return CheckResult("kubernetes-validate", False, False, messages.VALIDATOR_MISSING)
     version = kv.latest_version()
     errors, count = [], 0
     for path in sorted(manifests.glob("*.yaml")):

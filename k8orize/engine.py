@@ -16,14 +16,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import summary as summary_mod
-from .appkinds import AppKindRegistry, default_registry
-from .pipeline import Pipeline
-from .report import TEXT_OUTPUTS
 from .report_schema import Report
-from .request import K8orizeRequest
-from .steps import Progress
+
+if TYPE_CHECKING:  # the pipeline loads when a run starts: `k8or serve` imports this module, not the engine
+    from .appkinds import AppKindRegistry
+    from .request import K8orizeRequest
+    from .steps import Progress
 
 
 @dataclass
@@ -44,10 +44,14 @@ class K8orizeResult:
 
     def summary(self) -> str:
         """A short markdown-ish summary for a chat reply."""
+        from . import summary as summary_mod
+
         return summary_mod.summary_text(self.report)
 
     def text_outputs(self) -> dict[str, str]:
         """The text outputs (what a pull request carries), keyed by their path relative to OUT."""
+        from .report import TEXT_OUTPUTS
+
         files: dict[str, str] = {}
         for pattern in TEXT_OUTPUTS:
             for path in sorted(self.out.glob(pattern)):
@@ -75,6 +79,9 @@ def k8orize(
 
     The staging folder is not a dot-folder on purpose: checkov skips hidden directories.
     """
+    from .appkinds import default_registry
+    from .pipeline import Pipeline
+
     request.validate()
     out = request.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

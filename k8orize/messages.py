@@ -17,6 +17,10 @@ APP_EXITED = "The run command exited with code {code} before its probes answered
 PROBE_TIMEOUT = "Probe {url} did not turn healthy within {seconds:.0f}s. Last output:\n{tail}"
 SESSION_FAILED = "The {driver} session against {url} did not finish the script: {detail}"
 TOOL_MISSING = "{tool} is not installed; it is needed to {purpose}. Install it ({hint}) or pass --no-trace."
+# The engine's judges and drawing are an optional extra: `k8or serve` runs without them.
+ENGINE_EXTRA = "pip install 'k8or[engine]'"
+VALIDATOR_MISSING = f"kubernetes-validate is not installed, so no manifest was validated ({ENGINE_EXTRA})"
+PICTURE_MISSING = f"matplotlib is not installed, so no pipeline picture was drawn ({ENGINE_EXTRA})"
 BAD_ENV = "--env expects KEY=VALUE, got {value!r}."
 BAD_PROBE = "--probe expects an http:// URL, got {value!r}."
 NO_PROBE = "Nothing tells when the app is ready: pass --probe http://127.0.0.1:{port}/PATH (one per URL)."

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from . import messages
 from .steps import StepEntry
+
+log = logging.getLogger(__name__)
 
 _COLORS = {
     "ok": "#2e7d32",
@@ -15,9 +19,14 @@ _COLORS = {
 }
 
 
-def draw(steps: list[StepEntry], path: Path, title: str = "k8orize") -> Path:
-    """One box per step, coloured by status, with its duration and detail."""
-    import matplotlib
+def draw(steps: list[StepEntry], path: Path, title: str = "k8orize") -> Path | None:
+    """One box per step, coloured by status, with its duration and detail; None (and a warning) when
+    matplotlib, part of the `engine` extra, is not installed: the report is complete without it."""
+    try:
+        import matplotlib
+    except ImportError:
+        log.warning(messages.PICTURE_MISSING)
+        return None
 
     matplotlib.use("Agg")  # no display; safe in threads and CI
     import matplotlib.pyplot as plt

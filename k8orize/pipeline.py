@@ -158,7 +158,7 @@ class Pipeline:
                 messages.TOOL_MISSING.format(
                     tool="libseccomp/pyseccomp",
                     purpose=f"enforce the profile ({exc})",
-                    hint="apt-get install libseccomp2; pip install pyseccomp",
+                    hint="apt-get install libseccomp2; " + messages.ENGINE_EXTRA,
                 )
             ) from exc
 

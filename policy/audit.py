@@ -43,6 +43,11 @@ OUTCOMES = (
     "expired",
 )
 
+# The outcomes that say a command's handler ran, so it may have acted: a turn retaken after its
+# replica died looks for one of these under its activity id before running the command again.
+# `approved` is not one of them: the approval is written before the handler runs.
+HANDLER_OUTCOMES = ("ok", "failed", "timeout", "error")
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -61,6 +66,7 @@ class AuditEntry:
     correlation_id: str = ""
     line_text: str = ""
     approver_id: str = ""
+    activity_id: str = ""
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     id: int | None = None
 
@@ -90,6 +96,8 @@ CLUSTER_AUDIT = Table(
     Column("correlation_id", String(64), nullable=False, default="", index=True),
     Column("line_text", Text, nullable=False, default=""),
     Column("approver_id", String(255), nullable=False, default=""),
+    # The delivery key of the turn that wrote the entry: a redelivered turn does not act twice.
+    Column("activity_id", String(512), nullable=False, default="", server_default="", index=True),
 )
 
 
@@ -105,6 +113,7 @@ _LIMITS = {
     "detail": 4000,
     "line_text": 2000,
     "approver_id": 255,
+    "activity_id": 512,
 }
 
 
@@ -155,6 +164,7 @@ class AuditLog:
                 correlation_id=entry.get("correlation_id", ""),
                 line_text=entry.get("line", ""),
                 approver_id=entry.get("approver_key", ""),
+                activity_id=entry.get("activity_id", ""),
             )
         )
 
@@ -164,10 +174,25 @@ class AuditLog:
         query = select(self.table).order_by(self.table.c.id.desc()).limit(n)
         async with self._db.begin() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [
-            AuditEntry(
-                **{k: v for k, v in row.items() if k != "at"},
-                at=row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC),
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
+
+    async def acted(self, activity_id: str, command: str) -> AuditEntry | None:
+        """The newest entry saying `command`'s handler ran for this activity (`HANDLER_OUTCOMES`), if any."""
+        if not activity_id:
+            return None
+        table = self.table
+        query = (
+            select(table)
+            .where(table.c.activity_id == activity_id[: _LIMITS["activity_id"]], table.c.command == command)
+            .where(table.c.outcome.in_(HANDLER_OUTCOMES))
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        async with self._db.begin() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return _entry(row) if row is not None else None
+
+
+def _entry(row: Any) -> AuditEntry:
+    at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC)
+    return AuditEntry(**{k: v for k, v in row.items() if k != "at"}, at=at)

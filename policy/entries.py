@@ -25,6 +25,7 @@ class AuditRecord(TypedDict):
     detail: str
     approver_key: str
     correlation_id: str
+    activity_id: str
 
 
 def audit_entry(
@@ -41,8 +42,10 @@ def audit_entry(
     target: str = "",
     detail: str = "",
     approver_key: str = "",
+    activity_id: str = "",
 ) -> AuditRecord:
-    """One audit entry; missing cluster or namespace are recorded as empty."""
+    """One audit entry; missing cluster or namespace are recorded as empty. `activity_id` is the
+    ledger key of the turn's activity (`bot.dedupe`): a retaken turn finds what its command did."""
     return AuditRecord(
         actor_key=actor_key,
         actor_name=actor_name,
@@ -56,4 +59,5 @@ def audit_entry(
         detail=SCRUBBER.scrub(detail),
         approver_key=approver_key,
         correlation_id=correlation_id,
+        activity_id=activity_id,
     )

