@@ -22,7 +22,8 @@ written together (group commit: one transaction on SQLite, one per kind on Postg
 a turn costs a share of a commit or two, not two commits of its own.
 
 Leases compare wall-clock UTC across replicas: keep the nodes' clocks synchronised (NTP), well within
-the lease. Done rows older than the retention window are deleted by the pruning task (`bot.pruning`).
+the lease. Rows claimed before the retention window (a day), done or abandoned, are deleted by the
+pruning task (`bot.pruning`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ RETENTION = timedelta(days=1)
 LEASE = 15.0  # seconds; the app passes `K8OR_DELIVERY_LEASE`
 POLL_FIRST, POLL_MOST = 0.05, 1.0  # seconds between a waiting redelivery's looks at the claim
 MARGIN_MOST = 2.0  # seconds a redelivery waits beyond the lease (poll spacing, clock skew)
+DONE_LATEST = 0.2  # seconds a done-mark waits for a batch of claims to ride with (SQLite)
 
 _FINISH = update(processed).where(processed.c.key == bindparam("k")).values(done_at=bindparam("done"))
 _STATUS = select(processed.c.key, processed.c.done_at).where(
@@ -171,7 +173,9 @@ class DeliveryLedger:
         self._db, self._retention, self._clock = db, retention, clock
         self.lease, self.owner = lease, owner or new_owner()
         self._claim = _claim_statement(db.is_sqlite)
-        self._pending: list[tuple[_Op, str, asyncio.Future[_Status | None]]] = []
+        self._pending: list[tuple[_Op, str, asyncio.Future[_Status | None] | None]] = []
+        self._soon = False  # a flush is scheduled for the next loop iteration
+        self._late: asyncio.TimerHandle | None = None  # one scheduled for waiting done-marks
         self._flushes: set[asyncio.Task[None]] = set()
         self._running: set[str] = set()  # keys this process holds: renewed until done or released
         self._renewer: asyncio.Task[None] | None = None
@@ -208,8 +212,17 @@ class DeliveryLedger:
         return Claim(self, Delivery(key, retaken))
 
     async def finish(self, key: str) -> None:
-        """The turn completed (its state saved): a redelivery is dropped from now on."""
+        """The turn completed (its state saved): a redelivery is dropped from now on.
+
+        On SQLite (one replica) the mark rides with the next batch of claims, or is written within
+        `DONE_LATEST` seconds: no commit of its own on the hot path. A crash before it is written
+        leaves a claim that lapses; a redelivery then finds the command's audit entry (`acted_before`)."""
         self._running.discard(key)
+        if self._db.is_sqlite:
+            self._pending.append((_Op.FINISH, key, None))
+            if self._late is None:
+                self._late = asyncio.get_running_loop().call_later(DONE_LATEST, self._flush_soon)
+            return
         try:
             await self._submit(_Op.FINISH, key)
         except Exception:  # noqa: BLE001 - the turn has answered; a redelivery waits out the lease
@@ -248,11 +261,16 @@ class DeliveryLedger:
     async def _submit(self, op: _Op, key: str) -> _Status | None:
         future: asyncio.Future[_Status | None] = asyncio.get_running_loop().create_future()
         self._pending.append((op, key, future))
-        if len(self._pending) == 1:
+        if not self._soon:
+            self._soon = True
             asyncio.get_running_loop().call_soon(self._flush_soon)
         return await future
 
     def _flush_soon(self) -> None:
+        self._soon = False
+        if self._late is not None:
+            self._late.cancel()
+            self._late = None
         if not self._pending:
             return  # close() flushed this batch already
         batch, self._pending = self._pending, []
@@ -261,25 +279,28 @@ class DeliveryLedger:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _flush(self, batch: list[tuple[_Op, str, asyncio.Future[_Status | None]]]) -> None:
+    async def _flush(self, batch: list[tuple[_Op, str, asyncio.Future[_Status | None] | None]]) -> None:
         claims = sorted({key for op, key, _ in batch if op is _Op.CLAIM})  # one lock order for all
         finished = sorted({key for op, key, _ in batch if op is _Op.FINISH})
         try:
             statuses = await self._record(claims, finished)
         except Exception as exc:  # noqa: BLE001 - every waiter must hear about the failure
+            if any(future is None for _, _, future in batch):
+                log.warning("could not mark activities done; their leases lapse", exc_info=True)
             for _, _, future in batch:
-                if not future.done():
+                if future is not None and not future.done():
                     future.set_exception(exc)
             return
         except asyncio.CancelledError:  # closed while recording: the waiters are cancelled too
             for _, _, future in batch:
-                future.cancel()
+                if future is not None:
+                    future.cancel()
             raise
         for op, key, future in batch:
             status = statuses.get(key) if op is _Op.CLAIM else None
             if status in (_Status.CLAIMED, _Status.RETAKEN):
                 statuses[key] = _Status.BUSY  # the same id twice in one batch: only the first runs
-            if not future.done():
+            if future is not None and not future.done():
                 future.set_result(status)
 
     async def _record(self, claims: list[str], finished: list[str]) -> dict[str, _Status]:
@@ -335,13 +356,17 @@ class DeliveryLedger:
         await asyncio.gather(*late, return_exceptions=True)
 
     async def forget_old(self, now: datetime | None = None) -> int:
-        """Drop activities done (or abandoned) before the retention window: none is redelivered so late."""
+        """Drop activities claimed before the retention window, unless a live claim still holds one.
+
+        By `seen_at` (indexed): a turn is done within its timeout of being claimed, so the done rows
+        among these are a day old too; no channel redelivers that late."""
         cutoff = (now or self._clock.now()) - self._retention
-        abandoned = and_(
-            processed.c.done_at.is_(None),
-            processed.c.seen_at < cutoff,
-            or_(processed.c.lease_until.is_(None), processed.c.lease_until < cutoff),
+        settled = or_(
+            processed.c.done_at.is_not(None),
+            processed.c.lease_until.is_(None),
+            processed.c.lease_until < cutoff,
         )
+        stale = delete(processed).where(processed.c.seen_at < cutoff, settled)
         async with self._db.begin() as conn:
-            result = await conn.execute(delete(processed).where(or_(processed.c.done_at < cutoff, abandoned)))
+            result = await conn.execute(stale)
         return result.rowcount or 0

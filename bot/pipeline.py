@@ -19,13 +19,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botbuilder.core import Bot, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import messages
 from bot.approvals import ConfirmationDesk, TargetGone, authorization, subject_of
+from bot.argument_prompts import ArgumentPrompts
 from bot.channel_client import ChannelError
 from bot.commands.grammar import Arguments, parse, tokenize
 from bot.commands.registry import CommandSpec
@@ -39,9 +40,6 @@ from bot.services import Services
 from bot.state import TurnState
 from bot.text import command_line
 from policy.entries import audit_entry
-
-if TYPE_CHECKING:  # botbuilder-dialogs loads at the first prompt (see K8orBot.dialogs), not at start
-    from botbuilder.dialogs import DialogSet
 
 log = logging.getLogger("k8or.turn")
 
@@ -71,21 +69,8 @@ class K8orBot(Bot):
     def __init__(self, services: Services):
         self.services = services
         self.state = TurnState(services.storage)
-        self._dialogs: DialogSet | None = None
+        self.prompts = ArgumentPrompts(self.state, services)  # loads botbuilder-dialogs at the first prompt
         self.desk = ConfirmationDesk(services)
-
-    @property
-    def dialogs(self) -> DialogSet:
-        """The argument prompts. botbuilder-dialogs and its text recognizers cost about a third of a
-        second and 18 MiB, so they load when someone is first asked for an argument, not at start."""
-        if self._dialogs is None:
-            from botbuilder.dialogs import DialogSet
-
-            from bot.prompting import ArgumentDialog
-
-            self._dialogs = DialogSet(self.state.dialog_state)
-            self._dialogs.add(ArgumentDialog(self.services.registry, self.services))
-        return self._dialogs
 
     async def on_turn(self, context: TurnContext) -> None:
         started = time.perf_counter()
@@ -195,10 +180,7 @@ class K8orBot(Bot):
             record.outcome = "prompting"
             data["prompting"] = spec.name
             data["prompting_user"] = person.key
-            from bot.prompting import request
-
-            dc = await self.dialogs.create_context(context)
-            await dc.begin_dialog("k8or-arguments", request(spec.name, line, parsed.values, parsed.missing))
+            await self.prompts.begin(context, spec.name, line, parsed.values, parsed.missing)
             return
         await self._execute(context, person, record, cid, spec, parsed.values, line)
 
@@ -243,11 +225,7 @@ class K8orBot(Bot):
     async def _continue_prompt(
         self, context: TurnContext, person: Person, record: TurnRecord, cid: str, line: str
     ) -> None:
-        from botbuilder.dialogs import DialogTurnStatus
-
-        from bot.prompting import complete_values
-
-        dc = await self.dialogs.create_context(context)
+        dc = await self.prompts.current(context)
         data = self.state.conversation_data(context)
         command = record.command = data.get("prompting", "-")
         if line.strip().lower() in ("cancel", "stop", "quit"):
@@ -258,13 +236,13 @@ class K8orBot(Bot):
             await context.send_activity(messages.PROMPT_CANCELLED.format(command=command))
             return
         result = await dc.continue_dialog()
-        if result.status != DialogTurnStatus.Complete:
+        if not self.prompts.finished(result):
             record.outcome = "prompting"
             return
         data.pop("prompting", None)
         data.pop("prompting_user", None)
         try:
-            values = complete_values(self.services.registry, result.result)
+            values = self.prompts.values(result)
         except UsageError as exc:
             record.outcome = "usage"
             await context.send_activity(str(exc))

@@ -29,7 +29,7 @@ state_items = Table(
 )
 
 # The delivery ledger (bot.dedupe): each activity claimed by one replica (`owner`) until
-# `lease_until`, then done (`done_at`); done rows are pruned after a day.
+# `lease_until`, then done (`done_at`); rows claimed more than a day ago are pruned.
 processed_activities = Table(
     "processed_activities",
     metadata,
@@ -37,7 +37,7 @@ processed_activities = Table(
     Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
     Column("owner", String(64), nullable=False, server_default=""),
     Column("lease_until", DateTime(timezone=True), nullable=True),
-    Column("done_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("done_at", DateTime(timezone=True), nullable=True),  # pruning goes by seen_at's index
 )
 
 # How to reach each person privately (bot.direct).

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
-from sqlalchemy.engine import make_url
 
+from bot.database_url import libpq_url
 from bot.jobs import JobHandler, JobKinds, JobRecord, JobRun
 from bot.jobs.resume import run_record
 from bot.services import Services
@@ -35,9 +35,9 @@ class JobInterrupted(Exception):
 
 
 def conninfo(database_url: str) -> str:
-    """libpq's connection string for the app's SQLAlchemy URL (`postgresql+asyncpg://…`)."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    """libpq's connection string for the app's SQLAlchemy URL (`postgresql+asyncpg://…`), with libpq's
+    parameter names (`sslmode`, `connect_timeout`), which psycopg requires."""
+    return libpq_url(database_url)
 
 
 class DurableQueue:

@@ -1,7 +1,7 @@
 """The delivery ledger's leases and the audit trail's activity id.
 
 `processed_activities` gains who claimed the activity (`owner`), until when the claim holds
-(`lease_until`) and when its turn finished (`done_at`, indexed for pruning). Rows written before this
+(`lease_until`) and when its turn finished (`done_at`). Rows written before this
 revision were marked when their turn started; they count as done (`done_at = seen_at`), which is
 what the old ledger assumed of them.
 
@@ -33,7 +33,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("owner", sa.String(64), nullable=False, server_default=""))
         batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index(f"ix_{LEDGER}_done_at", ["done_at"])
     ledger = sa.table(LEDGER, sa.column("seen_at"), sa.column("done_at"))
     op.execute(ledger.update().where(ledger.c.done_at.is_(None)).values(done_at=ledger.c.seen_at))
     with op.batch_alter_table(AUDIT) as batch:
@@ -47,7 +46,6 @@ def downgrade() -> None:
         batch.drop_index(f"ix_{AUDIT}_activity_id")
         batch.drop_column("activity_id")
     with op.batch_alter_table(LEDGER) as batch:
-        batch.drop_index(f"ix_{LEDGER}_done_at")
         batch.drop_column("done_at")
         batch.drop_column("lease_until")
         batch.drop_column("owner")

@@ -18,7 +18,7 @@ import dialogs.core
 from bot.commands.grammar import arg
 from bot.commands.registry import CommandSet
 from bot.dedupe import DeliveryLedger
-from policy.audit import AuditLog
+from policy.audit import AuditEntry, AuditLog
 from testing.chat.turns import TurnHarness
 from tests.support.databases import DatabaseUnderTest, database  # noqa: F401 - fixture
 
@@ -117,3 +117,21 @@ async def test_a_command_that_acted_before_its_replica_died_is_not_run_again(
     assert answer[0].startswith("`scale` already ran for this message at ")
     assert "(ok, reference `" in answer[0] and "I did not run it again." in answer[0]
     assert [(e.outcome, e.activity_id) for e in entries] == [("ok", "msteams|conv-1|act-1")]
+
+
+async def test_only_a_handler_outcome_means_the_command_acted(
+    database: DatabaseUnderTest,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`approved` is written before the handler runs: a turn retaken after it must still run it."""
+    async with replicas(database, tmp_path) as (one, _two):
+        audit = AuditLog(one.services.db)
+        key = "msteams|conv-1|act-1"
+        for outcome in ("confirmation_requested", "approved", "refused"):
+            await audit.record(AuditEntry("alice", "delete", outcome, activity_id=key))
+        assert await audit.acted(key, "delete") is None
+        await audit.record(AuditEntry("alice", "delete", "failed", activity_id=key))
+        await audit.record(AuditEntry("alice", "scale", "ok", activity_id="msteams|conv-1|act-2"))
+        earlier = await audit.acted(key, "delete")
+        assert earlier is not None and earlier.outcome == "failed"
+        assert await audit.acted(key, "scale") is None
