@@ -256,7 +256,7 @@ async def folder_job(run: JobRun) -> None:
             if run.resumed
             else output_folder_named(ctx, run.arguments["run"])
         )
-        request = engine_request(args, app_dir, name, out, run.arguments["shown"])
+        request = engine_request(args, app_dir, name, out, f"workspace:{run.arguments['shown']}")
         result = await run_engine(ctx.services, request, live.show, lambda: live.say(words.WAITING))
         await _finish(live, name)
         await ctx.reply(Reply(result_text(ctx, result), picture_attachment(result.picture)))
