@@ -24,6 +24,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_TIMEOUT, parse_time, parsed, run_blocking
 from connectors.oauth import DEVICE_GRANT
+from connectors.sdk_import import sdk_loaded
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import AwsSettings
 
@@ -221,6 +222,7 @@ class AwsConnector(Connector):
     # --- error translation ----------------------------------------------------------------------------
 
     async def _call(self, work: Callable[[], T]) -> T:
+        await sdk_loaded("boto3", "botocore.exceptions", "botocore.parsers")
         return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(work))
 
     def _translate(self, work: Callable[[], T]) -> T:

@@ -26,6 +26,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parsed, run_blocking
 from connectors.oauth import poll_device, start_device, token_credentials
+from connectors.sdk_import import sdk_loaded
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import GithubSettings
 
@@ -130,6 +131,7 @@ class GithubConnector(Connector):
 
     async def _call(self, work: Callable[[], T], writes: int = 0) -> T:
         budget = self.timeout + writes * self.write_pacing
+        await sdk_loaded("github")
         return await run_blocking(self.name, self.display_name, budget, lambda: self._translate(work))
 
     def _translate(self, work: Callable[[], T]) -> T:
@@ -195,6 +197,7 @@ class GithubConnector(Connector):
                 raise self.error(RepositoryNotFound) from None
             return self._fetch_archive(credentials, location)
 
+        await sdk_loaded("github")
         return await run_blocking(
             self.name, self.display_name, self.download_timeout, lambda: self._translate(work)
         )

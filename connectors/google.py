@@ -25,6 +25,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_TIMEOUT, ServiceHttp, error_for, parse_time, parsed, run_blocking
 from connectors.oauth import exchange_code, poll_device, start_device, token_credentials
+from connectors.sdk_import import sdk_loaded
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import GoogleSettings
 
@@ -132,6 +133,7 @@ class GoogleConnector(Connector):
         )
 
     async def verify(self, credentials: Credentials) -> Identity:
+        await sdk_loaded("google.oauth2.credentials", "googleapiclient.discovery", "google_auth_httplib2")
         stale = credentials["access_token"]
         if self.google_credentials(credentials).expired:
             user, token = await self._userinfo(credentials)  # refreshes first

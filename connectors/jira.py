@@ -18,6 +18,7 @@ import requests
 from connectors import errors
 from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInMethod, TokenFields
 from connectors.http import DEFAULT_TIMEOUT, error_for, parsed, run_blocking
+from connectors.sdk_import import sdk_loaded
 from connectors.sdk_logging import quiet_sdk_loggers
 from connectors.settings import JiraSettings
 from connectors.site_http import guard_session
@@ -140,6 +141,7 @@ class JiraConnector(Connector):
             raise self.error(errors.SiteRefused) from None
 
     async def _call(self, work: Callable[[], T]) -> T:
+        await sdk_loaded("jira")
         try:
             return await run_blocking(
                 self.name, self.display_name, self.timeout, lambda: self._translate(work)
