@@ -21,8 +21,9 @@ COPY k8or ./k8or
 RUN python -m venv /opt/k8or \
     && /opt/k8or/bin/pip install --no-cache-dir '.[engine]' -r scripts/image-requirements.txt \
     && python -m venv /opt/judges \
-    && /opt/judges/bin/pip install --no-cache-dir -r scripts/tools-requirements.txt \
-    && find /opt/k8or /opt/judges -name '__pycache__' -prune -exec rm -rf {} +
+    && /opt/judges/bin/pip install --no-cache-dir -r scripts/tools-requirements.txt
+# pip compiled the bytecode at install: keeping it saves every container start from recompiling
+# site-packages (PYTHONDONTWRITEBYTECODE below only stops the read-only image from writing more).
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="k8or" \
