@@ -27,8 +27,8 @@ from cluster.rollback import list_revisions
 from cluster.rollback import rollback as rollback_app
 from cluster.rollout import COMPLETE, RolloutProgress
 from cluster.status import app_status, namespace_status
-from cluster.storage import StorageClassSpec, create_claim, create_storage_class
 from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
+from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
 from dialogs import cluster_render as render
 from dialogs.cluster_targets import ClusterDirectory, directory
 from policy.entries import audit_entry

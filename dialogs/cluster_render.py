@@ -7,7 +7,7 @@ from cluster.preflight import Check
 from cluster.rollback import Revision
 from cluster.rollout import COMPLETE, RUNNING, RolloutProgress
 from cluster.status import AppStatus, NamespaceStatus
-from cluster.storage import ClaimStatus
+from cluster.volumes import ClaimStatus
 from policy.audit import AuditEntry
 
 

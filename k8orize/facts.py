@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .analyze import AppAnalysis, DependencyReport
+from .app_user import TrimmedRuntime
 from .checks import CheckResult
 from .distributions import Distribution
-from .identity import TrimmedRuntime
 from .install import AppVenv
 from .request import K8orizeRequest
 from .runner import RunOutcome

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import (
-    audit,
+    auditd,
     checks,
     dockerfile,
     hardening,
@@ -33,6 +33,7 @@ from . import (
     trim,
 )
 from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
+from .app_user import TrimmedRuntime, dedicated_runtime
 from .appfiles import AppFiles
 from .appkinds import AppKindRegistry
 from .command import abstract_argv, console_scripts, container_argv
@@ -49,7 +50,6 @@ from .facts import (
     TracedBuild,
     Verification,
 )
-from .identity import TrimmedRuntime, dedicated_runtime
 from .install import base_interpreter, create_venv
 from .report_schema import Report
 from .request import K8orizeRequest
@@ -263,7 +263,7 @@ class Pipeline:
 
     def _write_audit(self, profile: SeccompProfile | None) -> None:
         syscall_names = profile.allowed if profile else []
-        (self.out / "audit.rules").write_text(audit.render(self.name, self.uid, syscall_names))
+        (self.out / "audit.rules").write_text(auditd.render(self.name, self.uid, syscall_names))
 
     def _write_profile(self, profile: SeccompProfile) -> None:
         (self.out / "seccomp.json").write_text(json.dumps(profile.oci(), indent=2) + "\n")

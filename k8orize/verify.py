@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import messages, syscalls, trim
+from .app_user import TrimmedRuntime
 from .appkinds import AppKind
 from .command import concrete_argv
 from .errors import BadRequest, K8orizeError
-from .identity import TrimmedRuntime
 from .probes import free_port
 from .report_schema import JSONObject
 from .runner import RunOutcome, RunSpec, SessionSpec, run_app

@@ -18,7 +18,7 @@ POLICY = {"roles": {"admin": {"users": ["webchat:alice"]}}}
 USR_FILES = {"bin/python3": 5_000_000, "lib/libc.so.6": 2_000_000}
 # Granted for what this runbook cannot show: server-side apply is a PATCH, and a real API server also
 # checks `create` when the Deployment is new; a claim not Bound at once is watched until it is
-# (cluster/storage.py), and the fake binds at once.
+# (cluster/volumes.py), and the fake binds at once.
 NOT_SEEN_HERE = {("create", "deployments"), ("watch", "persistentvolumeclaims")}
 
 

@@ -13,8 +13,8 @@ from cluster.preflight import preflight
 from cluster.rollback import list_revisions, rollback
 from cluster.rollout import RolloutWatcher
 from cluster.status import app_status
-from cluster.storage import StorageClassSpec, create_claim, create_storage_class
 from cluster.target import from_kubeconfig
+from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
 
 BAD_CALLS = {
     "deploy app": lambda t: deploy(t, "Web_App", "nginx:1"),

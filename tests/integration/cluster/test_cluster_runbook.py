@@ -8,7 +8,7 @@ from cluster.migrate import migrate
 from cluster.names import VolumeSpec
 from cluster.preflight import preflight
 from cluster.rollout import COMPLETE, RolloutWatcher
-from cluster.storage import StorageClassSpec, create_claim, create_storage_class
+from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
 
 USR_FILES = {"bin/python3": 5_000_000, "lib/libc.so.6": 2_000_000, "share/doc/README": 1234}
 
