@@ -87,7 +87,7 @@ def _method_form(token: str, method: SignInMethod, csrf: str, values: dict[str, 
     action = f"{escape(token)}/{escape(method.key)}"
     if isinstance(method, TokenFields):
         fields = "".join(_field(spec, values.get(spec.name, "")) for spec in method.fields)
-        button = "Verify and save"
+        button = "Check with the service"
     elif isinstance(method, OAuthAuthorizationCode):
         fields, button = "", "Continue to the sign-in page"
     elif isinstance(method, OAuthDeviceAuthorization):
@@ -117,7 +117,8 @@ def sign_in_page(
     intro = (
         f'<p class="owner"><strong>{escape(whose)}</strong></p>'
         f'<p class="hint">{escape(NOT_YOU.format(owner=owner))}</p>'
-        "<p>k8or will check these credentials with the service, then keep them encrypted for you.</p>"
+        "<p>k8or checks these credentials with the service, then shows a code: type it to k8or in your"
+        " chat to save them, encrypted, for you.</p>"
     )
     return document(title, f"<h1>{escape(title)}</h1>{problem}{intro}{forms}")
 
