@@ -34,6 +34,11 @@ class OpenIdServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
+    @classmethod
+    def with_new_key(cls, *endorsements: str) -> OpenIdServer:
+        """A server for a key generated now; `server.key` signs the tokens it vouches for."""
+        return cls(new_key(), endorsements=endorsements)
+
     @property
     def base(self) -> str:
         host, port = self._server.server_address[:2]

@@ -83,9 +83,7 @@ APP_ID = "11111111-2222-3333-4444-555555555555"
 
 @pytest.fixture
 def openid():  # type: ignore[no-untyped-def]
-    key = new_key()
-    with OpenIdServer(key, endorsements=("msteams",)) as server:
-        server.private_key = key  # type: ignore[attr-defined]
+    with OpenIdServer.with_new_key("msteams") as server:
         yield server
 
 
@@ -132,7 +130,7 @@ def _turns_counted(metrics: str) -> bool:
     ],
 )
 async def test_bad_tokens_get_401_and_are_never_processed(secured, channel, openid, make_header):
-    header = make_header(openid.private_key, channel.url)
+    header = make_header(openid.key, channel.url)
     headers = {"Authorization": header} if header is not None else {}
     body = message("help", channel.url, channel="msteams")
     response = await secured.post("/api/messages", json=body, headers=headers)
@@ -143,7 +141,7 @@ async def test_bad_tokens_get_401_and_are_never_processed(secured, channel, open
 
 
 async def test_valid_token_is_processed(secured, channel, openid):
-    token = channel_token(openid.private_key, APP_ID, channel.url)
+    token = channel_token(openid.key, APP_ID, channel.url)
     body = message("version", channel.url, channel="msteams")
     response = await secured.post("/api/messages", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status == 201

@@ -23,7 +23,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from bot.settings import Settings
 from k8or.app import SERVICES
 from testing.chat.channel import FakeChannel
-from testing.chat.openid import OpenIdServer, channel_token, new_key
+from testing.chat.openid import OpenIdServer, channel_token
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 BOT_TOKEN = "bot-outbound-token"
@@ -68,7 +68,7 @@ def secured_settings(tmp_path: Path, openid: OpenIdServer, **extra: Any) -> Sett
 
 def bearer(openid: OpenIdServer, service_url: str) -> dict[str, str]:
     """The Authorization header the Bot Framework channel service sends with an activity."""
-    return {"Authorization": "Bearer " + channel_token(openid.private_key, APP_ID, service_url)}
+    return {"Authorization": "Bearer " + channel_token(openid.key, APP_ID, service_url)}
 
 
 async def audited(client: Any, count: int = 20) -> list[tuple[str, str, str]]:
@@ -79,9 +79,7 @@ async def audited(client: Any, count: int = 20) -> list[tuple[str, str, str]]:
 
 @pytest.fixture
 def openid():  # type: ignore[no-untyped-def]
-    key = new_key()
-    with OpenIdServer(key, endorsements=("msteams", "webchat", "slack")) as server:
-        server.private_key = key  # type: ignore[attr-defined]
+    with OpenIdServer.with_new_key("msteams", "webchat", "slack") as server:
         yield server
 
 

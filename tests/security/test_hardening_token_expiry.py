@@ -11,16 +11,14 @@ import pytest
 from bot.settings import Settings
 from k8or.app import create_app
 from testing.chat.channel import FakeChannel, message
-from testing.chat.openid import OpenIdServer, channel_token, new_key
+from testing.chat.openid import OpenIdServer, channel_token
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture
 def openid():  # type: ignore[no-untyped-def]
-    key = new_key()
-    with OpenIdServer(key, endorsements=("msteams",)) as server:
-        server.private_key = key  # type: ignore[attr-defined]
+    with OpenIdServer.with_new_key("msteams") as server:
         yield server
 
 
@@ -50,7 +48,7 @@ async def _turns(client) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("expires", [False, "2099-01-01", None, 1e400], ids=["absent", "text", "null", "inf"])
 async def test_a_token_without_a_usable_exp_is_a_401_and_runs_nothing(client, channel, openid, expires):
-    token = channel_token(openid.private_key, APP_ID, channel.url, expires=expires)
+    token = channel_token(openid.key, APP_ID, channel.url, expires=expires)
     body = message("version", channel.url, channel="msteams")
     response = await client.post("/api/messages", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status == 401
@@ -59,7 +57,7 @@ async def test_a_token_without_a_usable_exp_is_a_401_and_runs_nothing(client, ch
 
 
 async def test_the_same_token_with_exp_is_accepted(client, channel, openid):
-    token = channel_token(openid.private_key, APP_ID, channel.url)
+    token = channel_token(openid.key, APP_ID, channel.url)
     body = message("version", channel.url, channel="msteams")
     response = await client.post("/api/messages", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status == 201
