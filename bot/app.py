@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot import slack
 from bot import storage as storage_module
 from bot.adapter import K8orAdapter, channel_authentication
 from bot.commands.registry import CommandRegistry
@@ -39,7 +40,6 @@ from bot.roles import NoRoles, RoleResolver
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.signin.extension import mount_signin
-from bot.slack.extension import mount_slack
 from bot.tracker import TurnTracker
 from bot.trust import ChannelTrust
 from bot.version import VERSION
@@ -126,7 +126,10 @@ def build_app(settings: Settings, parts: AppParts, later: Iterable[Extension] = 
     extensions that run after the framework's own (Slack, sign-in), so they can use what those add."""
     extensions = list(parts.extensions)
     app = web.Application(middlewares=[_draining_guard])
-    mount_slack(app, extensions, settings)
+    if slack.configured(settings):  # slack_sdk loads only for a bot that talks to Slack
+        from bot.slack.extension import mount_slack
+
+        mount_slack(app, extensions, settings)
     mount_signin(app, extensions, settings)
     extensions.append(pruning_extension)
     extensions.extend(later)

@@ -40,8 +40,6 @@ from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
 from bot.schema import processed_activities as processed
@@ -116,7 +114,15 @@ class _Status(Enum):
 
 def _claim_statement(sqlite: bool) -> Any:
     """Insert the claim, or take over a row that is not done and whose lease lapsed (or was released)."""
-    stmt = (sqlite_insert if sqlite else pg_insert)(processed)
+    # The other database's dialect is never loaded: a SQLite bot does not pay for PostgreSQL's.
+    if sqlite:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt: Any = sqlite_insert(processed)
+    else:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(processed)
     lapsed = and_(
         processed.c.done_at.is_(None),
         or_(processed.c.lease_until.is_(None), processed.c.lease_until < stmt.excluded.seen_at),

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.http_body import read_bytes
 from bot.identity import SLACK_SIGNATURE
 from bot.keys import BOT, SERVICES
+from bot.slack import configured
 from bot.slack.adapter import SlackAdapter
 from bot.slack.directory import SlackDirectory
 from bot.slack.edge import (
@@ -47,11 +48,10 @@ DIRECTORY = web.AppKey("slack_directory", SlackDirectory)
 
 def mount_slack(app: web.Application, extensions: list[Extension], settings: Settings) -> bool:
     """Add the Slack routes and their start-up extension; False when Slack is not configured."""
-    token = settings.slack_bot_token.get_secret_value()
-    secret = settings.slack_signing_secret.get_secret_value()
-    if not (token and secret):
+    if not configured(settings):
         return False
-    verifier = SignatureVerifier(secret)
+    token = settings.slack_bot_token.get_secret_value()
+    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
 
     async def events(request: web.Request) -> web.Response:
         payload = await _verified(request, verifier, read_event)

@@ -33,6 +33,9 @@ DEFERRED = (
     "alembic",
     "k8orize.pipeline",
     "botbuilder.dialogs",
+    # With no Slack token and SQLite, neither Slack's SDK nor PostgreSQL's SQL dialect loads.
+    "slack_sdk",
+    "sqlalchemy.dialects.postgresql",
 )
 
 # What `k8or serve` does up to its first answer: parse the command line (every engine subcommand
