@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
 from actions.blocking import in_thread
@@ -18,7 +19,7 @@ from cluster.deploy import Applied
 from cluster.deploy import deploy as apply_deployment
 from cluster.errors import NotFound, from_exception
 from cluster.names import VolumeSpec
-from cluster.rollout import RolloutProgress, RolloutWatcher
+from cluster.rollout import TIMEOUT, RolloutProgress, RolloutWatcher
 from cluster.status import app_status
 from cluster.target import ClusterTarget
 
@@ -26,6 +27,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 DigestHook = Callable[[str], Coroutine[object, object, str | None]]
 DIGEST_WAIT_SECONDS = 30
+FOLLOW_SLICE = 5.0  # seconds of a rollout watch per worker-thread call (see follow_rollout)
 
 
 async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -41,13 +43,44 @@ async def follow_rollout(
     on_snapshot: Callable[[RolloutProgress], Awaitable[None]],
 ) -> RolloutProgress | None:
     """Watch a rollout until it completes, fails or times out; each snapshot goes to `on_snapshot`.
-    Returns the last snapshot (None if there was none); a watch that breaks raises K8orError."""
+    Returns the last snapshot (None if there was none); a watch that breaks raises K8orError.
+
+    The watch runs in worker threads, `FOLLOW_SLICE` seconds at a time: a follower cancelled (its
+    replica stopping, its job handed back) leaves a thread that ends within a slice, instead of one
+    that keeps the process from exiting until the rollout's timeout."""
+    loop = asyncio.get_running_loop()
+    started, last = loop.time(), None
+    while True:
+        spent = loop.time() - started
+        window = min(FOLLOW_SLICE, max(timeout - spent, 0.0))
+        final = spent + window >= timeout
+        snapshot = await _watch_slice(target, app, window, final, on_snapshot)
+        last = snapshot or last
+        if snapshot is not None and snapshot.done:
+            if snapshot.state == TIMEOUT:
+                return replace(snapshot, reason=f"no result after {int(timeout)}s", elapsed=timeout)
+            return snapshot
+        if final:
+            return last
+
+
+async def _watch_slice(
+    target: ClusterTarget,
+    app: str,
+    seconds: float,
+    final: bool,
+    on_snapshot: Callable[[RolloutProgress], Awaitable[None]],
+) -> RolloutProgress | None:
+    """One slice of the watch; its time-out is the rollout's only in the `final` slice."""
 
     def watch(report: Callable[[RolloutProgress], None]) -> RolloutProgress | None:
         last = None
         try:
-            for last in RolloutWatcher(target, app, timeout=timeout):
-                report(last)
+            for snapshot in RolloutWatcher(target, app, timeout=seconds):
+                if snapshot.state == TIMEOUT and not final:
+                    break  # the next slice goes on watching
+                last = snapshot
+                report(snapshot)
         except Exception as exc:  # noqa: BLE001 - whatever stops the watch becomes one line
             raise from_exception(exc, "follow the rollout") from exc
         return last

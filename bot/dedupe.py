@@ -6,7 +6,8 @@ conversation and activity id) that goes through three states:
 
 - CLAIMED: a replica (`owner`, a random id per app start) runs the turn; its claim holds until
   `lease_until` (`K8OR_DELIVERY_LEASE`, 15 s by default) and is renewed while the turn runs.
-- DONE: the turn completed, its state saved (`done_at`). A redelivery is dropped.
+- DONE: the turn completed: its work done, its replies at the channel (`done_at`). A redelivery is
+  dropped.
 - LAPSED: the owner stopped renewing (it died, or the turn failed and released the claim). The next
   delivery takes the claim over and runs the turn; the turn knows it was retaken (`Delivery.retaken`),
   so a command that already acted is not run again (`bot.pipeline`).
@@ -17,9 +18,15 @@ still renewing after that is alive and will answer: the redelivery is dropped.
 
 The claim is one atomic statement on both databases, `INSERT ... ON CONFLICT (key) DO UPDATE ...
 WHERE the row is not done and its lease lapsed RETURNING key`: PostgreSQL's row lock on the conflict
-makes exactly one of two concurrent claimers win. Claims and done-marks that arrive together are
-written together (group commit: one transaction on SQLite, one per kind on PostgreSQL), so under load
-a turn costs a share of a commit or two, not two commits of its own.
+makes exactly one of two concurrent claimers win. Claims that arrive together are written together
+(group commit: one batch in flight, the next gathering meanwhile), so under load a claim costs a
+share of a commit.
+
+The done-mark is written the moment the turn's replies have reached the channel (`bot.pipeline`
+holds them until the turn's work is done), each on its own, at once (`Database.commit_now`): a
+replica killed between the two has answered a turn that still looks unfinished, and its redelivery
+answers again. That window cannot be closed (no channel takes a reply idempotently); this keeps it
+to the channel's answer and one write.
 
 Leases compare wall-clock UTC across replicas: keep the nodes' clocks synchronised (NTP), well within
 the lease. Rows claimed before the retention window (a day), done or abandoned, are deleted by the
@@ -51,7 +58,6 @@ RETENTION = timedelta(days=1)
 LEASE = 15.0  # seconds; the app passes `K8OR_DELIVERY_LEASE`
 POLL_FIRST, POLL_MOST = 0.05, 1.0  # seconds between a waiting redelivery's looks at the claim
 MARGIN_MOST = 2.0  # seconds a redelivery waits beyond the lease (poll spacing, clock skew)
-DONE_LATEST = 0.2  # seconds a done-mark waits for a batch of claims to ride with (SQLite)
 
 _FINISH = update(processed).where(processed.c.key == bindparam("k")).values(done_at=bindparam("done"))
 _STATUS = select(processed.c.key, processed.c.done_at).where(
@@ -98,11 +104,6 @@ async def acted_before(audit: object, command: str) -> AuditEntry | None:
     if delivery is None or not delivery.retaken or not isinstance(audit, ActedLookup):
         return None
     return await audit.acted(delivery.key, command)
-
-
-class _Op(Enum):
-    CLAIM = "claim"
-    FINISH = "finish"
 
 
 class _Status(Enum):
@@ -179,10 +180,9 @@ class DeliveryLedger:
         self._db, self._retention, self._clock = db, retention, clock
         self.lease, self.owner = lease, owner or new_owner()
         self._claim = _claim_statement(db.is_sqlite)
-        self._pending: list[tuple[_Op, str, asyncio.Future[_Status | None] | None]] = []
+        self._pending: list[tuple[str, asyncio.Future[_Status | None]]] = []  # the next batch's claims
         self._soon = False  # a flush is scheduled for the next loop iteration
-        self._late: asyncio.TimerHandle | None = None  # one scheduled for waiting done-marks
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._flushes: set[asyncio.Task[None]] = set()  # the batch in flight (one at a time)
         self._running: set[str] = set()  # keys this process holds: renewed until done or released
         self._renewer: asyncio.Task[None] | None = None
 
@@ -197,7 +197,7 @@ class DeliveryLedger:
         margin = min(MARGIN_MOST, self.lease)
         deadline, pause = self._clock.monotonic() + self.lease + margin, min(POLL_FIRST, self.lease / 4)
         while True:
-            status = await self._submit(_Op.CLAIM, key)
+            status = await self._submit(key)
             if status in (_Status.CLAIMED, _Status.RETAKEN):
                 return self._hold(key, retaken=status is _Status.RETAKEN)
             if status is _Status.DONE:
@@ -218,19 +218,14 @@ class DeliveryLedger:
         return Claim(self, Delivery(key, retaken))
 
     async def finish(self, key: str) -> None:
-        """The turn completed (its state saved): a redelivery is dropped from now on.
+        """The turn completed, its replies sent: a redelivery is dropped from now on.
 
-        On SQLite (one replica) the mark rides with the next batch of claims, or is written within
-        `DONE_LATEST` seconds: no commit of its own on the hot path. A crash before it is written
-        leaves a claim that lapses; a redelivery then finds the command's audit entry (`acted_before`)."""
+        Written at once, on its own (`Database.commit_now`), not in a batch: until it is, a replica
+        killed now leaves a claim that lapses and a turn that runs again on its redelivery (which
+        then finds the command's audit entry, `acted_before`, and does not act again)."""
         self._running.discard(key)
-        if self._db.is_sqlite:
-            self._pending.append((_Op.FINISH, key, None))
-            if self._late is None:
-                self._late = asyncio.get_running_loop().call_later(DONE_LATEST, self._flush_soon)
-            return
         try:
-            await self._submit(_Op.FINISH, key)
+            await self._db.commit_now(_FINISH, {"k": key, "done": self._clock.now()})
         except Exception:  # noqa: BLE001 - the turn has answered; a redelivery waits out the lease
             log.warning("could not mark an activity done", exc_info=True)
 
@@ -261,81 +256,56 @@ class DeliveryLedger:
             except Exception:  # noqa: BLE001 - try again at the next renewal
                 log.warning("could not renew delivery leases", exc_info=True)
                 continue
-            if (result.rowcount or 0) < len(keys):
+            if (result.rowcount or 0) < len(self._running.intersection(keys)):  # not those done since
                 log.warning("a running turn lost its claim: its lease lapsed before it was renewed")
 
-    async def _submit(self, op: _Op, key: str) -> _Status | None:
+    async def _submit(self, key: str) -> _Status | None:
         future: asyncio.Future[_Status | None] = asyncio.get_running_loop().create_future()
-        self._pending.append((op, key, future))
-        if not self._soon:
+        self._pending.append((key, future))
+        if not self._soon and not self._flushes:
             self._soon = True
             asyncio.get_running_loop().call_soon(self._flush_soon)
         return await future
 
     def _flush_soon(self) -> None:
         self._soon = False
-        if self._late is not None:
-            self._late.cancel()
-            self._late = None
-        if not self._pending:
-            return  # close() flushed this batch already
+        if not self._pending or self._flushes:
+            return  # recorded already (close), or gathering behind the batch in flight
         batch, self._pending = self._pending, []
         # The loop keeps only a weak reference to a task: hold it until it is done.
         task = asyncio.get_running_loop().create_task(self._flush(batch))
         self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
+        task.add_done_callback(self._flushed)
 
-    async def _flush(self, batch: list[tuple[_Op, str, asyncio.Future[_Status | None] | None]]) -> None:
-        claims = sorted({key for op, key, _ in batch if op is _Op.CLAIM})  # one lock order for all
-        finished = sorted({key for op, key, _ in batch if op is _Op.FINISH})
+    def _flushed(self, task: asyncio.Task[None]) -> None:
+        self._flushes.discard(task)
+        if self._pending:
+            self._flush_soon()  # the batch that gathered while this one was recorded
+
+    async def _flush(self, batch: list[tuple[str, asyncio.Future[_Status | None]]]) -> None:
+        """Claim the batch's activities in one transaction, each in key order (one lock order for
+        all replicas: two replicas' batches cannot deadlock), and tell each waiter its status."""
         try:
-            statuses = await self._record(claims, finished)
+            async with self._db.begin() as conn:
+                statuses = await self._claim_all(conn, sorted({key for key, _ in batch}), self._clock.now())
         except Exception as exc:  # noqa: BLE001 - every waiter must hear about the failure
-            if any(future is None for _, _, future in batch):
-                log.warning("could not mark activities done; their leases lapse", exc_info=True)
-            for _, _, future in batch:
-                if future is not None and not future.done():
+            for _, future in batch:
+                if not future.done():
                     future.set_exception(exc)
             return
         except asyncio.CancelledError:  # closed while recording: the waiters are cancelled too
-            for _, _, future in batch:
-                if future is not None:
-                    future.cancel()
+            for _, future in batch:
+                future.cancel()
             raise
-        for op, key, future in batch:
-            status = statuses.get(key) if op is _Op.CLAIM else None
+        for key, future in batch:
+            status = statuses.get(key)
             if status in (_Status.CLAIMED, _Status.RETAKEN):
                 statuses[key] = _Status.BUSY  # the same id twice in one batch: only the first runs
-            if future is not None and not future.done():
+            if not future.done():
                 future.set_result(status)
-
-    async def _record(self, claims: list[str], finished: list[str]) -> dict[str, _Status]:
-        """Mark the finished turns done, then claim the new ones; each claim's status.
-
-        SQLite: one transaction (one commit per batch: the fast path). PostgreSQL: one transaction
-        for each kind, so each locks rows in key order only and two replicas' flushes cannot
-        deadlock (one's done-marks against the other's claims of the same rows)."""
-        now = self._clock.now()
-        if self._db.is_sqlite:
-            async with self._db.begin() as conn:
-                await self._mark_done(conn, finished, now)
-                return await self._claim_all(conn, claims, now)
-        if finished:
-            async with self._db.begin() as conn:
-                await self._mark_done(conn, finished, now)
-        if not claims:
-            return {}
-        async with self._db.begin() as conn:
-            return await self._claim_all(conn, claims, now)
-
-    async def _mark_done(self, conn: Any, finished: list[str], now: datetime) -> None:
-        if finished:
-            await conn.execute(_FINISH, [{"k": key, "done": now} for key in finished])
 
     async def _claim_all(self, conn: Any, claims: list[str], now: datetime) -> dict[str, _Status]:
         statuses: dict[str, _Status] = {}
-        if not claims:
-            return statuses
         until = now + timedelta(seconds=self.lease)
         rows = [{"key": k, "seen_at": now, "owner": self.owner, "lease_until": until} for k in claims]
         for key, seen_at in await conn.execute(self._claim, rows):
@@ -347,19 +317,21 @@ class DeliveryLedger:
         return statuses
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Stop renewing; record what is waiting and let the batches in flight finish (cancelled
+        """Stop renewing; record the claims waiting and let the batches in flight finish (cancelled
         after `timeout`)."""
         if self._renewer is not None:
             self._renewer.cancel()
             await asyncio.gather(self._renewer, return_exceptions=True)
         self._flush_soon()
-        flushes = list(self._flushes)
-        if not flushes:
-            return
-        _done, late = await asyncio.wait(flushes, timeout=timeout)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._flushes:  # a batch that finishes starts the one that gathered behind it
+            left = deadline - asyncio.get_running_loop().time()
+            _done, late = await asyncio.wait(list(self._flushes), timeout=max(left, 0))
+            if late and left <= 0:
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+                return
 
     async def forget_old(self, now: datetime | None = None) -> int:
         """Drop activities claimed before the retention window, unless a live claim still holds one.

@@ -142,6 +142,21 @@ class Settings(BaseSettings):
         "that long (plus a margin) for a replica that may have died before running the turn itself.",
     )
     outbound_timeout: float = Field(10.0, gt=0, description="Seconds for each reply sent to a channel.")
+    job_concurrency: int = Field(
+        20, ge=1, le=200, description="Jobs (rollouts followed, k8orize runs, …) one replica runs at once."
+    )
+    job_heartbeat: float = Field(
+        10.0, gt=0, description="Seconds between a replica's job-worker heartbeats (PostgreSQL only)."
+    )
+    job_stalled_after: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a replica counts as dead and another resumes "
+        "its jobs; more than twice K8OR_JOB_HEARTBEAT.",
+    )
+    job_polling: float = Field(
+        5.0, gt=0, description="Seconds between a job worker's looks for new jobs when no notification came."
+    )
 
     vault_key: SecretStr = Field(
         SecretStr(""), description="Credential vault key(s), comma-separated, newest first (Fernet keys)."
@@ -151,6 +166,12 @@ class Settings(BaseSettings):
     )
     rbac_file: Path | None = Field(None, description="YAML file mapping chat identities to roles.")
     kubeconfig: str = Field("", description="Kubeconfig file(s) for `cluster use`, separated by ':'.")
+    k8orize_concurrency: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="k8orize runs one replica runs at once; more wait in a queue that shows their place.",
+    )
 
     slack_bot_token: SecretStr = Field(
         SecretStr(""), description="Slack bot token (xoxb-...); enables Slack."
@@ -215,6 +236,13 @@ class Settings(BaseSettings):
         if self.microsoft_app_id and self.microsoft_app_type is not AppType.USER_ASSIGNED_MSI:
             if not self.microsoft_app_password.get_secret_value():
                 raise ValueError("MicrosoftAppPassword: required when MicrosoftAppId is set")
+        return self
+
+    @model_validator(mode="after")
+    def _live_workers_are_not_stalled(self) -> Settings:
+        # A worker late by one heartbeat must not be taken for dead: its jobs would run twice.
+        if self.job_stalled_after <= 2 * self.job_heartbeat:
+            raise ValueError("K8OR_JOB_STALLED_AFTER: must be more than twice K8OR_JOB_HEARTBEAT")
         return self
 
     @property

@@ -92,7 +92,8 @@ async def follow_job(run: JobRun) -> None:
     except K8orError as exc:
         last = exc
         await msg.update(f"✗ {action} of `{app}`: {exc}")
-    await _audit_outcome(ctx, target, app, action, last)
+    # Once per job: a run resumed after the entry was written (its replica died just after) adds none.
+    await run.once("audit", lambda: _audit_outcome(ctx, target, app, action, last))
 
 
 async def _audit_outcome(

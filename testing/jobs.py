@@ -7,6 +7,7 @@ process of its own, submits one counting job and runs until it is killed.
 from __future__ import annotations
 
 import asyncio
+import base64
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,12 +71,19 @@ def count_record(service_url: str, steps: int, pause: float) -> JobRecord:
     )
 
 
+# Every replica of a test shares one vault key, as the `ha` overlay's Secret gives them: a job record
+# sealed by one replica opens on another (bot.jobs.durable). A fixed key: replicas run in two processes.
+VAULT_KEY = base64.urlsafe_b64encode(b"k8or testing: jobs' shared key!!").decode()
+
+
 @asynccontextmanager
 async def replica(
     url: str, schema: str, data_dir: Path, stalled_after: float = 2.0
 ) -> AsyncIterator[DurableQueue]:
     """One replica's services, adapter and running job queue (heartbeat every stalled_after / 4 s)."""
-    settings = Settings(_env_file=None, data_dir=data_dir, database_url=url, database_schema=schema)
+    settings = Settings(
+        _env_file=None, data_dir=data_dir, database_url=url, database_schema=schema, vault_key=VAULT_KEY
+    )
     registry = CommandRegistry().include(commands)
     services = await build_services(settings, AppParts(registry=registry))
     session = aiohttp.ClientSession()

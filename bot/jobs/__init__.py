@@ -14,7 +14,7 @@ resumable: `JobRun.attempt` is 0 on the first run and counts the runs that came 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,19 +25,41 @@ if TYPE_CHECKING:
     from bot.context import CommandContext, ProgressMessage
 
 
+JOB_CHANNEL = "job"  # the delivery ledger's channel for a job's once-only steps (`JobRun.once`)
+
+
 @dataclass
 class JobRun:
     """What a job handler gets: a command context (rebuilt on another replica when resumed), the
-    progress message to edit, the job's arguments, and how many runs came before this one."""
+    progress message to edit, the job's arguments, how many runs came before this one, and the
+    queue's id for the job (the same in every run; empty in-process, where nothing is resumed)."""
 
     ctx: CommandContext
     progress: ProgressMessage
     arguments: dict[str, Any]
     attempt: int = 0
+    job_id: str = ""
 
     @property
     def resumed(self) -> bool:
         return self.attempt > 0
+
+    async def once(self, step: str, action: Callable[[], Awaitable[object]]) -> bool:
+        """Run `action` unless a run of this job already completed `step`; whether it ran now.
+
+        A resumed job edits its progress message again (an edit is idempotent), but a final reply
+        or an audit entry must not be repeated: such a step is claimed in the delivery ledger under
+        the job's id and marked done when it completes, so only a run that died inside the step
+        repeats it."""
+        if not self.job_id:
+            await action()
+            return True
+        claim = await self.ctx.services.ledger.claim(JOB_CHANNEL, self.job_id, step)
+        if claim is None:
+            return False
+        async with claim:
+            await action()
+        return True
 
 
 JobHandler = Callable[[JobRun], Coroutine[Any, Any, None]]

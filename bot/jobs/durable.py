@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
+from cryptography.fernet import InvalidToken, MultiFernet
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 
 from bot.database_url import libpq_url
 from bot.jobs import JobHandler, JobKinds, JobRecord, JobRun
-from bot.jobs.resume import run_record
+from bot.jobs.resume import JobNotRunnable, run_record
 from bot.services import Services
+from connectors.settings import VaultSettings
+from connectors.vault import load_keys
 
 log = logging.getLogger(__name__)
 TASK = "k8or.job"
@@ -48,35 +51,62 @@ class DurableQueue:
         services: Services,
         kinds: JobKinds,
         *,
-        concurrency: int = 20,
-        heartbeat: float = 10.0,
-        stalled_after: float = 30.0,
-        polling: float = 5.0,
+        concurrency: int | None = None,
+        heartbeat: float | None = None,
+        stalled_after: float | None = None,
+        polling: float | None = None,
+        keys: MultiFernet | None = None,
     ) -> None:
+        """Timings default to the settings (`K8OR_JOB_CONCURRENCY`, `_HEARTBEAT`, `_STALLED_AFTER`,
+        `_POLLING`); a test passes its own. Records are sealed with `keys`, by default the credential
+        vault's (every replica has them: `K8OR_VAULT_KEY`)."""
+        settings = services.settings
         self._services, self._kinds = services, kinds
-        self.concurrency, self.heartbeat, self.stalled_after = concurrency, heartbeat, stalled_after
-        self.polling = polling
-        schema = services.settings.database_schema
+        self.concurrency = concurrency or settings.job_concurrency
+        self.heartbeat = heartbeat or settings.job_heartbeat
+        self.stalled_after = stalled_after or settings.job_stalled_after
+        self.polling = polling or settings.job_polling
+        schema = settings.database_schema
         options = {"options": f"-c search_path={schema}"} if schema else {}
         connector = PsycopgConnector(
-            conninfo=conninfo(services.db.url), kwargs=options, min_size=1, max_size=concurrency + 4
+            conninfo=conninfo(services.db.url), kwargs=options, min_size=1, max_size=self.concurrency + 4
         )
         self.app = App(connector=connector)
+        self._keys = keys or load_keys(
+            VaultSettings(key=settings.vault_key, key_file=settings.vault_key_file), settings.data_dir
+        )
         retry = RetryStrategy(max_attempts=1000, retry_exceptions={JobInterrupted})
         self._task = self.app.task(name=TASK, queue=QUEUE, pass_context=True, retry=retry)(self._run)
 
     async def submit(self, record: JobRecord, run: JobRun, handler: JobHandler) -> None:
-        """Store the job; a worker (this replica's or another's) runs it from its record."""
-        await self._task.defer_async(record=record.to_json())
+        """Store the job, sealed; a worker (this replica's or another's) runs it from its record."""
+        await self._task.defer_async(sealed=self._seal(record))
 
-    async def _run(self, context: JobContext, record: dict[str, Any]) -> None:
-        job = JobRecord.from_json(record)
+    def _seal(self, record: JobRecord) -> str:
+        """The record as the queue's table holds it: Fernet ciphertext under the vault's keys. A job's
+        arguments carry what a person typed (a `--env` value, a repository), its requester their
+        email and groups: none of it rests in the database in plain text."""
+        return self._keys.encrypt(json.dumps(record.to_json()).encode()).decode()
+
+    def _open(self, sealed: str) -> JobRecord:
+        try:
+            return JobRecord.from_json(json.loads(self._keys.decrypt(sealed.encode())))
+        except InvalidToken:
+            raise JobNotRunnable(
+                "a job record does not open with this replica's vault keys: every replica needs the "
+                "same K8OR_VAULT_KEY (or K8OR_VAULT_KEY_FILE)"
+            ) from None
+
+    async def _run(self, context: JobContext, sealed: str) -> None:
+        job = self._open(sealed)
         attempt = context.job.attempts if context.job else 0
+        job_id = str(context.job.id) if context.job and context.job.id is not None else ""
         log.info(
-            "job started", extra={"kind": job.kind, "correlation_id": job.correlation_id, "attempt": attempt}
+            "job started",
+            extra={"kind": job.kind, "correlation_id": job.correlation_id, "attempt": attempt, "job": job_id},
         )
         try:
-            await run_record(self._services, self._kinds, job, attempt)
+            await run_record(self._services, self._kinds, job, attempt, job_id)
         except asyncio.CancelledError:
             raise JobInterrupted(job.kind) from None
 

@@ -24,8 +24,11 @@ def adapter_for(services: Services, reference: ConversationReference) -> BotAdap
     return adapter
 
 
-async def run_record(services: Services, kinds: JobKinds, record: JobRecord, attempt: int) -> None:
-    """Run (or resume) `record` inside a continued conversation, as the person who asked."""
+async def run_record(
+    services: Services, kinds: JobKinds, record: JobRecord, attempt: int, job_id: str = ""
+) -> None:
+    """Run (or resume) `record` inside a continued conversation, as the person who asked; `job_id`
+    is the queue's id for it, the same in every run (`JobRun.once`)."""
     handler = kinds.get(record.kind)
     spec = services.registry.get(record.command)
     if handler is None or spec is None:
@@ -48,7 +51,7 @@ async def run_record(services: Services, kinds: JobKinds, record: JobRecord, att
         progress = ProgressMessage(
             turn, record.activity_id, ""
         )  # the next update edits it, whatever it shows
-        await handler(JobRun(ctx, progress, dict(record.arguments), attempt))
+        await handler(JobRun(ctx, progress, dict(record.arguments), attempt, job_id))
 
     app_id = services.settings.microsoft_app_id or None
     await adapter_for(services, reference).continue_conversation(reference, callback, app_id)

@@ -4,11 +4,13 @@ edits the same progress message to the end (procrastinate's stalled-job retry, b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 
+import asyncpg
 import pytest
 
 from testing.chat.channel import FakeChannel
@@ -75,3 +77,23 @@ async def test_a_job_runs_on_the_replica_that_is_up(schema, channel, tmp_path): 
         "✓ counted to 3 (run 1)",
     ]
     assert {call.method for call in channel.calls} == {"PUT"}
+
+
+async def test_a_stored_job_is_sealed_and_its_arguments_rest_in_no_plain_text(schema, channel, tmp_path):  # type: ignore[no-untyped-def]
+    record = count_record(channel.url, steps=3, pause=0.5)  # in the table for a second and a half
+    marker = "s3cr3t-typed-in-chat"
+    record = dataclasses.replace(record, arguments={**record.arguments, "env": [["API_TOKEN", marker]]})
+    async with replica(PG_URL, schema, tmp_path) as queue:
+        await queue.submit(record, None, count_job)  # type: ignore[arg-type]
+        stored = await _stored_jobs(schema)
+        await _until(lambda: any(text.startswith("✓") for text in channel.texts), timeout=30)
+    assert stored and all(marker not in row and "alice" not in row for row in stored)
+
+
+async def _stored_jobs(schema: str) -> list[str]:
+    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows = await conn.fetch(f'SELECT args::text AS args FROM "{schema}".procrastinate_jobs')
+        return [row["args"] for row in rows]
+    finally:
+        await conn.close()
