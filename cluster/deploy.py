@@ -65,7 +65,14 @@ def deploy(
     """Render the hardened Deployment and apply it. Follow it with RolloutWatcher."""
     app_name(app)
     image_ref(image)
+    cause = " ".join([f"k8or deploy {app} {image}"] + [f"--volume {v.claim}:{v.path}" for v in volumes])
     manifest = render_deployment(
-        app, pinned(image, resolve_digest), replicas, volumes, progress_deadline, k8orize=k8orize
+        app,
+        pinned(image, resolve_digest),
+        replicas,
+        volumes,
+        progress_deadline,
+        k8orize=k8orize,
+        change_cause=cause,
     )
     return apply_deployment(target, manifest)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,23 +75,91 @@ def _first_sentence(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
+# Server-side apply of a field the schema does not declare: a real API server answers 500 with this
+# plain error (structuredmerge.go; an upstream bug, kubernetes/kubernetes#122480).
+_TYPED_PATCH = re.compile(
+    r"failed to create typed patch object "
+    r"\((?P<ns>[^/;]*)/(?P<name>[^;]*); [^)]*Kind=(?P<kind>\w+)\): (?P<rest>.*)",
+    re.S,
+)
+_UNDECLARED = re.compile(r"(\.\S+): field not declared in schema")
+_STRICT = re.compile(
+    r'^(?P<kind>\w+) in version "[^"]*" cannot be handled as a \w+: strict decoding error: (?P<rest>.*)$',
+    re.S,
+)
+
+
+# The impersonation filter's 403: k8or's own account may not act as the person.
+_IMPERSONATE = re.compile(
+    r'^(?P<resource>users|groups|serviceaccounts) "(?P<name>[^"]*)" is forbidden: '
+    r'User "(?P<me>[^"]*)" cannot impersonate'
+)
+
+
+def _impersonation_refused(message: str, action: str) -> Forbidden | None:
+    found = _IMPERSONATE.match(message)
+    if found is None:
+        return None
+    what = {"users": "user", "groups": "group", "serviceaccounts": "ServiceAccount"}[found.group("resource")]
+    return Forbidden(
+        f'{action}: the cluster does not let k8or act as {what} "{found.group("name")}": its account '
+        f"({found.group('me')}) may not impersonate {found.group('resource')} (403). An administrator grants "
+        "that with the ClusterRole k8or-impersonate (the impersonate overlay)."
+    )
+
+
+def _refusal(status: dict[str, object], code: int, message: str) -> str | None:
+    """What is wrong with the object, for each shape a real API server refuses one in: a 422's causes
+    (`Deployment.apps "web" is invalid: ...`), apply's 500 for an undeclared field, a strict 400."""
+    details = status.get("details")
+    causes = details.get("causes") if isinstance(details, dict) else None
+    if (
+        code == 422
+        and isinstance(details, dict)
+        and details.get("name")
+        and isinstance(causes, list)
+        and causes
+    ):
+        said = "; ".join(
+            f"{c.get('field')}: {c.get('message')}" if c.get("field") else str(c.get("message"))
+            for c in causes
+        )
+        return f'the cluster refused {details.get("kind")} "{details.get("name")}": {said}'
+    if code == 500 and (typed := _TYPED_PATCH.match(message)):
+        fields = ", ".join(_UNDECLARED.findall(typed.group("rest"))) or typed.group("rest")
+        kind = typed.group("kind")
+        name = typed.group("name")
+        return f'the cluster refused {kind} "{name}": unknown field {fields} (not in the {kind} schema)'
+    if code == 400 and (strict := _STRICT.match(message)):
+        return f"the cluster refused the {strict.group('kind')}: {strict.group('rest')}"
+    return None
+
+
+def api_message(exc: ApiException) -> str:
+    """What the API server said: its Status message (or the HTTP reason), on one line."""
+    said = _status(exc).get("message")
+    return _first_sentence((said if isinstance(said, str) else None) or exc.reason or "")
+
+
 def from_api_exception(exc: ApiException, action: str) -> ClusterError:
     """Turn an API error into one line: '<action> failed: <what the API server said>'."""
     status = _status(exc)
-    said = status.get("message")
-    message = _first_sentence((said if isinstance(said, str) else None) or exc.reason or "")
+    message = api_message(exc)
     code = exc.status or 0
+    if (refusal := _refusal(status, code, " ".join(str(status.get("message") or "").split()))) is not None:
+        return Invalid(f"{action}: {_first_sentence(refusal)}")
     if code == 401:
         return Unauthorized(f"{action}: the cluster did not accept k8or's credentials (401); sign in again.")
     if code == 403:
-        return Forbidden(f"{action}: forbidden by the cluster's RBAC (403): {message}")
+        refused = _impersonation_refused(message, action)
+        return refused or Forbidden(f"{action}: forbidden by the cluster's RBAC (403): {message}")
     if code == 404:
         return NotFound(f"{action}: not found: {message}")
     if code == 409:
         what = "already exists" if status.get("reason") == "AlreadyExists" else "conflict, try again"
         return Conflict(f"{action}: {what}: {message}")
     if code == 422:
-        return Invalid(f"{action}: the API server refused the object: {message}")
+        return Invalid(f"{action}: the cluster refused the object: {message}")
     if code in (408, 504) or status.get("reason") == "Timeout":
         return Timeout(f"{action}: the API server timed out: {message}")
     return ClusterError(f"{action}: the API server answered {code}: {message or 'no details'}")

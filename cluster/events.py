@@ -1,4 +1,9 @@
-"""Reading core/v1 Events about an object: the "why" behind a Pending claim or a failing pod."""
+"""Reading core/v1 Events about an object: the "why" behind a Pending claim or a failing pod.
+
+Events come in two shapes: the core/v1 recorder's (count, lastTimestamp, second precision) and the
+events.k8s.io/v1 library's, as the scheduler writes them (eventTime in microseconds, a `series`
+with its count and lastObservedTime, lastTimestamp null). Both are read as one EventLine.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,15 @@ class EventLine:
 
 
 def _when(event: CoreV1Event) -> dt.datetime | None:
-    return event.last_timestamp or event.event_time or event.first_timestamp or meta(event).creation_timestamp
+    """When it was last seen: the series' last observation, the last timestamp, when it happened."""
+    series = event.series.last_observed_time if event.series else None
+    return (
+        series
+        or event.last_timestamp
+        or event.event_time
+        or event.first_timestamp
+        or meta(event).creation_timestamp
+    )
 
 
 def to_line(event: CoreV1Event) -> EventLine:
@@ -43,7 +56,7 @@ def to_line(event: CoreV1Event) -> EventLine:
         event.type or "",
         event.reason or "",
         event.message or "",
-        event.count or 1,
+        event.count or (event.series.count if event.series else None) or 1,
         _when(event),
     )
 

@@ -50,6 +50,12 @@ class Kube:
         return StorageV1Api(self.client)
 
     @property
+    def authorization(self) -> k.AuthorizationV1Api:
+        from kubernetes.client import AuthorizationV1Api
+
+        return AuthorizationV1Api(self.client)
+
+    @property
     def version(self) -> k.VersionApi:
         from kubernetes.client import VersionApi
 

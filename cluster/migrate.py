@@ -4,6 +4,11 @@ The Job runs the app's own image with the app's UID, mounts claim C at the desti
 app mounts a claim at the source path, that claim read-only at the same path (otherwise the source is
 the image's own content). It copies the content, then prints `du -sb` of both sides; k8or reads both
 figures from the pod's log and reports whether they match.
+
+A Job that fails says why: its Failed condition (BackoffLimitExceeded, or DeadlineExceeded once
+`activeDeadlineSeconds` — the timeout — has passed), and, when no container ever ran, why not: the
+Job's FailedCreate event (admission refused the pod) or the kubelet's `is waiting to start: ...`
+(the log request's 400), rather than an error about the log.
 """
 
 from __future__ import annotations
@@ -15,17 +20,21 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import ClusterError, InvalidInput, api_errors
+from .errors import ClusterError, InvalidInput, api_errors, api_message
+from .events import events_about, recent_warnings
 from .kube import Kube, connect
 from .names import VolumeSpec, app_name, dns_subdomain, mount_path
 from .objects import Manifest, changes, meta, name_of, present, template_image, template_of
 from .render import MANAGED_BY, pod_template
+from .rollout import pod_problem
 from .target import ClusterTarget
 
 if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
-    from kubernetes.client import V1Deployment, V1Job
+    from kubernetes.client import V1Deployment, V1Job, V1JobCondition
 
 _DU = re.compile(r"^(\d+)\s+(\S.*)$")
+# The Job controller fails the Job at activeDeadlineSeconds; wait a little longer for it to say so.
+DEADLINE_GRACE = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ class MigrationResult:
     source_bytes: int | None
     dest_bytes: int | None
     log_tail: str = ""
+    failure: str = ""  # the Job's Failed condition: "DeadlineExceeded: Job was active longer than ..."
+    not_started: str = ""  # why no container ran: admission's refusal or the kubelet's waiting reason
 
     @property
     def match(self) -> bool:
@@ -47,7 +58,12 @@ class MigrationResult:
     @property
     def line(self) -> str:
         if not self.succeeded:
-            return f"migration job {self.job} failed: {self.log_tail or 'no output'}"
+            why = [self.failure] if self.failure else []
+            if self.not_started:
+                why.append(f"it never started: {self.not_started}")
+            elif self.log_tail or not why:
+                why.append(self.log_tail or "no output")
+            return f"migration job {self.job} failed: " + "; ".join(why)
         verdict = "match ✓" if self.match else "DIFFER ✗"
         return (
             f"copied {self.source} → {self.dest} (claim {self.claim}): du -sb {self.source} = "
@@ -118,40 +134,44 @@ def migrate(
     if source == dest:
         raise InvalidInput("source and destination must differ.")
     with connect(target) as kube:
-        with api_errors(f"migrate {app}"):
-            dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
-            source_claim = _source_claim(dep, source)
-            if source_claim == claim:
-                raise InvalidInput(f"claim {claim} is already mounted at {source}; choose another claim.")
-            manifest = migration_job(
-                app,
-                template_image(template_of(dep)),
-                source,
-                dest,
-                claim,
-                source_claim,
-                int(timeout),
-            )
-            # The client validates a plain dict into a V1Job itself; doing it here only says so.
-            from kubernetes.client import V1Job
-
-            kube.batch.create_namespaced_job(kube.namespace, V1Job.model_validate(manifest))
-        job = manifest["metadata"]["name"]
-        succeeded = _wait_for_job(kube, job, timeout)
-        log = _job_log(kube, job)
+        job = _start_job(kube, app, claim, source, dest, timeout)
+        outcome = _wait_for_job(kube, job, timeout + DEADLINE_GRACE)
+        log, not_started = _job_log(kube, job)
     sizes = {m.group(2).strip(): int(m.group(1)) for m in map(_DU.match, log.splitlines()) if m}
     tail = " ".join(log.strip().splitlines()[-3:])[:300]
-    return MigrationResult(app, job, source, dest, claim, succeeded, sizes.get(source), sizes.get(dest), tail)
+    succeeded = outcome.type == "Complete"
+    failure = "" if succeeded else f"{outcome.reason}: {outcome.message}".strip(": ")
+    paths = (source, dest, claim)
+    found = (sizes.get(source), sizes.get(dest), tail)
+    return MigrationResult(app, job, *paths, succeeded, *found, failure, "" if succeeded else not_started)
 
 
-def _job_state(job: V1Job) -> bool | None:
+def _start_job(kube: Kube, app: str, claim: str, source: str, dest: str, timeout: float) -> str:
+    """Create the migration Job for the app's current template; returns its name."""
+    with api_errors(f"migrate {app}"):
+        dep = kube.apps.read_namespaced_deployment(app, kube.namespace)
+        source_claim = _source_claim(dep, source)
+        if source_claim == claim:
+            raise InvalidInput(f"claim {claim} is already mounted at {source}; choose another claim.")
+        image = template_image(template_of(dep))
+        manifest = migration_job(app, image, source, dest, claim, source_claim, int(timeout))
+        # The client validates a plain dict into a V1Job itself; doing it here only says so.
+        from kubernetes.client import V1Job
+
+        kube.batch.create_namespaced_job(kube.namespace, V1Job.model_validate(manifest))
+    name: str = manifest["metadata"]["name"]
+    return name
+
+
+def _job_state(job: V1Job) -> V1JobCondition | None:
+    """The Job's Complete or Failed condition, once it has one."""
     for c in (job.status.conditions or []) if job.status else []:
         if c.status == "True" and c.type in ("Complete", "Failed"):
-            return c.type == "Complete"
+            return c
     return None
 
 
-def _wait_for_job(kube: Kube, name: str, timeout: float) -> bool:
+def _wait_for_job(kube: Kube, name: str, timeout: float) -> V1JobCondition:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with api_errors(f"wait for job {name}"):
@@ -169,11 +189,34 @@ def _wait_for_job(kube: Kube, name: str, timeout: float) -> bool:
     raise ClusterError(f"migration job {name} did not finish within {int(timeout)}s.")
 
 
-def _job_log(kube: Kube, job: str) -> str:
+def _job_log(kube: Kube, job: str) -> tuple[str, str]:
+    """The newest pod's log, or why there is none: ("", why the container never ran)."""
+    from kubernetes.client.exceptions import ApiException
+
     with api_errors(f"read the log of job {job}"):
         pods = kube.core.list_namespaced_pod(kube.namespace, label_selector=f"job-name={job}").items
         if not pods:
-            return ""
+            return "", _why_no_pod(kube, job)
         newest = max(pods, key=lambda p: present(meta(p).creation_timestamp, "a creation time for a pod"))
-        log: str | None = kube.core.read_namespaced_pod_log(name_of(newest), kube.namespace)
-        return log or ""
+        if not (newest.spec and newest.spec.node_name):  # never placed: the scheduler says why
+            problem = pod_problem(newest)
+            return "", problem.message if problem else "its pod was never scheduled"
+        try:
+            log: str | None = kube.core.read_namespaced_pod_log(name_of(newest), kube.namespace)
+        except ApiException as exc:
+            if exc.status != 400:
+                raise
+            return "", api_message(exc)  # the kubelet's "container ... is waiting to start: ..."
+        return log or "", ""
+
+
+def _why_no_pod(kube: Kube, job: str) -> str:
+    """No pod left: admission's refusal (the Job's FailedCreate event), else the first warning about
+    the Job's pods (they are deleted when the Job fails, their events stay), else nothing."""
+    refused = [e for e in events_about(kube, "Job", job, warnings_only=True) if e.reason == "FailedCreate"]
+    if refused:
+        return refused[-1].message.removeprefix("Error creating: ")
+    warnings = [w for w in recent_warnings(kube, 50) if w.kind == "Pod" and w.name.startswith(f"{job}-")]
+    # The kubelet pairs each failure with a terse `Error: <reason>` event; the other one says more.
+    telling = [w for w in warnings if not w.message.startswith("Error: ")] or warnings
+    return telling[0].message if telling else ""

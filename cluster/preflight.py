@@ -15,6 +15,16 @@ if TYPE_CHECKING:  # boto3 ships no types; the name documents what is passed
     import boto3
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+# What each command needs (verb, API group, resource[/subresource]); storage classes are cluster-wide.
+COMMAND_NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "status": (("list", "apps", "deployments"), ("list", "", "pods"), ("list", "", "events")),
+    "deploy": (("create", "apps", "deployments"), ("patch", "apps", "deployments")),
+    "rollback": (("list", "apps", "replicasets"), ("patch", "apps", "deployments")),
+    "delete": (("delete", "apps", "deployments"),),
+    "volume create": (("create", "", "persistentvolumeclaims"),),
+    "migrate": (("create", "batch", "jobs"), ("get", "", "pods/log")),
+    "storage create": (("create", "storage.k8s.io", "storageclasses"),),
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ def preflight(
         reachable = _check("Cluster reachable", lambda: _version(kube))
         checks.append(reachable)
         if not reachable.ok:
-            later = ["Namespace", "Node groups", "Nodes Ready", "Storage classes"]
+            later = ["Namespace", "Node groups", "Nodes Ready", "Storage classes", "Permissions"]
             return checks + [
                 Check(n, False, "skipped: cluster unreachable")
                 for n in later
@@ -64,6 +74,7 @@ def preflight(
             checks.append(_check("Node groups ACTIVE", lambda: _nodegroups(target)))
         checks.append(_check("Nodes Ready", lambda: _nodes(kube)))
         checks.append(_check("Storage classes", lambda: _storage_classes(kube)))
+        checks.append(_check("Permissions", lambda: _permissions(kube)))
     return checks
 
 
@@ -129,3 +140,32 @@ def _storage_classes(kube: Kube) -> tuple[bool, str]:
         for sc in classes
     ]
     return True, ", ".join(names)
+
+
+def may(kube: Kube, verb: str, group: str, resource: str) -> bool:
+    """A SelfSubjectAccessReview: may whoever the target acts as (the person, when k8or impersonates)
+    do this in the target's namespace? Every authenticated user may ask."""
+    from kubernetes.client import (
+        V1ResourceAttributes,
+        V1SelfSubjectAccessReview,
+        V1SelfSubjectAccessReviewSpec,
+    )
+
+    plural, _, sub = resource.partition("/")
+    namespace = None if plural == "storageclasses" else kube.namespace
+    attributes = V1ResourceAttributes(
+        namespace=namespace, verb=verb, group=group, resource=plural, subresource=sub or None
+    )
+    review = V1SelfSubjectAccessReview(spec=V1SelfSubjectAccessReviewSpec(resource_attributes=attributes))
+    answer = kube.authorization.create_self_subject_access_review(review)
+    return bool(answer.status and answer.status.allowed)
+
+
+def _permissions(kube: Kube) -> tuple[bool, str]:
+    """Which commands the cluster lets the person (or k8or's account) run here, by its own RBAC."""
+    allowed = {c: all(may(kube, *need) for need in needs) for c, needs in COMMAND_NEEDS.items()}
+    denied = [c for c, ok in allowed.items() if not ok]
+    granted = [c for c, ok in allowed.items() if ok]
+    if not denied:
+        return True, "may " + ", ".join(granted)
+    return False, ("may " + ", ".join(granted) + "; " if granted else "") + "may not " + ", ".join(denied)

@@ -17,6 +17,8 @@ from .objects import Manifest
 
 NAME_LABEL = "app.kubernetes.io/name"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "k8or"}
+# What `kubectl rollout history` shows per revision; the controller copies it onto the ReplicaSet.
+CHANGE_CAUSE = "kubernetes.io/change-cause"
 HOME = "/home/app"
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*(@sha256:[a-f0-9]{64})?$")
 
@@ -94,8 +96,10 @@ def render_deployment(
     progress_deadline: int = 600,
     localhost_profile: str | None = None,
     k8orize: Hook | None = None,
+    change_cause: str | None = None,
 ) -> Manifest:
-    """The Deployment manifest k8or applies. `k8orize`, when given, applies the k8orization rules."""
+    """The Deployment manifest k8or applies. `k8orize`, when given, applies the k8orization rules;
+    `change_cause` is what the revision's history says it was."""
     app_name(app)
     image_ref(image)
     if not 0 <= replicas <= 100:
@@ -112,4 +116,6 @@ def render_deployment(
             "template": pod_template(app, image, volumes, localhost_profile),
         },
     }
+    if change_cause:
+        manifest["metadata"]["annotations"] = {CHANGE_CAUSE: change_cause}
     return k8orize(manifest) if k8orize else manifest

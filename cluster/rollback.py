@@ -2,7 +2,9 @@
 
 Undo follows kubectl: the chosen ReplicaSet's pod template, without the pod-template-hash label,
 replaces the Deployment's template (a JSON patch), together with the ReplicaSet's annotations minus
-the ones the controller and kubectl manage. Revision 0 means the one before the current.
+the ones the controller and kubectl manage — the ReplicaSet inherited them from the Deployment when
+that revision was made (change-cause among them), so the revision's annotations come back with it.
+Revision 0 means the one before the current.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from .errors import ClusterError, InvalidInput, NotFound, api_errors
 from .kube import Kube, connect
 from .names import app_name
 from .objects import Manifest, annotations_of, meta, name_of, template_image, template_of, uid_of
+from .render import CHANGE_CAUSE
 from .rollout import REVISION
 from .target import ClusterTarget
 from .timefmt import age
@@ -40,6 +43,7 @@ class Revision:
     age: str
     replica_set: str
     current: bool
+    change_cause: str = ""  # the kubernetes.io/change-cause the ReplicaSet inherited
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def list_revisions(target: ClusterTarget, app: str) -> list[Revision]:
                 age(meta(rs).creation_timestamp),
                 name_of(rs),
                 str(_revision(rs)) == current,
+                annotations_of(rs).get(CHANGE_CAUSE, ""),
             )
             for rs in _owned_sets(kube, dep)
         ]

@@ -2,9 +2,12 @@
 
 The completion rule is `kubectl rollout status`'s: the controller has observed the latest generation,
 all replicas are updated, no old replicas remain and all updated replicas are available. A failure
-names the pod and its reason: ImagePullBackOff and CrashLoopBackOff end the wait at once; a rollout
-that exceeds spec.progressDeadlineSeconds ends as ProgressDeadlineExceeded, or as Pending with the
-scheduler's message when the pod could not be placed.
+names the pod and its reason: ImagePullBackOff and CrashLoopBackOff end the wait at once; a pod the
+API server refuses (a missing ServiceAccount or RuntimeClass, Pod Security, a quota) never exists, so
+the ReplicaSet's `ReplicaFailure` condition, which the Deployment copies, ends the wait at once with
+the admission message (reason FailedCreate); a rollout that exceeds spec.progressDeadlineSeconds ends
+as ProgressDeadlineExceeded, or as Pending with the scheduler's message when the pod could not be
+placed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .objects import annotations_of, changes, labels_of, meta, name_of
 from .target import ClusterTarget
 
 if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
-    from kubernetes.client import V1Deployment, V1Pod
+    from kubernetes.client import V1Deployment, V1DeploymentCondition, V1DeploymentStatus, V1Pod
 
 RUNNING, COMPLETE, FAILED, TIMEOUT = "running", "complete", "failed", "timeout"
 REVISION = "deployment.kubernetes.io/revision"
@@ -79,6 +82,8 @@ class RolloutProgress:
         if self.state == COMPLETE:
             return f"{head} — rollout complete"
         tail = f" — {self.state}" + (f": {self.reason}" if self.reason else "")
+        if self.state != RUNNING and self.message and not self.problem:
+            tail += f" ({self.message})"
         return (
             head
             + (tail if self.state != RUNNING else "")
@@ -190,26 +195,41 @@ class RolloutWatcher:
             elapsed=elapsed,
         )
         observed = (status.observed_generation or 0) >= (meta(dep).generation or 0)
-        progressing = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
-        if observed and progressing and progressing.reason == "ProgressDeadlineExceeded":
-            problem = self._problem(kube, dep)
-            reason = "ProgressDeadlineExceeded"
-            if problem is not None and (problem.reason in FAIL_FAST or problem.reason == "Pending"):
-                reason = problem.reason  # a pod that says why explains more than the deadline does
-            return replace(
-                base, state=FAILED, reason=reason, message=progressing.message or "", problem=problem
-            )
-        if (
+        complete = (
             observed
             and base.updated >= desired
             and (status.replicas or 0) <= base.updated
             and base.available >= base.updated
-        ):
+        )
+        if complete:
             return replace(base, state=COMPLETE)
+        if observed and (ended := self._failed(kube, dep, status, base)) is not None:
+            return ended
         problem = self._problem(kube, dep)
         if self.fail_fast and problem and problem.reason in FAIL_FAST:
             return replace(base, state=FAILED, reason=problem.reason, problem=problem)
         return replace(base, problem=problem, message=_waiting_message(base, status.replicas or 0))
+
+    def _failed(
+        self, kube: Kube, dep: V1Deployment, status: V1DeploymentStatus, base: RolloutProgress
+    ) -> RolloutProgress | None:
+        """A refused pod (ReplicaFailure: no pod exists to explain it, the admission message does),
+        or a rollout past its progress deadline; None while neither is the case."""
+        progressing = _condition(status, "Progressing")
+        refused = _condition(status, "ReplicaFailure")
+        if refused and refused.status == "True" and self.fail_fast:
+            return replace(
+                base, state=FAILED, reason=refused.reason or "ReplicaFailure", message=refused.message or ""
+            )
+        if not (progressing and progressing.reason == "ProgressDeadlineExceeded"):
+            return None
+        problem = self._problem(kube, dep)
+        reason, message = "ProgressDeadlineExceeded", progressing.message or ""
+        if refused and refused.status == "True":
+            reason, message = refused.reason or "ReplicaFailure", refused.message or message
+        elif problem is not None and (problem.reason in FAIL_FAST or problem.reason == "Pending"):
+            reason = problem.reason  # a pod that says why explains more than the deadline does
+        return replace(base, state=FAILED, reason=reason, message=message, problem=problem)
 
     def _problem(self, kube: Kube, dep: V1Deployment) -> PodProblem | None:
         """The worst problem among the newest ReplicaSet's pods."""
@@ -232,6 +252,10 @@ class RolloutWatcher:
         if progress.done:
             return progress
         return replace(progress, state=TIMEOUT, reason=f"no result after {int(self.timeout)}s")
+
+
+def _condition(status: V1DeploymentStatus, type_: str) -> V1DeploymentCondition | None:
+    return next((c for c in status.conditions or [] if c.type == type_), None)
 
 
 def _waiting_message(p: RolloutProgress, replicas: int) -> str:

@@ -68,12 +68,20 @@ class NamespaceStatus:
     warnings: tuple[EventLine, ...] = field(default=())
 
 
+def _phase(p: V1Pod) -> str:
+    """The phase, or `Terminating` for a pod being deleted (as kubectl shows it): it still runs,
+    for up to its grace period, but it is on its way out and no longer counts as serving."""
+    if meta(p).deletion_timestamp is not None:
+        return "Terminating"
+    return (p.status.phase if p.status else None) or "Unknown"
+
+
 def _pod(p: V1Pod) -> PodSummary:
     statuses = (p.status.container_statuses or []) if p.status else []
     problem = pod_problem(p)
     return PodSummary(
         name_of(p),
-        (p.status.phase if p.status else None) or "Unknown",
+        _phase(p),
         bool(statuses) and all(cs.ready for cs in statuses),
         sum(cs.restart_count or 0 for cs in statuses),
         age(meta(p).creation_timestamp),

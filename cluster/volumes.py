@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidInput, api_errors
-from .events import events_about
+from .events import EventLine, events_about
 from .kube import Kube, connect
 from .names import dns_subdomain
 from .names import size as check_size
-from .objects import Manifest, changes, present
+from .objects import Manifest, present
 from .target import ClusterTarget
 
 DEFAULT_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
-_FAILED_REASONS = {"ProvisioningFailed", "FailedBinding"}
+# What a claim's events say, by reason. The PV controller repeats its own at every resync and the
+# provisioner retries, so the newest event is not the answer: a failure stands until a provisioning
+# succeeds after it, and waiting for a consumer until provisioning starts after it.
+_FAILED = {"ProvisioningFailed", "FailedBinding"}
+_WAITING = {"WaitForFirstConsumer"}
+_PROGRESS = {"ExternalProvisioning", "Provisioning", "ProvisioningSucceeded"}
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -127,31 +134,39 @@ def claim_status(kube: Kube, name: str) -> ClaimStatus:
         events = events_about(kube, "PersistentVolumeClaim", name)
     if not events:
         return ClaimStatus(name, "pending", phase, cls, reason="no events yet")
-    last = events[-1]
-    state = (
-        "waiting"
-        if last.reason == "WaitForFirstConsumer"
-        else "failed"
-        if last.reason in _FAILED_REASONS
-        else "pending"
-    )
-    return ClaimStatus(name, state, phase, cls, reason=f"{last.reason}: {last.message}")
+    state, telling = where_it_stands(events)
+    return ClaimStatus(name, state, phase, cls, reason=f"{telling.reason}: {telling.message}")
+
+
+def _newest(events: list[EventLine], reasons: set[str]) -> EventLine | None:
+    chosen = [e for e in events if e.reason in reasons]
+    return max(chosen, key=lambda e: e.last_seen or _EPOCH) if chosen else None
+
+
+def where_it_stands(events: list[EventLine]) -> tuple[str, EventLine]:
+    """(failed | waiting | pending, the event that says so) — by time and reason, not by position."""
+    failed, waiting = _newest(events, _FAILED), _newest(events, _WAITING)
+    succeeded = _newest(events, {"ProvisioningSucceeded"})
+    progress = _newest(events, _PROGRESS)
+
+    def when(e: EventLine | None) -> dt.datetime:
+        return (e.last_seen if e else None) or _EPOCH
+
+    if failed is not None and not (succeeded and when(succeeded) > when(failed)):
+        return "failed", failed  # ties: the failure, as a success would have bound the claim
+    if waiting is not None and not (progress and when(progress) >= when(waiting)):
+        return "waiting", waiting  # ties: provisioning, which can only start once the wait is over
+    return "pending", progress or max(events, key=lambda e: e.last_seen or _EPOCH)
 
 
 def wait_for_claim(kube: Kube, name: str, timeout: float = 60.0) -> ClaimStatus:
-    """Watch the claim until Bound; stop early when events say it waits for a consumer or failed."""
+    """Look at the claim until Bound; stop early when events say it waits for a consumer or failed.
+    What decides is in the claim's events, which no watch on the claim sees change: it is read
+    again after 0.1 s, doubling to every second (reads k8or's roles grant, nothing more)."""
     deadline = time.monotonic() + timeout
-    status = claim_status(kube, name)
+    status, pause = claim_status(kube, name), 0.1
     while status.state == "pending" and time.monotonic() < deadline:
-        with api_errors(f"watch claim {name}"):
-            stream = changes(
-                kube.core.list_namespaced_persistent_volume_claim,
-                kube.namespace,
-                field_selector=f"metadata.name={name}",
-                timeout_seconds=1,
-            )
-            for _, claim in stream:
-                if (claim.status.phase if claim.status else "") == "Bound":
-                    break
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+        pause = min(pause * 2, 1.0)
         status = claim_status(kube, name)
     return status

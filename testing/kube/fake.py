@@ -19,13 +19,14 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import admission
+from . import admission, authz, logs
 from .apiserver import ApiServer
 from .clock import FakeClock
 from .controllers.deployment import DeploymentController
 from .controllers.gc import GarbageCollector
 from .controllers.jobs import JobController
 from .controllers.kubelet import Kubelet
+from .controllers.recorder import EventRecorder
 from .controllers.replicaset import ReplicaSetController
 from .controllers.scheduler import Scheduler
 from .controllers.volumes import VolumeController
@@ -69,13 +70,15 @@ class FakeKube:
         self.token = "fake-" + secrets.token_hex(16)
         self.requests: list[RecordedRequest] = []
         self.forbid_rules: list[ForbidRule] = []
-        self.rbac: dict[str, set[tuple[str, str]]] | None = None  # impersonated user -> {(verb, plural)}
+        self.rbac: dict[str, set[tuple[str, str]]] | None = None  # user -> {(verb, plural)} (authz.py)
+        self.group_rbac: dict[str, set[tuple[str, str]]] = {}  # group -> {(verb, plural)}
         self.failing_provisioners: set[str] = set()
         self.errors: list[str] = []  # controller failures (a bug in the fake, or an invalid write)
         self.paused = False  # controllers stand still (to observe states they would pass quickly)
         self.anonymous = False  # accept requests without a token (kubectl over plain HTTP)
         self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
         self.logs: dict[tuple[str, str, str], str] = {}
+        self.events = EventRecorder(self)
         self.controllers = [
             GarbageCollector(self),
             DeploymentController(self),
@@ -155,19 +158,17 @@ class FakeKube:
             self.requests.append(request)
 
     def is_forbidden(self, verb: str, plural: str, namespace: str, user: str) -> bool:
-        if any(rule.matches(verb, plural, namespace, user) for rule in self.forbid_rules):
-            return True
-        if self.rbac is not None:
-            allowed = self.rbac.get(user, set())
-            return (
-                (verb, plural) not in allowed and ("*", plural) not in allowed and ("*", "*") not in allowed
-            )
-        return False
+        """Whether `user` (with no groups but system:authenticated) would be refused (see authz.py)."""
+        who = (
+            authz.requester(self)
+            if user == authz.TOKEN_USER
+            else authz.Identity(user, (authz.AUTHENTICATED,))
+        )
+        return not authz.allowed(self, who, verb, plural, namespace)
 
     def pod_log(self, namespace: str, pod: str, container: str | None) -> str:
-        obj = self.api.get(BY_KIND["Pod"], namespace, pod)
-        name = container or obj["spec"]["containers"][0]["name"]
-        return self.logs.get((namespace, pod, name), "")
+        """What `GET pods/<pod>/log` answers (see logs.py); refusals raise ApiError."""
+        return logs.read(self.api.get(BY_KIND["Pod"], namespace, pod), container, self.logs)
 
     def append_log(self, pod: dict, container: str, text: str) -> None:
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"], container)
@@ -272,9 +273,10 @@ class FakeKube:
         self.call(self.runtime.scripts.append, (predicate, behaviour))
 
     def api_requests(self) -> list[RecordedRequest]:
-        """Requests to resource URLs (discovery and /version excluded)."""
+        """Requests to resource URLs (discovery and /version excluded, and access reviews: they ask
+        what a user may do and need no grant, every authenticated user may make them)."""
         with self._lock:
-            return [r for r in self.requests if r.plural]
+            return [r for r in self.requests if r.plural and r.plural not in authz.SELF_REVIEWS]
 
     def write_kubeconfig(
         self, path: Path, contexts: dict[str, str] | None = None, unreachable: str | None = None

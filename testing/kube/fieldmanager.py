@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from .kinds import Kind
 from .patching import (
     Path,
@@ -38,29 +40,42 @@ def _entries(obj: dict | None) -> list[dict]:
     return clone((obj or {}).get("metadata", {}).get("managedFields") or [])
 
 
-def _entry(manager: str, operation: str, api_version: str, paths: set[Path]) -> dict:
+def _entry(manager: str, operation: str, api_version: str, paths: set[Path], time: str | None = None) -> dict:
     return {
         "manager": manager,
         "operation": operation,
         "apiVersion": api_version,
-        "time": now_rfc3339(),
+        "time": time or now_rfc3339(),
         "fieldsType": "FieldsV1",
         "fieldsV1": fields_v1(paths),
     }
 
 
 def _show(path: Path) -> str:
+    """A fieldsV1 path as structured-merge-diff prints it: `.spec.containers[name="app"].image`."""
     text = ""
     for token in path:
         if token.startswith("f:"):
             text += "." + token[2:]
         elif token.startswith("k:"):
-            text += "[" + token[2:] + "]"
+            keys = json.loads(token[2:])
+            text += "[" + ",".join(f"{k}={json.dumps(v)}" for k, v in keys.items()) + "]"
     return text or "."
 
 
+def _manager_text(entry: dict) -> str:
+    """printManager: an applier by name, an updater with the API version it wrote."""
+    if entry["operation"] == "Update":
+        return f'"{entry["manager"]}" using {entry["apiVersion"]}'
+    return f'"{entry["manager"]}"'
+
+
 def _set_entries(obj: dict, entries: list[dict]) -> None:
-    obj["metadata"]["managedFields"] = [e for e in entries if e["fieldsV1"]]
+    """Stored in sortEncodedManagedFields' order: Apply before Update, then by time, then manager."""
+    kept = [e for e in entries if e["fieldsV1"]]
+    obj["metadata"]["managedFields"] = sorted(
+        kept, key=lambda e: (e["operation"], e.get("time") or "", e["manager"], e["apiVersion"])
+    )
 
 
 def apply(kind: Kind, live: dict | None, applied: dict, manager: str, force: bool) -> dict:
@@ -87,9 +102,22 @@ def apply(kind: Kind, live: dict | None, applied: dict, manager: str, force: boo
         for path in sorted(stale, key=lambda p: (p[-1:] != (".",), -len(p))):
             remove_path(obj, path)
         entries = [e for e in entries if e is not mine]
-    entries.append(_entry(manager, "Apply", kind.api_version, new_paths))
+    entries.append(
+        _entry(
+            manager, "Apply", kind.api_version, new_paths, _previous_time(live, manager, "Apply", new_paths)
+        )
+    )
     _set_entries(obj, entries)
     return obj
+
+
+def _previous_time(live: dict | None, manager: str, operation: str, paths: set[Path]) -> str | None:
+    """An entry whose fields did not change keeps its time, so a no-op write stays a no-op (no new
+    resourceVersion), as the managed fields updater only stamps a manager whose fields changed."""
+    for e in _entries(live):
+        if e["manager"] == manager and e["operation"] == operation and paths_of(e["fieldsV1"]) == paths:
+            return e.get("time")
+    return None
 
 
 def _check_conflicts(
@@ -106,10 +134,13 @@ def _check_conflicts(
         if entry["manager"] == manager and entry["operation"] == "Apply":
             continue
         theirs = paths_of(entry["fieldsV1"])
-        clashing = {p for p in theirs & new_paths if value_at(live, p) != value_at(applied, p)}
+        # Only leaf values conflict; a list element's "." marker is shared by whoever sets fields in it.
+        clashing = {
+            p for p in theirs & new_paths if p[-1:] != (".",) and value_at(live, p) != value_at(applied, p)
+        }
         if force:
             entry["fieldsV1"] = fields_v1(theirs - clashing)
-        conflicts += [(entry["manager"], _show(p)) for p in sorted(clashing)]
+        conflicts += [(_manager_text(entry), _show(p)) for p in sorted(clashing)]
     if conflicts and not force:
         raise apply_conflict(kind, live["metadata"]["name"], conflicts)
 
@@ -125,5 +156,7 @@ def record_update(kind: Kind, old: dict | None, new: dict, manager: str) -> None
         entries.remove(mine)
         taken |= paths_of(mine["fieldsV1"])
     if taken:
-        entries.append(_entry(manager, "Update", kind.api_version, taken))
+        entries.append(
+            _entry(manager, "Update", kind.api_version, taken, _previous_time(old, manager, "Update", taken))
+        )
     _set_entries(new, entries)

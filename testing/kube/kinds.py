@@ -15,6 +15,7 @@ class Kind:
     kind: str
     namespaced: bool
     short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ("create", "delete", "get", "list", "patch", "update", "watch")
 
     @property
     def api_version(self) -> str:
@@ -24,6 +25,11 @@ class Kind:
     def qualified(self) -> str:
         """`deployments.apps`, as the API server names a resource in its messages."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def group_kind(self) -> str:
+        """`Deployment.apps`, as a 422 names the kind (schema.GroupKind.String())."""
+        return f"{self.kind}.{self.group}" if self.group else self.kind
 
 
 KINDS: tuple[Kind, ...] = (
@@ -36,16 +42,33 @@ KINDS: tuple[Kind, ...] = (
     Kind("", "v1", "services", "Service", True, ("svc",)),
     Kind("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",)),
     Kind("", "v1", "configmaps", "ConfigMap", True, ("cm",)),
+    Kind("", "v1", "resourcequotas", "ResourceQuota", True, ("quota",)),
     Kind("apps", "v1", "deployments", "Deployment", True, ("deploy",)),
     Kind("apps", "v1", "replicasets", "ReplicaSet", True, ("rs",)),
     Kind("batch", "v1", "jobs", "Job", True),
     Kind("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",)),
     Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",)),
+    Kind("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", False),
+    Kind("coordination.k8s.io", "v1", "leases", "Lease", True),
+    # The same stored Events as core/v1's, served in the newer shape (eventsv1.py).
+    Kind("events.k8s.io", "v1", "events", "Event", True, ("ev",)),
+    Kind(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        False,
+        (),
+        ("create",),
+    ),
 )
 
 BY_PATH: dict[tuple[str, str, str], Kind] = {(k.group, k.version, k.plural): k for k in KINDS}
-BY_KIND: dict[str, Kind] = {k.kind: k for k in KINDS}
-VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
+# By kind name; where two groups serve a kind (Event), the first — core/v1 — is the stored one.
+BY_KIND: dict[str, Kind] = {}
+for _kind in KINDS:
+    BY_KIND.setdefault(_kind.kind, _kind)
+EVENTS_V1 = BY_PATH[("events.k8s.io", "v1", "events")]
 
 
 def resource_list(group: str, version: str) -> dict:
@@ -60,11 +83,18 @@ def resource_list(group: str, version: str) -> dict:
                 "singularName": k.kind.lower(),
                 "namespaced": k.namespaced,
                 "kind": k.kind,
-                "verbs": VERBS,
+                "verbs": list(k.verbs),
                 "shortNames": list(k.short_names),
             }
         )
-        if k.plural in ("deployments", "replicasets", "jobs", "pods", "persistentvolumeclaims"):
+        if k.plural in (
+            "deployments",
+            "replicasets",
+            "jobs",
+            "pods",
+            "persistentvolumeclaims",
+            "resourcequotas",
+        ):
             resources.append(
                 {
                     "name": f"{k.plural}/status",

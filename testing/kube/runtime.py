@@ -14,7 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 RUN, PULL_FAIL, CRASH, NEVER_READY = "run", "pull-fail", "crash", "never-ready"
-MARKERS = {"pullfail": PULL_FAIL, "doesnotexist": PULL_FAIL, "crashloop": CRASH, "neverready": NEVER_READY}
+IGNORE_SIGTERM = "ignore-sigterm"  # runs, and on deletion runs on until the grace period is over
+MARKERS = {
+    "pullfail": PULL_FAIL,
+    "doesnotexist": PULL_FAIL,
+    "crashloop": CRASH,
+    "neverready": NEVER_READY,
+    "ignoresigterm": IGNORE_SIGTERM,
+}
+STOP_SECONDS = 2.0  # fake seconds a container takes to exit on SIGTERM
 DIR_BYTES = 4096  # du -sb counts each directory's apparent size, 4096 on ext4
 
 Tree = dict[str, int]  # relative file path -> size in bytes

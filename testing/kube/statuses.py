@@ -20,6 +20,8 @@ class ApiError(Exception):
             "reason": reason,
             "code": code,
         }
+        if not reason:  # a plain error the server did not classify (the SSA typed-patch 500)
+            del self.status["reason"]
         if details:
             self.status["details"] = details
 
@@ -49,24 +51,42 @@ def conflict(kind: Kind, name: str) -> ApiError:
 
 
 def apply_conflict(kind: Kind, name: str, conflicts: list[tuple[str, str]]) -> ApiError:
-    """Server-side apply found fields owned by another manager (answered without force)."""
-    lines = "\n".join(f'- conflict with "{mgr}": {path}' for mgr, path in conflicts)
-    msg = f"Apply failed with {len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}: {lines}"
+    """Server-side apply found fields another manager owns with other values (managedfields
+    internal/conflict.go NewConflictError); `conflicts` are (printed manager, path) pairs."""
+    if len(conflicts) == 1:
+        manager, path = conflicts[0]
+        msg = f"Apply failed with 1 conflict: conflict with {manager}: {path}"
+    else:
+        lines = []
+        for manager in sorted({m for m, _ in conflicts}):
+            lines.append(f"conflicts with {manager}:")
+            lines += [f"- {p}" for m, p in conflicts if m == manager]
+        msg = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
     causes = [
-        {"reason": "FieldManagerConflict", "message": f'conflict with "{m}"', "field": p}
-        for m, p in conflicts
+        {"reason": "FieldManagerConflict", "message": f"conflict with {m}", "field": p} for m, p in conflicts
     ]
-    return ApiError(409, "Conflict", msg, _details(kind, name, causes=causes))
+    return ApiError(409, "Conflict", msg, {"causes": causes})
 
 
 def invalid(kind: Kind, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
-    """422: causes are (reason, field, message) triples, like FieldValueInvalid / spec.replicas / ..."""
-    text = ", ".join(f"{field}: {message}" for _, field, message in causes)
-    msg = f'{kind.kind} "{name}" is invalid: {text}'
+    """422, as apimachinery's errors.NewInvalid words it: causes are (reason, field, body) triples
+    such as FieldValueInvalid / spec.replicas / `Invalid value: -1: must be greater than or equal to 0`;
+    the message is `Deployment.apps "web" is invalid: <field>: <body>`, several in `[..., ...]`."""
+    unique = list(dict.fromkeys(f"{field}: {body}" for _, field, body in causes))
+    text = unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
+    msg = f'{kind.group_kind} "{name}" is invalid: {text}'
     items = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
     return ApiError(
         422, "Invalid", msg, {"name": name, "group": kind.group, "kind": kind.kind, "causes": items}
     )
+
+
+def invalid_options(options: str, field: str, body: str) -> ApiError:
+    """422 on a request's options (CreateOptions, PatchOptions...), as the handlers validate them."""
+    message = f'{options}.meta.k8s.io "" is invalid: {field}: {body}'
+    cause = {"reason": "FieldValueNotSupported", "message": body, "field": field}
+    details = {"group": "meta.k8s.io", "kind": options, "causes": [cause]}
+    return ApiError(422, "Invalid", message, details)
 
 
 def forbidden(kind: Kind, name: str, verb: str, user: str, namespace: str | None) -> ApiError:

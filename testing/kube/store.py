@@ -97,6 +97,26 @@ class ObjectStore:
         obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
         return self._write(kind, obj, "ADDED")
 
+    def preview(self, kind: Kind, obj: dict) -> dict:
+        """What create would store, without storing it (dryRun=All): server-owned metadata filled in,
+        but no resourceVersion, as none was used."""
+        out = clone(obj)
+        meta = out.setdefault("metadata", {})
+        meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339(), generation=1)
+        out["apiVersion"], out["kind"] = kind.api_version, kind.kind
+        return out
+
+    def preview_update(self, kind: Kind, obj: dict, old: dict) -> dict:
+        """What update would store, without storing it: the stored resourceVersion stays."""
+        if _unchanged(obj, old):
+            return clone(old)
+        out = clone(obj)
+        meta = out["metadata"]
+        for key in ("uid", "creationTimestamp", "resourceVersion"):
+            meta[key] = old["metadata"][key]
+        meta["generation"] = old["metadata"].get("generation", 1) + (obj.get("spec") != old.get("spec"))
+        return out
+
     def update(self, kind: Kind, obj: dict, old: dict) -> dict:
         """Replace an object; bumps generation when spec changed, skips writes that change nothing."""
         if _unchanged(obj, old):

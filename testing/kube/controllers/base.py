@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..apiserver import random_suffix
 from ..kinds import BY_KIND, Kind
+from ..podadmission import admit_pod
 from ..store import clone, now_rfc3339
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ class Controller:
     def __init__(self, fake: FakeKube):
         self.fake = fake
         self.store = fake.store
+        self.api = fake.api
 
     def tick(self) -> None:
         raise NotImplementedError
@@ -36,11 +39,54 @@ class Controller:
         return [o for o in self.store.list(kind) if not o["metadata"].get("deletionTimestamp")]
 
     def event(self, kind: Kind, obj: dict, type_: str, reason: str, message: str, component: str) -> None:
-        record_event(self.fake, kind, obj, type_, reason, message, component)
+        self.fake.events.record(kind, obj, type_, reason, message, component)
 
     def save(self, kind: Kind, new: dict, old: dict) -> dict:
         """Write a controller's change; the store skips writes that change nothing."""
         return self.store.update(kind, new, old)
+
+    def create_pod(self, owner_kind: Kind, owner: dict, template: dict) -> dict:
+        """Create a pod through admission, as a controller's POST does: named from generateName
+        only once admitted; a refusal raises the ApiError the controller would get back."""
+        pod = new_pod(owner_kind, owner, template)
+        admit_pod(self.store, pod)
+        pod["metadata"]["name"] = pod["metadata"]["generateName"] + random_suffix()
+        return self.store.create(POD, pod)
+
+
+@dataclass
+class Backoff:
+    """The controllers' work-queue rate limiter (client-go workqueue.DefaultControllerRateLimiter's
+    per-item part): after a failed sync, retry after 5 ms, doubling to at most 1000 s (fake time)."""
+
+    failures: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def ready(self, fake: FakeKube, key: str) -> bool:
+        count, since = self.failures.get(key, (0, 0.0))
+        return count == 0 or fake.clock.elapsed(since) >= min(0.005 * 2 ** (count - 1), 1000.0)
+
+    def failed(self, fake: FakeKube, key: str) -> None:
+        self.failures[key] = (self.failures.get(key, (0, 0.0))[0] + 1, fake.clock.mono())
+
+    def forget(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+def new_pod(owner_kind: Kind, owner: dict, template: dict) -> dict:
+    """A pod from a template, generateName <owner>-, owned by its controller (named at creation)."""
+    meta = owner["metadata"]
+    tmeta = template.get("metadata") or {}
+    pod_meta = {
+        "generateName": f"{meta['name']}-",
+        "namespace": meta["namespace"],
+        "labels": dict(tmeta.get("labels") or {}),
+        "ownerReferences": [owner_ref(owner_kind, owner)],
+    }
+    if tmeta.get("annotations"):
+        pod_meta["annotations"] = dict(tmeta["annotations"])
+    spec = clone(template["spec"])
+    spec.setdefault("serviceAccountName", "default")
+    return {"metadata": pod_meta, "spec": spec, "status": {"phase": "Pending", "qosClass": "BestEffort"}}
 
 
 def owner_ref(kind: Kind, owner: dict) -> dict:
@@ -87,46 +133,3 @@ def set_condition(
 
 def condition(obj: dict, type_: str) -> dict | None:
     return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == type_), None)
-
-
-def record_event(
-    fake: FakeKube, kind: Kind, obj: dict, type_: str, reason: str, message: str, component: str
-) -> None:
-    """Create or bump (count, lastTimestamp) a core/v1 Event about `obj`, like the event recorder does."""
-    meta = obj["metadata"]
-    namespace = meta.get("namespace") or "default"
-    for existing in fake.store.list(EVENT, namespace):
-        inv = existing["involvedObject"]
-        if (
-            inv.get("uid") == meta.get("uid")
-            and existing["reason"] == reason
-            and existing["message"] == message
-        ):
-            bumped = clone(existing)
-            bumped["count"] = existing.get("count", 1) + 1
-            bumped["lastTimestamp"] = now_rfc3339()
-            fake.store.update(EVENT, bumped, existing)
-            return
-    now = now_rfc3339()
-    fake.store.create(
-        EVENT,
-        {
-            "metadata": {"name": f"{meta['name']}.{secrets.token_hex(8)}", "namespace": namespace},
-            "involvedObject": {
-                "kind": kind.kind,
-                "apiVersion": kind.api_version,
-                "name": meta["name"],
-                "namespace": meta.get("namespace", ""),
-                "uid": meta.get("uid", ""),
-            },
-            "reason": reason,
-            "message": message,
-            "type": type_,
-            "count": 1,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "source": {"component": component},
-            "reportingComponent": component,
-            "reportingInstance": "fake",
-        },
-    )

@@ -11,12 +11,20 @@ import hashlib
 import json
 import math
 
-from ..apiserver import ApiServer
 from ..store import clone
 from .base import DEPLOY, RS, Controller, condition, controlled_by, owner_ref, set_condition
 
 REVISION = "deployment.kubernetes.io/revision"
 HISTORY = "deployment.kubernetes.io/revision-history"
+# deployment/util/deployment_util.go annotationsToSkip: never copied from a Deployment to its ReplicaSets.
+NOT_COPIED = {
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    HISTORY,
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+}
 HASH_LABEL = "pod-template-hash"
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -49,12 +57,36 @@ def revision(rs: dict) -> int:
         return 0
 
 
+def copied_annotations(dep: dict) -> dict[str, str]:
+    """The Deployment's annotations a ReplicaSet inherits (change-cause among them)."""
+    return {k: v for k, v in (dep["metadata"].get("annotations") or {}).items() if k not in NOT_COPIED}
+
+
 def resolve(value, total: int, round_up: bool) -> int:
     """maxSurge / maxUnavailable: an int, or a percentage of the desired replicas."""
     if isinstance(value, str) and value.endswith("%"):
         exact = total * int(value[:-1]) / 100
         return math.ceil(exact) if round_up else math.floor(exact)
     return int(value or 0)
+
+
+def replica_failure(conditions: list[dict], new: dict, old: list[dict]) -> list[dict]:
+    """progress.go getReplicaFailures: the new ReplicaSet's ReplicaFailure condition (else an old
+    one's) is copied onto the Deployment; without one, the Deployment's goes away."""
+    found = next(
+        (c for c in (new.get("status") or {}).get("conditions") or [] if c["type"] == "ReplicaFailure"), None
+    )
+    for rs in old:
+        found = found or next(
+            (c for c in (rs.get("status") or {}).get("conditions") or [] if c["type"] == "ReplicaFailure"),
+            None,
+        )
+    kept = [c for c in conditions if c["type"] != "ReplicaFailure"]
+    if found is None:
+        return kept
+    copied = {k: found[k] for k in ("type", "status", "reason", "message") if k in found}
+    when = found.get("lastTransitionTime")
+    return kept + [{**copied, "lastUpdateTime": when, "lastTransitionTime": when}]
 
 
 class DeploymentController(Controller):
@@ -83,8 +115,8 @@ class DeploymentController(Controller):
         created = False
         if new is None:
             new, created = self._create_rs(dep, top + 1), True
-        elif revision(new) < top:
-            new = self._bump_revision(new, top + 1)
+        else:
+            new = self._update_new_rs(dep, new, top)
         old = [rs for rs in owned if rs["metadata"]["uid"] != new["metadata"]["uid"]]
         if not dep["spec"].get("paused"):
             if dep["spec"].get("strategy", {}).get("type") == "Recreate":
@@ -107,6 +139,7 @@ class DeploymentController(Controller):
                 "namespace": meta["namespace"],
                 "labels": dict(template["metadata"]["labels"]),
                 "annotations": {
+                    **copied_annotations(dep),
                     REVISION: str(rev),
                     "deployment.kubernetes.io/desired-replicas": str(dep["spec"]["replicas"]),
                     "deployment.kubernetes.io/max-replicas": str(dep["spec"]["replicas"] + self._surge(dep)),
@@ -127,12 +160,19 @@ class DeploymentController(Controller):
         )
         return created
 
-    def _bump_revision(self, rs: dict, rev: int) -> dict:
+    def _update_new_rs(self, dep: dict, rs: dict, top: int) -> dict:
+        """SetNewReplicaSetAnnotations: the Deployment's annotations are copied onto the new ReplicaSet
+        (added or changed, never removed), and a ReplicaSet that becomes new again gets the next
+        revision, its old one moving to revision-history."""
         new = clone(rs)
         annotations = new["metadata"].setdefault("annotations", {})
-        history = [h for h in annotations.get(HISTORY, "").split(",") if h] + [annotations.get(REVISION, "0")]
-        annotations[HISTORY] = ",".join(history)
-        annotations[REVISION] = str(rev)
+        annotations.update(copied_annotations(dep))
+        if revision(rs) < top:
+            history = [h for h in annotations.get(HISTORY, "").split(",") if h] + [
+                annotations.get(REVISION, "0")
+            ]
+            annotations[HISTORY] = ",".join(history)
+            annotations[REVISION] = str(top + 1)
         return self.save(RS, new, rs)
 
     def _surge(self, dep: dict) -> int:
@@ -210,7 +250,7 @@ class DeploymentController(Controller):
         )
         excess = len(idle) - dep["spec"].get("revisionHistoryLimit", 10)
         for rs in idle[: max(excess, 0)]:
-            ApiServer(self.store).mark_deleted(RS, rs, "Background")
+            self.api.mark_deleted(RS, rs, "Background")
 
     def _sync_status(self, dep: dict, new: dict, old: list[dict], created: bool) -> None:
         desired = dep["spec"]["replicas"]
@@ -255,7 +295,7 @@ class DeploymentController(Controller):
                 desired,
             ),
         )
-        status["conditions"] = conditions
+        status["conditions"] = replica_failure(conditions, new, old)
         updated_dep = clone(dep)
         updated_dep["status"] = status
         updated_dep["metadata"].setdefault("annotations", {})[REVISION] = str(revision(new))

@@ -1,8 +1,13 @@
-"""The garbage collector: foreground and orphan finalizers, and dependents whose owners are gone."""
+"""The garbage collector: foreground and orphan finalizers, and dependents whose owners are gone.
+
+After pkg/controller/garbagecollector/garbagecollector.go: an owner in foreground deletion waits for
+its blocking dependents; a dependent that has dependents of its own is deleted in the foreground too,
+a leaf (a pod) in the background (attemptToDeleteItem's default case), so an unscheduled pod goes at
+once (its grace period is 0) and a running one after its kubelet stops it.
+"""
 
 from __future__ import annotations
 
-from ..apiserver import ApiServer
 from ..store import clone
 from .base import NAMESPACE, Controller
 
@@ -11,7 +16,6 @@ FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"
 
 class GarbageCollector(Controller):
     def tick(self) -> None:
-        api = ApiServer(self.store)
         objects = self.store.all_objects()
         uids = {o["metadata"]["uid"] for _, o in objects}
         namespaces = {o["metadata"]["name"] for o in self.store.list(NAMESPACE)}
@@ -24,13 +28,14 @@ class GarbageCollector(Controller):
             if kind.namespaced and meta.get("namespace") not in namespaces:
                 self.store.remove(kind, obj)
             elif meta.get("deletionTimestamp"):
-                self._finalize(api, kind, obj, dependents.get(meta["uid"], []))
+                self._finalize(kind, obj, dependents)
             elif meta.get("ownerReferences") and not any(r["uid"] in uids for r in meta["ownerReferences"]):
-                api.mark_deleted(kind, obj, "Background")
+                self.api.mark_deleted(kind, obj, "Background")
 
-    def _finalize(self, api: ApiServer, kind, obj: dict, deps: list) -> None:
+    def _finalize(self, kind, obj: dict, dependents: dict[str, list]) -> None:
         finalizers = obj["metadata"].get("finalizers") or []
         uid = obj["metadata"]["uid"]
+        deps = dependents.get(uid, [])
         if ORPHAN in finalizers:
             for dep_kind, dep in deps:
                 new = clone(dep)
@@ -40,7 +45,7 @@ class GarbageCollector(Controller):
                 if not new["metadata"]["ownerReferences"]:
                     del new["metadata"]["ownerReferences"]
                 self.store.update(dep_kind, new, dep)
-            api.remove_finalizer(kind, obj, ORPHAN)
+            self.api.remove_finalizer(kind, obj, ORPHAN)
         elif FOREGROUND in finalizers:
             blocking = [
                 (k, d)
@@ -52,7 +57,7 @@ class GarbageCollector(Controller):
             ]
             for dep_kind, dep in blocking:
                 if not dep["metadata"].get("deletionTimestamp"):
-                    # Dependents of an owner in foreground deletion are deleted in the foreground too.
-                    api.mark_deleted(dep_kind, dep, "Foreground")
+                    has_own = bool(dependents.get(dep["metadata"]["uid"]))
+                    self.api.mark_deleted(dep_kind, dep, "Foreground" if has_own else "Background")
             if not blocking:
-                api.remove_finalizer(kind, obj, FOREGROUND)
+                self.api.remove_finalizer(kind, obj, FOREGROUND)

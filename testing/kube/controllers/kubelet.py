@@ -3,13 +3,18 @@
 Behaviours (see runtime.py): RUN → Running and Ready; PULL_FAIL → ErrImagePull then ImagePullBackOff;
 CRASH → restarts with CrashLoopBackOff and a rising restartCount; NEVER_READY → Running, never Ready;
 a container with a command runs it to completion (its output becomes the pod's log).
+
+A deleted pod terminates gracefully (pkg/kubelet/kuberuntime killContainer): `Killing` events,
+containers get SIGTERM and exit after STOP_SECONDS, or run on to the end of the grace period
+(IGNORE_SIGTERM); until then the pod stays, Terminating. Then the kubelet's own delete with grace 0
+removes it (once no finalizer holds it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..runtime import CRASH, NEVER_READY, PULL_FAIL
+from ..runtime import CRASH, IGNORE_SIGTERM, NEVER_READY, PULL_FAIL, STOP_SECONDS
 from ..store import clone, now_rfc3339
 from .base import POD, Controller, set_condition
 
@@ -28,6 +33,7 @@ class ContainerRun:
 class PodRun:
     started: float
     containers: dict[str, ContainerRun] = field(default_factory=dict)
+    stopping: float | None = None  # when the kubelet sent SIGTERM (fake clock)
 
 
 class Kubelet(Controller):
@@ -40,10 +46,36 @@ class Kubelet(Controller):
             if not pod["spec"].get("nodeName"):
                 continue
             if pod["metadata"].get("deletionTimestamp"):
-                self.runs.pop(pod["metadata"]["uid"], None)
-                self.store.remove(POD, pod)
+                self._terminate(pod)
             elif pod["status"].get("phase") not in ("Succeeded", "Failed"):
                 self.sync(pod)
+
+    def _terminate(self, pod: dict) -> None:
+        run = self.runs.get(pod["metadata"]["uid"])
+        if run is not None:
+            if run.stopping is None:
+                run.stopping = self.fake.clock.mono()
+                for c in pod["spec"]["containers"]:
+                    if run.containers.get(c["name"], ContainerRun()).started_at:
+                        self.event(
+                            POD, pod, "Normal", "Killing", f"Stopping container {c['name']}", "kubelet"
+                        )
+            grace = pod["metadata"].get("deletionGracePeriodSeconds") or 0
+            if self.fake.clock.elapsed(run.stopping) < min(grace, self._stop_seconds(pod, run)):
+                return
+            self.runs.pop(pod["metadata"]["uid"])
+        self.api.mark_deleted(POD, pod, "Background", 0)
+
+    def _stop_seconds(self, pod: dict, run: PodRun) -> float:
+        """How long the pod's containers take to exit after SIGTERM (0 for those not running)."""
+        longest = 0.0
+        for c in pod["spec"]["containers"]:
+            state = run.containers.get(c["name"])
+            if state is None or not state.started_at or state.exit_code is not None:
+                continue
+            ignores = self.fake.runtime.behaviour(c["image"]) == IGNORE_SIGTERM
+            longest = max(longest, float("inf") if ignores else STOP_SECONDS)
+        return longest
 
     def sync(self, pod: dict) -> None:
         uid = pod["metadata"]["uid"]

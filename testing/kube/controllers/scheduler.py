@@ -1,33 +1,16 @@
-"""The scheduler: bind pending pods to a Ready node that fits, or say why not (FailedScheduling)."""
+"""The scheduler: bind pending pods to a Ready node that fits, or say why not (FailedScheduling).
+
+Like kube-scheduler, it records events.k8s.io/v1 events (pkg/scheduler/schedule_one.go: action
+Scheduling / reason FailedScheduling, action Binding / reason Scheduled), see recorder.py.
+"""
 
 from __future__ import annotations
 
-import re
-
+from ..quantity import quantity
 from ..store import clone
 from .base import NODE, POD, PVC, SC, Controller, condition, set_condition
 
-_UNITS = {
-    "": 1,
-    "m": 0.001,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-}
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
-
-
-def quantity(text) -> float:
-    """A resource quantity (`500m`, `2Gi`, `1`) as a number."""
-    m = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(text).strip())
-    if not m or m.group(2) not in _UNITS:
-        return 0.0
-    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def requests(pod_spec: dict, resource: str) -> float:
@@ -67,14 +50,8 @@ class Scheduler(Controller):
             c.pop("message", None) if not c.get("message") else None
         self.save(POD, new, pod)
         meta = pod["metadata"]
-        self.event(
-            POD,
-            pod,
-            "Normal",
-            "Scheduled",
-            f"Successfully assigned {meta['namespace']}/{meta['name']} to {node}",
-            "default-scheduler",
-        )
+        note = f"Successfully assigned {meta['namespace']}/{meta['name']} to {node}"
+        self.fake.events.emit(POD, pod, "Normal", "Scheduled", "Binding", note, "default-scheduler")
         return None
 
     def _claims(self, pod: dict) -> str | None:
@@ -141,7 +118,9 @@ class Scheduler(Controller):
             new["status"].get("conditions") or [], "PodScheduled", "False", "Unschedulable", message
         )
         self.save(POD, new, pod)
-        self.event(POD, pod, "Warning", "FailedScheduling", message, "default-scheduler")
+        self.fake.events.emit(
+            POD, pod, "Warning", "FailedScheduling", "Scheduling", message, "default-scheduler"
+        )
 
 
 def _node_ready(node: dict) -> bool:

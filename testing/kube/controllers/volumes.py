@@ -1,81 +1,118 @@
-"""The PersistentVolume controller and a dynamic provisioner: claims get volumes from their class.
+"""The PersistentVolume controller and the CSI external provisioners: claims get volumes from their class.
 
-Immediate classes provision at once; WaitForFirstConsumer waits until the scheduler picks a node for a
-pod using the claim; a missing class or a failing provisioner leaves the claim Pending with a
-ProvisioningFailed event. The pvc-protection finalizer holds a claim while a pod still uses it.
+After pkg/controller/volume/persistentvolume/pv_controller.go and kubernetes-csi/external-provisioner:
+the PV controller looks at an unbound claim when it changes and at every resync (15 s): no class is a
+FailedBinding event, a missing class a ProvisioningFailed warning, WaitForFirstConsumer waits for the
+scheduler's selected node (a WaitForFirstConsumer event), and otherwise it leaves the volume to the
+class's external provisioner and says so (ExternalProvisioning, "Waiting for a volume to be created
+either by the external provisioner '<driver>' ..."). A running provisioner records Provisioning, then
+ProvisioningSucceeded (the PV, bound at once) or ProvisioningFailed, retried with back-off (1 s
+doubling, at most 5 min). Nothing provisions for a class whose provisioner is not running: one in
+`fake.failing_provisioners` fails, `kubernetes.io/no-provisioner` and `*.invalid` never answer.
+The pvc-protection finalizer holds a claim while a pod still uses it.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
-from ..apiserver import ApiServer
 from ..store import clone
 from .base import POD, PV, PVC, SC, Controller
 from .scheduler import SELECTED_NODE
 
 PROTECTION = "kubernetes.io/pvc-protection"
+RESYNC_SECONDS = 15.0  # --pvclaimbinder-sync-period
+PV_CONTROLLER = "persistentvolume-controller"
+
+
+def external_provisioning(driver: str) -> str:
+    return (
+        f"Waiting for a volume to be created either by the external provisioner '{driver}' or manually by "
+        "the system administrator. If volume creation is delayed, please verify that the provisioner is "
+        "running and correctly registered."
+    )
+
+
+def running(driver: str) -> bool:
+    return driver != "kubernetes.io/no-provisioner" and not driver.endswith(".invalid")
+
+
+@dataclass
+class _Attempt:
+    version: str  # the claim's resourceVersion when the PV controller last looked
+    at: float  # fake-clock instant of that look
+    failures: int = 0
+    retry_at: float = 0.0  # the provisioner's next try (fake seconds after `at` of the failure)
 
 
 class VolumeController(Controller):
+    def __init__(self, fake):
+        super().__init__(fake)
+        self.seen: dict[str, _Attempt] = {}
+        self.identity = secrets.token_hex(4)
+
     def tick(self) -> None:
         for pvc in self.store.list(PVC):
             if pvc["metadata"].get("deletionTimestamp"):
                 self._release(pvc)
-            elif not pvc["spec"].get("volumeName"):
-                self._provision(pvc)
+            elif not pvc["spec"].get("volumeName") and self._due(pvc):
+                self._sync(pvc)
         for pv in self.store.list(PV):
             self._reclaim(pv)
 
-    def _provision(self, pvc: dict) -> None:
+    def _due(self, pvc: dict) -> bool:
+        """On a change of the claim, or at the resync period."""
+        attempt = self.seen.get(pvc["metadata"]["uid"])
+        if attempt is None or attempt.version != pvc["metadata"]["resourceVersion"]:
+            return True
+        return self.fake.clock.elapsed(attempt.at) >= RESYNC_SECONDS
+
+    def _sync(self, pvc: dict) -> None:
+        uid = pvc["metadata"]["uid"]
+        attempt = self.seen.setdefault(uid, _Attempt("", 0.0))
+        attempt.version, attempt.at = pvc["metadata"]["resourceVersion"], self.fake.clock.mono()
         class_name = pvc["spec"].get("storageClassName")
         if not class_name:
-            return self.event(
-                PVC,
-                pvc,
-                "Normal",
-                "FailedBinding",
-                "no persistent volumes available for this claim and no storage class is set",
-                "persistentvolume-controller",
-            )
+            message = "no persistent volumes available for this claim and no storage class is set"
+            return self.event(PVC, pvc, "Normal", "FailedBinding", message, PV_CONTROLLER)
         sc = self.store.get(SC, "", class_name)
         if sc is None:
-            return self.event(
-                PVC,
-                pvc,
-                "Warning",
-                "ProvisioningFailed",
-                f'storageclass.storage.k8s.io "{class_name}" not found',
-                "persistentvolume-controller",
-            )
-        provisioner = sc["provisioner"]
-        if provisioner in self.fake.failing_provisioners or provisioner == "kubernetes.io/no-provisioner":
-            return self.event(
-                PVC,
-                pvc,
-                "Warning",
-                "ProvisioningFailed",
-                f'failed to provision volume with StorageClass "{class_name}": rpc error: code = '
-                "Internal desc = could not create volume",
-                provisioner,
-            )
+            message = f'storageclass.storage.k8s.io "{class_name}" not found'
+            return self.event(PVC, pvc, "Warning", "ProvisioningFailed", message, PV_CONTROLLER)
         annotations = pvc["metadata"].get("annotations") or {}
         if sc.get("volumeBindingMode") == "WaitForFirstConsumer" and SELECTED_NODE not in annotations:
-            return self.event(
-                PVC,
-                pvc,
-                "Normal",
-                "WaitForFirstConsumer",
-                "waiting for first consumer to be created before binding",
-                "persistentvolume-controller",
-            )
-        return self._bind(pvc, sc)
+            message = "waiting for first consumer to be created before binding"
+            return self.event(PVC, pvc, "Normal", "WaitForFirstConsumer", message, PV_CONTROLLER)
+        driver = sc["provisioner"]
+        self.event(PVC, pvc, "Normal", "ExternalProvisioning", external_provisioning(driver), PV_CONTROLLER)
+        if running(driver) and attempt.at >= attempt.retry_at:
+            return self._provision(pvc, sc, attempt)
+        return None
 
-    def _bind(self, pvc: dict, sc: dict) -> None:
+    def _provision(self, pvc: dict, sc: dict, attempt: _Attempt) -> None:
+        """The external provisioner's turn: Provisioning, then a volume or a failure."""
+        driver, meta = sc["provisioner"], pvc["metadata"]
+        component = f"{driver}_{driver.split('.')[0]}-csi-controller-0_{self.identity}"
+        message = (
+            f'External provisioner is provisioning volume for claim "{meta["namespace"]}/{meta["name"]}"'
+        )
+        self.event(PVC, pvc, "Normal", "Provisioning", message, component)
+        if driver in self.fake.failing_provisioners:
+            attempt.failures += 1
+            attempt.retry_at = attempt.at + min(2.0 ** (attempt.failures - 1), 300.0) / self.fake.clock.speed
+            message = (
+                f'failed to provision volume with StorageClass "{sc["metadata"]["name"]}": rpc error: code = '
+                "Internal desc = could not create volume"
+            )
+            return self.event(PVC, pvc, "Warning", "ProvisioningFailed", message, component)
+        return self._bind(pvc, sc, component)
+
+    def _bind(self, pvc: dict, sc: dict, component: str) -> None:
         meta, spec = pvc["metadata"], pvc["spec"]
         name = f"pvc-{meta['uid']}"
         size = spec["resources"]["requests"]["storage"]
-        pv = self.store.create(
+        self.store.create(
             PV,
             {
                 "metadata": {
@@ -106,7 +143,7 @@ class VolumeController(Controller):
             },
         )
         new = clone(pvc)
-        new["spec"]["volumeName"] = pv["metadata"]["name"]
+        new["spec"]["volumeName"] = name
         new["metadata"].setdefault("annotations", {}).update(
             {
                 "pv.kubernetes.io/bind-completed": "yes",
@@ -121,12 +158,7 @@ class VolumeController(Controller):
         }
         self.save(PVC, new, pvc)
         self.event(
-            PVC,
-            pvc,
-            "Normal",
-            "ProvisioningSucceeded",
-            f"Successfully provisioned volume {name}",
-            sc["provisioner"],
+            PVC, pvc, "Normal", "ProvisioningSucceeded", f"Successfully provisioned volume {name}", component
         )
 
     def _release(self, pvc: dict) -> None:
@@ -141,7 +173,7 @@ class VolumeController(Controller):
             }
             if name in claims and pod["status"].get("phase") not in ("Succeeded", "Failed"):
                 return
-        ApiServer(self.store).remove_finalizer(PVC, pvc, PROTECTION)
+        self.api.remove_finalizer(PVC, pvc, PROTECTION)
 
     def _reclaim(self, pv: dict) -> None:
         ref = pv["spec"].get("claimRef") or {}
@@ -150,10 +182,10 @@ class VolumeController(Controller):
             return
         if pv["spec"].get("persistentVolumeReclaimPolicy") == "Delete":
             self.fake.runtime.claims.pop((ref.get("namespace", ""), ref.get("name", "")), None)
-            ApiServer(self.store).mark_deleted(PV, pv, "Background")
+            self.api.mark_deleted(PV, pv, "Background")
             current = self.store.get(PV, "", pv["metadata"]["name"])
             if current is not None:
-                ApiServer(self.store).remove_finalizer(PV, current, "kubernetes.io/pv-protection")
+                self.api.remove_finalizer(PV, current, "kubernetes.io/pv-protection")
         elif pv["status"].get("phase") != "Released":
             new = clone(pv)
             new["status"] = {"phase": "Released"}

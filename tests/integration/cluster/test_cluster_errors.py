@@ -63,18 +63,42 @@ def test_already_exists_is_one_line(target):
         create_storage_class(target, StorageClassSpec("gp3"))
 
 
-def test_refused_object_is_one_line(target):
-    def break_it(manifest):  # a k8orization hook that produces an invalid object
-        manifest["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {
-            "httpGet": {"port": "x", "pth": 1}
-        }
-        return manifest
+def unknown_field(manifest):  # a k8orization hook that misspells a field
+    manifest["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {
+        "httpGet": {"port": 80, "pth": "/"}
+    }
+    return manifest
 
+
+def port_out_of_range(manifest):  # a k8orization hook that writes a value no cluster accepts
+    manifest["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 70000}]
+    return manifest
+
+
+@pytest.mark.parametrize(
+    ("hook", "line"),
+    [
+        # Server-side apply of an undeclared field: a real API server's 500 (an upstream bug).
+        (
+            unknown_field,
+            'deploy web: the cluster refused Deployment "web": unknown field '
+            '.spec.template.spec.containers[name="web"].livenessProbe.httpGet.pth '
+            "(not in the Deployment schema)",
+        ),
+        # A 422, `Deployment.apps "web" is invalid: ...`, read from its causes.
+        (
+            port_out_of_range,
+            'deploy web: the cluster refused Deployment "web": spec.template.spec.containers[0].ports[0]'
+            ".containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
+        ),
+    ],
+    ids=["apply-500", "invalid-422"],
+)
+def test_a_refused_object_is_one_line_naming_the_field(fake_kube, target, hook, line):
     with pytest.raises(errors.Invalid) as err:
-        deploy(target, "web", "nginx:1.27", k8orize=break_it)
-    assert str(err.value).startswith(
-        'deploy web: the API server refused the object: Deployment "web" is invalid'
-    )
+        deploy(target, "web", "nginx:1.27", k8orize=hook)
+    assert str(err.value) == line
+    assert fake_kube.get("Deployment", "web", "default") is None
 
 
 def test_unreachable_cluster_is_one_line_and_preflight_says_so(kubeconfig):
@@ -109,3 +133,16 @@ def test_claim_waiting_for_a_consumer_says_so(target):
     create_storage_class(target, StorageClassSpec("late", binding_mode="WaitForFirstConsumer"))
     status = create_claim(target, "data", "1Gi", "late", timeout=5)
     assert status.state == "waiting" and "first consumer" in status.reason
+
+
+def test_claim_whose_provisioner_fails_says_so_while_the_controller_keeps_talking(fake_kube, target):
+    """The PV controller records ExternalProvisioning again at every resync, after the provisioner's
+    failure: the claim is read by the events' reasons and times, not by which came last."""
+    fake_kube.failing_provisioners.add("ebs.csi.aws.com")
+    create_storage_class(target, StorageClassSpec("gp3"))
+    status = create_claim(target, "data", "1Gi", "gp3", timeout=5)
+    assert status.state == "failed" and not status.bound
+    assert status.reason == (
+        'ProvisioningFailed: failed to provision volume with StorageClass "gp3": '
+        "rpc error: code = Internal desc = could not create volume"
+    )

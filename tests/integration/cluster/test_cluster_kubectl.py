@@ -45,7 +45,8 @@ def kubectl(kubeconfig, *args) -> str:
 def test_kubectl_reads_what_the_library_wrote(two_clusters):
     _, _, tmp_path = two_clusters
     history = kubectl(tmp_path / "kc0", "rollout", "history", "deployment/web")
-    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2", "3"]
+    rows = [line.split(None, 1) for line in history.splitlines()[2:] if line.strip()]
+    assert rows == [[str(n), f"k8or deploy web nginx:1.2{4 + n}"] for n in (1, 2, 3)]
     assert "successfully rolled out" in kubectl(tmp_path / "kc0", "rollout", "status", "deployment/web")
 
 
@@ -62,6 +63,7 @@ def test_library_rollback_equals_kubectl_rollout_undo(two_clusters):
     for fake in fakes:  # the old ReplicaSet was reused, not a new one made
         assert len(fake.list("ReplicaSet", "default")) == 3
     assert ours["metadata"]["annotations"] == theirs["metadata"]["annotations"]
+    assert ours["metadata"]["annotations"]["kubernetes.io/change-cause"] == "k8or deploy web nginx:1.25"
     assert ours["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
     (our_patch,) = [
         r for r in fakes[0].api_requests() if r.verb == "patch" and "json-patch" in r.content_type
@@ -99,3 +101,60 @@ def test_kubectl_applies_waits_reads_logs_and_deletes(two_clusters):
     kubectl(kc, "delete", "deployment", "web", "--cascade=foreground", "--wait=true")
     assert fakes[0].get("Deployment", "web", "default") is None
     assert [p for p in fakes[0].list("Pod", "default") if p["metadata"]["name"].startswith("web-")] == []
+
+
+def test_kubectl_creates_with_protobuf_bodies(tmp_path):
+    """kubectl's typed `create` commands send protobuf (application/vnd.kubernetes.protobuf); the fake
+    decodes the common ones and answers JSON, which kubectl accepts."""
+    fake = standard_cluster()
+    fake.anonymous = True
+    kc = fake.write_kubeconfig(tmp_path / "kc")
+    try:
+        assert kubectl(kc, "create", "namespace", "shop") == "namespace/shop created\n"
+        kubectl(kc, "-n", "shop", "create", "configmap", "settings", "--from-literal=mode=fast")
+        kubectl(
+            kc,
+            "-n",
+            "shop",
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "--port=8080",
+            "--replicas=2",
+        )
+        assert fake.get("ConfigMap", "settings", "shop")["data"] == {"mode": "fast"}
+        dep = fake.get("Deployment", "web", "shop")
+        container = dep["spec"]["template"]["spec"]["containers"][0]
+        assert (dep["spec"]["replicas"], container["image"], container["ports"]) == (
+            2,
+            "nginx:1.27",
+            [{"containerPort": 8080, "protocol": "TCP"}],
+        )
+        assert {r.content_type for r in fake.api_requests() if r.verb == "create"} == {
+            "application/vnd.kubernetes.protobuf"
+        }
+        assert "successfully rolled out" in kubectl(kc, "-n", "shop", "rollout", "status", "deployment/web")
+        fake.rbac = {"bob": {("list", "pods")}}  # `auth can-i` asks with a SelfSubjectAccessReview
+        assert kubectl(kc, "-n", "shop", "auth", "can-i", "list", "pods", "--as", "bob") == "yes\n"
+        done = subprocess.run(
+            [
+                "kubectl",
+                "--kubeconfig",
+                str(kc),
+                "-n",
+                "shop",
+                "auth",
+                "can-i",
+                "delete",
+                "pods",
+                "--as",
+                "bob",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (done.returncode, done.stdout) == (1, "no\n")
+    finally:
+        fake.stop()

@@ -10,6 +10,7 @@ from cluster.rollback import list_revisions, rollback
 from cluster.rollout import COMPLETE, FAILED, RolloutWatcher
 from cluster.status import app_status, namespace_status
 from testing.kube import CRASH
+from testing.kube.kinds import BY_KIND
 
 
 def follow(target, app, timeout=20):
@@ -39,6 +40,54 @@ def test_failures_name_the_pod_and_reason(fake_kube, target, image, reason):
     assert last.state == FAILED and last.reason == reason
     assert last.problem is not None and last.problem.pod.startswith("web-")
     assert reason in last.line and last.problem.pod in last.line
+
+
+def runtime_class(manifest):
+    manifest["spec"]["template"]["spec"]["runtimeClassName"] = "gvisor"
+    return manifest
+
+
+def service_account(manifest):
+    manifest["spec"]["template"]["spec"]["serviceAccountName"] = "web"
+    return manifest
+
+
+def cpu_quota(fake):
+    fake.add(
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "compute", "namespace": "default"},
+            "spec": {"hard": {"limits.cpu": "2"}},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("prepare", "hook", "refusal"),
+    [
+        (None, runtime_class, 'pod rejected: RuntimeClass "gvisor" not found'),
+        (
+            None,
+            service_account,
+            'error looking up service account default/web: serviceaccount "web" not found',
+        ),
+        (cpu_quota, None, "failed quota: compute: must specify limits.cpu for: web"),
+    ],
+    ids=["runtimeclass", "serviceaccount", "quota"],
+)
+def test_a_refused_pod_fails_the_rollout_at_once_with_the_admission_message(
+    fake_kube, target, prepare, hook, refusal
+):
+    """A real ReplicaSet whose pods admission refuses has no pod to explain it: the follower reads the
+    ReplicaFailure condition the Deployment copies, rather than waiting out the progress deadline."""
+    if prepare:
+        prepare(fake_kube)
+    deploy(target, "web", "nginx:1.27", progress_deadline=6000, k8orize=hook)  # 10 s real
+    last = follow(target, "web", timeout=5)[-1]  # well before the deadline
+    assert last.state == FAILED and last.reason == "FailedCreate" and last.problem is None
+    assert last.message.startswith('pods "web-') and last.message.endswith(f" is forbidden: {refusal}")
+    assert last.message in last.line
 
 
 def test_unschedulable_reports_pending_with_the_scheduler_message(fake_kube, target):
@@ -79,10 +128,10 @@ def three_revisions(target):
 def test_revisions_listed_with_image_and_current(target):
     three_revisions(target)
     revisions = list_revisions(target, "web")
-    assert [(r.number, r.image, r.current) for r in revisions] == [
-        (1, "nginx:1.25", False),
-        (2, "nginx:1.26", False),
-        (3, "nginx:1.27", True),
+    assert [(r.number, r.image, r.current, r.change_cause) for r in revisions] == [
+        (1, "nginx:1.25", False, "k8or deploy web nginx:1.25"),
+        (2, "nginx:1.26", False, "k8or deploy web nginx:1.26"),
+        (3, "nginx:1.27", True, "k8or deploy web nginx:1.27"),
     ]
 
 
@@ -95,6 +144,8 @@ def test_rollback_to_previous_restores_its_template(fake_kube, target):
     dep = fake_kube.get("Deployment", "web", "default")
     assert dep["spec"]["template"] == template_of(fake_kube, "nginx:1.26")
     assert [r.number for r in list_revisions(target, "web")] == [1, 3, 4]
+    # The ReplicaSet inherited the annotations of its revision; undo brings them back.
+    assert dep["metadata"]["annotations"]["kubernetes.io/change-cause"] == "k8or deploy web nginx:1.26"
 
 
 def test_rollback_to_a_given_revision(fake_kube, target):
@@ -131,6 +182,19 @@ def test_status_of_one_app_and_of_the_namespace(fake_kube, target):
     assert any(w.reason == "BackOff" for w in api.warnings)
     summary = namespace_status(target)
     assert [a.name for a in summary.apps] == ["api", "web"] and summary.warnings
+
+
+def test_status_counts_terminating_pods_as_terminating(fake_kube, target):
+    deploy(target, "web", "nginx:1.27", replicas=2)
+    assert follow(target, "web")[-1].state == COMPLETE
+    fake_kube.paused = True  # hold the grace period open: the kubelet would stop it in a tick or two
+    leaving = fake_kube.list("Pod", "default")[0]["metadata"]["name"]
+    fake_kube.call(fake_kube.api.delete, BY_KIND["Pod"], "default", leaving, None)
+    status = app_status(target, "web")
+    assert status.phases == "1 Running, 1 Terminating"
+    assert [(p.name, p.phase) for p in status.pods if p.name == leaving] == [(leaving, "Terminating")]
+    fake_kube.paused = False
+    assert follow(target, "web")[-1].state == COMPLETE
 
 
 def test_a_deployment_the_controller_has_not_seen_yet(fake_kube, target):

@@ -133,3 +133,44 @@ def test_cluster_rbac_applies_to_the_impersonated_person(fake_kube, target):
 
     with pytest.raises(Forbidden, match='User "bob" cannot list resource "deployments"'):
         namespace_status(target.impersonating(Impersonation("bob")))
+
+
+def test_impersonation_needs_the_impersonate_verb_and_its_refusal_is_one_clear_line(fake_kube, target):
+    """The API server checks that k8or's own account may impersonate the person, and each group,
+    before anything else (apiserver endpoints/filters/impersonation.go)."""
+    from cluster.errors import Forbidden
+
+    reads = {("list", "deployments"), ("list", "pods"), ("list", "events")}
+    fake_kube.rbac = {"k8or-test": set(), "alice": reads}
+    with pytest.raises(Forbidden) as err:
+        namespace_status(target.impersonating(Impersonation("alice")))
+    assert str(err.value) == (
+        'status of namespace default: the cluster does not let k8or act as user "alice": its account '
+        "(k8or-test) may not impersonate users (403). An administrator grants that with the ClusterRole "
+        "k8or-impersonate (the impersonate overlay)."
+    )
+    fake_kube.rbac["k8or-test"] = {("impersonate", "users")}
+    assert namespace_status(target.impersonating(Impersonation("alice"))).apps == ()
+    with pytest.raises(Forbidden, match='act as group "oncall".* may not impersonate groups'):
+        namespace_status(target.impersonating(Impersonation("alice", ("oncall",))))
+
+
+def test_the_toy_rbac_grants_to_groups_too(fake_kube, target):
+    fake_kube.rbac = {}  # k8or-test, not named, stays cluster-admin and may impersonate anyone
+    fake_kube.group_rbac = {"oncall": {("list", "deployments"), ("list", "pods"), ("list", "events")}}
+    from cluster.errors import Forbidden
+
+    assert namespace_status(target.impersonating(Impersonation("bob", ("oncall",)))).apps == ()
+    with pytest.raises(Forbidden, match='User "bob" cannot list resource "deployments"'):
+        namespace_status(target.impersonating(Impersonation("bob")))
+
+
+def test_preflight_says_what_the_person_may_do(fake_kube, target):
+    """Answered by SelfSubjectAccessReviews, so with impersonation it is the person's own RBAC."""
+    reads = {("list", "deployments"), ("list", "pods"), ("list", "events"), ("get", "namespaces")}
+    fake_kube.rbac = {"vic": reads | {("list", "nodes"), ("list", "storageclasses")}}
+    lines = [c.line for c in preflight(target.impersonating(Impersonation("vic")))]
+    assert lines[-1] == (
+        "✗ Permissions: may status; may not deploy, rollback, delete, volume create, migrate, storage create"
+    )
+    assert [c.line for c in preflight(target)][-1].startswith("✓ Permissions: may status, deploy, rollback")

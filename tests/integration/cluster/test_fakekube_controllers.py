@@ -213,6 +213,21 @@ def test_claims_bind_wait_for_a_consumer_or_explain(fake_kube):
     eventually(lambda: complete(fake_kube, "user"))
 
 
+def test_a_pending_claim_is_not_re_recorded_every_tick(fake_kube):
+    """The PV controller resyncs every 15 s, and a source may record 25 events about an object, then
+    one per 5 minutes (client-go tools/record/events_cache.go). Half a real second is 300 fake
+    seconds: some 20 resyncs, where the old fake recorded at every 20 ms tick."""
+    fake_kube.add({**storage_class("nobody"), "provisioner": "conformance.k8or.invalid"})
+    fake_kube.add(claim("stuck", "nobody"))
+    time.sleep(0.5)
+    (event,) = [e for e in fake_kube.list("Event", "default") if e["involvedObject"]["name"] == "stuck"]
+    assert (event["reason"], event["source"]["component"]) == (
+        "ExternalProvisioning",
+        "persistentvolume-controller",
+    )
+    assert 2 <= event["count"] <= 21
+
+
 def job(name, script, image="busybox:1.36"):
     return {
         "apiVersion": "batch/v1",
