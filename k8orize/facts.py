@@ -15,7 +15,9 @@ from .distributions import Distribution
 from .install import AppVenv
 from .request import K8orizeRequest
 from .runner import RunOutcome
+from .runtime_verify import RuntimeCheck
 from .seccomp import SeccompProfile
+from .shipping import Shipped
 from .trace import SyscallTrace
 from .trim import TrimResult
 from .verify import EnforcedRun, Refusals, RunFactory
@@ -117,4 +119,6 @@ class Facts:
     manifests: Manifests
     verification: Verification | None
     linted: Linted
+    image: Shipped  # the built image, its naive baseline and where it was pushed
     not_verified: tuple[str, ...]
+    runtime_checks: tuple[RuntimeCheck, ...] = ()  # the built image under runc (and runsc)

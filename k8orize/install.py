@@ -1,11 +1,18 @@
 """Install the app's dependencies into an isolated venv, logging every line to install.log.
 
-The venv is created without pip or setuptools (pip runs from outside with --python), so neither
+Sandboxed (the default), in two halves. Outside the sandbox, with the host's network, pip downloads
+the checked requirements as wheels only (`--only-binary :all:`): reading a wheel runs none of its code.
+Inside the sandbox, with no network, uv (or pip) installs them from those files alone, and a project
+app is built there too, so its build backend runs where it can see and reach nothing.
+
+The venv is created without pip or setuptools (the installer runs from outside the venv), so neither
 lands in the app's site-packages unless the app itself needs them.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -13,9 +20,30 @@ import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import messages
+from .appfiles import AppFiles
 from .errors import InstallFailed, ToolMissing
+from .requirements import AppRequirements, app_requirements
+from .sandbox import SandboxHost, View, base_python
+
+if TYPE_CHECKING:
+    from .request import K8orizeRequest
+
+#: Variables pip's download may read from the engine's environment: its configuration, proxies and
+#: certificates. Nothing else of the engine's environment (its secrets) reaches it.
+_DOWNLOAD_ENV_NAMES = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+)
+_DOWNLOAD_ENV_PREFIXES = ("PIP_", "XDG_")
+_DOWNLOAD_ENV_SUFFIXES = ("_PROXY", "_proxy")
 
 
 @dataclass(frozen=True)
@@ -36,9 +64,8 @@ class AppVenv:
         )
 
 
-def base_interpreter() -> str:
-    """The real interpreter behind the engine's own venv (the app venv must not inherit its packages)."""
-    return getattr(sys, "_base_executable", None) or sys.executable
+#: The real interpreter behind the engine's own venv (the app venv must not inherit its packages).
+base_interpreter = base_python
 
 
 def python_version() -> str:
@@ -50,10 +77,10 @@ def _log(log: Path, text: str) -> None:
         handle.write(text)
 
 
-def _run_logged(cmd: list[str], log: Path, cwd: Path | None = None) -> int:
+def _run_logged(cmd: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> int:
     _log(log, f"$ {' '.join(cmd)}\n")
     with log.open("a", encoding="utf-8") as handle:
-        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, check=False)
+        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, env=env, check=False)
     return proc.returncode
 
 
@@ -66,13 +93,14 @@ def find_uv() -> str | None:
     return shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
 
 
-def installer_commands(choice: str, python: Path) -> tuple[str, list[str], list[str]]:
-    """(name, install command, freeze command) for 'auto', 'uv' or 'pip'.
+def find_pip() -> Path | None:
+    """The folder of the engine's own pip (run from outside the app's venv), if it has one."""
+    spec = importlib.util.find_spec("pip")
+    locations = spec.submodule_search_locations if spec else None
+    return Path(locations[0]) if locations else None
 
-    Both install without bytecode (no pyc in site-packages, exactly like the image, which is
-    read-only) and into a venv that has no pip of its own. uv copies files out of its cache rather
-    than hard-linking them, so the trimmed tree can never alias the cache.
-    """
+
+def _uv_or_none(choice: str) -> str | None:
     uv = find_uv() if choice in ("auto", "uv") else None
     if choice == "uv" and uv is None:
         raise ToolMissing(
@@ -80,6 +108,18 @@ def installer_commands(choice: str, python: Path) -> tuple[str, list[str], list[
                 tool="uv", purpose="install the app with uv", hint="pip install uv, or --installer pip"
             )
         )
+    return uv
+
+
+def installer_commands(choice: str, python: Path) -> tuple[str, list[str], list[str]]:
+    """(name, install command, freeze command) for 'auto', 'uv' or 'pip', run on the host with its
+    network (--unsafe-no-sandbox only).
+
+    Both install without bytecode (no pyc in site-packages, exactly like the image, which is
+    read-only) and into a venv that has no pip of its own. uv copies files out of its cache rather
+    than hard-linking them, so the trimmed tree can never alias the cache.
+    """
+    uv = _uv_or_none(choice)
     if uv:
         common = ["--python", str(python)]
         return (
@@ -88,16 +128,16 @@ def installer_commands(choice: str, python: Path) -> tuple[str, list[str], list[
             [uv, "pip", "freeze", *common],
         )
     pip = [sys.executable, "-m", "pip", "--python", str(python)]
-    install = [
-        *pip,
-        "install",
-        "--no-input",
-        "--no-compile",
-        "--disable-pip-version-check",
-        "--progress-bar",
-        "off",
-    ]
-    return "pip", install, [*pip, "freeze"]
+    install = [*pip, "install", "--no-input", "--no-compile", "--disable-pip-version-check"]
+    return "pip", [*install, "--progress-bar", "off"], [*pip, "freeze"]
+
+
+def _make_venv(root: Path, log: Path) -> AppVenv:
+    _log(log, f"# k8orize install log\n# interpreter: {base_interpreter()} (Python {python_version()})\n")
+    code = _run_logged([base_interpreter(), "-m", "venv", "--without-pip", str(root)], log)
+    if code != 0:
+        raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
+    return AppVenv(root)
 
 
 def create_venv(
@@ -108,19 +148,13 @@ def create_venv(
     installer: str = "auto",
     install_project: bool = False,
 ) -> AppVenv:
-    """Create root as a venv and install specs (or, with install_project, the app itself) into it,
-    logging to log. The caller decides install_project from the app's file layer."""
+    """Without a sandbox (--unsafe-no-sandbox): create root as a venv and install specs (or, with
+    install_project, the app itself) into it on the host, logging to log."""
     started = time.monotonic()
-    _log(log, f"# k8orize install log\n# interpreter: {base_interpreter()} (Python {python_version()})\n")
-    code = _run_logged([base_interpreter(), "-m", "venv", "--without-pip", str(root)], log)
-    if code != 0:
-        raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
-    venv = AppVenv(root)
+    venv = _make_venv(root, log)
     name, install, freeze = installer_commands(installer, venv.python)
-    _log(log, f"# installer: {name}\n")
-    targets = list(specs)
-    if install_project:
-        targets = [str(app_dir)]
+    _log(log, f"# installer: {name} (NO SANDBOX: on the host, with its network)\n")
+    targets = [str(app_dir)] if install_project else list(specs)
     if targets:
         code = _run_logged(install + targets, log, cwd=app_dir)
         if code != 0:
@@ -128,3 +162,117 @@ def create_venv(
     _run_logged(freeze, log)
     _log(log, f"# install finished in {time.monotonic() - started:.1f}s with {name}\n")
     return AppVenv(root, name)
+
+
+# -- sandboxed ---------------------------------------------------------------------------------------
+
+
+def download_environment() -> dict[str, str]:
+    """The engine's environment without its secrets: what pip needs to reach the package index."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key in _DOWNLOAD_ENV_NAMES
+        or key.startswith(_DOWNLOAD_ENV_PREFIXES)
+        or key.endswith(_DOWNLOAD_ENV_SUFFIXES)
+    }
+
+
+def download_wheels(lines: list[str], into: Path, log: Path) -> None:
+    """Fetch every requirement and its dependencies as wheels (data: nothing of theirs runs here)."""
+    listing = into / "requirements.txt"
+    listing.write_text("".join(f"{line}\n" for line in lines))
+    if not lines:
+        return
+    cmd = [sys.executable, "-m", "pip", "download", "--no-input", "--disable-pip-version-check"]
+    cmd += ["--progress-bar", "off", "--only-binary", ":all:", "--dest", str(into), "-r", str(listing)]
+    code = _run_logged(cmd, log, cwd=into, env=download_environment())
+    if code != 0:
+        raise InstallFailed(messages.DOWNLOAD_FAILED.format(code=code, tail=_tail(log)))
+
+
+@dataclass(frozen=True)
+class SandboxedInstaller:
+    """How the sandbox installs: its name, the tool to bind, the install and freeze commands."""
+
+    name: str
+    tool: Path
+    install: list[str]
+    freeze: list[str]
+    env: dict[str, str]
+
+
+def sandboxed_installer(choice: str, venv: AppVenv, wheels: Path, cache: Path) -> SandboxedInstaller:
+    """uv (auto, when present) or pip, offline: only the downloaded wheels can be installed."""
+    uv = _uv_or_none(choice)
+    if uv:
+        common = ["--python", str(venv.python)]
+        offline = ["--offline", "--no-index", "--find-links", str(wheels), "--link-mode", "copy"]
+        install = [uv, "pip", "install", *common, *offline, "--no-progress"]
+        env = {"UV_CACHE_DIR": str(cache), "UV_NO_CONFIG": "1"}
+        return SandboxedInstaller("uv", Path(uv), install, [uv, "pip", "freeze", *common], env)
+    pip = find_pip()
+    if pip is None:
+        raise ToolMissing(
+            messages.TOOL_MISSING.format(tool="pip or uv", purpose="install the app", hint="pip install uv")
+        )
+    run = [str(venv.python), str(pip)]
+    flags = ["--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir"]
+    install = [*run, "install", *flags, "--no-index", "--find-links", str(wheels), "--no-compile"]
+    return SandboxedInstaller(
+        "pip", pip, [*install, "--progress-bar", "off"], [*run, "freeze", "--isolated"], {}
+    )
+
+
+def _run_sandboxed(host: SandboxHost, cmd: list[str], view: View, log: Path) -> int:
+    _log(log, f"$ [sandbox] {' '.join(cmd)}\n")
+    return host.run(cmd, view, log, host.limits.install_seconds)
+
+
+def _project_copy(host: SandboxHost, app_dir: Path) -> Path:
+    """A writable copy of the app for its build (builds write into the tree); links stay links."""
+    project = host.area / "project"
+    shutil.copytree(app_dir, project, symlinks=True)
+    host.hand_over(project)
+    return project
+
+
+def install_sandboxed(
+    host: SandboxHost,
+    requirements: AppRequirements,
+    app_dir: Path,
+    log: Path,
+    installer: str = "auto",
+    install_project: bool = False,
+) -> AppVenv:
+    """Download as wheels on the host, then create the venv and install into it inside the sandbox."""
+    started = time.monotonic()
+    venv = _make_venv(host.folder("venv"), log)
+    host.hand_over(venv.root)
+    wheels, cache = host.folder("wheels"), host.folder("cache", writable=True)
+    download_wheels(requirements.downloads, wheels, log)
+    tool = sandboxed_installer(installer, venv, wheels, cache)
+    _log(log, f"# installer: {tool.name}, in the sandbox (no network, UID {host.uid})\n")
+    project = _project_copy(host, app_dir) if install_project else None
+    targets = [str(project)] if project else ["-r", str(wheels / "requirements.txt")]
+    writable = (venv.root, cache, *((project,) if project else ()))
+    view = View(readonly=(wheels, tool.tool), writable=writable, env=tool.env, cwd=project or wheels)
+    if project or requirements.lines:
+        code = _run_sandboxed(host, [*tool.install, *targets], view, log)
+        if code != 0:
+            raise InstallFailed(messages.INSTALL_FAILED.format(code=code, tail=_tail(log)))
+    _run_sandboxed(host, tool.freeze, view, log)
+    _log(log, f"# install finished in {time.monotonic() - started:.1f}s with {tool.name}, sandboxed\n")
+    return AppVenv(venv.root, tool.name)
+
+
+def install_app(
+    host: SandboxHost | None, app: AppFiles, scratch: Path, log: Path, request: K8orizeRequest, project: bool
+) -> AppVenv:
+    """The install step: the app's requirements checked (RequirementRefused names a bad line), then
+    installed in the app's sandbox, or on the host (host None: --unsafe-no-sandbox). With project,
+    the app itself is built and installed (its build backend runs where the install does)."""
+    wanted = app_requirements(app, install_project=project, allow_urls=request.allow_direct_urls)
+    if host is None:
+        return create_venv(scratch / "venv", wanted.lines, app.root, log, request.installer, project)
+    return install_sandboxed(host, wanted, app.root, log, request.installer, project)

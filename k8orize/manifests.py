@@ -6,17 +6,27 @@ pod looks like. Every object is namespaced, every container (init containers too
 
 from __future__ import annotations
 
+import base64
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import hardening
-from .jsontypes import JSONObject
+from .jsontypes import JSON, JSONObject
 
 _CPU_REQUEST, _CPU_LIMIT, _MEM_REQUEST, _MEM_LIMIT = "100m", "1", "256Mi", "1Gi"
 _SKIP_SECCOMP = (
     "checkov.io/skip1",
     "CKV_K8S_31=the pod uses a Localhost seccomp profile traced from the app, stricter than runtime/default",
 )
+_SKIP_SECRET_ENV = (
+    "checkov.io/skip2",
+    "CKV_K8S_35=the app reads these settings from its environment (--env); their values come from "
+    "the app's Secret, never from the image",
+)
+#: The Secret holding the `--env` values that look secret: its own folder, so that `manifests/*.yaml`
+#: (what a pull request carries) never includes it.
+SECRET_FILE = "secret/25-secret.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class ManifestSpec:
     localhost_profile: str | None = None
     sandbox: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    #: Variables whose values come from the app's Secret (named after the app), never written here.
+    secret_env: tuple[str, ...] = ()
     storage_class: str = "k8or-gp3"
     provisioner: str = "ebs.csi.aws.com"
 
@@ -82,7 +94,22 @@ def _env(spec: ManifestSpec) -> list[JSONObject]:
         "LOG_FORMAT": "json",
         **spec.env,
     }
-    return [{"name": key, "value": value} for key, value in env.items()]
+    plain: list[JSONObject] = [
+        {"name": key, "value": value} for key, value in env.items() if key not in spec.secret_env
+    ]
+    return plain + [_from_secret(spec, key) for key in spec.secret_env]
+
+
+def _from_secret(spec: ManifestSpec, key: str) -> JSONObject:
+    return {"name": key, "valueFrom": {"secretKeyRef": {"name": spec.name, "key": key}}}
+
+
+def secret(spec: ManifestSpec, values: Mapping[str, str]) -> JSONObject:
+    """The app's Secret: the `--env` values that look secret, base64 as the API stores them."""
+    data: dict[str, JSON] = {
+        key: base64.b64encode(values[key].encode()).decode("ascii") for key in spec.secret_env
+    }
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(spec), "type": "Opaque", "data": data}
 
 
 def _container(spec: ManifestSpec, mounts: list[JSONObject]) -> JSONObject:
@@ -127,8 +154,11 @@ def deployment(
     """The app's Deployment; storage variants add volumes, mounts and a seeding init container."""
     volumes, mounts = hardening.writable_scratch_volumes()
     meta = _meta(spec, name)
-    if spec.localhost_profile:
-        meta["annotations"] = dict([_SKIP_SECCOMP])
+    skips = ([_SKIP_SECCOMP] if spec.localhost_profile else []) + (
+        [_SKIP_SECRET_ENV] if spec.secret_env else []
+    )
+    if skips:
+        meta["annotations"] = dict(skips)
     pod_spec: JSONObject = {
         "serviceAccountName": spec.name,
         "automountServiceAccountToken": False,
@@ -267,8 +297,9 @@ def storage_variants(spec: ManifestSpec) -> dict[str, JSONObject]:
     return {"mnt-usr": mnt_usr, "usr": usr_only}
 
 
-def render_all(spec: ManifestSpec) -> dict[str, list[JSONObject]]:
-    """File name -> objects. Every file is valid on its own (kubernetes-validate strict)."""
+def render_all(spec: ManifestSpec, secrets: Mapping[str, str] | None = None) -> dict[str, list[JSONObject]]:
+    """File name (relative to OUT/manifests) -> objects. Every file is valid on its own
+    (kubernetes-validate strict). `secrets` holds the values of `spec.secret_env`: the Secret's file."""
     files = {
         "00-namespace.yaml": [namespace(spec)],
         "10-serviceaccount.yaml": [service_account(spec)],
@@ -286,4 +317,6 @@ def render_all(spec: ManifestSpec) -> dict[str, list[JSONObject]]:
     files["51-deployment-storage-usr.yaml"] = [variants["usr"]]
     if spec.sandbox:
         files["05-runtimeclass.yaml"] = [runtime_class(spec)]
+    if spec.secret_env:
+        files[SECRET_FILE] = [secret(spec, secrets or {})]
     return dict(sorted(files.items()))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import (
+    app_env,
     auditd,
     checks,
     dockerfile,
@@ -28,12 +28,17 @@ from . import (
     messages,
     picture,
     report,
+    repository,
+    runtime_base,
+    runtime_steps,
+    runtimes,
+    shipping,
     summary,
     syscalls,
     trim,
 )
 from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
-from .app_user import TrimmedRuntime, dedicated_runtime
+from .app_user import TrimmedRuntime
 from .appfiles import AppFiles
 from .appkinds import AppKindRegistry
 from .command import abstract_argv, console_scripts, container_argv
@@ -50,13 +55,14 @@ from .facts import (
     TracedBuild,
     Verification,
 )
-from .install import base_interpreter, create_venv
+from .install import install_app
 from .report_schema import Report
 from .request import K8orizeRequest
 from .runner import RunOutcome, run_app
+from .sandbox import SandboxHost, open_sandbox
 from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE, SeccompProfile
 from .steps import FAILED, WARN, Progress, StepLog, Verdict
-from .trace import STRACE, SyscallTrace, parse_file
+from .trace import SyscallTrace, parse_file
 from .verify import (
     EnforcedRun,
     RunFactory,
@@ -65,6 +71,7 @@ from .verify import (
     enforced_run,
     outcome_text,
     probe_templates,
+    trimmed_runtime,
     verify_trimmed,
 )
 
@@ -87,23 +94,33 @@ class Pipeline:
         self.steps = StepLog(progress)
         self.name = request.app_name
         self.uid = hardening.app_uid(self.name)
+        self.shipped = app_env.shipped_env(request.env, request.port)  # `--env` as the container sees it
         self.started = time.monotonic()
         # What the engine could not check, in the order the steps found out: the one thing they add to.
         self.not_verified: list[str] = []
+        self.sandbox: SandboxHost | None = None  # where the app's code runs (opened by _traced)
+        self.images = shipping.ImageSteps(request, staging, work, self.name)
 
     # -- orchestration ---------------------------------------------------------------------------
     def run(self) -> Report:
+        with self.images:  # stops a naive baseline still building when a step failed
+            return self._run()
+
+    def _run(self) -> Report:
         analysis = self._step("analyze", self._analyze)
         built = self._traced(analysis) if self.req.run and self.req.trace else None
         prepared = built.prepared if built else self._without_trace(analysis)
         profile = built.profile if built else None
-        self._step("dockerfile", lambda: self._dockerfile(analysis, prepared))
+        spec = self._step("dockerfile", lambda: self._dockerfile(analysis, prepared))
+        self.images.run(self._step, self.steps.skip, spec.base)
         rendered = self._step("manifests", lambda: self._manifests(analysis, profile))
         # The linters read only the Dockerfile and the manifests, which no run changes: they work while
         # the app runs again (those runs mostly wait on the app).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="k8orize-checks") as pool:
             linting = pool.submit(self._lint)
             verification = self._verify(built) if built else None
+            where = (self.name, self.out, self.work)
+            checks = runtime_steps.run(self._step, self.steps.skip, self.req, where, built, self.images)
             linted = self._step("checks", lambda: self._checks(linting.result()))
         facts = Facts(
             request=self.req,
@@ -117,7 +134,9 @@ class Pipeline:
             manifests=rendered,
             verification=verification,
             linted=linted,
+            image=self.images.finish(),
             not_verified=tuple(self.not_verified),
+            runtime_checks=checks,
         )
         return self._write_report(self._step("report", lambda: self._report(facts)))
 
@@ -135,6 +154,7 @@ class Pipeline:
         """Install, trace, trim and profile the app: the half of the pipeline that runs it."""
         self._require_tools()
         probe_templates(analysis.kind, self.req.probes)  # bad input: fail before the install
+        self.sandbox = open_sandbox(self.uid, self.req, self.work, self.not_verified)
         venv = self._step("install", lambda: self._install(analysis))
         deps = self._dependencies(analysis, venv.dists)
         argv = abstract_argv(self.req.run or "", console_scripts(venv.venv.site_packages, venv.dists))
@@ -161,23 +181,20 @@ class Pipeline:
                     hint="apt-get install libseccomp2; " + messages.ENGINE_EXTRA,
                 )
             ) from exc
+        runtime_base.require(runtimes.find("runc", self.work))  # the profile's base is traced from runc
 
     # -- analyze and install ---------------------------------------------------------------------
     def _analyze(self) -> tuple[AppAnalysis, Verdict]:
         analysis = analyze(AppFiles(self.req.app_dir), self.registry)
+        self.images.start_naive(analysis)  # the baseline image builds while the app is traced
         return analysis, Verdict.ok(f"{analysis.kind.name} app, entrypoint {analysis.entrypoint}")
 
     def _install(self, analysis: AppAnalysis) -> tuple[Installed, Verdict]:
-        venv = create_venv(
-            self.work / "venv",
-            analysis.requirement_specs,
-            self.req.app_dir,
-            self.out / "install.log",
-            self.req.installer,
-            install_project=self._installs_itself(analysis),
-        )
+        log, project = self.out / "install.log", self._installs_itself(analysis)
+        venv = install_app(self.sandbox, analysis.app_files, self.work, log, self.req, project)
         count = len(list(venv.site_packages.glob("*.dist-info")))
-        detail = f"{count} distributions into an isolated venv with {venv.installer} (install.log)"
+        where = "in the sandbox" if self.sandbox else "WITHOUT a sandbox"
+        detail = f"{count} distributions into an isolated venv with {venv.installer}, {where} (install.log)"
         return Installed(venv, installed(venv.site_packages)), Verdict.ok(detail)
 
     @staticmethod
@@ -202,12 +219,13 @@ class Pipeline:
             scratch=self.work,
             timeout=self.req.probe_timeout,
             user_env=dict(self.req.env),
+            sandbox=self.sandbox,
+            mounts=(venv.venv.root,),
         )
 
     def _trace(self, analysis: AppAnalysis, venv: Installed, runs: RunFactory) -> tuple[Traced, Verdict]:
         raw = self.work / "trace.strace"
-        wrapper = [*STRACE, str(raw)]
-        outcome = run_app(runs.spec("traced", str(venv.venv.python), self.req.app_dir, wrapper))
+        outcome = run_app(runs.spec("traced", str(venv.venv.python), self.req.app_dir, trace_to=raw))
         trace = parse_file(raw)
         self._save_trace(raw, trace)
         driver = analysis.kind.session_driver or "http probes only"
@@ -237,28 +255,19 @@ class Pipeline:
             f"({100 * result.reduction:.1f}% smaller)"
         )
 
-    def _trimmed_python(self) -> str:
-        """A bare interpreter (no site-packages of its own) that sees only the trimmed tree."""
-        root = self.work / "bare"
-        if not root.exists():
-            subprocess.run([base_interpreter(), "-m", "venv", "--without-pip", str(root)], check=True)
-        return str(root / "bin" / "python")
-
     def _runtime(self) -> TrimmedRuntime:
-        """Run the trimmed tree as the dedicated UID when possible, else as the invoking user."""
-        image = self.out / "image"
-        fallback = TrimmedRuntime(
-            self._trimmed_python(),
-            image,
-            {"PYTHONPATH": str(image / trim.SITE), "PYTHONPYCACHEPREFIX": str(self.work / "pycache")},
-        )
-        return dedicated_runtime(image, self.uid, fallback)
+        return trimmed_runtime(self.sandbox, self.out / "image", self.uid, self.work)
 
     # -- seccomp -----------------------------------------------------------------------------------
     def _seccomp(self, traced: Traced) -> tuple[SeccompProfile, Verdict]:
-        profile = SeccompProfile.from_trace(traced.trace.syscalls)
+        # The base is what runc itself calls under the filter before execve: traced once per version.
+        base = runtime_base.runtime_base(runtimes.find("runc", self.work / "runc-state"))
+        profile = SeccompProfile.from_trace(traced.trace.syscalls, runtime=base)
         self._write_profile(profile)
-        detail = f"{len(profile.allowed)} syscalls allowed (Docker default: ~{DOCKER_DEFAULT_ALLOWED})"
+        detail = (
+            f"{len(profile.allowed)} syscalls allowed, base traced from runc {base.version.split()[0]} "
+            f"(Docker default: ~{DOCKER_DEFAULT_ALLOWED})"
+        )
         return profile, Verdict.ok(detail)
 
     def _write_audit(self, profile: SeccompProfile | None) -> None:
@@ -300,9 +309,7 @@ class Pipeline:
         if learned:
             # The trimmed layout made a call the first trace did not see. Add it, say so in the report,
             # and verify again from scratch: the figures reported are the second run's.
-            profile = SeccompProfile(
-                sorted(set(profile.allowed) | set(learned)), profile.arch, profile.traced
-            )
+            profile = profile.with_calls(learned)
             self._write_profile(profile)
             self._write_audit(profile)
             run = self._enforced_run(built.runs, runtime, profile, "enforced-again")
@@ -351,19 +358,22 @@ class Pipeline:
             port=self.req.port,
             cmd=container_argv(list(prepared.argv), self.req.port),
             health_url=f"http://127.0.0.1:{self.req.port}{health}" if health else None,
-            env=dict(analysis.kind.structured_log_env),
+            env={**analysis.kind.structured_log_env, **self.shipped.image_env()},
             traced=prepared.traced,
             imports=tuple(prepared.deps.imported) if prepared.traced else (),
         )
         (self.out / "Dockerfile").write_text(dockerfile.render(spec))
         (self.out / ".dockerignore").write_text("*\n!image/\n")
-        return spec, Verdict.ok(f"{spec.base}, USER {self.uid}:{self.uid}, HEALTHCHECK")
+        requirements = None if self._installs_itself(analysis) else "requirements.txt"
+        kept = repository.write(self.out, spec, requirements=requirements)
+        return spec, Verdict.ok(f"{spec.base}, USER {self.uid}:{self.uid}, HEALTHCHECK; {kept}")
 
     def _image(self) -> str:
-        if self.req.image:
-            if "@sha256:" not in self.req.image:
+        image = self.images.pinned or self.req.image  # pinned: the digest the registry serves
+        if image:
+            if "@sha256:" not in image:
                 self.not_verified.append(f"image digest: {messages.DIGEST_UNKNOWN}")
-            return self.req.image
+            return image
         self.not_verified.append(f"image digest: {messages.DIGEST_UNKNOWN}")
         return f"registry.local/k8or/{self.name}:0.1.0"
 
@@ -379,12 +389,13 @@ class Pipeline:
             metrics_path=kind.metrics_path,
             localhost_profile=localhost,
             sandbox=self.req.sandbox,
-            env=dict(kind.structured_log_env),
+            env={**kind.structured_log_env, **self.shipped.plain},
+            secret_env=self.shipped.secret_names,
         )
         folder = self.out / "manifests"
-        folder.mkdir(exist_ok=True)
-        files = manifests.render_all(spec)
+        files = manifests.render_all(spec, self.shipped.secret)
         for filename, objects in files.items():
+            (folder / filename).parent.mkdir(parents=True, exist_ok=True)
             (folder / filename).write_text(yaml.safe_dump_all(objects, sort_keys=False))
         self._write_audit(profile)
         count = sum(len(objs) for objs in files.values())
@@ -397,15 +408,13 @@ class Pipeline:
         results = (
             checks.kubernetes_validate(self.out / "manifests"),
             checks.checkov(self.out / "manifests"),
-            checks.hadolint(self.out / "Dockerfile"),
+            checks.hadolint(self.out / "Dockerfile", self.out / repository.FOLDER / "Dockerfile"),
         )
         return Linted(results, time.monotonic() - started)
 
     def _checks(self, linted: Linted) -> tuple[Linted, Verdict]:
         self.not_verified += [f"{r.name}: {r.detail}" for r in linted.results if not r.ran]
-        failed = linted.failed
-        verdict = f"failed: {', '.join(failed)}" if failed else "all clean"
-        return linted, Verdict.ok_if(not failed, f"{verdict} ({linted.seconds:.1f}s, alongside the runs)")
+        return linted, checks.step_verdict(linted.results, linted.seconds)  # a judge missing: WARN
 
     # -- the report --------------------------------------------------------------------------------
     @staticmethod

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from .report_schema import ProbeJSON
+from .report_schema import JSONObject, ProbeJSON
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,17 @@ class ProbeResult:
 
     def as_json(self) -> ProbeJSON:
         return ProbeJSON(url=self.url, status=self.status, ok=self.ok, error=self.error)
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> ProbeResult:
+        """A probe's answer as the run harness reported it."""
+        status, error = data.get("status"), data.get("error")
+        return cls(
+            url=str(data.get("url")),
+            status=int(str(status)) if status is not None else None,
+            ok=data.get("ok") is True,
+            error=str(error) if error is not None else None,
+        )
 
 
 def free_port() -> int:

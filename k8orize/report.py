@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 from typing import cast
 
-from . import syscalls
+from . import messages, runtime_verify, shipping, syscalls
 from .facts import Facts, Verification
 from .report_schema import (
     AppJSON,
     DefaultSeccompJSON,
     EnforcedJSON,
     FilesJSON,
+    ImageJSON,
     InstallJSON,
     LocalhostSeccompJSON,
+    NaiveJSON,
     ObservabilityJSON,
+    PushedJSON,
     Report,
     SizesJSON,
     TraceSkippedJSON,
@@ -29,6 +32,10 @@ from .seccomp import DOCKER_DEFAULT_ALLOWED, MUST_REFUSE
 OUTPUTS = (
     "Dockerfile",
     "image/",
+    "repository/",
+    "build.log",
+    "build-naive.log",
+    "push.log",
     "manifests/",
     "seccomp.json",
     "security-profiles-operator/",
@@ -41,9 +48,12 @@ OUTPUTS = (
     "README.md",
     "pipeline.png",
 )
-#: The text outputs a pull request carries (globs relative to OUT); `image/` and the PNG are binary or large.
+#: The text outputs a pull request carries (globs relative to OUT), committed as `k8or/` in the app's
+#: folder. Not `image/` (the trimmed tree: large, and rebuilt by repository/Dockerfile from the keep-lists)
+#: nor OUT/Dockerfile (it copies image/), nor the PNG; nor manifests/secret/ (the `--env` values that look
+#: secret: `manifests/*.yaml` does not reach into it).
 TEXT_OUTPUTS = (
-    "Dockerfile",
+    "repository/*",
     "manifests/*.yaml",
     "seccomp.json",
     "security-profiles-operator/*.yaml",
@@ -154,6 +164,7 @@ def _seccomp(f: Facts) -> LocalhostSeccompJSON | DefaultSeccompJSON:
         fraction_of_docker_default=round(len(allowed) / DOCKER_DEFAULT_ALLOWED, 3),
         unknown_traced_names=sorted(unknown),
         syscall_table=syscalls.source(),
+        runtime_base=f.profile.runtime.as_json() if f.profile.runtime else None,
     )
 
 
@@ -213,31 +224,65 @@ def _verified_claims(f: Facts, v: Verification) -> list[str]:
 
 def _checks_passed(f: Facts) -> list[str]:
     passed = _verified_claims(f, f.verification) if f.verification is not None else []
+    passed += runtime_verify.claims(f.runtime_checks)
     return passed + [f"{r.name}: {r.detail}" for r in f.linted.results if r.ran and r.passed]
 
 
 def _failed(f: Facts) -> list[str]:
-    return [f"{r.name}: {r.detail}" for r in f.linted.results if r.ran and not r.passed]
+    linters = [f"{r.name}: {r.detail}" for r in f.linted.results if r.ran and not r.passed]
+    return linters + runtime_verify.failures(f.runtime_checks)
 
 
 def _not_verified(f: Facts) -> list[str]:
     """What the engine could not check here, in words a reviewer can act on."""
     items = list(f.not_verified)
+    if f.image.built is None:
+        items.append(messages.NOT_BUILT.format(why=f.image.why_not_built))
+    if f.image.built is not None and f.image.naive is None:
+        items.append(messages.NAIVE_NOT_BUILT.format(why=f.image.why_no_naive))
     if f.verification is not None and f.profile is not None:
         runtime = f.verification.runtime
         if runtime.uid is None:
             items.append(f"the runs did not use the dedicated UID {f.uid}: {runtime.note}")
         items.append(
-            "the image was not built (no container runtime here); the trimmed tree it copies was run"
-        )
-        items.append(
             f"the profile covers {f.profile.arch}, where it was traced; other architectures need their trace"
         )
-    if f.request.sandbox:
-        items.append(f"the {f.request.sandbox} RuntimeClass (runsc) was not exercised: no gVisor here")
+    items += runtime_verify.gaps(f.runtime_checks, f.request.sandbox, f.image.built is not None)
     if not f.analysis.kind.metrics_path:
         items.append("metrics: the app kind serves no known Prometheus endpoint, so no scrape annotations")
     return items
+
+
+def _naive(f: Facts) -> NaiveJSON:
+    shipped = f.image
+    return NaiveJSON(
+        built=shipped.naive is not None,
+        size_bytes=shipped.naive.size if shipped.naive else None,
+        dockerfile=shipped.naive_dockerfile,
+        log=shipping.NAIVE_LOG if shipped.naive_dockerfile else None,
+        why_not=shipped.why_no_naive,
+    )
+
+
+def _image(f: Facts) -> ImageJSON:
+    """The whole image as built (base included) beside the naive one, and where it was pushed."""
+    built, naive, pushed = f.image.built, f.image.naive, f.image.pushed
+    return ImageJSON(
+        built=built is not None,
+        why_not_built=f.image.why_not_built,
+        builder="buildah bud (vfs storage, Docker image format)",
+        base_image=f.image.base_image,
+        base_digest=f.image.base_digest,
+        reference=built.reference if built else None,
+        image_id=built.image_id if built else None,
+        size_bytes=built.size if built else None,
+        log=shipping.BUILD_LOG if built else None,
+        naive=_naive(f),
+        smaller_than_naive_percent=round(100 * (1 - built.size / naive.size), 1) if built and naive else None,
+        pushed=PushedJSON(destination=pushed.destination, digest=pushed.digest, pinned=pushed.pinned)
+        if pushed
+        else None,
+    )
 
 
 def _install(f: Facts) -> InstallJSON | None:
@@ -255,6 +300,8 @@ def build(facts: Facts) -> Report:
         trace=_trace(facts),
         seccomp=_seccomp(facts),
         verification=_verification(facts),
+        image=_image(facts),
+        runtime_verification=[check.as_json() for check in facts.runtime_checks],
         checks={r.name: r.as_json() for r in facts.linted.results},
         checks_passed=_checks_passed(facts),
         checks_failed=_failed(facts),

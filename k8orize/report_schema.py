@@ -110,6 +110,16 @@ class LocalhostSeccompJSON(TypedDict):
     fraction_of_docker_default: float
     unknown_traced_names: list[str]
     syscall_table: str
+    runtime_base: RuntimeBaseJSON | None
+
+
+class RuntimeBaseJSON(TypedDict):
+    """What the container runtime calls under the filter before execve, and where that was learned."""
+
+    runtime: str
+    version: str
+    syscalls: list[str]
+    how: str
 
 
 class DefaultSeccompJSON(TypedDict):
@@ -152,6 +162,60 @@ class CheckJSON(TypedDict):
     detail: str
 
 
+class PushedJSON(TypedDict):
+    destination: str
+    digest: str
+    pinned: str
+
+
+class NaiveJSON(TypedDict):
+    built: bool
+    size_bytes: int | None
+    dockerfile: str | None
+    log: str | None
+    why_not: str | None
+
+
+class ImageJSON(TypedDict):
+    built: bool
+    why_not_built: str | None
+    builder: str
+    base_image: str
+    base_digest: str | None
+    reference: str | None
+    image_id: str | None
+    size_bytes: int | None
+    log: str | None
+    naive: NaiveJSON
+    smaller_than_naive_percent: float | None
+    pushed: PushedJSON | None
+
+
+class RuntimeLifeJSON(TypedDict):
+    label: str
+    run: RunJSON | None
+    error: str | None
+    denials: dict[str, int] | None
+
+
+class RuntimeCheckJSON(TypedDict):
+    """The built image run as a kubelet would, under one OCI runtime."""
+
+    runtime: str
+    version: str
+    passed: bool
+    problems: list[str]
+    bundle: JSONObject
+    shipped: RuntimeLifeJSON
+    audit: RuntimeLifeJSON | None
+    denials: int | None
+    denied_calls: dict[str, int] | None
+    denials_observed_by: str | None
+    refusals: dict[str, JSONObject]
+    notes: list[str]
+    logs: list[str]
+
+
 class ObservabilityJSON(TypedDict):
     structured_logs: dict[str, str]
     structured_logs_note: str | None
@@ -171,6 +235,8 @@ class Report(TypedDict):
     trace: TraceTakenJSON | TraceSkippedJSON
     seccomp: LocalhostSeccompJSON | DefaultSeccompJSON
     verification: VerifiedJSON | UnverifiedJSON
+    image: ImageJSON
+    runtime_verification: list[RuntimeCheckJSON]
     checks: dict[str, CheckJSON]
     checks_passed: list[str]
     checks_failed: list[str]

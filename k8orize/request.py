@@ -9,9 +9,18 @@ from pathlib import Path
 from typing import Protocol
 
 from . import messages
+from .command import literal_port, with_placeholder
 from .errors import AppNotFound, BadRequest
+from .registry_api import RegistryCredentials
+from .sandbox import SandboxLimits
 
 _NAME_RE = re.compile(r"[^a-z0-9-]+")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# REGISTRY/REPO[:TAG]: a registry host (a dot, a port or localhost), then lower-case path components.
+_PUSH_RE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+\.[a-zA-Z0-9.-]+|localhost|\[::1\])(?::\d{1,5})?"
+    r"(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"
+)
 
 
 def dns_name(text: str) -> str:
@@ -24,8 +33,9 @@ def dns_name(text: str) -> str:
 class K8orizeRequest:
     """One k8orization: the app, where to write, and how to run and probe it.
 
-    `run` and `probes` may contain `{port}`; every local run substitutes a free port there, so runs
-    never collide. `port` is the port the container listens on.
+    `run`, `probes` and `env` values may contain `{port}`: every local run substitutes a free port
+    there, so runs never collide, and the shipped artefacts (CMD, the container's env) substitute
+    `port`, the port the container listens on. `env` may hold secrets: it is never in the repr.
     """
 
     app_dir: Path
@@ -33,7 +43,7 @@ class K8orizeRequest:
     name: str | None = None
     port: int = 8501
     run: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
     probes: tuple[str, ...] = ()
     image: str | None = None
     sandbox: str | None = None
@@ -43,6 +53,18 @@ class K8orizeRequest:
     #: How the report names where the app came from (`github:octo/shop@main`); by default the app
     #: folder relative to OUT, never an absolute host path.
     source: str | None = None
+    #: The app's code (install, build backends, runs) runs in a bubblewrap sandbox with these limits;
+    #: only the command line can turn the sandbox off (a finding in the report), never chat.
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    unsafe_no_sandbox: bool = False
+    allow_direct_urls: bool = False  # `name @ https://....whl` requirements (wheels only)
+    #: Build the image from the Dockerfile with buildah; `base_image` is its BASE_IMAGE build argument
+    #: (None: the Dockerfile's own default, python:<version>-slim-bookworm).
+    build: bool = True
+    base_image: str | None = None
+    #: Push the built image to REGISTRY/REPO[:TAG] and pin the registry's digest in every manifest.
+    push: str | None = None
+    push_credentials: RegistryCredentials | None = field(default=None, repr=False)
 
     @property
     def app_name(self) -> str:
@@ -61,15 +83,47 @@ class K8orizeRequest:
             raise BadRequest(messages.BAD_SANDBOX.format(value=self.sandbox))
         if self.installer not in ("auto", "uv", "pip"):
             raise BadRequest(messages.BAD_INSTALLER.format(value=self.installer))
+        self._validate_env()
+        self._validate_port()
+        self._validate_push()
+
+    def _validate_push(self) -> None:
+        if self.push is None:
+            return
+        if not _PUSH_RE.match(self.push):
+            raise BadRequest(messages.BAD_PUSH.format(value=self.push))
+        if not self.build:
+            raise BadRequest(messages.PUSH_WITHOUT_BUILD)
+
+    def _validate_env(self) -> None:
+        for key in self.env:  # the values are never repeated: they may be secrets
+            if not _ENV_NAME_RE.match(key):
+                raise BadRequest(messages.BAD_ENV_NAME.format(name=key[:40]))
+
+    def _validate_port(self) -> None:
+        """The port, and a `--run` that names its own port where k8orize needs `{port}`."""
+        if not 1 <= self.port <= 65535:
+            raise BadRequest(messages.BAD_PORT.format(value=self.port))
+        literal = literal_port(self.run) if self.run else None
+        if self.run is None or literal is None:
+            return  # no run, or it takes its port from {port} (or from the environment)
+        fixed = with_placeholder(self.run, literal)
+        if self.trace:  # the traced and verifying runs each get a free port, never the one written
+            raise BadRequest(messages.LITERAL_PORT.format(port=literal, fixed=fixed))
+        if literal != self.port:  # not run here, but the container would listen on another port
+            raise BadRequest(messages.LITERAL_PORT_NOT_PORT.format(port=literal, container=self.port))
 
 
 def parse_env(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """Turn ['KEY=VALUE', ...] into a dict, rejecting entries without '='."""
+    """Turn ['KEY=VALUE', ...] into a dict, rejecting entries without '=' or with a KEY that is not a
+    variable name. The message never repeats the value: it may be a secret."""
     env: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise BadRequest(messages.BAD_ENV.format(value=pair))
+        if not sep:
+            raise BadRequest(messages.BAD_ENV_NO_EQUALS)
+        if not _ENV_NAME_RE.match(key):
+            raise BadRequest(messages.BAD_ENV_NAME.format(name=key[:40]))
         env[key] = value
     return env
 
@@ -101,6 +155,10 @@ def request_from_options(
     probe_timeout: float = 60.0,
     installer: str = "auto",
     source: str | None = None,
+    build: bool = True,
+    base_image: str | None = None,
+    push: str | None = None,
+    push_credentials: RegistryCredentials | None = None,
 ) -> K8orizeRequest:
     """A request from parsed options named as the CLI names them (the CLI and the chat command share
     the option names: port, run, probe, image, sandbox, no_trace)."""
@@ -118,4 +176,8 @@ def request_from_options(
         probe_timeout=probe_timeout,
         installer=installer,
         source=source,
+        build=build,
+        base_image=base_image,
+        push=push,
+        push_credentials=push_credentials,
     )

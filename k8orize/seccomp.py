@@ -1,66 +1,42 @@
-"""Build the OCI seccomp profile from a trace, and the same profile as a SeccompProfile object."""
+"""Build the OCI seccomp profile from a trace, and the same profile as a SeccompProfile object.
+
+The allow-list is the app's traced calls plus three base sets: what the container runtime calls after
+installing the filter (traced from the runtime itself, `k8orize.runtime_base`), and the few calls the C
+library and the interpreter make depending on timing and memory rather than on what the app does.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from . import syscalls
 from .jsontypes import JSONObject
+from .runtime_base import RuntimeBase
 
-# What the container runtime itself calls after it installs the filter and before/at execve of the
-# app (runc applies seccomp as late as possible, right before exec, but its Go runtime keeps running):
-# without these the container cannot even start.
-RUNTIME_BASE = frozenset(
-    {
-        "execve",
-        "futex",
-        "nanosleep",
-        "sched_yield",
-        "rt_sigprocmask",
-        "rt_sigaction",
-        "sigaltstack",
-        "tgkill",
-        "gettid",
-        "getpid",
-        "mmap",
-        "munmap",
-        "madvise",
-        "close",
-        "fcntl",
-        "read",
-        "write",
-        "epoll_pwait",
-        "epoll_ctl",
-        "capget",
-        "capset",
-        "prctl",
-        "setgroups",
-        "setresuid",
-        "setresgid",
-        "fstat",
-        "newfstatat",
-        "openat",
-        "brk",
-        "arch_prctl",
-    }
-)
 # Always allowed: a process must be able to exit, return from signal handlers and wait on locks.
 ALWAYS = frozenset({"exit", "exit_group", "rt_sigreturn", "futex"})
 # The C library and interpreter call these depending on memory and timing, not on what the app does
 # (glibc realloc of a large block uses mremap; sleeps restart after signals), so one trace can miss
 # them although any run may need them.
 LIBC_VARIABLE = frozenset(
-    {
-        "mremap",
-        "clock_nanosleep",
-        "nanosleep",
-        "restart_syscall",
-        "sched_yield",
-        "getrandom",
-        "clock_gettime",
-        "gettimeofday",
-    }
+    {"mremap", "clock_nanosleep", "nanosleep", "restart_syscall", "sched_yield", "getrandom"}
 )
+# glibc answers these from the kernel's vDSO without a system call, so a trace on Linux rarely sees
+# them; where the vDSO lacks one (gVisor's has no clock_getres: asyncio's loop then fails) glibc makes
+# the real call.
+VDSO = frozenset({"clock_gettime", "clock_getres", "gettimeofday", "time", "getcpu"})
+# When a runtime answers a newer call with ENOSYS, glibc retries with the older one: gVisor does not
+# implement clone3 (pthread_create then uses clone), runc answers ENOSYS for calls newer than any the
+# profile names, older kernels lack them. Where the trace shows the newer call, the older one is allowed.
+LIBC_FALLBACKS = {
+    "clone3": ("clone",),
+    "faccessat2": ("faccessat",),
+    "close_range": ("close",),
+    "epoll_pwait2": ("epoll_pwait",),
+    "statx": ("newfstatat",),
+    "copy_file_range": ("read", "write"),
+}
 # A system interpreter (the image's, unlike a venv's) checks its identity at start-up: site.py enables
 # user site-packages only when euid == uid. Harmless queries, needed by every Python image.
 INTERPRETER_START = frozenset({"getuid", "geteuid", "getgid", "getegid"})
@@ -77,15 +53,29 @@ class SeccompProfile:
     allowed: list[str]
     arch: str = "x86_64"
     traced: frozenset[str] = frozenset()
+    runtime: RuntimeBase | None = None  # the container runtime whose own calls the profile allows
 
     @classmethod
-    def from_trace(cls, traced: set[str], arch: str = "x86_64") -> SeccompProfile:
-        """Traced calls plus the runtime, libc and interpreter base sets and ALWAYS; names checked."""
+    def from_trace(
+        cls, traced: set[str], arch: str = "x86_64", *, runtime: RuntimeBase | None = None
+    ) -> SeccompProfile:
+        """Traced calls, their libc fallbacks, the runtime's, libc's, the vDSO's and the interpreter's
+        base sets and ALWAYS; names checked.
+
+        Without `runtime` the profile holds only what the process itself needs (a filter loaded right
+        before execve); a container runtime that keeps running under the filter needs its base too.
+        """
+        base = runtime.syscalls if runtime else frozenset()
+        fallbacks = {old for new in traced & LIBC_FALLBACKS.keys() for old in LIBC_FALLBACKS[new]}
         known, _unknown = syscalls.split_known(
-            traced | RUNTIME_BASE | ALWAYS | LIBC_VARIABLE | INTERPRETER_START, arch
+            traced | base | fallbacks | ALWAYS | LIBC_VARIABLE | VDSO | INTERPRETER_START, arch
         )
         # If the app itself called mount or ptrace they stay allowed, and the refusal check says so.
-        return cls(sorted(known), arch, frozenset(syscalls.split_known(traced, arch)[0]))
+        return cls(sorted(known), arch, frozenset(syscalls.split_known(traced, arch)[0]), runtime)
+
+    def with_calls(self, names: Iterable[str]) -> SeccompProfile:
+        """The same profile allowing `names` too (calls a later run showed it needs)."""
+        return replace(self, allowed=sorted(set(self.allowed) | set(names)))
 
     def oci(self) -> JSONObject:
         """The OCI / Docker seccomp JSON (defaultAction SCMP_ACT_ERRNO)."""

@@ -15,9 +15,13 @@ STEPS = (
     "trim",
     "seccomp",
     "dockerfile",
+    "build image",
+    "push",
     "manifests",
     "verify trimmed",
     "verify enforced",
+    "verify under runc",
+    "verify under runsc",
     "checks",
     "report",
 )

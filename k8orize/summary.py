@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .report_schema import Report, UnreadableJSON
+from .report_schema import Report, RuntimeCheckJSON, UnreadableJSON
 
 
 def _mb(value: int) -> str:
@@ -23,6 +23,22 @@ def _summary_facts(data: Report) -> list[str]:
     ]
 
 
+def _summary_image(data: Report) -> list[str]:
+    """The whole image beside the naive one, and the pinned reference once pushed."""
+    image = data["image"]
+    if image["built"] is False or image["size_bytes"] is None:
+        return [f"- Image: not built ({image['why_not_built']})"]
+    naive = image["naive"]["size_bytes"]
+    versus = (
+        f" vs {_mb(naive)} naive (`pip install -r requirements.txt` on the same base): "
+        f"{image['smaller_than_naive_percent']}% smaller"
+        if naive
+        else " (the naive baseline was not built)"
+    )
+    pushed = f"; pushed, pinned as `{image['pushed']['pinned']}`" if image["pushed"] else ""
+    return [f"- Whole image: {_mb(image['size_bytes'])}{versus}{pushed}"]
+
+
 def _summary_unreadable(unreadable: list[UnreadableJSON], shown: int = 5) -> list[str]:
     if not unreadable:
         return []
@@ -36,18 +52,37 @@ def _summary_seccomp(data: Report) -> list[str]:
     if sec["mode"] != "Localhost" or enforced is None:
         return ["- Seccomp: RuntimeDefault (no trace was taken)"]
     refused = all(r.get("refused") for r in enforced["refusals"].values())
+    base = sec["runtime_base"]
+    own = (
+        f", {len(base['syscalls'])} of them {base['runtime']} {base['version'].split()[0]}'s own"
+        if base
+        else ""
+    )
     return [
-        f"- Seccomp: {sec['allowed_count']} syscalls allowed "
+        f"- Seccomp: {sec['allowed_count']} syscalls allowed{own} "
         f"(Docker's default allows ~{sec['docker_default_allowed']})",
         f"- Under enforcement: {enforced['denials']} denials; mount/ptrace refused: {refused}",
+        *[_summary_runtime(check) for check in data["runtime_verification"]],
     ]
+
+
+def _summary_runtime(check: RuntimeCheckJSON) -> str:
+    run = check["shipped"]["run"]
+    probes = f"{sum(p['ok'] for p in run['probes'])}/{len(run['probes'])} probes" if run else "never ready"
+    denials = "unobserved" if check["denials"] is None else check["denials"]
+    refused = all(r.get("refused") for r in check["refusals"].values())
+    verdict = "passed" if check["passed"] else "FAILED"
+    return (
+        f"- Under {check['runtime']} {check['version'].split()[0]} (the built image): {verdict}; {probes}, "
+        f"{denials} denials, mount/ptrace refused: {refused}"
+    )
 
 
 def summary_text(data: Report) -> str:
     """A short markdown-ish summary for a chat reply."""
     app = data["app"]
     lines = [f"**k8orized `{app['name']}`** ({app['kind']} app, UID/GID {app['uid']})", ""]
-    lines += _summary_facts(data) + _summary_seccomp(data) + [""]
+    lines += _summary_facts(data) + _summary_image(data) + _summary_seccomp(data) + [""]
     lines += [f"- passed: {item}" for item in data["checks_passed"]]
     lines += [f"- FAILED: {item}" for item in data["checks_failed"]]
     lines += [f"- not verified: {item}" for item in data["not_verified"]]
@@ -58,7 +93,17 @@ def summary_text(data: Report) -> str:
 
 _OUT_FILES = (
     ("`Dockerfile`, `image/`", "the image: the trimmed app layer (`image/site-packages`, `image/app`)"),
-    ("`manifests/`", "Kubernetes objects, one concern per file"),
+    (
+        "`repository/`",
+        "the image built in the app's own repository (a pull request commits OUT as `k8or/` in the app's "
+        "folder): its `Dockerfile` installs the app's requirements, then keeps the verified distributions "
+        "and files (`keep-list.txt`, `keep-files.txt`, applied by `keep.py`)",
+    ),
+    (
+        "`manifests/`",
+        "Kubernetes objects, one concern per file; `manifests/secret/`: the Secret with the `--env` values "
+        "that look secret (never committed)",
+    ),
     ("`seccomp.json`", "the OCI seccomp profile (an allow-list; everything else fails with EPERM)"),
     ("`security-profiles-operator/`", "the same profile as a Security Profiles Operator SeccompProfile"),
     ("`audit.rules`", "auditd rules keyed on the app's UID: the host-side profile of the app user"),
@@ -84,12 +129,15 @@ def output_readme(data: Report) -> str:
         *[f"| {path} | {what} |" for path, what in _OUT_FILES],
         "",
         "    docker build -t IMAGE . && docker push IMAGE    # then pin IMAGE@sha256:... in manifests/",
+        "    # or, in the app's folder with this folder committed as k8or/:",
+        "    docker build -f k8or/repository/Dockerfile -t IMAGE .",
     ]
     if sec["mode"] == "Localhost":
         lines.append(
             f"    kubectl apply -f security-profiles-operator/   # the pods use {sec['localhost_profile']}"
         )
     lines += [
+        "    kubectl apply -f manifests/secret/   # when it exists; elsewhere create the Secret by hand",
         "    kubectl apply -f manifests/",
         "    sudo cp audit.rules /etc/audit/rules.d/k8or.rules && sudo augenrules --load",
     ]

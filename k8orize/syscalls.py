@@ -21,6 +21,8 @@ OCI_ARCHES = {
     "x86_64": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
     "aarch64": ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
 }
+# The kernel's AUDIT_ARCH_* values, as seccomp's audit records print them (`arch=c000003e`).
+AUDIT_ARCHES = {"c000003e": "x86_64", "c00000b7": "aarch64"}
 # Names that older tools (and older strace builds) print, mapped to the kernel's current names.
 ALIASES = {
     "pread": "pread64",
@@ -68,6 +70,11 @@ def supplement(arch: str = "x86_64") -> dict[str, int]:
 @cache
 def _by_number(arch: str) -> dict[int, str]:
     return {number: name for name, number in table(arch).items()}
+
+
+def name_of(number: int, arch: str = "x86_64") -> str | None:
+    """The call with this number on arch, None when the table has no such number."""
+    return _by_number(arch).get(number)
 
 
 def architectures() -> list[str]:

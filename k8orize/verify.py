@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,17 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import messages, syscalls, trim
-from .app_user import TrimmedRuntime
+from .app_user import TrimmedRuntime, dedicated_runtime
 from .appkinds import AppKind
-from .command import concrete_argv
+from .command import concrete_argv, concrete_env
 from .errors import BadRequest, K8orizeError
 from .probes import free_port
 from .report_schema import JSONObject
 from .runner import RunOutcome, RunSpec, SessionSpec, run_app
+from .sandbox import DATA_DIR, SANDBOX_HOME, SandboxHost, base_python
 from .seccomp import MUST_REFUSE
-from .trace import FILTER_LOADED, STRACE, SyscallTrace, parse_file
+from .trace import FILTER_LOADED, SyscallTrace, parse_file
 
 ENFORCE = Path(__file__).resolve().parent / "enforce.py"
+SANDBOX_PROFILE = f"{DATA_DIR}/seccomp.json"  # where the profile appears inside the sandbox
 
 
 def probe_templates(kind: AppKind, probes: tuple[str, ...]) -> list[str]:
@@ -52,16 +55,25 @@ class RunFactory:
     scratch: Path
     timeout: float
     user_env: dict[str, str] = field(default_factory=dict)
+    sandbox: SandboxHost | None = None  # None only with --unsafe-no-sandbox
+    mounts: tuple[Path, ...] = ()  # what every run reads besides its own folder (the app's venv)
 
-    def env(self, label: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-        """A clean environment (nothing leaks in from the caller's shell) with private HOME and TMPDIR."""
+    def _private_dirs(self, label: str) -> tuple[str, str]:
+        """HOME and TMPDIR: the sandbox's private ones, else fresh folders in the scratch folder."""
+        if self.sandbox is not None:
+            return SANDBOX_HOME, "/tmp"
         home, tmp = self.scratch / f"home-{label}", self.scratch / f"tmp-{label}"
         home.mkdir(exist_ok=True)
         tmp.mkdir(exist_ok=True)
+        return str(home), str(tmp)
+
+    def env(self, label: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """A clean environment (nothing leaks in from the caller's shell) with private HOME and TMPDIR."""
+        home, tmp = self._private_dirs(label)
         base = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(home),
-            "TMPDIR": str(tmp),
+            "HOME": home,
+            "TMPDIR": tmp,
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -73,10 +85,13 @@ class RunFactory:
         label: str,
         python: str,
         cwd: Path,
-        wrapper: list[str] | None = None,
+        *,
+        trace_to: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        mounts: tuple[Path, ...] = (),
     ) -> RunSpec:
-        """One run on a fresh free port; its output goes to OUT/runs/LABEL.log."""
+        """One run on a fresh free port; its output goes to OUT/runs/LABEL.log, its trace to trace_to.
+        In the sandbox it sees cwd, the factory's mounts and these mounts, read-only."""
         port = free_port()
         session = None
         if self.kind.session_driver:
@@ -85,13 +100,14 @@ class RunFactory:
         return RunSpec(
             argv=concrete_argv(self.argv, python, port),
             cwd=cwd,
-            env=self.env(label, extra_env),
+            env=concrete_env(self.env(label, extra_env), port),  # `--env PORT={port}`: this run's port
             probes=[p.replace("{port}", str(port)) for p in self.probes],
             log=self.logs / f"{label}.log",
             session=session,
             timeout=self.timeout,
-            wrapper=list(wrapper or []),
-            wrapped_child=bool(wrapper),
+            trace_to=trace_to,
+            sandbox=self.sandbox,
+            mounts=(*self.mounts, *mounts),
         )
 
 
@@ -117,13 +133,39 @@ def as_whom(runtime: TrimmedRuntime) -> str:
     return f"as UID {runtime.uid}" if runtime.uid is not None else "as the invoking user"
 
 
+def trimmed_runtime(host: SandboxHost | None, image: Path, uid: int, scratch: Path) -> TrimmedRuntime:
+    """How the trimmed tree runs: in the sandbox as the dedicated UID; without one (--unsafe-no-sandbox)
+    as that UID when the engine is root, else as the invoking user (the report says which)."""
+    if host is not None:
+        return sandboxed_runtime(host, image)
+    bare = scratch / "bare"  # a bare interpreter (no site-packages of its own) that sees only the tree
+    if not bare.exists():
+        subprocess.run([base_python(), "-m", "venv", "--without-pip", str(bare)], check=True)
+    env = {"PYTHONPATH": str(image / trim.SITE), "PYTHONPYCACHEPREFIX": str(scratch / "pycache")}
+    return dedicated_runtime(image, uid, TrimmedRuntime(str(bare / "bin" / "python"), image, env))
+
+
+def sandboxed_runtime(host: SandboxHost, image: Path) -> TrimmedRuntime:
+    """The trimmed tree in the sandbox: the bare base interpreter (its own site-packages hidden) with
+    only the trimmed site-packages on PYTHONPATH, as the dedicated UID; bytecode in the private /tmp."""
+    env = {"PYTHONPATH": str(image / trim.SITE), "PYTHONPYCACHEPREFIX": "/tmp/pycache"}
+    note = (
+        f"ran in a bubblewrap sandbox as UID/GID {host.uid}:{host.uid} with no supplementary groups: "
+        "fresh user, pid, ipc, uts, mount and network namespaces (loopback only), an environment built "
+        "from scratch, the trimmed tree and the interpreter read-only, a private /tmp"
+    )
+    return TrimmedRuntime(base_python(), image, env, host.uid, note)
+
+
 def verify_trimmed(factory: RunFactory, runtime: TrimmedRuntime, not_verified: list[str]) -> RunOutcome:
     """Run the trimmed tree (no venv, only PYTHONPATH, as the image does) with the same probes and session."""
-    # Bytecode goes to a cache outside the tree (the output stays exactly as copied); the enforced run
-    # reads it back, which only saves time: reading a .pyc or a .py makes the same calls.
+    # Bytecode goes to a cache outside the tree (the output stays exactly as copied); reading a .pyc or
+    # a .py makes the same calls.
     env = {**runtime.env, "PYTHONDONTWRITEBYTECODE": ""}  # empty: writing allowed
-    spec = factory.spec("trimmed", runtime.python, runtime.image / trim.APP, extra_env=env)
-    spec.user = runtime.uid
+    spec = factory.spec(
+        "trimmed", runtime.python, runtime.image / trim.APP, extra_env=env, mounts=(runtime.image,)
+    )
+    spec.user = runtime.uid if factory.sandbox is None else None  # the sandbox is that UID already
     return run_checked(spec, "the trimmed tree", not_verified)
 
 
@@ -150,15 +192,43 @@ def enforced_run(
 ) -> EnforcedRun:
     """Run the trimmed app under the profile (libseccomp) and strace; denials = calls outside the profile."""
     raw = factory.scratch / f"{label}.strace"
-    user = ["--user", str(runtime.uid)] if runtime.uid is not None else []
-    launcher = [sys.executable, "-I", str(ENFORCE), str(profile_path), *user, "--"]
-    wrapper = [*STRACE, str(raw), *launcher]
     env = {**runtime.env, "PYTHONDONTWRITEBYTECODE": "1"}
-    spec = factory.spec(label, runtime.python, runtime.image / trim.APP, wrapper, env)
+    spec = factory.spec(
+        label, runtime.python, runtime.image / trim.APP, trace_to=raw, extra_env=env, mounts=(runtime.image,)
+    )
+    if factory.sandbox is None:
+        user = ["--user", str(runtime.uid)] if runtime.uid is not None else []
+        spec.launcher = [sys.executable, "-I", str(ENFORCE), str(profile_path), *user, "--"]
+    else:
+        seccomp = _pyseccomp_module()
+        spec.launcher = [
+            base_python(),
+            "-I",
+            "-S",
+            str(ENFORCE),
+            SANDBOX_PROFILE,
+            "--path",
+            str(seccomp.parent),
+            "--",
+        ]
+        spec.mounts += (seccomp,)
+        spec.files = {SANDBOX_PROFILE: profile_path.read_bytes()}
     outcome = run_checked(spec, "the trimmed tree under the enforced seccomp profile", not_verified)
     observed = parse_file(raw, after_marker=FILTER_LOADED) if raw.exists() else SyscallTrace()
     denied = {n: c for n, c in observed.calls.items() if syscalls.canonical_name(n) not in allowed}
     return EnforcedRun(outcome, denied, dict(observed.refused), sum(observed.calls.values()))
+
+
+def _pyseccomp_module() -> Path:
+    """pyseccomp's own file (a single module), which the launcher imports inside the sandbox."""
+    spec = importlib.util.find_spec("pyseccomp")
+    if spec is None or spec.origin is None:
+        raise K8orizeError(
+            messages.TOOL_MISSING.format(
+                tool="pyseccomp", purpose="enforce the profile", hint=messages.ENGINE_EXTRA
+            )
+        )
+    return Path(spec.origin).resolve()
 
 
 def check_refusals(profile_path: Path) -> Refusals:

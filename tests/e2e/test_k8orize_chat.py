@@ -16,9 +16,9 @@ import pytest
 from aiohttp import web
 from cryptography.fernet import Fernet
 
+import actions.k8orize
 import connectors.github
 import dialogs.k8orize
-import dialogs.k8orize_messages
 from bot.identity import Person
 from bot.signin import SignInLinkStore
 from bot.signin.components import SignIn
@@ -181,18 +181,23 @@ async def test_repository_is_k8orized_and_a_pull_request_carries_the_output(chat
     assert pull["head"]["ref"] == f"k8or/k8orize-{out.name.removeprefix('web-')}"
     assert pull["base"]["ref"] == "main"
     assert "**k8orized `web`**" in pull["body"] and "`pipeline.png`" in pull["body"]
-    files = chat.fake.files
+    files = chat.fake.files  # k8or/ in the app's folder: the build context of its Dockerfile
     assert {
-        "k8or/Dockerfile",
-        "k8or/report.json",
-        "k8or/SUMMARY.md",
-        "k8or/README.md",
-        "k8or/audit.rules",
+        "web/k8or/repository/Dockerfile",
+        "web/k8or/repository/keep-files.txt",
+        "web/k8or/repository/keep.py",
+        "web/k8or/report.json",
+        "web/k8or/SUMMARY.md",
+        "web/k8or/README.md",
+        "web/k8or/audit.rules",
     } <= set(files)
-    assert "k8or/manifests/30-deployment.yaml" in files
-    assert all(p.startswith("k8or/") and not p.startswith("k8or/image/") for p in files)
+    assert "web/k8or/manifests/30-deployment.yaml" in files
+    assert all(p.startswith("web/k8or/") and not p.startswith("web/k8or/image/") for p in files)
+    assert "web/k8or/Dockerfile" not in files  # it copies image/, which the pull request does not carry
     assert not any(p.endswith(".png") for p in files)
-    assert base64.b64decode(files["k8or/Dockerfile"]).decode() == (out / "Dockerfile").read_text()
+    committed = base64.b64decode(files["web/k8or/repository/Dockerfile"]).decode()
+    assert committed == (out / "repository" / "Dockerfile").read_text()
+    assert "COPY image/" not in committed and "-r requirements.txt" in committed
 
     progress = chat.message(0).text
     assert "- ✓ download" in progress and "- ✓ pull request" in progress
@@ -287,6 +292,7 @@ async def test_a_second_run_waits_for_the_first(chat: Chat) -> None:
     await chat.bot.say("k8orize shop --no-trace", user="alice")
     await chat.bot.say("k8orize cart --no-trace", user="alice")
     await chat.bot.settle()
-    waiting = [u for u in chat.bot.adapter.updates if u.text == dialogs.k8orize_messages.WAITING]
-    assert len(waiting) == 1  # the second run said it was waiting, once
+    queued = actions.k8orize.QUEUED.format(place="1st", limit=1, s="")
+    waiting = [u for u in chat.bot.adapter.updates if u.text == queued]
+    assert len(waiting) == 1  # the second run said where it stands in line, once
     assert {p.name.split("-")[0] for p in chat.outputs()} == {"shop", "cart"}

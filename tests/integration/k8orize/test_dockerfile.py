@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from k8orize import hardening
-from k8orize.dockerfile import DockerfileSpec, render
+from k8orize.dockerfile import DockerfileSpec, RepositoryInstall, render, render_repository
 from tests.support.k8orize import tool
 
 UID = hardening.app_uid("web")
@@ -26,10 +26,22 @@ def _spec(traced: bool) -> DockerfileSpec:
     )
 
 
-@pytest.mark.parametrize("traced", [True, False])
-def test_hadolint_clean(tmp_path: Path, traced: bool) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        render(_spec(True)),
+        render(_spec(False)),
+        render_repository(_spec(True), RepositoryInstall()),  # what a pull request commits
+        render_repository(_spec(False), RepositoryInstall(keep_list=False)),
+        render_repository(
+            _spec(True), RepositoryInstall(requirements=None)
+        ),  # a project that installs itself
+    ],
+    ids=["traced", "untraced", "repository", "repository-untraced", "repository-project"],
+)
+def test_hadolint_clean(tmp_path: Path, text: str) -> None:
     path = tmp_path / "Dockerfile"
-    path.write_text(render(_spec(traced)))
+    path.write_text(text)
     proc = subprocess.run(
         [tool("hadolint"), "--no-color", str(path)], capture_output=True, text=True, check=False
     )
@@ -41,7 +53,9 @@ def test_shape(traced: bool) -> None:
     text = render(_spec(traced))
     lines = text.splitlines()
     froms = [line for line in lines if line.startswith("FROM ")]
-    assert len(froms) == 2 and all(":latest" not in f and "python:3." in f for f in froms)
+    assert froms == ["FROM ${BASE_IMAGE} AS build", "FROM ${BASE_IMAGE}"]
+    [base] = [line for line in lines if line.startswith("ARG BASE_IMAGE=")]
+    assert ":latest" not in base and "python:3." in base  # the verified interpreter's version
     assert not any(line.startswith("ADD ") for line in lines)
     assert f"USER {UID}:{UID}" in lines
     assert f"--uid {UID} --gid {UID}" in text

@@ -1,4 +1,4 @@
-"""The engine's judges are an optional extra (`k8or[engine]`): without one, the run says how to add it."""
+"""The engine's judges are an optional extra (`k8or[k8orize]`): without one, the run says how to add it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_without_matplotlib_the_report_has_no_picture_and_the_log_says_why(
     with caplog.at_level(logging.WARNING, logger="k8orize.picture"):
         drawn = picture.draw(STEPS, tmp_path / "pipeline.png")
     assert drawn is None and not (tmp_path / "pipeline.png").exists()
-    assert "matplotlib is not installed" in caplog.text and "pip install 'k8or[engine]'" in caplog.text
+    assert "matplotlib is not installed" in caplog.text and "pip install 'k8or[k8orize]'" in caplog.text
 
 
 def test_without_kubernetes_validate_the_check_is_not_run_and_names_the_extra(
@@ -31,4 +31,4 @@ def test_without_kubernetes_validate_the_check_is_not_run_and_names_the_extra(
     result = checks.kubernetes_validate(tmp_path)
     assert (result.ran, result.passed) == (False, False)
     assert "kubernetes-validate is not installed" in result.detail
-    assert "pip install 'k8or[engine]'" in result.detail
+    assert "pip install 'k8or[k8orize]'" in result.detail

@@ -1,0 +1,56 @@
+"""The example apps the benchmark k8orizes, each with the options its README gives."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example app and how it is run, probed and shipped."""
+
+    name: str
+    folder: Path
+    run: str
+    probes: tuple[str, ...]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    #: Issue 5's target for the Streamlit example: the app layer at least 70% smaller.
+    min_reduction: float | None = None
+    #: Issue 11's target: the whole run, build and verification included, within this many seconds.
+    max_wall: float | None = None
+
+
+def examples() -> tuple[Example, ...]:
+    """The examples, built at call time (the Flask app's session key is fresh for every invocation)."""
+    return (
+        Example(
+            "streamlit-example",
+            REPO / "examples" / "streamlit-app",
+            "python -m streamlit run app.py --server.port {port} --server.headless true "
+            "--browser.gatherUsageStats false",
+            ("http://127.0.0.1:{port}/_stcore/health", "http://127.0.0.1:{port}/"),
+            8501,
+            min_reduction=70.0,
+            max_wall=120.0,
+        ),
+        Example(
+            "flask-example",
+            REPO / "examples" / "flask-app",
+            "python app.py",
+            ("http://127.0.0.1:{port}/health", "http://127.0.0.1:{port}/"),
+            8080,
+            env={"PORT": "{port}", "SECRET_KEY": secrets.token_hex(24)},
+        ),
+        Example(
+            "fastapi-example",
+            REPO / "examples" / "fastapi-app",
+            "python -m uvicorn main:app --host 0.0.0.0 --port {port}",
+            ("http://127.0.0.1:{port}/health", "http://127.0.0.1:{port}/"),
+            8000,
+        ),
+    )
