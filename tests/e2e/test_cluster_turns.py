@@ -227,3 +227,23 @@ async def test_impersonation_lets_the_clusters_own_rbac_decide(bot):
     refused = (await say(bot, "storage create gp3"))[0]
     assert 'User "webchat:alice" cannot create resource "storageclasses"' in refused
     assert {r.impersonate_user for r in bot.fake.api_requests()} == {"webchat:alice"}
+
+
+async def test_a_deploy_whose_pods_admission_refuses_fails_at_once_with_the_reason(bot):
+    """A quota on CPU limits refuses every pod k8or's deploy makes (it sets no CPU limit): the person
+    reads why in the progress message within seconds, not a bare ProgressDeadlineExceeded ten minutes
+    later (issue 17)."""
+    bot.fake.add(
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "compute", "namespace": "default"},
+            "spec": {"hard": {"limits.cpu": "2"}},
+        }
+    )
+    await say(bot, "cluster use fake")
+    await say(bot, "deploy web nginx:1.27")
+    text = latest(bot)
+    assert text.startswith("✗ Rollout of `web`"), text
+    assert "reason: FailedCreate" in text
+    assert "failed quota: compute: must specify limits.cpu for: web" in text
