@@ -66,6 +66,12 @@ class K8orizeRequest:
     push: str | None = None
     push_credentials: RegistryCredentials | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # Absolute from the start: the sandbox, the builds and the runs each work in folders of their
+        # own, where a path relative to the caller's working directory would name nothing.
+        object.__setattr__(self, "app_dir", Path(self.app_dir).absolute())
+        object.__setattr__(self, "out", Path(self.out).absolute())
+
     @property
     def app_name(self) -> str:
         return dns_name(self.name or self.app_dir.resolve().name)

@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from tests.support.images import base_image, registry  # noqa: F401  (fixtures: a local base, a registry)
+from tests.support.images import base_image, pushed_image, registry  # noqa: F401  (fixtures)
 from tests.support.k8orize import http_app  # noqa: F401  (fixture)
