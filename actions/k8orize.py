@@ -112,6 +112,11 @@ def engine_queue(services: Services) -> EngineQueue:
     return queue
 
 
+def chat_base_image(services: Services) -> str | None:
+    """The image chat's builds are FROM (K8OR_K8ORIZE_BASE_IMAGE); None: the Dockerfile's own default."""
+    return services.settings.k8orize_base_image or None
+
+
 async def run_engine(
     services: Services, request: K8orizeRequest, on_step: OnStep, on_wait: OnWait
 ) -> K8orizeResult:

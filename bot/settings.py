@@ -172,6 +172,12 @@ class Settings(BaseSettings):
         le=16,
         description="k8orize runs one replica runs at once; more wait in a queue that shows their place.",
     )
+    k8orize_base_image: str = Field(
+        "",
+        description="The image chat's k8orize builds start FROM (the Dockerfiles' `BASE_IMAGE`), ideally "
+        "pinned by digest: `python:3.11.7-slim-bookworm@sha256:...`. Empty: the Dockerfile's own default, "
+        "`python:<k8or's Python version>-slim-bookworm`, pulled once.",
+    )
 
     slack_bot_token: SecretStr = Field(
         SecretStr(""), description="Slack bot token (xoxb-...); enables Slack."
@@ -219,6 +225,17 @@ class Settings(BaseSettings):
     def _usable_database(cls, value: str) -> str:
         """The URL of the engine k8or runs (asyncpg or in-loop SQLite); DatabaseUrlError otherwise."""
         return normalise_database_url(value) if value.strip() else ""
+
+    @field_validator("k8orize_base_image")
+    @classmethod
+    def _image_reference(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            from k8orize.image import is_reference  # the image grammar; loaded only when the setting is
+
+            if not is_reference(value):
+                raise ValueError("use an image reference: REPO[:TAG][@sha256:DIGEST]")
+        return value
 
     @field_validator("public_url")
     @classmethod

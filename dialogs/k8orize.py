@@ -27,6 +27,7 @@ from actions.k8orize import (
     PullRequest,
     PushTarget,
     RepositorySource,
+    chat_base_image,
     dockerhub_push_target,
     downloaded,
     github_access,
@@ -119,7 +120,7 @@ async def k8orize_folder(ctx: CommandContext, args: Arguments) -> None:
     await push_target(ctx, args, name)  # refused now, in the turn, when it cannot work
     out = output_folder(ctx, name, run_id())
     shown = app_dir.relative_to(workspace_root(ctx).resolve()).as_posix()
-    request = engine_request(args, app_dir, name, out, f"workspace:{shown}")
+    request = engine_request(ctx, args, app_dir, name, out, f"workspace:{shown}")
     async with translated():
         request.validate()
     headline = words.STARTED_FOLDER.format(name=name, source=args.source)
@@ -233,9 +234,16 @@ async def push_target(ctx: CommandContext, args: Any, name: str) -> PushTarget |
 
 
 def engine_request(
-    args: Any, app_dir: Path, name: str, out: Path, source: str, push: PushTarget | None = None
+    ctx: CommandContext,
+    args: Any,
+    app_dir: Path,
+    name: str,
+    out: Path,
+    source: str,
+    push: PushTarget | None = None,
 ) -> K8orizeRequest:
-    """The engine's request from the parsed chat options; `source` is how the report names the app."""
+    """The engine's request from the parsed chat options and this k8or's settings (the base image its
+    builds are FROM); `source` is how the report names the app."""
     return request_from_options(
         args,
         app_dir=app_dir,
@@ -243,6 +251,7 @@ def engine_request(
         name=name,
         env=dict(args.env),
         source=source,
+        base_image=chat_base_image(ctx.services),
         push=push.destination if push else None,
         push_credentials=push.credentials if push else None,
     )
@@ -288,7 +297,7 @@ async def folder_job(run: JobRun) -> None:
             else output_folder_named(ctx, run.arguments["run"])
         )
         target = await push_target(ctx, args, name)
-        request = engine_request(args, app_dir, name, out, f"workspace:{run.arguments['shown']}", target)
+        request = engine_request(ctx, args, app_dir, name, out, f"workspace:{run.arguments['shown']}", target)
         result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
         reply = Reply(result_text(ctx, result), picture_attachment(result.picture))
@@ -308,7 +317,7 @@ async def repository_job(run: JobRun) -> None:
         target = await push_target(ctx, args, name)
         async with downloaded(access, source, workspace_root(ctx), live.show) as app_dir:
             out = output_folder(ctx, name, run_name)
-            request = engine_request(args, app_dir, name, out, f"github:{source}", target)
+            request = engine_request(ctx, args, app_dir, name, out, f"github:{source}", target)
             result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
         extra = [await _pull_request(ctx, live, args, access, result, run_name)] if args.pr else []

@@ -9,9 +9,7 @@
 buildah needs no daemon: vfs storage works as root inside a container and needs no overlay support
 from the kernel. Images keep Docker's format, so HEALTHCHECK survives the build.
 
-A build's RUN steps run code k8or did not write (an sdist's build backend, `pip install`, the import
-check), so each runs under runc in a user namespace of its own (BUILD_IDS): root inside is an ordinary,
-unused UID outside, with no privilege over the host's files or processes, within BuildLimits.
+A build's RUN steps run code k8or did not write, so they run unprivileged (`build_isolation.py`).
 """
 
 from __future__ import annotations
@@ -32,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import messages, registry_api
+from . import build_isolation, messages, registry_api
+from .build_isolation import BuildLimits
 from .errors import K8orizeError
 from .registry_api import RegistryCredentials, RegistryRefused, split_reference
 
 __all__ = [
-    "BUILD_IDS",
     "BuildFailed",
     "BuildLimits",
     "BuiltImage",
@@ -54,10 +52,6 @@ __all__ = [
 BUILD_TIMEOUT = 1800.0  # seconds; a naive image installs its requirements from the index
 PUSH_TIMEOUT = 900.0
 LOCAL_REGISTRY_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-RUNC_MISSING = (
-    "runc is not installed, so no image was built: a build's RUN steps run the app's code only under "
-    "runc, in a user namespace (apt-get install runc)"
-)
 BAD_BASE = "{image!r} is not an image reference (REPO[:TAG][@sha256:DIGEST])"
 # An image reference as Docker's grammar has it: [HOST[:PORT]/]REPO[:TAG][@sha256:DIGEST]. Never an
 # option for buildah (a leading "-") or another transport (`docker-archive:/path` reads host files).
@@ -66,51 +60,6 @@ _REFERENCE = re.compile(
     rf"(?:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
 )
-# What buildah itself may see of k8or's environment: none of the bot's secrets, only what it needs to
-# find its own configuration, and the proxy settings it passes to RUN steps that fetch packages.
-_BUILDAH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME")
-_BUILDAH_ENV_PREFIXES = ("CONTAINERS_", "BUILDAH_", "REGISTRY_AUTH_FILE", "HTTP_PROXY", "HTTPS_PROXY")
-_BUILDAH_ENV_PREFIXES += ("NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-
-
-@dataclass(frozen=True)
-class IdRange:
-    """Container UIDs/GIDs 0..size-1 are host IDs host..host+size-1 during a build's RUN steps."""
-
-    host: int
-    size: int
-
-    def options(self) -> list[str]:
-        mapping = f"0:{self.host}:{self.size}"
-        return ["--userns-uid-map", mapping, "--userns-gid-map", mapping]
-
-
-# 0x70000000: above every range systemd hands out (users, dynamic users, nspawn containers) and below
-# 2^31; 65536 IDs hold every UID an image uses, the app's dedicated one included (hardening.app_uid).
-BUILD_IDS = IdRange(host=0x7000_0000, size=65536)
-
-
-@dataclass(frozen=True)
-class BuildLimits:
-    """What each RUN step of a build may use: a cgroup for memory and CPU, rlimits for the rest.
-
-    The process cap is RLIMIT_NPROC, counted per host UID: it holds because root inside the build is
-    BUILD_IDS.host outside (the kernel exempts the host's root from it).
-    """
-
-    memory_bytes: int = 4 * 2**30  # memory and swap together
-    cpus: float = 1.0
-    processes: int = 1024
-    file_bytes: int = 4 * 2**30
-
-    def options(self) -> list[str]:
-        period = 100_000
-        return [
-            *("--memory", str(self.memory_bytes), "--memory-swap", str(self.memory_bytes)),
-            *("--cpu-period", str(period), "--cpu-quota", str(int(self.cpus * period))),
-            *("--ulimit", f"nproc={self.processes}:{self.processes}"),
-            *("--ulimit", f"fsize={self.file_bytes}:{self.file_bytes}"),
-        ]
 
 
 class BuildFailed(K8orizeError):
@@ -161,19 +110,15 @@ def _buildah(store: ImageStore, *args: str) -> list[str]:
     return [exe, *store.args(), *args]
 
 
-def _environment() -> dict[str, str]:
-    """buildah's environment: k8or's, less everything buildah does not need (the bot's secrets)."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if key in _BUILDAH_ENV or key.startswith(_BUILDAH_ENV_PREFIXES)
-    }
-
-
 def _run(cmd: list[str], timeout: float) -> str:
     """Run a short buildah command; its stdout. A failure carries the tail of its stderr."""
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, check=False, env=_environment()
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=build_isolation.buildah_environment(),
     )
     if proc.returncode:
         verb = next((arg for arg in cmd[1:] if not arg.startswith("-") and arg != "vfs"), "")
@@ -188,7 +133,11 @@ def _run_logged(cmd: list[str], timeout: float, log: Path, cancel: threading.Eve
         handle.write(f"$ {' '.join(cmd)}\n")
         handle.flush()
         proc = subprocess.Popen(
-            cmd, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, env=_environment()
+            cmd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=build_isolation.buildah_environment(),
         )
         code = _wait(proc, time.monotonic() + timeout, cancel or threading.Event())
     if code is None:
@@ -229,23 +178,24 @@ def build_image(
     timeout: float = BUILD_TIMEOUT,
     cancel: threading.Event | None = None,
     network: bool = True,
-    limits: BuildLimits = BuildLimits(),
+    limits: BuildLimits | None = None,
 ) -> BuiltImage:
     """Build `dockerfile` (default: context/Dockerfile) in `context`, tag it `reference`; every line of
     buildah's output goes to `log`. Raises BuildFailed (also when `cancel` is set or time runs out).
 
-    RUN steps execute under runc (`--isolation oci`: their own pid, mount, ipc and uts namespaces,
-    Docker's default capabilities and seccomp profile) in a user namespace that makes their root
-    BUILD_IDS.host outside, within `limits`, with no network at all unless `network`. Without runc
-    nothing is built. The base must be in the store already (`ensure_base`): the build never pulls.
+    RUN steps run under runc in a user namespace of their own, within `limits`, offline unless `network`
+    (`build_isolation.py`). The base must be in the store already (`ensure_base`): it never pulls.
 
     No intermediate layers are kept: on vfs each one is a whole copy of the tree (measured on the
     Streamlit example: 10 s without, 38 s with `--layers`, 27 s with every layer cached). The image
     that held `reference` before is removed once nothing else names it.
     """
+    if not build_isolation.runc_available():  # chroot isolation would run RUN steps as the host's root
+        raise BuildFailed(build_isolation.RUNC_MISSING)
     previous = _image_id(reference, store)
     iidfile = log.parent / f".{log.name}.iid"
-    cmd = _buildah(store, "bud", *run_step_options(network, limits), "--format", "docker", "--pull=never")
+    steps = build_isolation.run_step_options(network, limits or BuildLimits())
+    cmd = _buildah(store, "bud", *steps, "--format", "docker", "--pull=never")
     cmd += ["--iidfile", str(iidfile), "-t", reference, "-f", str(dockerfile or context / "Dockerfile")]
     for key, value in (build_args or {}).items():
         cmd += ["--build-arg", f"{key}={value}"]
@@ -257,14 +207,6 @@ def build_image(
     if previous and previous != image_id:  # fails, harmlessly, while another name or a container uses it
         subprocess.run(_buildah(store, "rmi", previous), capture_output=True, check=False)
     return BuiltImage(reference, image_id, image_size(image_id, store), store)
-
-
-def run_step_options(network: bool, limits: BuildLimits = BuildLimits()) -> list[str]:
-    """`buildah bud` options for how RUN steps run: runc, a user namespace, limits, maybe no network."""
-    if shutil.which("runc") is None:  # chroot isolation would run them as the host's root
-        raise BuildFailed(RUNC_MISSING)
-    network_options = [] if network else ["--network", "none"]
-    return ["--isolation", "oci", *BUILD_IDS.options(), *limits.options(), *network_options]
 
 
 def _image_id(reference: str, store: ImageStore) -> str | None:
@@ -286,7 +228,7 @@ def _inspect(image: str, store: ImageStore) -> dict[str, Any]:
 
 
 def is_reference(text: str) -> bool:
-    """True for an image reference buildah can pull from a registry (`python:3.11-slim`, `host:5000/a/b@sha256:...`)."""
+    """True for an image reference a registry serves: `python:3.11-slim`, `host:5000/a/b@sha256:...`."""
     return bool(_REFERENCE.fullmatch(text))
 
 

@@ -1,8 +1,9 @@
 """The baseline image k8orize is measured against: what a Dockerfile without k8or ships.
 
 `FROM` the same base, `COPY` the app as it is, `pip install -r requirements.txt` (or the project
-itself), run as root. Built the same way as the k8orized image, so the two whole-image sizes compare.
-The app's flagged secrets are left out even here: no image k8or builds ever holds them.
+itself), run as root. Built the same way as the k8orized image, so the two whole-image sizes compare;
+its `pip install`, with every build backend it runs, runs unprivileged (build_isolation.py). The app's
+flagged secrets are left out even here: no image k8or builds ever holds them.
 """
 
 from __future__ import annotations

@@ -2,17 +2,15 @@
 the Docker Hub connector. Its registry here is a real one on 127.0.0.1 (testing/registry.py) that asks for
 the person's Docker ID and token, as Docker Hub does; the digest the manifests pin is the one it serves.
 
-The base image the engine builds FROM is the locally made one (tests cannot pull python:*-slim): until
-chat has a setting for it, the test hands it to the engine's request (`engine_request`).
+The base image the engine builds FROM is the locally made one (tests cannot pull python:*-slim), named by
+the operator's setting K8OR_K8ORIZE_BASE_IMAGE, as a k8or without Docker Hub's python images would.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -46,6 +44,7 @@ class Chat:
     bot: TurnHarness
     registry: LocalRegistry
     data_dir: Path
+    base_image: str
 
     def app(self, name: str) -> None:
         folder = self.data_dir / "workspace" / name
@@ -59,16 +58,12 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(tmp_path: Path, base_image: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Chat]:  # noqa: F811
-    original = dialogs.k8orize.engine_request
-
-    def with_local_base(*args: Any, **kwargs: Any) -> Any:
-        return dataclasses.replace(original(*args, **kwargs), base_image=base_image)
-
-    monkeypatch.setattr(dialogs.k8orize, "engine_request", with_local_base)
+async def chat(tmp_path: Path, base_image: str) -> AsyncIterator[Chat]:  # noqa: F811
     with local_registry(tmp_path / "registry", users={DOCKER_ID: TOKEN}) as registry:
         dockerhub = DockerhubConnector(DockerhubSettings(registry_url=registry.url))
-        async with TurnHarness.open(tmp_path, [dialogs.k8orize.commands], roles=Roles()) as bot:
+        async with TurnHarness.open(
+            tmp_path, [dialogs.k8orize.commands], roles=Roles(), k8orize_base_image=base_image
+        ) as bot:
             vault = CredentialVault(bot.services.db, parse_keys(Fernet.generate_key().decode(), "test"))
             signin = SignIn(
                 ConnectorRegistry([dockerhub]), vault, SignInLinkStore(bot.services.db), "http://k8or.test"
@@ -76,7 +71,7 @@ async def chat(tmp_path: Path, base_image: str, monkeypatch: pytest.MonkeyPatch)
             bot.services.signin = signin
             bot.services.gate = signin.gate()
             await vault.put(ALICE, "dockerhub", Credentials(username=DOCKER_ID, token=TOKEN))
-            yield Chat(bot, registry, tmp_path)
+            yield Chat(bot, registry, tmp_path, base_image)
         await dockerhub.aclose()
 
 
@@ -88,6 +83,7 @@ async def test_push_goes_to_the_person_s_docker_hub_and_the_manifests_pin_its_di
     report = yaml.safe_load((out / "report.json").read_text())
     image = report["image"]
     try:
+        assert image["base_image"] == chat.base_image  # the operator's setting, not python:*-slim
         pushed = image["pushed"]
         assert pushed is not None, report["steps"]
         assert pushed["destination"].startswith(f"{chat.registry.host}/{DOCKER_ID}/shop:")

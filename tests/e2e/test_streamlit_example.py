@@ -1,30 +1,51 @@
-"""The Streamlit example k8orized with tracing: a real session, a trimmed tree, an enforced profile.
+"""The Streamlit example k8orized with tracing: a real session, a trimmed tree, an enforced profile, and
+the image built FROM the locally made base, pushed to a local registry and run under runc.
 
-Slow (it installs Streamlit into a fresh venv), but CI runs it. Timing targets live in the benchmark
-(bench/k8orize); this test asserts behaviour.
+Slow (it installs Streamlit into a fresh venv and builds two images), but CI runs it. Timing targets
+live in the benchmark (bench/k8orize); this test asserts behaviour.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from k8orize.engine import K8orizeResult, k8orize
+from k8orize.image import BuiltImage, remove_image
 from k8orize.request import K8orizeRequest
-from tests.support.k8orize import EXAMPLE, IMAGE, PROBES, RUN
+from testing.registry import LocalRegistry
+from tests.support.images import base_image, registry  # noqa: F401  (fixtures)
+from tests.support.k8orize import EXAMPLE, PROBES, RUN
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+# Not test_image.py's name: buildah's store is shared by parallel workers, and a build retags its name.
+NAME = "streamlit-e2e"
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> K8orizeResult:
+def result(
+    tmp_path_factory: pytest.TempPathFactory,
+    base_image: str,  # noqa: F811
+    registry: LocalRegistry,  # noqa: F811
+) -> Iterator[K8orizeResult]:
     out = tmp_path_factory.mktemp("streamlit") / "out"
-    return k8orize(
+    done = k8orize(
         K8orizeRequest(
-            app_dir=EXAMPLE, out=out, name="streamlit-example", run=RUN, probes=PROBES, image=IMAGE
+            app_dir=EXAMPLE,
+            out=out,
+            name=NAME,
+            run=RUN,
+            probes=PROBES,
+            base_image=base_image,
+            push=f"{registry.host}/k8or/{NAME}",
         )
     )
+    yield done
+    image = done.report["image"]
+    if image["image_id"]:
+        remove_image(BuiltImage(image["reference"] or "", image["image_id"], 0))
 
 
 def test_the_trace_ran_a_real_session(result: K8orizeResult) -> None:
@@ -65,11 +86,24 @@ def test_probes_pass_under_enforcement_and_forbidden_calls_are_refused(result: K
     assert result.report["seccomp"]["allowed_count"] <= 120
 
 
+def test_the_shipped_image_holds_a_session_under_runc(result: K8orizeResult) -> None:
+    [runc] = result.report["runtime_verification"]
+    assert runc["runtime"] == "runc" and runc["passed"], runc["problems"]
+    assert runc["shipped"]["run"]["session"]["ok"] and runc["shipped"]["run"]["stopped_by_sigterm"]
+    assert runc["denials"] == 0, runc["denied_calls"]
+    assert runc["refusals"]["mount"]["refused"] and runc["refusals"]["ptrace"]["refused"]
+
+
 def test_output_is_clean_under_the_linters(result: K8orizeResult) -> None:
     checks = result.report["checks"]
     assert all(c["ran"] and c["passed"] for c in checks.values()), checks
-    assert "failed 0" in checks["checkov"]["detail"]
+    assert "failed 0" in checks["checkov"]["detail"]  # CKV_K8S_43 too: the pushed digest is pinned
     assert result.report["checks_failed"] == []
+    pushed = result.report["image"]["pushed"]
+    assert (
+        pushed is not None
+        and pushed["pinned"] in (result.out / "manifests" / "30-deployment.yaml").read_text()
+    )
 
 
 def test_metrics_and_structured_logs(result: K8orizeResult) -> None:
@@ -83,7 +117,8 @@ def test_metrics_and_structured_logs(result: K8orizeResult) -> None:
 
 
 def test_report_keeps_the_recorded_key_tree(result: K8orizeResult) -> None:
-    """The traced report's format did not change when the report became a typed model (issue 9)."""
+    """The traced report has the recorded key tree (tests/support/data/report_shape_traced.json): the
+    review surface of its format, image and runc verification included."""
     import json
 
     from tests.support.report_shape import key_tree, recorded

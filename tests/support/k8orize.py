@@ -21,7 +21,8 @@ RUN = (
     "--browser.gatherUsageStats false"
 )
 PROBES = ("http://127.0.0.1:{port}/_stcore/health", "http://127.0.0.1:{port}/")
-IMAGE = "registry.example.com/k8or/streamlit-example@sha256:" + "5e" * 32
+# No image reference here: a test that needs a digest builds and pushes the image (tests/support/images.py:
+# the `base_image` and `registry` fixtures, `push=`) and the manifests pin what the registry serves.
 
 HTTP_APP = '''
 """A stdlib-only web app: enough to exercise the whole engine in a few seconds."""
@@ -47,6 +48,10 @@ server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 server.serve_forever()
 '''
+
+# The same app listening on every interface, as an app in a pod must: the kubelet's probes and the Service
+# come to the pod's IP, which the runc verification checks (k8orize/runtime_verify.py).
+POD_HTTP_APP = HTTP_APP.replace('("127.0.0.1", int(sys.argv[1]))', '("0.0.0.0", int(sys.argv[1]))')
 
 
 @pytest.fixture

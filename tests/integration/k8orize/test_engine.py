@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,15 @@ import yaml
 from k8orize import hardening
 from k8orize.engine import K8orizeResult, k8orize
 from k8orize.errors import AppExited, AppNotFound, BadRequest, K8orizeError, ProbeTimeout, UnknownAppKind
+from k8orize.image import BuiltImage, remove_image
 from k8orize.request import K8orizeRequest, parse_env
-from tests.support.k8orize import REPO
+from k8orize.steps import STEPS
+from testing.registry import LocalRegistry
+from tests.support.k8orize import POD_HTTP_APP, REPO
 
 RUN = "python app.py {port}"
 PROBE = "http://127.0.0.1:{port}/health"
+REPOSITORY = "k8or/tiny-web"
 
 
 def _leftovers(parent: Path) -> list[str]:
@@ -27,13 +32,15 @@ def _leftovers(parent: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def tiny_result(tmp_path_factory: pytest.TempPathFactory) -> K8orizeResult:
-    from tests.support.k8orize import HTTP_APP
-
+def tiny_result(
+    tmp_path_factory: pytest.TempPathFactory, base_image: str, registry: LocalRegistry
+) -> Iterator[K8orizeResult]:
+    """The whole pipeline, image included: built FROM the local base, pushed to a local registry, run
+    under runc. One k8orization (about 30 s) serves every test that reads it."""
     root = tmp_path_factory.mktemp("tiny")
     app = root / "tiny-web"
     app.mkdir()
-    (app / "app.py").write_text(HTTP_APP)
+    (app / "app.py").write_text(POD_HTTP_APP)
     (app / "requirements.txt").write_text("# stdlib only\n")
     (app / "README.md").write_text("# docs\n")
     (app / ".env").write_text("TOKEN=secret\n")
@@ -45,28 +52,42 @@ def tiny_result(tmp_path_factory: pytest.TempPathFactory) -> K8orizeResult:
             run=RUN,
             probes=(PROBE,),
             port=8080,
-            image="registry.example.com/tiny@sha256:" + "ab" * 32,
+            base_image=base_image,
+            push=f"{registry.host}/{REPOSITORY}",
         ),
         progress=lambda step, status: steps.append((step, status)),
     )
     result.progress_seen = steps  # type: ignore[attr-defined]
-    return result
+    yield result
+    image = result.report["image"]
+    if image["image_id"]:
+        remove_image(BuiltImage(image["reference"] or "", image["image_id"], 0))
 
 
-def test_everything_verified(tiny_result: K8orizeResult) -> None:
+def test_everything_verified(tiny_result: K8orizeResult, registry: LocalRegistry) -> None:
     report = tiny_result.report
-    assert [s["status"] for s in report["steps"]] == ["ok"] * 11, report["steps"]
+    statuses = {s["step"]: s["status"] for s in report["steps"]}
+    # Every step but runsc's, which runs only with --sandbox gvisor (test_runtime.py has it).
+    assert list(statuses) == [s for s in STEPS if s != "verify under runsc"], report["steps"]
+    assert set(statuses.values()) == {"ok"}, report["steps"]
     assert report["verification"]["trimmed"]["passed"]
     enforced = report["verification"]["enforced"]
     assert enforced["run"]["passed"] and enforced["denials"] == 0
     assert enforced["run"]["stopped_by_sigterm"] and enforced["run"]["exit_code"] == 0
     assert enforced["refusals"]["mount"]["refused"] and enforced["refusals"]["ptrace"]["refused"]
+    [runc] = report["runtime_verification"]
+    assert runc["runtime"] == "runc" and runc["passed"] and runc["denials"] == 0, runc
+    pushed = report["image"]["pushed"]
+    assert pushed is not None and pushed["digest"] == registry.manifest_digest(
+        REPOSITORY, pushed["destination"].rsplit(":", 1)[1]
+    )
     assert report["checks_failed"] == []
     assert {c for c, r in report["checks"].items() if r["passed"]} == {
         "kubernetes-validate",
-        "checkov",
+        "checkov",  # CKV_K8S_43 included: the manifests pin the digest the registry serves
         "hadolint",
     }
+    assert not [item for item in report["not_verified"] if "digest" in item or "image" in item]
     assert report["seccomp"]["allowed_count"] < 120
 
 
@@ -85,6 +106,8 @@ def test_output_is_self_contained(tiny_result: K8orizeResult) -> None:
         "trace/syscalls.json",
         "image/app/app.py",
         "manifests/30-deployment.yaml",
+        "build.log",
+        "push.log",
     ):
         assert (out / name).is_file(), name
     assert not (out / "image" / "app" / ".env").exists()
@@ -128,13 +151,20 @@ def test_progress_reports_every_step(tiny_result: K8orizeResult) -> None:
 
 
 def test_without_trace_falls_back_to_runtime_default(http_app: Path, tmp_path: Path) -> None:
+    """Nothing run, nothing built (--no-build): the report says what that leaves unverified."""
     result = k8orize(
-        K8orizeRequest(app_dir=http_app, out=tmp_path / "out", trace=False, run=RUN, probes=(PROBE,))
+        K8orizeRequest(
+            app_dir=http_app, out=tmp_path / "out", trace=False, run=RUN, probes=(PROBE,), build=False
+        )
     )
     report = result.report
     assert report["seccomp"]["mode"] == "RuntimeDefault"
     assert any("RuntimeDefault" in item for item in report["not_verified"])
-    assert any("digest" in item for item in report["not_verified"])
+    assert any(item.startswith("image digest: ") for item in report["not_verified"])
+    assert any(item.startswith("image: not built (--no-build was given)") for item in report["not_verified"])
+    statuses = {s["step"]: s["status"] for s in report["steps"]}
+    assert statuses["build image"] == statuses["push"] == statuses["verify under runc"] == "skipped"
+    assert report["image"]["built"] is False and report["runtime_verification"] == []
     assert not (result.out / "seccomp.json").exists()
     deployment = yaml.safe_load((result.out / "manifests" / "30-deployment.yaml").read_text())
     assert deployment["spec"]["template"]["spec"]["securityContext"]["seccompProfile"] == {
