@@ -46,7 +46,7 @@ engine: $(VENV)/.engine
 test: $(VENV)/.installed
 	scripts/system-packages
 	scripts/ensure-postgres
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)  # loadgroup: an example's module stays on one worker
 
 ## ruff, the layer contract (.importlinter) and the type checker (mypy.ini).
 lint: $(VENV)/.installed

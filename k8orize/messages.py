@@ -106,6 +106,7 @@ RUNSC_DENIALS_UNOBSERVABLE = (
     "record: only failures show"
 )
 NO_SIGTERM_EXIT = "the container did not exit within {grace:.0f}s of SIGTERM (terminationGracePeriodSeconds)"
+SECRET_VALUE_HIDDEN = "<from the Secret: not written here>"
 
 # --- the sandbox and the app's requirements (k8orize/sandbox.py, requirements.py, install.py) ---
 SANDBOX_UNAVAILABLE = (

@@ -100,10 +100,12 @@ class Pipeline:
         self.not_verified: list[str] = []
         self.sandbox: SandboxHost | None = None  # where the app's code runs (opened by _traced)
         self.images = shipping.ImageSteps(request, staging, work, self.name)
+        # The linters, and removing what no later step needs, while the steps go on.
+        self.background = ThreadPoolExecutor(max_workers=3, thread_name_prefix="k8orize-background")
 
     # -- orchestration ---------------------------------------------------------------------------
     def run(self) -> Report:
-        with self.images:  # stops a naive baseline still building when a step failed
+        with self.images, self.background:  # stops builds still running when a step failed
             return self._run()
 
     def _run(self) -> Report:
@@ -112,16 +114,20 @@ class Pipeline:
         prepared = built.prepared if built else self._without_trace(analysis)
         profile = built.profile if built else None
         spec = self._step("dockerfile", lambda: self._dockerfile(analysis, prepared))
-        self.images.run(self._step, self.steps.skip, spec.base)
+        # The image builds and pushes from the Dockerfile and the trimmed tree, which the verification
+        # runs only read: both go on in the background while those runs wait on the app.
+        self.images.start(self._step, self.steps.skip, spec.base, lend=built is not None)
+        verification = self._verify(built) if built else None
+        profile = verification.enforced.profile if verification else profile  # with what it learned
+        self.images.wait()  # the manifests pin the pushed digest
         rendered = self._step("manifests", lambda: self._manifests(analysis, profile))
         # The linters read only the Dockerfile and the manifests, which no run changes: they work while
-        # the app runs again (those runs mostly wait on the app).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="k8orize-checks") as pool:
-            linting = pool.submit(self._lint)
-            verification = self._verify(built) if built else None
-            where = (self.name, self.out, self.work)
-            checks = runtime_steps.run(self._step, self.steps.skip, self.req, where, built, self.images)
-            linted = self._step("checks", lambda: self._checks(linting.result()))
+        # the built image runs under the container runtimes (those runs mostly wait on the app).
+        linting = self.background.submit(self._lint)
+        where = (self.name, self.out, self.work)
+        checks = runtime_steps.run(self._step, self.steps.skip, self.req, where, built, self.images)
+        self.background.submit(self.images.give_back)  # a copy of every layer: removed meanwhile
+        linted = self._step("checks", lambda: self._checks(linting.result()))
         facts = Facts(
             request=self.req,
             name=self.name,
@@ -130,7 +136,7 @@ class Pipeline:
             prepared=prepared,
             installed=built.installed if built else None,
             traced=built.traced if built else None,
-            profile=verification.enforced.profile if verification else profile,
+            profile=profile,
             manifests=rendered,
             verification=verification,
             linted=linted,
@@ -166,11 +172,8 @@ class Pipeline:
 
     def _require_tools(self) -> None:
         if not shutil.which("strace"):
-            raise ToolMissing(
-                messages.TOOL_MISSING.format(
-                    tool="strace", purpose="trace the app", hint="apt-get install strace"
-                )
-            )
+            missing = {"tool": "strace", "purpose": "trace the app", "hint": "apt-get install strace"}
+            raise ToolMissing(messages.TOOL_MISSING.format(**missing))
         try:
             import pyseccomp  # noqa: F401 - only checking that libseccomp can be loaded
         except (ImportError, OSError) as exc:
@@ -290,6 +293,8 @@ class Pipeline:
             enforced = self._step("verify enforced", lambda: self._verify_enforced(built, runtime))
         finally:
             runtime.close()
+            if self.sandbox is not None:  # no later step runs the app's code on this host
+                self.background.submit(self.sandbox.close)
         return Verification(runtime, trimmed, enforced)
 
     def _verify_trimmed(self, runs: RunFactory, runtime: TrimmedRuntime) -> tuple[RunOutcome, Verdict]:

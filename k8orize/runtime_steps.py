@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from . import image, runtimes
+from . import runtimes
 from .errors import K8orizeError, ToolMissing
 from .facts import TracedBuild
 from .image import BuiltImage
@@ -35,6 +35,9 @@ class ImageSource(Protocol):
     def built(self) -> BuiltImage | None: ...
     @property
     def why_not_built(self) -> str | None: ...
+    def rootfs(self) -> Path:
+        """The built image's root filesystem, lent for as long as the pipeline runs."""
+        ...
 
 
 def runtimes_for(request: K8orizeRequest) -> list[str]:
@@ -64,10 +67,10 @@ def run(
     session = _session(traced)
     checks: list[RuntimeCheck | None] = []
     try:
-        with image.image_rootfs(images.built) as rootfs:
-            for runtime in names:
-                action = _action(runtime, request, where, rootfs, session)
-                checks.append(step(STEP.format(runtime=runtime), action))
+        rootfs = images.rootfs()
+        for runtime in names:
+            action = _action(runtime, request, where, rootfs, session)
+            checks.append(step(STEP.format(runtime=runtime), action))
     except K8orizeError as exc:  # the image's files could not be lent: each runtime's step says so
         failed = Verdict(FAILED, f"the image's root filesystem: {str(exc).splitlines()[0]}")
         for runtime in names[len(checks) :]:

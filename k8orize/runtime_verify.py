@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import yaml
+
 from . import messages, oci, runtimes
 from .container_life import REFUSAL_CHECK, Container, DrivePlan, Life, run_life, run_to_exit, uid_denials
 from .jsontypes import JSON, JSONObject
@@ -166,6 +168,7 @@ class _Setup:
     work: Path
     logs: Path
     sidecars: ContainerRuntime  # runc: the session's client is not what is under test
+    from_secrets: frozenset[str] = frozenset()  # env variables whose values never reach OUT
 
     def container(
         self,
@@ -231,10 +234,29 @@ def _last_json(output: str) -> JSONObject:
     return {}
 
 
-def _save_config(c: Container, logs: Path) -> None:
-    """The shipped life's config.json beside its log, host paths replaced by what they stand for."""
-    text = (c.bundle / "config.json").read_text()
-    root = json.loads(text)["root"]["path"]
+def _from_secrets(out: Path, name: str) -> frozenset[str]:
+    """The variables Deployment `name` takes from a Secret (`secretKeyRef`)."""
+    found: set[str] = set()
+    for path in sorted((out / "manifests").rglob("*.yaml")):
+        for obj in yaml.safe_load_all(path.read_text()):
+            if not isinstance(obj, dict) or obj.get("kind") != "Deployment":
+                continue
+            if (obj.get("metadata") or {}).get("name") == name:
+                for c in obj["spec"]["template"]["spec"].get("containers") or []:
+                    env = c.get("env") or []
+                    found |= {e["name"] for e in env if "secretKeyRef" in (e.get("valueFrom") or {})}
+    return frozenset(found)
+
+
+def _save_config(c: Container, logs: Path, from_secrets: frozenset[str]) -> None:
+    """The shipped life's config.json beside its log: host paths replaced by what they stand for, and
+    the values the container took from a Secret left out (the bundle itself had them)."""
+    config = json.loads((c.bundle / "config.json").read_text())
+    env = [item.split("=", 1) for item in config["process"]["env"]]
+    config["process"]["env"] = [
+        f"{key}={messages.SECRET_VALUE_HIDDEN if key in from_secrets else value}" for key, value in env
+    ]
+    text, root = json.dumps(config, indent=2) + "\n", config["root"]["path"]
     for old, new in (
         (root, "<image rootfs>"),
         (c.net.path, "<pod network namespace>"),
@@ -281,7 +303,7 @@ def _summary(pod: ShippedPod, seccomp: JSONObject | None, pod_ip: str) -> JSONOb
 def _shipped(setup: _Setup, plan: DrivePlan) -> Life:
     """The exact profile; under runsc the sentry's debug log names what it refused."""
     c = setup.container("shipped", setup.seccomp)
-    _save_config(c, setup.logs)
+    _save_config(c, setup.logs, setup.from_secrets)
     debug = c.bundle / "debug"
     observed = setup.runtime.name == "runsc" and setup.seccomp is not None
     return run_life(c, plan, "shipped", lambda: gvisor_denials(debug) if observed else None)
@@ -342,7 +364,8 @@ def verify_shipped(
     budget = max(_startup_budget(pod), min_budget)
     sidecars = runtimes.find("runc", work / "sidecars")
     with PodNetwork() as net:
-        setup = _Setup(runtime, pod, rootfs, seccomp, net, work, out / "runs", sidecars)
+        hidden = _from_secrets(out, name)
+        setup = _Setup(runtime, pod, rootfs, seccomp, net, work, out / "runs", sidecars, hidden)
         plan = DrivePlan(budget, setup.session(session) if session else None)
         shipped = _shipped(setup, plan)
         refusals = _refusals(setup, allowed)

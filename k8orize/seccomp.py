@@ -1,8 +1,8 @@
 """Build the OCI seccomp profile from a trace, and the same profile as a SeccompProfile object.
 
-The allow-list is the app's traced calls plus three base sets: what the container runtime calls after
+The allow-list is the app's traced calls plus base sets: what the container runtime calls after
 installing the filter (traced from the runtime itself, `k8orize.runtime_base`), and the few calls the C
-library and the interpreter make depending on timing and memory rather than on what the app does.
+library and the interpreter make depending on memory and timing rather than on what the app does.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ from .runtime_base import RuntimeBase
 
 # Always allowed: a process must be able to exit, return from signal handlers and wait on locks.
 ALWAYS = frozenset({"exit", "exit_group", "rt_sigreturn", "futex"})
-# The C library and interpreter call these depending on memory and timing, not on what the app does
-# (glibc realloc of a large block uses mremap; sleeps restart after signals), so one trace can miss
-# them although any run may need them.
-LIBC_VARIABLE = frozenset(
-    {"mremap", "clock_nanosleep", "nanosleep", "restart_syscall", "sched_yield", "getrandom"}
-)
+# Memory comes and goes with load and timing, not with what the app's code says, so one trace can miss a
+# call any later run may need. glibc's malloc grows and shrinks the main arena with brk, serves large
+# blocks with mmap and munmap and moves them with mremap (realloc); a thread's arena grows with mprotect
+# and hands freed pages back with madvise(MADV_DONTNEED), as glibc does with the stack of every thread
+# that exits (an idle worker thread retires after a timeout: FastAPI's thread pool under runc, issue 11);
+# CPython's allocator maps and unmaps its arenas as objects come and go.
+MEMORY = frozenset({"brk", "mmap", "munmap", "mremap", "mprotect", "madvise"})
+# Timing: a sleep or wait interrupted by a signal resumes through restart_syscall; sleeps and yields
+# happen when a lock or a poll loop is busy; entropy is asked for whenever a module first seeds itself.
+TIMING = frozenset({"clock_nanosleep", "nanosleep", "restart_syscall", "sched_yield", "getrandom"})
 # glibc answers these from the kernel's vDSO without a system call, so a trace on Linux rarely sees
 # them; where the vDSO lacks one (gVisor's has no clock_getres: asyncio's loop then fails) glibc makes
 # the real call.
@@ -59,7 +63,7 @@ class SeccompProfile:
     def from_trace(
         cls, traced: set[str], arch: str = "x86_64", *, runtime: RuntimeBase | None = None
     ) -> SeccompProfile:
-        """Traced calls, their libc fallbacks, the runtime's, libc's, the vDSO's and the interpreter's
+        """Traced calls, their libc fallbacks, the runtime's, the memory, timing, vDSO and interpreter
         base sets and ALWAYS; names checked.
 
         Without `runtime` the profile holds only what the process itself needs (a filter loaded right
@@ -68,7 +72,7 @@ class SeccompProfile:
         base = runtime.syscalls if runtime else frozenset()
         fallbacks = {old for new in traced & LIBC_FALLBACKS.keys() for old in LIBC_FALLBACKS[new]}
         known, _unknown = syscalls.split_known(
-            traced | base | fallbacks | ALWAYS | LIBC_VARIABLE | VDSO | INTERPRETER_START, arch
+            traced | base | fallbacks | ALWAYS | MEMORY | TIMING | VDSO | INTERPRETER_START, arch
         )
         # If the app itself called mount or ptrace they stay allowed, and the refusal check says so.
         return cls(sorted(known), arch, frozenset(syscalls.split_known(traced, arch)[0]), runtime)

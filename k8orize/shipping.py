@@ -1,9 +1,12 @@
 """The image steps of a k8orization: build the image from OUT/Dockerfile, push it, pin its digest.
 
-The naive baseline (`naive.py`) needs nothing but the app's files, so it builds in the background from
-the moment the app is analysed, while the app is installed, traced and verified, and is waited for when
-the report is written (`finish`). A build or push that
-fails is a failed step, not a stopped k8orization: the rest of the output is still worth reading.
+Both run in the background (`start`, then `wait`): the Dockerfile and the trimmed tree are final once
+the Dockerfile step ends, and the local verification runs that follow only read them, so the image is
+built and pushed while those runs wait on the app; while it is pushed, its root filesystem is lent for
+the runtime checks (`rootfs`) until `close`. The naive baseline (`naive.py`) needs nothing but the
+app's files, so it builds in the background from the moment the app is analysed and is waited for when
+the report is written (`finish`). A build or push that fails is a failed step, not a stopped
+k8orization: the rest of the output is still worth reading.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import shlex
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -74,6 +78,10 @@ class ImageSteps:
         self.base_digest: str | None = None
         self._naive: Future[BuiltImage] | None = None
         self._naive_dockerfile: str | None = None
+        self._shipping: Future[None] | None = None
+        self._rootfs: Future[Path] | None = None
+        self._lent = ExitStack()  # the lent root filesystem, given back by `give_back` or `close`
+        self._lent_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._cancel = threading.Event()
 
@@ -83,8 +91,27 @@ class ImageSteps:
         return self.pushed.pinned if self.pushed else None
 
     # -- the steps -----------------------------------------------------------------------------------
-    def run(self, step: StepRunner[object], skip: Callable[[str, str], None], default_base: str) -> None:
-        """Run the build and push steps through the pipeline's step log (`step`, `skip`)."""
+    def start(
+        self, step: StepRunner[object], skip: Callable[[str, str], None], default_base: str, *, lend: bool
+    ) -> None:
+        """Start the build and push steps in the background; `wait` joins them. With `lend`, the built
+        image's root filesystem is made ready for `rootfs` while it is pushed."""
+        self._shipping = self._worker().submit(self.run, step, skip, default_base, lend)
+
+    def wait(self) -> None:
+        """Wait for the steps `start` began (a failed build or push is a failed step, not raised)."""
+        if self._shipping is not None:
+            self._shipping.result()
+
+    def run(
+        self,
+        step: StepRunner[object],
+        skip: Callable[[str, str], None],
+        default_base: str,
+        lend: bool = False,
+    ) -> None:
+        """Run the build and push steps through the pipeline's step log (`step`, `skip`); with `lend`,
+        lending the built image's root filesystem (`rootfs`) starts alongside the push."""
         self.default_base = default_base
         self.base_image = self.req.base_image or default_base
         if not self.req.build:
@@ -92,6 +119,8 @@ class ImageSteps:
             skip(BUILD_STEP, self.why_not_built)
         else:
             step(BUILD_STEP, self._build)
+        if self.built is not None and lend:
+            self._rootfs = self._worker().submit(self._lend)
         if self.built is None or self.req.push is None:
             skip(PUSH_STEP, "the image was not built" if self.built is None else "no --push was given")
         else:
@@ -115,6 +144,7 @@ class ImageSteps:
                 f"localhost/k8or/{self.name}:latest",
                 log=self.out / BUILD_LOG,
                 build_args=self._build_args(),
+                cancel=self._cancel,  # set when the k8orization stops early (`close`)
                 # The traced Dockerfile installs nothing: its RUN steps (which import the app's
                 # dependencies) get no network. The untraced one installs the requirements.
                 network=not (self.req.run and self.req.trace),
@@ -137,6 +167,23 @@ class ImageSteps:
         self.pushed = Pushed(destination, digest)
         return self.pushed, Verdict.ok(f"{destination}, pinned as {self.pushed.pinned}")
 
+    def _lend(self) -> Path:
+        assert self.built is not None
+        with self._lent_lock:
+            return self._lent.enter_context(image.image_rootfs(self.built))
+
+    def rootfs(self) -> Path:
+        """The built image's root filesystem, lent until `give_back` or `close` (raises K8orizeError when
+        it cannot be)."""
+        if self._rootfs is None:
+            self._rootfs = self._worker().submit(self._lend)
+        return self._rootfs.result()
+
+    def give_back(self) -> None:
+        """Remove the lent root filesystem (a copy of every layer on vfs); idempotent."""
+        with self._lent_lock:
+            self._lent.close()
+
     # -- the naive baseline, in the background --------------------------------------------------------
     def start_naive(self, analysis: AppAnalysis) -> None:
         """Start building the naive baseline in the background (when images are built at all)."""
@@ -151,8 +198,13 @@ class ImageSteps:
         folder = self.work / "naive"
         context = naive.context(analysis, folder / "context")
         (folder / "Dockerfile").write_text(self._naive_dockerfile)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="k8orize-naive")
-        self._naive = self._pool.submit(self._build_naive, context, folder / "Dockerfile")
+        self._naive = self._worker().submit(self._build_naive, context, folder / "Dockerfile")
+
+    def _worker(self) -> ThreadPoolExecutor:
+        """The background threads: the naive baseline, the build and push, lending the root filesystem."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="k8orize-image")
+        return self._pool
 
     def _build_naive(self, context: Path, dockerfile: Path) -> BuiltImage:
         image.ensure_base(self.base_image)
@@ -178,7 +230,6 @@ class ImageSteps:
     def finish(self) -> Shipped:
         """Wait for the naive baseline and gather what the steps produced."""
         naive_image, why_no_naive = self._naive_result()
-        self.close()
         return Shipped(
             base_image=self.base_image,
             base_digest=self.base_digest,
@@ -197,9 +248,10 @@ class ImageSteps:
         self.close()
 
     def close(self) -> None:
-        """Stop the naive build if it still runs (the k8orization stopped early); idempotent."""
-        if self._naive is not None and not self._naive.done():
+        """Stop the builds still running (the k8orization stopped early) and wait for them; idempotent."""
+        if any(f is not None and not f.done() for f in (self._naive, self._shipping)):
             self._cancel.set()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self.give_back()

@@ -15,11 +15,11 @@ STEPS = (
     "trim",
     "seccomp",
     "dockerfile",
-    "build image",
+    "build image",  # build and push run in the background alongside the two verify steps
     "push",
-    "manifests",
     "verify trimmed",
     "verify enforced",
+    "manifests",
     "verify under runc",
     "verify under runsc",
     "checks",

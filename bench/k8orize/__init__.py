@@ -1,1 +1,1 @@
-"""Benchmark of the k8orization engine on examples/streamlit-app (run: python -m bench.k8orize)."""
+"""Benchmark of the k8orization engine on the example apps in examples/ (run: python -m bench.k8orize)."""

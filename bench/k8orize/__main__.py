@@ -32,7 +32,6 @@ from bench.k8orize.figures import body, targets
 from bench.results import record
 from k8orize.engine import k8orize
 from k8orize.image import BuiltImage, remove_image
-from k8orize.request import K8orizeRequest
 from testing.registry import LocalRegistry, local_registry
 
 
@@ -59,17 +58,8 @@ def one_run(example: Example, base: str, registry: LocalRegistry, installer: str
     """k8orize the example once into a temp dir, image built and pushed; its figures."""
     with tempfile.TemporaryDirectory(prefix="k8orize-bench-") as tmp:
         out = Path(tmp) / "out"
-        request = K8orizeRequest(
-            app_dir=example.folder,
-            out=out,
-            name=example.name,
-            port=example.port,
-            run=example.run,
-            env=dict(example.env),
-            probes=example.probes,
-            installer=installer,
-            base_image=base,
-            push=f"{registry.host}/k8or/{example.name}",
+        request = example.request(
+            out, base_image=base, push=f"{registry.host}/k8or/{example.name}", installer=installer
         )
         started = time.monotonic()
         report: dict[str, Any] = dict(k8orize(request).report)

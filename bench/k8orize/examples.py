@@ -1,10 +1,13 @@
-"""The example apps the benchmark k8orizes, each with the options its README gives."""
+"""The example apps, each with the options its README gives: the benchmark and the integration tests
+k8orize them the same way (`Example.request`)."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from k8orize.request import K8orizeRequest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,6 +26,25 @@ class Example:
     min_reduction: float | None = None
     #: Issue 11's target: the whole run, build and verification included, within this many seconds.
     max_wall: float | None = None
+
+    def request(
+        self, out: Path, *, base_image: str, push: str, sandbox: str | None = None, installer: str = "auto"
+    ) -> K8orizeRequest:
+        """The whole k8orization: traced, the image built FROM `base_image` and pushed to `push`
+        (REGISTRY/REPO), with `--sandbox gvisor` when asked."""
+        return K8orizeRequest(
+            app_dir=self.folder,
+            out=out,
+            name=self.name,
+            port=self.port,
+            run=self.run,
+            env=dict(self.env),
+            probes=self.probes,
+            installer=installer,
+            base_image=base_image,
+            push=push,
+            sandbox=sandbox,
+        )
 
 
 def examples() -> tuple[Example, ...]:
@@ -44,7 +66,7 @@ def examples() -> tuple[Example, ...]:
             "python app.py",
             ("http://127.0.0.1:{port}/health", "http://127.0.0.1:{port}/"),
             8080,
-            env={"PORT": "{port}", "SECRET_KEY": secrets.token_hex(24)},
+            env={"PORT": "{port}", "SECRET_KEY": secrets.token_hex(24), "GREETING": "hi"},
         ),
         Example(
             "fastapi-example",
@@ -54,3 +76,8 @@ def examples() -> tuple[Example, ...]:
             8000,
         ),
     )
+
+
+def example(name: str) -> Example:
+    """The example called `name` (streamlit-example, flask-example, fastapi-example)."""
+    return next(e for e in examples() if e.name == name)

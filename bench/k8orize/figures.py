@@ -110,8 +110,9 @@ def body(
             for r in runs
         ),
         "",
-        "Median seconds per step (the naive image builds in the background from the analysis on, the "
-        "linters alongside the verification runs): "
+        "Median seconds per step (they overlap, so they add up to more than the whole run: the image is "
+        "built and pushed while the trimmed tree is verified, the naive image builds from the analysis on, "
+        "the linters run alongside the runtime checks): "
         + ", ".join(f"{n} {median([r['steps'].get(n, 0.0) for r in runs]):.1f}" for n in step_names),
         f"1-minute load average at the end of each run: {loads} (2 cores, shared with whatever else runs).",
     ]

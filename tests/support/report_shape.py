@@ -6,7 +6,7 @@ the review surface of the report's format. After a deliberate change, re-record 
 
     .venv/bin/python -m tests.support.report_shape report_shape_traced OUT/report.json
 
-(the traced tree from tests/e2e/test_streamlit_example.py's OUT, the untraced one from
+(the traced tree from tests/integration/k8orize/test_examples.py's Streamlit OUT, the untraced one from
 tests/integration/k8orize/test_report_shape.py's) and review the diff of data/<name>.json.
 """
 

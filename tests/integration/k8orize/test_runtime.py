@@ -1,8 +1,10 @@
-"""What ships, under the runtimes a kubelet uses: the built image from OUT's Dockerfile and Deployment,
-run by runc (and runsc for `--sandbox gvisor`) with OUT/seccomp.json, probed on the pod's IP, stopped with
-SIGTERM; and the profile's base, traced from runc itself, that lets runc start the app at all.
+"""What ships, under runc: the built image from OUT's Dockerfile and Deployment, run with
+OUT/seccomp.json, probed on the pod's IP, stopped with SIGTERM; what the check says when the profile lacks
+a call or the app listens on loopback only; and the profile's base, traced from runc itself, that lets
+runc start the app at all.
 
-One k8orization of a tiny app serves the module (it installs, traces and builds the image).
+One k8orization of a tiny stdlib app serves the module (it traces and builds the image in seconds). The
+example apps, and runsc for `--sandbox gvisor`, are in test_examples.py.
 """
 
 from __future__ import annotations
@@ -26,38 +28,14 @@ from k8orize.seccomp import SeccompProfile
 from k8orize.trace import parse_file
 from tests.support.k8orize import HTTP_APP
 
+pytestmark = pytest.mark.xdist_group("k8orize-runtime")  # one k8orization: one worker
 NAME = "runtime-check"
 # The tiny app, listening on every address as a container must (the kubelet probes the pod's IP).
 APP = HTTP_APP.replace('("127.0.0.1", int(sys.argv[1]))', '("0.0.0.0", int(sys.argv[1]))')
 
 
-def _runsc_problem(tmp: Path) -> str | None:
-    """Why runsc cannot run a trivial bundle here (None: it can)."""
-    if shutil.which("runsc") is None:
-        return "runsc is not installed"
-    rootfs = runtime_base.trivial_rootfs(tmp / "rootfs")
-    spec = oci.ContainerSpec(("/bin/true",), ("PATH=/bin",), "/", 65534, 65534, "probe")
-    bundle = oci.write_bundle(tmp / "bundle", oci.bundle_config(spec, rootfs, seccomp=None))
-    runsc = runtimes.find("runsc", tmp / "state")
-    proc = subprocess.run(
-        runsc.argv("run", "--bundle", str(bundle), "k8or-runsc-probe"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    runsc.delete("k8or-runsc-probe")
-    return None if proc.returncode == 0 else f"runsc cannot run a trivial bundle here: {proc.stderr[-300:]}"
-
-
 @pytest.fixture(scope="module")
-def runsc_problem(tmp_path_factory: pytest.TempPathFactory) -> str | None:
-    return _runsc_problem(tmp_path_factory.mktemp("runsc"))
-
-
-@pytest.fixture(scope="module")
-def shipped(
-    tmp_path_factory: pytest.TempPathFactory, base_image: str, runsc_problem: str | None
-) -> Iterator[K8orizeResult]:
+def shipped(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterator[K8orizeResult]:
     root = tmp_path_factory.mktemp("runtime")
     app = root / "web"
     app.mkdir()
@@ -72,7 +50,6 @@ def shipped(
         probes=("http://127.0.0.1:{port}/health",),
         port=8080,
         base_image=base_image,
-        sandbox=None if runsc_problem else "gvisor",
     )
     result = k8orize(request)
     yield result
@@ -168,7 +145,8 @@ def test_an_app_listening_on_loopback_only_is_told_so(shipped: K8orizeResult, tm
     )
     path = out / "manifests" / "30-deployment.yaml"
     deployment = yaml.safe_load(path.read_text())
-    deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]["failureThreshold"] = 3
+    startup = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    startup.update(periodSeconds=1, failureThreshold=3)  # the pod's start-up budget: three seconds
     path.write_text(yaml.safe_dump(deployment))
     runc = runtimes.find("runc", tmp_path / "state")
     with image_rootfs(_built(shipped)) as rootfs:
@@ -233,17 +211,3 @@ def test_the_runtime_base_lets_runc_start_what_the_trace_alone_would_not(
     reported = shipped.report["seccomp"]["runtime_base"]
     assert reported and reported["runtime"] == "runc" and reported["version"] == base.version
     assert set(reported["syscalls"]) <= set(shipped.report["seccomp"]["allowed"])
-
-
-def test_runsc_runs_the_same_bundle_for_gvisor(shipped: K8orizeResult, runsc_problem: str | None) -> None:
-    if runsc_problem:
-        pytest.skip(runsc_problem)
-    steps = {s["step"]: s for s in shipped.report["steps"]}
-    assert steps["verify under runsc"]["status"] == "ok", steps["verify under runsc"]
-    check = _check(shipped, "runsc")
-    assert check["passed"] and check["shipped"]["run"]["stopped_by_sigterm"]
-    assert check["denials"] == 0 and check["denials_observed_by"] and "gVisor" in check["denials_observed_by"]
-    assert check["refusals"]["ptrace"]["refused"] and check["refusals"]["mount"]["refused"]
-    runc_config = json.loads((shipped.out / "runs" / "runc-config.json").read_text())
-    runsc_config = json.loads((shipped.out / "runs" / "runsc-config.json").read_text())
-    assert runsc_config == runc_config  # the same bundle

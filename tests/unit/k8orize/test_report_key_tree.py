@@ -1,7 +1,7 @@
 """The key tree of report.json (tests/support/report_shape.py): data-keyed maps collapse to one entry.
 
 The recorded trees are compared with real reports in tests/integration/k8orize/test_report_shape.py
-(untraced) and tests/e2e/test_streamlit_example.py (traced)."""
+(untraced) and tests/integration/k8orize/test_examples.py (traced, the Streamlit example)."""
 
 from __future__ import annotations
 
