@@ -7,7 +7,7 @@ ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY scripts/image-requirements.txt ./scripts/
 COPY bot ./bot
 COPY connectors ./connectors
@@ -20,7 +20,7 @@ COPY policy ./policy
 COPY actions ./actions
 COPY k8or ./k8or
 RUN python -m venv /opt/k8or \
-    && /opt/k8or/bin/pip install --no-cache-dir '.[k8orize]' -r scripts/image-requirements.txt
+    && /opt/k8or/bin/pip install --no-cache-dir -c constraints.txt '.[k8orize]' -r scripts/image-requirements.txt
 # pip compiled the bytecode at install: keeping it saves every container start from recompiling
 # site-packages (PYTHONDONTWRITEBYTECODE below only stops the read-only image from writing more).
 

@@ -8,20 +8,20 @@ PYTEST_ARGS ?=
 .PHONY: serve chat engine test lint bench docs clean
 
 # Three stamps on one venv: the runtime (serve, chat), the k8orization engine's extra, the tests.
-$(VENV)/.runtime: pyproject.toml
+$(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.engine: $(VENV)/.runtime
-	$(PY) -m pip install --quiet -e '.[k8orize]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[k8orize]'
 	touch $@
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 # .tools holds what the project's own venv must not: mkdocs and its theme (the docs build).
