@@ -256,9 +256,10 @@ class SandboxHost:
         for site in _site_folders(prefix):
             if (bound / site.relative_to(prefix)).is_dir():
                 args += ["--tmpfs", str(site)]
-        args += ["--ro-bind", str(self.reachable(ENGINE_DIR)), str(ENGINE_DIR)]
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp"]
+        # After the private /tmp, which would otherwise hide an engine installed under /tmp (a CI clone).
+        args += ["--ro-bind", str(self.reachable(ENGINE_DIR)), str(ENGINE_DIR)]
         return args + ["--dir", SANDBOX_HOME]
 
     def _etc(self) -> dict[str, bytes]:
