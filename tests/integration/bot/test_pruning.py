@@ -56,7 +56,9 @@ async def _keys(db: Database) -> dict[str, list[str]]:  # noqa: F811
         return {name: sorted((await conn.execute(sa.select(c))).scalars()) for name, c in tables.items()}
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> bool:
+async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> bool:
+    """True once `check` holds; the bound only ends a wait that would never succeed (a loaded CI
+    machine once took more than 5 s for the first sweep), it measures nothing."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await check():
