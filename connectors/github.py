@@ -170,14 +170,21 @@ class GithubConnector(Connector):
         files: Mapping[str, str],
         message: str,
     ) -> str:
-        """Commit `files` (path → text) on a new `branch` off `base` and open a pull request; its URL."""
+        """Commit `files` (path → text) on a new `branch` off `base` and open a pull request; its URL.
+
+        Idempotent for one `branch`: a second call (a k8orize job resumed after its replica died)
+        finds the branch made by the first, commits the same files onto it, and answers the pull
+        request already open for it instead of opening another."""
 
         def work() -> str:
             repo = self.client(credentials).get_repo(repository)
             head_sha = repo.get_branch(base).commit.sha
-            repo.create_git_ref(f"refs/heads/{branch}", head_sha)
+            _create_branch(repo, branch, head_sha)
             for path, content in files.items():
                 _put_file(repo, path, content, message, branch)
+            owner = repository.split("/", 1)[0]
+            for already in repo.get_pulls(state="open", head=f"{owner}:{branch}"):
+                return str(already.html_url)
             return repo.create_pull(base=base, head=branch, title=title, body=body).html_url
 
         return await self._call(work, writes=len(files) + 2)
@@ -226,6 +233,17 @@ def _bounded_body(response: requests.Response, too_large: Exception) -> bytes:
         if len(body) > ARCHIVE_MAX_BYTES:
             raise too_large
     return bytes(body)
+
+
+def _create_branch(repo: Repository, branch: str, sha: str) -> None:
+    """The branch, off `sha`; one that exists already (an earlier attempt made it) is used as it is."""
+    import github as pygithub
+
+    try:
+        repo.create_git_ref(f"refs/heads/{branch}", sha)
+    except pygithub.GithubException as exc:
+        if exc.status != 422 or "already exists" not in str(exc.data):
+            raise
 
 
 def _put_file(repo: Repository, path: str, content: str, message: str, branch: str) -> None:

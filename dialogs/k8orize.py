@@ -86,6 +86,12 @@ ENGINE_OPTIONS: tuple[Param, ...] = (
     opt("sandbox", "Which runtime sandbox", choices=("gvisor",)),
     opt("no-trace", "Do not run the app; seccomp falls back to RuntimeDefault", flag=True),
     opt(
+        "trim",
+        "safe keeps every requirement of what the app uses; traced also drops what the trace never loaded",
+        choices=("safe", "traced"),
+        default="safe",
+    ),
+    opt(
         "env",
         "An environment variable for the app (KEY=VALUE, {port} is its port); a value that looks secret "
         "ships only in a Secret",
@@ -163,8 +169,15 @@ async def k8orize_repository(ctx: CommandContext, args: Arguments) -> None:
     steps = (DOWNLOAD_STEP, *STEPS, *((PULL_REQUEST_STEP,) if args.pr else ()))
     headline = words.STARTED_REPOSITORY.format(name=name, source=source)
     msg = await ctx.progress(StepBoard(headline, steps).text())
+    # The run's name is chosen now, so that a resumed job commits to the same pull request branch.
     await ctx.start_job(
-        repository_job, msg, options=job_options(args), name=name, headline=headline, steps=steps
+        repository_job,
+        msg,
+        options=job_options(args),
+        name=name,
+        headline=headline,
+        steps=steps,
+        run=run_id(),
     )
 
 
@@ -311,12 +324,12 @@ async def repository_job(run: JobRun) -> None:
     live = _live_board(run)
     args = job_arguments(run.arguments["options"], repository=True)
     source: RepositorySource = args.source
-    run_name = run_id()
+    run_name = run.arguments.get("run") or run_id()  # jobs queued before the name was an argument
     async with reported(ctx, live, name):
         access = await github_access(ctx.services, ctx.person.key)
         target = await push_target(ctx, args, name)
         async with downloaded(access, source, workspace_root(ctx), live.show) as app_dir:
-            out = output_folder(ctx, name, run_name)
+            out = output_folder(ctx, name, run_id() if run.resumed else run_name)  # never a half-written one
             request = engine_request(ctx, args, app_dir, name, out, f"github:{source}", target)
             result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)

@@ -42,6 +42,7 @@ class GithubState:
     devices: dict[str, str] = dataclasses.field(default_factory=dict)  # device_code → pending|approved|denied
     files: dict[str, str] = dataclasses.field(default_factory=dict)
     pulls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    refs: dict[str, str] = dataclasses.field(default_factory=dict)  # "owner/repo refs/heads/x" → sha
     tarballs: dict[str, bytes] = dataclasses.field(default_factory=dict)  # "owner/repo" → tar.gz
     downloads: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (owner/repo, ref)
     archive_origin: str = ""  # where tarball links point (another host, like codeload); empty: this fake
@@ -71,6 +72,7 @@ def create_app(state: GithubState) -> web.Application:
     app.router.add_get(repo + "/contents/{path:.+}", lambda r: _authed(r, state, _get_contents))
     app.router.add_put(repo + "/contents/{path:.+}", lambda r: _authed(r, state, _put_contents))
     app.router.add_post(repo + "/pulls", lambda r: _authed(r, state, _create_pull))
+    app.router.add_get(repo + "/pulls", lambda r: _authed(r, state, _list_pulls))
     app.router.add_get(repo + "/tarball", lambda r: _authed(r, state, _tarball_link))
     app.router.add_get(repo + "/tarball/{ref:.+}", lambda r: _authed(r, state, _tarball_link))
     app.router.add_get(
@@ -166,7 +168,14 @@ async def _branch(request: web.Request, state: GithubState) -> web.Response:
 
 
 async def _create_ref(request: web.Request, state: GithubState) -> web.Response:
+    # Like GitHub: a ref that exists already is a 422 "Reference already exists".
     body = await request.json()
+    key = f"{request.match_info['owner']}/{request.match_info['repo']} {body['ref']}"
+    if key in state.refs:
+        return web.json_response(
+            {"message": "Reference already exists", "status": "422"}, status=422
+        )
+    state.refs[key] = body["sha"]
     return web.json_response(
         {"ref": body["ref"], "object": {"sha": body["sha"], "type": "commit"}}, status=201
     )
@@ -198,11 +207,31 @@ async def _put_contents(request: web.Request, state: GithubState) -> web.Respons
     )
 
 
+async def _list_pulls(request: web.Request, state: GithubState) -> web.Response:
+    # GET /repos/{owner}/{repo}/pulls?state=open&head=owner:branch, as GitHub filters them.
+    wanted_state = request.query.get("state", "open")
+    head = request.query.get("head", "")
+    branch = head.split(":", 1)[1] if ":" in head else head
+    found = [
+        pull
+        for pull in state.pulls
+        if pull["repo"] == _repo_name(request)
+        and (wanted_state == "all" or pull["state"] == wanted_state)
+        and (not branch or pull["head"]["ref"] == branch)
+    ]
+    return web.json_response([{k: v for k, v in pull.items() if k != "repo"} for pull in found])
+
+
+def _repo_name(request: web.Request) -> str:
+    return f"{request.match_info['owner']}/{request.match_info['repo']}"
+
+
 async def _create_pull(request: web.Request, state: GithubState) -> web.Response:
     body = await request.json()
     repo = _repo_body(request)
     number = len(state.pulls) + 1
     pull = {
+        "repo": _repo_name(request),
         "id": 1000 + number,
         "number": number,
         "state": "open",
@@ -213,7 +242,7 @@ async def _create_pull(request: web.Request, state: GithubState) -> web.Response
         "base": {"ref": body["base"]},
     }
     state.pulls.append(pull)
-    return web.json_response(pull, status=201)
+    return web.json_response({k: v for k, v in pull.items() if k != "repo"}, status=201)
 
 
 async def _tarball_link(request: web.Request, state: GithubState) -> web.Response:

@@ -207,6 +207,30 @@ async def test_repository_is_k8orized_and_a_pull_request_carries_the_output(chat
     assert chat.leftovers() == []
 
 
+async def test_a_resumed_repository_job_keeps_its_one_pull_request(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica that dies after opening the pull request leaves the job to be resumed elsewhere: the
+    resumed run commits to the same branch and answers the same pull request, not a second one."""
+    from bot.jobs import JobRun
+    from bot.jobs.inprocess import InProcessQueue
+
+    async def run_then_resume(self, record, run, handler) -> None:  # type: ignore[no-untyped-def]
+        await handler(run)
+        await handler(JobRun(run.ctx, run.progress, run.arguments, attempt=1))
+
+    monkeypatch.setattr(InProcessQueue, "submit", run_then_resume)
+    chat.fake.seed_repository("octo/shop", {f"web/{p}": t for p, t in APP_FILES.items()})
+    await chat.bot.say("k8orize repo octo/shop@main:web --no-trace --pr", user="alice")
+    await chat.bot.settle()
+
+    assert len(chat.fake.downloads) == 2  # the resumed run did its work again
+    [pull] = chat.fake.pulls
+    assert pull["head"]["ref"].startswith("k8or/k8orize-")
+    replies = [text for text in chat.bot.adapter.texts() if "Pull request:" in text]
+    assert replies and all("https://github.com/octo/shop/pull/1" in text for text in replies)
+
+
 async def test_without_github_sign_in_the_gate_answers_and_nothing_is_fetched(chat: Chat) -> None:
     chat.fake.seed_repository("octo/shop", APP_FILES)
     [reply] = await chat.bot.say("k8orize repo octo/shop --no-trace --pr", user="bob")

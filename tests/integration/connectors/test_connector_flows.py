@@ -81,6 +81,31 @@ async def test_github_pull_request_with_files(harness_for) -> None:  # type: ign
     assert "deploy/api.yaml" in github.state.files
 
 
+async def test_github_pull_request_again_on_the_same_branch_is_the_same(harness_for) -> None:  # type: ignore[no-untyped-def]
+    """A k8orize job resumed after its replica died opens its pull request again: GitHub refuses the
+    branch it already made (422), and the person gets the one pull request, updated, not two."""
+    github = await harness_for("github")
+
+    async def open_on(branch: str, text: str) -> str:
+        return await github.connector.open_pull_request(
+            github.credentials,
+            "acme/api",
+            base="main",
+            branch=branch,
+            title="Harden api",
+            body="by k8or",
+            files={"deploy/api.yaml": text},
+            message="k8or: harden api",
+        )
+
+    first = await open_on("k8or/k8orize-7", "kind: Deployment\n")
+    again = await open_on("k8or/k8orize-7", "kind: Deployment # again\n")
+    other = await open_on("k8or/k8orize-8", "kind: Deployment\n")
+    assert first == again == "https://github.com/acme/api/pull/1"
+    assert other == "https://github.com/acme/api/pull/2"
+    assert [pull["head"]["ref"] for pull in github.state.pulls] == ["k8or/k8orize-7", "k8or/k8orize-8"]
+
+
 async def test_google_code_flow(harness_for) -> None:  # type: ignore[no-untyped-def]
     google = await harness_for("google")
     method = google.connector.sign_in_method("oauth")
