@@ -172,9 +172,7 @@ async def _create_ref(request: web.Request, state: GithubState) -> web.Response:
     body = await request.json()
     key = f"{request.match_info['owner']}/{request.match_info['repo']} {body['ref']}"
     if key in state.refs:
-        return web.json_response(
-            {"message": "Reference already exists", "status": "422"}, status=422
-        )
+        return web.json_response({"message": "Reference already exists", "status": "422"}, status=422)
     state.refs[key] = body["sha"]
     return web.json_response(
         {"ref": body["ref"], "object": {"sha": body["sha"], "type": "commit"}}, status=201
