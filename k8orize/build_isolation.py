@@ -18,10 +18,11 @@ import os
 import shutil
 from dataclasses import dataclass
 
-RUNC_MISSING = (
-    "runc is not installed, so no image was built: a build's RUN steps run the app's code only under "
-    "runc, in a user namespace (apt-get install runc)"
-)
+from . import isolation_messages
+
+# The message lives with the others; image.py still names it build_isolation.RUNC_MISSING.
+from .messages import RUNC_MISSING as RUNC_MISSING
+
 # What buildah itself may see of k8or's environment: none of the bot's secrets, only what it needs to
 # find its own configuration, and the proxy settings it hands to RUN steps that fetch packages.
 _KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME")
@@ -71,6 +72,26 @@ class BuildLimits:
 def runc_available() -> bool:
     """RUN steps run only under runc: buildah's chroot isolation would run them as the host's root."""
     return shutil.which("runc") is not None
+
+
+def not_root_reason() -> str | None:
+    """Why this engine can build no image and verify nothing under runc: it is not root (None as root).
+
+    Tried on Debian 12 as an ordinary user: bubblewrap's sandbox works, and `runc --rootless` runs a
+    container whose spec maps only that user; but buildah refuses the BUILD_IDS mapping ("potentially
+    insufficient UIDs or GIDs available in user namespace") and `ip netns add` fails (mkdir /run/netns:
+    Permission denied), so neither the build nor the pod's network namespace can be made.
+    """
+    uid = os.geteuid()
+    if uid == 0:
+        return None
+    last = BUILD_IDS.host + BUILD_IDS.size - 1
+    return isolation_messages.NOT_ROOT.format(uid=uid, first=BUILD_IDS.host, last=last)
+
+
+def run_steps_refusal() -> str | None:
+    """Why a build's RUN steps cannot run here (runc missing, or not root); None when they can."""
+    return RUNC_MISSING if not runc_available() else not_root_reason()
 
 
 def run_step_options(network: bool, limits: BuildLimits = BuildLimits()) -> list[str]:

@@ -190,8 +190,9 @@ def build_image(
     Streamlit example: 10 s without, 38 s with `--layers`, 27 s with every layer cached). The image
     that held `reference` before is removed once nothing else names it.
     """
-    if not build_isolation.runc_available():  # chroot isolation would run RUN steps as the host's root
-        raise BuildFailed(build_isolation.RUNC_MISSING)
+    refused = build_isolation.run_steps_refusal()  # chroot isolation would run RUN steps as host root
+    if refused is not None:
+        raise BuildFailed(refused)
     previous = _image_id(reference, store)
     iidfile = log.parent / f".{log.name}.iid"
     steps = build_isolation.run_step_options(network, limits or BuildLimits())

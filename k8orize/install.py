@@ -2,8 +2,11 @@
 
 Sandboxed (the default), in two halves. Outside the sandbox, with the host's network, pip downloads
 the checked requirements as wheels only (`--only-binary :all:`): reading a wheel runs none of its code.
-Inside the sandbox, with no network, uv (or pip) installs them from those files alone, and a project
-app is built there too, so its build backend runs where it can see and reach nothing.
+A requirement with no wheel is fetched from the index as an sdist (data, hash-checked) and built into a
+wheel inside the sandbox (source_build.py); pip reads that wheel's metadata and fetches what it
+requires, and so on until every dependency is a wheel. Inside the sandbox, with no network, uv (or pip)
+installs them from those files alone, and a project app is built there too, so its build backend runs
+where it can see and reach nothing.
 
 The venv is created without pip or setuptools (the installer runs from outside the venv), so neither
 lands in the app's site-packages unless the app itself needs them.
@@ -13,20 +16,27 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import messages
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from . import isolation_messages, messages
 from .appfiles import AppFiles
 from .errors import InstallFailed, ToolMissing
+from .index_fetch import fetch_sdist
+from .package_index import index_config
 from .requirements import AppRequirements, app_requirements
 from .sandbox import SandboxHost, View, base_python
+from .source_build import SourceBuilder
 
 if TYPE_CHECKING:
     from .request import K8orizeRequest
@@ -43,6 +53,12 @@ _DOWNLOAD_ENV_NAMES = (
     "REQUESTS_CA_BUNDLE",
 )
 _DOWNLOAD_ENV_PREFIXES = ("PIP_", "XDG_")
+MAX_SOURCE_BUILDS = 20  # dependencies built from their sdists in one install
+# pip's last words when a requirement has no wheel (--only-binary :all:), stable since pip 10.
+# A dependency's line ends with what required it: "... for helper-lib>=1 (from hostile-dep)".
+_NO_WHEEL = re.compile(
+    r"^ERROR: No matching distribution found for (.+?)(?: \(from [^()]*\))?$", re.MULTILINE
+)
 _DOWNLOAD_ENV_SUFFIXES = ("_PROXY", "_proxy")
 
 
@@ -178,17 +194,94 @@ def download_environment() -> dict[str, str]:
     }
 
 
-def download_wheels(lines: list[str], into: Path, log: Path) -> None:
-    """Fetch every requirement and its dependencies as wheels (data: nothing of theirs runs here)."""
+def _pip_download(lines: list[str], into: Path, log: Path, find_links: Path | None = None) -> int:
+    """`pip download` of lines as wheels only, on the host, with its pip configuration; the exit code."""
     listing = into / "requirements.txt"
     listing.write_text("".join(f"{line}\n" for line in lines))
     if not lines:
-        return
+        return 0
     cmd = [sys.executable, "-m", "pip", "download", "--no-input", "--disable-pip-version-check"]
     cmd += ["--progress-bar", "off", "--only-binary", ":all:", "--dest", str(into), "-r", str(listing)]
-    code = _run_logged(cmd, log, cwd=into, env=download_environment())
-    if code != 0:
-        raise InstallFailed(messages.DOWNLOAD_FAILED.format(code=code, tail=_tail(log)))
+    cmd += ["--find-links", str(find_links)] if find_links else []
+    return _run_logged(cmd, log, cwd=into, env=download_environment())
+
+
+def missing_requirement(output: str) -> Requirement | None:
+    """The requirement pip found no wheel for, from its own last words (None when it said none)."""
+    found = _NO_WHEEL.findall(output)
+    try:
+        return Requirement(found[-1].strip()) if found else None
+    except InvalidRequirement:
+        return None
+
+
+@dataclass
+class WheelDownload:
+    """The download half of a sandboxed install: every requirement as a wheel in `into`. One that has no
+    wheel is fetched as an sdist from the index and built in the sandbox (source_build.py); pip then
+    reads that wheel's metadata as data and fetches its dependencies in turn, until all are wheels."""
+
+    host: SandboxHost
+    venv: AppVenv
+    into: Path
+    log: Path
+    allow_urls: bool = False
+    built: dict[str, str] = field(default_factory=dict)  # canonical name -> version built
+
+    def run(self, lines: list[str]) -> None:
+        local = self.host.folder("built-wheels")
+        while True:
+            start = self.log.stat().st_size if self.log.exists() else 0
+            code = _pip_download(lines, self.into, self.log, local)
+            if code == 0:
+                return
+            with self.log.open("rb") as handle:
+                handle.seek(start)
+                missing = missing_requirement(handle.read().decode("utf-8", "replace"))
+            if missing is None or missing.url is not None:
+                raise InstallFailed(
+                    isolation_messages.DOWNLOAD_FAILED.format(code=code, tail=_tail(self.log))
+                )
+            self._build(missing, lines, local)
+
+    def _build(self, missing: Requirement, lines: list[str], local: Path) -> None:
+        name = canonicalize_name(missing.name)
+        if name in self.built:
+            version, tail = self.built[name], _tail(self.log)
+            raise InstallFailed(
+                isolation_messages.NO_PROGRESS.format(
+                    requirement=missing, name=name, version=version, tail=tail
+                )
+            )
+        if any("--hash=" in line for line in lines):
+            raise InstallFailed(isolation_messages.HASH_PINNED.format(requirement=missing))
+        if len(self.built) >= MAX_SOURCE_BUILDS:
+            names = ", ".join(self.built)
+            raise InstallFailed(
+                isolation_messages.TOO_MANY_SOURCE_BUILDS.format(limit=MAX_SOURCE_BUILDS, names=names)
+            )
+        config = index_config(download_environment())
+        sdist = fetch_sdist(missing, config, self.host.folder(f"sdist-{len(self.built)}"))
+        fetched = f"{sdist.path.name} (sha256 {sdist.sha256}) from {sdist.index}"
+        _log(self.log, f"# {missing}: no wheel; fetched {fetched}\n")
+        wheel, requires = self._builder().build(sdist, len(self.built))
+        self.built[name] = str(sdist.version)
+        shutil.copyfile(wheel, local / wheel.name)
+        shown = ", ".join(str(r.requirement) for r in requires) or "nothing"
+        _log(self.log, f"# built {wheel.name} in the sandbox; it requires {shown}\n")
+
+    def _builder(self) -> SourceBuilder:
+        pip = find_pip()
+        if pip is None:
+            hint = "pip install pip"
+            raise ToolMissing(messages.TOOL_MISSING.format(tool="pip", purpose="build an sdist", hint=hint))
+
+        def fetch(lines: list[str], into: Path) -> int:
+            return _pip_download(lines, into, self.log)
+
+        return SourceBuilder(
+            self.host, self.venv.python, pip, self.log, fetch, lambda: _tail(self.log), self.allow_urls
+        )
 
 
 @dataclass(frozen=True)
@@ -244,13 +337,15 @@ def install_sandboxed(
     log: Path,
     installer: str = "auto",
     install_project: bool = False,
+    allow_urls: bool = False,
 ) -> AppVenv:
-    """Download as wheels on the host, then create the venv and install into it inside the sandbox."""
+    """Download as wheels on the host (building in the sandbox what has only an sdist), then create the
+    venv and install into it inside the sandbox."""
     started = time.monotonic()
     venv = _make_venv(host.folder("venv"), log)
     host.hand_over(venv.root)
     wheels, cache = host.folder("wheels"), host.folder("cache", writable=True)
-    download_wheels(requirements.downloads, wheels, log)
+    WheelDownload(host, venv, wheels, log, allow_urls).run(requirements.downloads)
     tool = sandboxed_installer(installer, venv, wheels, cache)
     _log(log, f"# installer: {tool.name}, in the sandbox (no network, UID {host.uid})\n")
     project = _project_copy(host, app_dir) if install_project else None
@@ -275,4 +370,6 @@ def install_app(
     wanted = app_requirements(app, install_project=project, allow_urls=request.allow_direct_urls)
     if host is None:
         return create_venv(scratch / "venv", wanted.lines, app.root, log, request.installer, project)
-    return install_sandboxed(host, wanted, app.root, log, request.installer, project)
+    return install_sandboxed(
+        host, wanted, app.root, log, request.installer, project, request.allow_direct_urls
+    )

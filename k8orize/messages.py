@@ -39,6 +39,7 @@ BAD_PROBE = "--probe expects an http:// URL, got {value!r}."
 NO_PROBE = "Nothing tells when the app is ready: pass --probe http://127.0.0.1:{port}/PATH (one per URL)."
 BAD_SANDBOX = "--sandbox supports only 'gvisor', got {value!r}."
 BAD_INSTALLER = "--installer is auto, uv or pip, got {value!r}."
+BAD_TRIM = "--trim is safe or traced, got {value!r}."
 OUT_INSIDE_APP = "--out {out} is inside the app directory; choose a folder outside it."
 NO_TRACE_SECCOMP = (
     "no trace was taken, so the pod uses the runtime's default seccomp profile (RuntimeDefault)"
@@ -50,6 +51,10 @@ DIGEST_UNKNOWN = (
 
 # --- the image: build, push, pin (k8orize/image.py, k8orize/registry_api.py) ---
 BUILDAH_MISSING = "buildah is not installed, so no image was built (apt-get install buildah)"
+RUNC_MISSING = (
+    "runc is not installed, so no image was built: a build's RUN steps run the app's code only under "
+    "runc, in a user namespace (apt-get install runc)"
+)
 BUILDAH_FAILED = "buildah {verb} failed: {why}"
 BUILD_FAILED = "The image did not build (buildah exit {code}; {log} has every line). Last lines:\n{tail}"
 BASE_UNAVAILABLE = "the base image {image} could not be pulled (pass --base-image REF): {why}"
@@ -164,3 +169,25 @@ ARCHIVE_FILE_TOO_BIG = "a file larger than {mb} MB (`{name}`)"
 ARCHIVE_HEADER = "an oversized or malformed header"
 ARCHIVE_UNREADABLE = "no readable tar.gz"
 ARCHIVE_NO_TOP = "no single top folder"
+
+# --- trimming (k8orize/trim.py, closure_check.py, reimport.py; summary.py) ---
+CLOSURE_INTACT = "every requirement of the trimmed site-packages is installed (pip check)"
+CLOSURE_BROKEN = "the trimmed site-packages misses requirements of its own (pip check): {problems}"
+CLOSURE_NOT_CHECKED = "the trimmed site-packages' requirements were not checked: {why}"
+REIMPORTED = "all {count} modules the trace imported import again from the trimmed tree"
+REIMPORT_FAILED = "{count} traced modules no longer import from the trimmed tree: {modules}"
+REIMPORT_NO_VERDICT = "the traced modules were not imported again from the trimmed tree: {why}"
+UNTRACED_DROPPED = (
+    "--trim traced dropped {count} requirements the trace never loaded ({names}): a code path the trace "
+    "did not take may fail with ModuleNotFoundError; --trim safe keeps them"
+)
+UNTRACED_MODULES_DROPPED = (
+    "--trim traced left {count} app modules nothing imported out of the image ({names}): code that "
+    "loads them by name (a plugin, a management command) fails; --trim safe keeps them"
+)
+TRIM_LINE = "- Trim: {level}; {safe} with --trim safe, {traced} with --trim traced"
+TRIM_SAFE_PROOF = "- Requirements intact: {closure}; traced modules imported again: {reimport}"
+TRIM_TRACED_WARNING = (
+    "- WARNING (--trim traced): paths the trace did not take may fail; dropped, never loaded: {names}"
+)
+UNUSED_APP_MODULES = "- App modules nothing imports: {names}"
