@@ -11,6 +11,8 @@ What differs from the stock adapter, all through the SDK's own extension points:
   shared aiohttp session, and the user-token client is built once per app id. The stock path
   builds two msrest clients (and their retry policies) per turn and sends through `requests` in
   a thread pool, which is most of its CPU time. Inbound activities are read with `bot.wire`.
+- A turn's last reply is watched (`bot.context.reply_watch`): its claim hears the moment the
+  reply's bytes are handed to the network, and whether the channel refused it (`_WatchingSession`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import jwt
 import orjson
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import BytesPayload
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
@@ -46,6 +50,7 @@ from msrest.serialization import Model
 from yarl import URL
 
 from bot.channel_client import ChannelConnector
+from bot.context import ReplyWatch, reply_watch
 from bot.http_body import read_bytes
 from bot.metrics import BotMetrics
 from bot.settings import AppType, Settings
@@ -101,6 +106,65 @@ class _Bounded(OrderedDict):
         return value
 
 
+class _WatchedBody(BytesPayload):
+    """A watched reply's body: right after its bytes (with the headers) are handed to the socket, in
+    the same step, it tells the watch, before the channel can have read them. With bytes still
+    queued in the process (a full socket buffer) it says nothing: the turn is marked done once the
+    channel has answered instead."""
+
+    def __init__(self, body: bytes, watch: ReplyWatch):
+        super().__init__(body, content_type="application/json")
+        self._watch = watch
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await super().write(writer)
+        self._written(writer)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        await super().write_with_length(writer, content_length)
+        self._written(writer)
+
+    def _written(self, writer: AbstractStreamWriter) -> None:
+        transport = getattr(writer, "transport", None)
+        if transport is not None and not transport.get_write_buffer_size():
+            self._watch.written()
+
+
+class _WatchedRequest:
+    """A watched reply's request: an error answer, or none, tells the watch it was refused."""
+
+    def __init__(self, request: Any, watch: ReplyWatch):
+        self._request, self._watch = request, watch
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        try:
+            response: aiohttp.ClientResponse = await self._request.__aenter__()
+        except Exception:
+            await self._watch.refused()
+            raise
+        if response.status >= 300:
+            await self._watch.refused()
+        return response
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._request.__aexit__(*exc_info)
+
+
+class _WatchingSession:
+    """What the channel connectors send with: the shared session, except that a reply sent while a
+    turn watches it (`bot.context.reply_watch`) goes out as a `_WatchedBody`."""
+
+    def __init__(self, session: aiohttp.ClientSession):
+        self._session = session
+
+    def request(self, method: str, url: str, *, data: Any = None, **kwargs: Any) -> Any:
+        watch = reply_watch.get()
+        if watch is None or not isinstance(data, bytes):
+            return self._session.request(method, url, data=data, **kwargs)
+        sending = self._session.request(method, url, data=_WatchedBody(data, watch), **kwargs)
+        return _WatchedRequest(sending, watch)
+
+
 class _ReusingConnectorFactory(ConnectorFactory):
     """One `ChannelConnector` per (app id, service URL, audience), kept for later turns."""
 
@@ -120,7 +184,7 @@ class _ReusingConnectorFactory(ConnectorFactory):
             inner = self._inner
             client = ChannelConnector(
                 service_url,
-                self._auth.session(),
+                cast(aiohttp.ClientSession, _WatchingSession(self._auth.session())),  # only .request
                 credentials,
                 lambda: inner.create(service_url, audience),
                 self._auth.timeout,

@@ -159,7 +159,8 @@ def _lifetime(
                 await anext(ext)
             # Everything alive now (the SDKs' import graphs: hundreds of thousands of objects) lives
             # as long as the app: keep it out of the collector, whose full passes would rescan it.
-            gc.collect()
+            # No collection first: start-up leaves a few dozen cyclic objects, not worth a full pass
+            # (tens of milliseconds) before the first answer.
             gc.freeze()
             log.info("k8or ready", extra={"version": VERSION, "emulator_mode": settings.emulator_mode})
             yield

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ResourceResponse
+from botbuilder.schema import Activity, ActivityTypes, Attachment, DeliveryModes
 
 from bot.identity import Person
 from bot.wire import to_wire
@@ -52,6 +53,19 @@ class Reply:
         return message(self.text, self.attachments)
 
 
+class ReplyWatch(Protocol):
+    """Told by the channel client about one reply: the moment its bytes are handed to the network,
+    and its refusal (an error answer, or no answer). The turn's claim is one (`bot.dedupe.Claim`)."""
+
+    def written(self) -> None: ...
+
+    async def refused(self) -> None: ...
+
+
+# The watch of the reply being sent now, if any: set around the send of a turn's last reply.
+reply_watch: ContextVar[ReplyWatch | None] = ContextVar("k8or_reply_watch", default=None)
+
+
 class HeldReplies:
     """A turn's messages, held until its work is done, then sent in the order they were said.
 
@@ -61,7 +75,8 @@ class HeldReplies:
     that a redelivery runs again. Only messages (text, cards) are held; typing indicators and
     everything else go at once. `release` sends what is held and lets everything after it through:
     a progress message, whose id is needed at once to edit it, releases first
-    (`CommandContext.progress`), and so does the end of the turn.
+    (`CommandContext.progress`), and so does the end of the turn, whose claim watches the last
+    reply (`reply_watch`): the turn is marked done as that reply leaves.
 
     Held through botbuilder's `on_send_activities` hook: the hook takes the messages out of the list
     `TurnContext.send_activities` is about to hand to the adapter (which gets the rest, possibly
@@ -77,6 +92,8 @@ class HeldReplies:
     @classmethod
     def install(cls, turn: TurnContext) -> HeldReplies:
         held = turn.turn_state[cls.KEY] = cls(turn)
+        # Replies the channel expects in the HTTP answer (`expectReplies`) are buffered by the SDK.
+        held._holding = turn.activity.delivery_mode != DeliveryModes.expect_replies
         turn.on_send_activities(held._hold)
         return held
 
@@ -95,12 +112,19 @@ class HeldReplies:
             activities[:] = [a for a in activities if a.type != ActivityTypes.message]
         await send()
 
-    async def release(self) -> list[ResourceResponse]:
-        """Send the held messages, in order; from now on nothing is held. Raises what the channel
-        raised (the messages after the one that failed are not sent)."""
+    async def release(self, watch: ReplyWatch | None = None) -> None:
+        """Send the held messages, in order, the last one watched by `watch`; from now on nothing is
+        held. Raises what the channel raised (the messages after the one that failed are not sent)."""
         self._holding = False
         held, self._held = self._held, []
-        return await self._turn.adapter.send_activities(self._turn, held) if held else []
+        if len(held) > 1:
+            await self._turn.adapter.send_activities(self._turn, held[:-1])
+        if held:
+            token = reply_watch.set(watch)
+            try:
+                await self._turn.adapter.send_activities(self._turn, held[-1:])
+            finally:
+                reply_watch.reset(token)
 
 
 class ProgressMessage:

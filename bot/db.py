@@ -5,8 +5,9 @@ direct conversations, audit trail, vault, sign-in links, pending sign-ins) runs 
 through `Database.begin()`, with the same SQLAlchemy Core code on both backends.
 
 - PostgreSQL: the asyncpg engine and its pool. Statements that must be committed the moment they
-  are written (the delivery ledger's done-marks) go through `Database.commit_now`, on a few
-  connections of their own: no wait behind the turns for a pooled connection, no ping first.
+  are written (the delivery ledger's done-marks) go through `Database.commit_now` or
+  `start_commit`, on a few connections of their own: no wait behind the turns for a pooled
+  connection, no ping first.
 - SQLite: one synchronous connection used on the event loop's own thread. A local SQLite statement
   takes microseconds, while handing each one to a driver thread (aiosqlite) costs a millisecond of
   CPU per turn in thread switches; and with one connection there is one writer to the file.
@@ -19,20 +20,22 @@ start-up and by `k8or db upgrade`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from bot.database_url import SECONDS, SQLITE, normalise_database_url
 from bot.migrations import HEAD, recorded_revision
 from connectors.private_files import private_directory, private_file, tighten_file
+
+if TYPE_CHECKING:  # imported where used: SQLite never loads the asyncio extension (and the ORM it pulls in)
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 AT_ONCE = 4  # PostgreSQL connections for `Database.commit_now`, outside the turns' pool
@@ -57,22 +60,26 @@ def _postgres_engine(url: str, schema: str, *, at_once: bool = False) -> AsyncEn
     """The asyncpg engine; `schema` keeps k8or's tables in their own schema of a shared database.
 
     `at_once`: the engine of `Database.commit_now`, `AT_ONCE` connections in autocommit mode, not
-    pinged before use; its commits do not wait for the WAL flush (`synchronous_commit=off`: visible
-    at once, and only a crash of PostgreSQL itself can lose the last fraction of a second of them)."""
+    pinged before use, named `<application_name or k8or> ledger`; their commits do not wait for the
+    WAL flush (`synchronous_commit=off`: visible at once; only a crash of PostgreSQL itself can lose
+    the last fraction of a second of them)."""
     parsed = make_url(url)
     query = parsed.query
     server_settings = {"search_path": schema} if schema else {}
-    pool: dict[str, Any] = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
-    if at_once:
-        server_settings["synchronous_commit"] = "off"
-        pool = {"pool_size": AT_ONCE, "max_overflow": 0, "isolation_level": "AUTOCOMMIT"}
     if "application_name" in query:
         server_settings["application_name"] = str(query["application_name"])
+    pool: dict[str, Any] = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+    if at_once:
+        server_settings["application_name"] = server_settings.get("application_name", "k8or") + " ledger"
+        server_settings["synchronous_commit"] = "off"
+        pool = {"pool_size": AT_ONCE, "max_overflow": 0, "isolation_level": "AUTOCOMMIT"}
     connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
     for name in SECONDS:  # checked as numbers by normalise_database_url
         if name in query:
             connect_args[name] = float(str(query[name]))
     parsed = parsed.difference_update_query(["application_name", *SECONDS])
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     return create_async_engine(parsed, connect_args=connect_args, **pool)
 
 
@@ -118,7 +125,120 @@ class InLoopConnection:
         return fn(self._conn, *args)
 
 
-Transaction = AsyncConnection | InLoopConnection
+Transaction: TypeAlias = "AsyncConnection | InLoopConnection"
+_Held = tuple["AsyncConnection", Any]  # one of `_AtOnce`'s connections, and its asyncpg connection
+
+
+class _AtOnce:
+    """The PostgreSQL connections `Database.commit_now` writes on: up to `AT_ONCE`, opened through
+    an engine of their own (autocommit, `synchronous_commit=off`) and held out of its pool, each
+    statement handed straight to asyncpg. With asyncpg's statement cache that is one bind-and-execute
+    write, some 30 µs after the call, where a checkout and SQLAlchemy's execution path take 200 µs:
+    the time in which a reply has reached the channel and its done-mark has not left. A connection
+    found closed is replaced and the statement written once more."""
+
+    def __init__(self, engine: AsyncEngine):
+        self._engine = engine
+        self._idle: list[_Held] = []
+        self._held = 0  # idle or writing
+        self._waiting: deque[asyncio.Future[None]] = deque()  # writes waiting for a connection
+        self._sql: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        self._opening = asyncio.Lock()
+
+    async def run(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> None:
+        sql, names, bound = self._compiled(statement)
+        values = {**bound, **(parameters or {})}
+        args = [values[name] for name in names]
+        for retry in (False, True):
+            held = await self._take()
+            try:
+                await held[1].execute(sql, *args)
+            except Exception:
+                if not held[1].is_closed():
+                    self._give(held)
+                    raise  # the statement failed, not the connection
+                await self._drop(held)
+                if retry:
+                    raise
+                continue
+            except BaseException:  # cancelled while writing: the connection's state is unknown
+                await self._drop(held)
+                raise
+            self._give(held)
+            return
+
+    async def open(self, statements: list[tuple[Any, Any]]) -> None:
+        """Open the connections and run `statements` on each: they are in its statement cache. It
+        takes those not writing now, and never waits for one that is (no two opens hold half each)."""
+        taken: list[_Held] = []
+        async with self._opening:
+            try:
+                while len(taken) < AT_ONCE and (self._idle or self._held < AT_ONCE):
+                    taken.append(await self._take())
+                await self._prepare(taken, statements)
+            finally:
+                for held in taken:
+                    self._give(held)
+
+    async def _prepare(self, taken: list[_Held], statements: list[tuple[Any, Any]]) -> None:
+        for _conn, raw in taken:
+            for statement, parameters in statements:
+                sql, names, bound = self._compiled(statement)
+                values = {**bound, **(parameters or {})}
+                await raw.execute(sql, *[values[name] for name in names])
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn, _raw in idle:
+            await conn.close()
+        await self._engine.dispose()
+
+    def _compiled(self, statement: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        found = self._sql.get(statement)
+        if found is None:
+            compiled = statement.compile(dialect=self._engine.dialect)
+            found = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+            if len(self._sql) < 64:  # the ledger's few statements; others are compiled each time
+                self._sql[statement] = found
+        return found
+
+    async def _take(self) -> _Held:
+        while True:
+            while self._idle:
+                held = self._idle.pop()
+                if not held[1].is_closed():
+                    return held
+                await self._drop(held)
+            if self._held < AT_ONCE:
+                break
+            waiting = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiting)
+            await waiting
+        self._held += 1
+        try:
+            conn = await self._engine.connect()
+            return conn, (await conn.get_raw_connection()).driver_connection
+        except BaseException:
+            self._held -= 1
+            self._wake()
+            raise
+
+    def _give(self, held: _Held) -> None:
+        self._idle.append(held)
+        self._wake()
+
+    async def _drop(self, held: _Held) -> None:
+        self._held -= 1
+        self._wake()
+        with suppress(Exception):
+            await held[0].invalidate()
+
+    def _wake(self) -> None:
+        while self._waiting:
+            waiting = self._waiting.popleft()
+            if not waiting.done():
+                waiting.set_result(None)
+                return
 
 
 class Database:
@@ -132,7 +252,7 @@ class Database:
         self._conn: Connection | None = None
         self._sync: Engine | None = _sqlite_engine(url) if is_sqlite(url) else None
         self._async: AsyncEngine | None = None if self._sync else _postgres_engine(url, schema)
-        self._at_once: AsyncEngine | None = None  # PostgreSQL: commit_now's engine, made at first use
+        self._at_once: _AtOnce | None = None  # PostgreSQL: commit_now's connections, made at first use
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Transaction]:
@@ -145,6 +265,19 @@ class Database:
             conn = self._connection()
             with conn.begin():
                 yield InLoopConnection(conn)
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Transaction]:
+        """A connection on which each statement commits on its own: no row lock outlives the
+        statement that took it, so a process that stalls between two statements (a long pause, a
+        frozen VM) blocks no other replica meanwhile. PostgreSQL: a pooled connection in autocommit
+        mode. SQLite: a transaction (in the loop, nothing runs between its statements)."""
+        if self._async is None:
+            async with self.begin() as conn:
+                yield conn
+            return
+        async with self._async.connect() as pooled:
+            yield await pooled.execution_options(isolation_level="AUTOCOMMIT")
 
     async def commit_now(self, statement: Any, parameters: Any = None) -> None:
         """Run one statement, committed the moment the database receives it.
@@ -160,16 +293,26 @@ class Database:
             async with self.begin() as conn:
                 await conn.execute(statement, parameters)
             return
+        await self._at_once_connections().run(statement, parameters)
+
+    def start_commit(self, statement: Any, parameters: Any = None) -> asyncio.Future[None]:
+        """`commit_now`, begun before this returns: the statement has left for the database (once
+        `open_at_once` has run) and the future completes when it is committed. For a caller that
+        must not wait: the writer of an HTTP request's body, which aiohttp cancels once the answer
+        is in, marks the turn done the moment the reply has left (`bot.dedupe.Claim.written`)."""
+        return started_now(self.commit_now(statement, parameters))
+
+    async def open_at_once(self, statements: list[tuple[Any, Any]]) -> None:
+        """Open `commit_now`'s connections and prepare `statements` on each (with parameters that
+        match nothing), so that a later statement leaves at once, not after a connect and a
+        prepare. PostgreSQL only: SQLite has nothing to open."""
+        if self._async is not None:
+            await self._at_once_connections().open(statements)
+
+    def _at_once_connections(self) -> _AtOnce:
         if self._at_once is None:
-            self._at_once = _postgres_engine(self.url, self.schema, at_once=True)
-        for retry in (False, True):
-            try:
-                async with self._at_once.connect() as conn:
-                    await conn.execute(statement, parameters)
-                return
-            except DBAPIError as exc:
-                if retry or not exc.connection_invalidated:
-                    raise
+            self._at_once = _AtOnce(_postgres_engine(self.url, self.schema, at_once=True))
+        return self._at_once
 
     def _connection(self) -> Connection:
         # One connection held for the app's life: checking it out of a pool per transaction
@@ -206,14 +349,53 @@ class Database:
             return False
 
     async def dispose(self) -> None:
-        for engine in (self._async, self._at_once):
-            if engine is not None:
-                await engine.dispose()
+        if self._at_once is not None:
+            await self._at_once.close()
+            self._at_once = None
+        if self._async is not None:
+            await self._async.dispose()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         if self._sync is not None:
             self._sync.dispose()
+
+
+def started_now(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+    """Run `coro` here and now up to its first wait, and the rest as a task: what Python 3.12's
+    eager tasks do (`asyncio.Task(..., eager_start=True)`), on 3.11."""
+    loop = asyncio.get_running_loop()
+    try:
+        waiting = coro.send(None)
+    except StopIteration as stop:
+        done: asyncio.Future[T] = loop.create_future()
+        done.set_result(stop.value)
+        return done
+    except Exception as exc:  # noqa: BLE001 - the caller hears of it through the future
+        failed: asyncio.Future[T] = loop.create_future()
+        failed.set_exception(exc)
+        return failed
+    return loop.create_task(_go_on(_Suspended(coro, waiting)))
+
+
+class _Suspended(Generic[T]):
+    """A coroutine stopped at its first wait. Awaited, it waits for what the coroutine waits for,
+    then resumes it; cancelled meanwhile, it cancels that wait, and the coroutine finds out there."""
+
+    def __init__(self, coro: Coroutine[Any, Any, T], waiting: Any):
+        self._coro, self._waiting = coro, waiting
+
+    def __await__(self) -> Generator[Any, None, T]:
+        try:
+            yield self._waiting  # a future (or None: a bare yield to the loop), as the coroutine yielded
+        except BaseException:  # noqa: BLE001 - cancelled: the coroutine sees it where it waits
+            if isinstance(self._waiting, asyncio.Future):
+                self._waiting.cancel()
+        return (yield from self._coro.__await__())
+
+
+async def _go_on(suspended: _Suspended[T]) -> T:
+    return await suspended
 
 
 async def upgrade_database(url: str, schema: str = "") -> str:

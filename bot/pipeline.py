@@ -137,7 +137,7 @@ class K8orBot(Bot):
         replies = HeldReplies.install(context)
         async with claim:  # done right after the replies are sent; released if the turn fails
             await self._process(context, record, cid)
-            await replies.release()
+            await replies.release(watch=claim)  # marked done as the last reply leaves
 
     async def _process(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
         await self.state.load(context)

@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("k8or")
 
 # Subcommands from their own modules, each with `register(subparsers)`: the plain libraries' CLIs
-# and `k8or db` (bot.migrations).
-ENGINE_CLIS = ("k8orize.cli", "cluster.cli", "bot.migrations.cli")
+# and `k8or db` (bot.migrations), by the subcommand each adds. Only the one asked for is imported
+# (`serve` and `chat` load none of them); help and unknown words load them all.
+ENGINE_CLIS = {"k8orize": "k8orize.cli", "cluster": "cluster.cli", "db": "bot.migrations.cli"}
+OWN_COMMANDS = frozenset({"serve", "chat", "version", "settings"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; with `argv`, only the engine CLI its subcommand needs is imported."""
     parser = argparse.ArgumentParser(prog="k8or", description="k8or chat-ops bot and k8orization engine")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -46,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     table = sub.add_parser("settings", help="Print every setting as a Markdown table")
     table.set_defaults(func=lambda _args: print(settings_table()) or 0)
 
-    for name in ENGINE_CLIS:
+    for name in _engine_clis(sys.argv[1:] if argv is None else argv):
         try:
             module = import_module(name)
         except ModuleNotFoundError as exc:
@@ -57,8 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _engine_clis(argv: list[str]) -> list[str]:
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command in OWN_COMMANDS:
+        return []
+    if command in ENGINE_CLIS:
+        return [ENGINE_CLIS[command]]
+    return list(ENGINE_CLIS.values())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:

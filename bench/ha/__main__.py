@@ -38,13 +38,17 @@ async def main(conversations: int, turns: int, redeliver: float) -> int:
     except BaseException:
         print(f"bench/ha failed; replica logs kept in {folder}", file=sys.stderr)
         raise
-    shutil.rmtree(folder, ignore_errors=True)
+    met = targets_met(steady, fault)
+    if met:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"bench/ha missed a target; replica logs kept in {folder}", file=sys.stderr)
     text = body(steady, fault, SETTINGS)
     command = f"python -m bench.ha --conversations {conversations} --turns {turns}"
     command += f" --redeliver {redeliver}" if redeliver != 0.10 else ""
     record("ha", text, command)
     print(text)
-    return 0 if targets_met(steady, fault) else 1
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""How long each turn was exposed to a duplicate: from its reply reaching the channel to its ledger row
-being recorded done.
+"""How long each turn was exposed to a duplicate: from the channel counting its reply to its ledger
+row being recorded done (0 when the done-mark came first).
 
 A replica killed inside that window has answered a turn that its ledger still shows as running, so
 the redelivery runs it again and the channel gets a second reply. Summed over a run and divided by
 its wall time, the windows of one replica's turns are the number of turns that a SIGKILL at a random
 moment of the run catches inside their window: the duplicates such a kill makes, on average. The
 channel's clock (`Recorder.first_answer_wall`) and the ledger's `done_at` are both this machine's
-wall clock.
+wall clock; `done_at` is read as the mark is begun, a fraction of a millisecond before it leaves.
 """
 
 from __future__ import annotations
@@ -27,21 +27,21 @@ CHANNEL = "emulator"  # the load's channel id: the ledger key is "emulator|<conv
 class Exposure:
     """The windows of a run's turns, in seconds, and what they add up to."""
 
-    windows: tuple[float, ...]  # per turn answered and recorded done
+    windows: tuple[float, ...]  # per turn answered and recorded done: done_at - counted (signed)
     expected_duplicates: float  # for a SIGKILL of one replica at a random moment (the more exposed)
 
     @property
     def median_ms(self) -> float:
-        return median(list(self.windows)) * 1000 if self.windows else 0.0
+        return median([max(w, 0.0) for w in self.windows]) * 1000 if self.windows else 0.0
 
     @property
     def p99_ms(self) -> float:
-        return percentile(list(self.windows), 99) * 1000 if self.windows else 0.0
+        return percentile([max(w, 0.0) for w in self.windows], 99) * 1000 if self.windows else 0.0
 
     @property
-    def before_reply(self) -> int:
-        """Turns recorded done before their reply reached the channel (a reply lost to a kill)."""
-        return sum(1 for w in self.windows if w < 0)
+    def marked_first(self) -> int:
+        """Turns whose done-mark was begun before the channel counted their reply."""
+        return sum(1 for w in self.windows if w <= 0)
 
 
 async def done_marks(schema: str) -> dict[str, tuple[str, float]]:

@@ -47,29 +47,29 @@ def _exposure_rows(a: Exposure | None, b: Exposure | None) -> list[str]:
     if a is None or b is None:
         return []
     return [
-        f"| duplicate window (reply at the channel → turn recorded done), median | {a.median_ms:.1f} ms "
+        f"| turns marked done before the channel counted their reply | {a.marked_first} of {len(a.windows)} "
+        f"| {b.marked_first} of {len(b.windows)} | — |",
+        f"| duplicate window (reply counted → turn recorded done), median | {a.median_ms:.1f} ms "
         f"| {b.median_ms:.1f} ms | — |",
         f"| duplicate window, p99 | {a.p99_ms:.1f} ms | {b.p99_ms:.1f} ms | — |",
         f"| turns a SIGKILL at a random moment would answer twice (expected) | {a.expected_duplicates:.2f} "
         f"| {b.expected_duplicates:.2f} | — |",
-        f"| recorded done before their reply reached the channel | {a.before_reply} | {b.before_reply} "
-        f"| 0 {_mark(a.before_reply == b.before_reply == 0)} |",
     ]
 
 
 def _duplicates_note(b: RunFigures) -> str:
     held = len(b.in_flight_at_kill or ())
+    mechanism = (
+        "A turn's done-mark leaves in the step in which its last reply is handed to the network, before "
+        "the channel can have read it (bot.dedupe), so a redelivery runs again only a turn whose reply "
+        "had not left; see docs/operator/high-availability.md."
+    )
     if not b.duplicated:
-        return (
-            f"No turn was answered twice; the killed replica held {held} turns when it died. Delivery is "
-            "at least once: a turn it had answered but not yet recorded done would run again on its "
-            "retry (none did in this run; see docs/operator/high-availability.md)."
-        )
+        return f"No turn was answered twice; the killed replica held {held} turns when it died. {mechanism}"
     where = "all of them" if b.duplicates_explained else "NOT all of them"
     return (
         f"{b.duplicated} turns were answered twice, {where} among the {held} the killed replica held when it "
-        "died: it had sent their reply but not yet recorded them done, so their redelivery ran them again "
-        "(the delivery is at least once; see docs/operator/high-availability.md)."
+        f"died. {mechanism}"
     )
 
 

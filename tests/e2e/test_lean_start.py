@@ -36,6 +36,13 @@ DEFERRED = (
     # With no Slack token and SQLite, neither Slack's SDK nor PostgreSQL's SQL dialect loads.
     "slack_sdk",
     "sqlalchemy.dialects.postgresql",
+    # SQLite runs on the synchronous engine: no asyncio extension, and so no ORM.
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    # `serve` parses its command line without the engines' own subcommands.
+    "k8orize.cli",
+    "cluster.cli",
+    "bot.migrations.cli",
 )
 
 # What `k8or serve` does up to its first answer: parse the command line (every engine subcommand
@@ -48,7 +55,7 @@ from bot.settings import load_settings
 from k8or.cli import build_parser
 from k8or.app import create_app
 
-build_parser().parse_args(["serve"])
+build_parser(["serve"]).parse_args(["serve"])
 
 async def main():
     runner = web.AppRunner(create_app(load_settings()))
