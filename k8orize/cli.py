@@ -60,15 +60,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-trace", action="store_true", help="skip install/trace/trim (RuntimeDefault seccomp)"
     )
+    _add_trace_arguments(parser)
+    parser.add_argument("--probe-timeout", type=float, default=60.0, help="seconds to wait for the probes")
+    _add_sandbox_arguments(parser)
+    _add_image_arguments(parser)
+
+
+def _add_trace_arguments(parser: argparse.ArgumentParser) -> None:
+    """Installing the app and trimming what the trace shows it does not need."""
     parser.add_argument(
         "--installer",
         choices=["auto", "uv", "pip"],
         default="auto",
         help="who installs the app into its venv (auto: uv when available, else pip)",
     )
-    parser.add_argument("--probe-timeout", type=float, default=60.0, help="seconds to wait for the probes")
-    _add_sandbox_arguments(parser)
-    _add_image_arguments(parser)
+    parser.add_argument(
+        "--trim",
+        choices=["safe", "traced"],
+        default="safe",
+        help="safe (default): keep every requirement of what the app uses, drop what nothing needs and "
+        "what no import reads (tests, headers, stubs, debug symbols); traced: also drop what the trace "
+        "never loaded (paths it did not take may then fail)",
+    )
 
 
 def _add_image_arguments(parser: argparse.ArgumentParser) -> None:

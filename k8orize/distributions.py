@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
+from email.parser import HeaderParser
 from pathlib import Path
 
 _META_FILE = re.compile(r"^[^/]+\.(dist-info|egg-info)/")
@@ -29,6 +30,8 @@ class Distribution:
     files: list[str] = field(default_factory=list)
     import_names: set[str] = field(default_factory=set)
     requires: list[str] = field(default_factory=list)
+    #: Every Requires-Dist line as written, extras and markers included (k8orize/closure.py reads them).
+    requires_dist: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -40,14 +43,10 @@ class Distribution:
 
 
 def _metadata_field(text: str, key: str) -> list[str]:
-    prefix = f"{key}:"
-    values = []
-    for line in text.splitlines():
-        if not line.strip():
-            break  # headers end at the first blank line; the long description follows
-        if line.startswith(prefix):
-            values.append(line[len(prefix) :].strip())
-    return values
+    """Every value of one header of a METADATA file (RFC 822 style: a value may continue on indented
+    lines, a blank-looking one included, as a long License does)."""
+    headers = HeaderParser().parsestr(text, headersonly=True)
+    return [" ".join(str(value).split()) for value in headers.get_all(key) or []]
 
 
 def _record_files(site: Path, meta: Path) -> list[str]:
@@ -93,8 +92,9 @@ def read_distribution(site: Path, meta: Path) -> Distribution:
     name = (_metadata_field(text, "Name") or [meta.name.split("-", 1)[0]])[0]
     version = (_metadata_field(text, "Version") or ["0"])[0]
     files = _record_files(site, meta)
-    requires = [r for r in _metadata_field(text, "Requires-Dist") if "extra ==" not in r]
-    return Distribution(name, version, meta.name, files, _import_names(meta, files), requires)
+    requires_dist = _metadata_field(text, "Requires-Dist")
+    requires = [r for r in requires_dist if "extra ==" not in r]
+    return Distribution(name, version, meta.name, files, _import_names(meta, files), requires, requires_dist)
 
 
 def installed(site: Path) -> dict[str, Distribution]:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from .analyze import AppAnalysis, DependencyReport
 from .app_user import TrimmedRuntime
 from .checks import CheckResult
+from .closure_check import ClosureCheck
 from .distributions import Distribution
 from .install import AppVenv
+from .reimport import Reimport
 from .request import K8orizeRequest
 from .runner import RunOutcome
 from .runtime_verify import RuntimeCheck
@@ -40,6 +42,14 @@ class Traced:
 
 
 @dataclass(frozen=True)
+class TrimProof:
+    """What proves the trimmed tree: its own requirements checked, every traced module imported again."""
+
+    closure: ClosureCheck
+    reimport: Reimport
+
+
+@dataclass(frozen=True)
 class Prepared:
     """What the image is built from: the dependency verdict, the container command and the app layer."""
 
@@ -47,6 +57,7 @@ class Prepared:
     argv: tuple[str, ...]
     layer: TrimResult
     traced: bool  # True: site-packages and the app trimmed by the trace; False: the app's files only
+    proof: TrimProof | None = None  # traced runs only
 
 
 @dataclass(frozen=True)

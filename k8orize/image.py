@@ -190,8 +190,7 @@ def build_image(
     Streamlit example: 10 s without, 38 s with `--layers`, 27 s with every layer cached). The image
     that held `reference` before is removed once nothing else names it.
     """
-    refused = build_isolation.run_steps_refusal()  # chroot isolation would run RUN steps as host root
-    if refused is not None:
+    if (refused := build_isolation.run_steps_refusal()) is not None:  # chroot: RUN steps as host root
         raise BuildFailed(refused)
     previous = _image_id(reference, store)
     iidfile = log.parent / f".{log.name}.iid"

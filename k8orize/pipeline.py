@@ -21,6 +21,7 @@ import yaml
 from . import (
     app_env,
     auditd,
+    build_isolation,
     checks,
     dockerfile,
     hardening,
@@ -36,6 +37,7 @@ from . import (
     summary,
     syscalls,
     trim,
+    trim_step,
 )
 from .analyze import AppAnalysis, DependencyReport, analyze, dependency_report
 from .app_user import TrimmedRuntime
@@ -53,6 +55,7 @@ from .facts import (
     Prepared,
     Traced,
     TracedBuild,
+    TrimProof,
     Verification,
 )
 from .install import install_app
@@ -109,6 +112,8 @@ class Pipeline:
             return self._run()
 
     def _run(self) -> Report:
+        if self.req.build and (why := build_isolation.not_root_reason()):
+            raise ToolMissing(why)  # at the start, not after minutes of tracing
         analysis = self._step("analyze", self._analyze)
         built = self._traced(analysis) if self.req.run and self.req.trace else None
         prepared = built.prepared if built else self._without_trace(analysis)
@@ -166,9 +171,10 @@ class Pipeline:
         argv = abstract_argv(self.req.run or "", console_scripts(venv.venv.site_packages, venv.dists))
         runs = self._run_factory(analysis, venv, argv)
         traced = self._step("trace", lambda: self._trace(analysis, venv, runs))
-        layer = self._step("trim", lambda: self._trim(analysis, venv, traced))
+        layer, proof = self._step("trim", lambda: self._trim(analysis, venv, traced))
         profile = self._step("seccomp", lambda: self._seccomp(traced))
-        return TracedBuild(venv, traced, Prepared(deps, tuple(argv), layer, traced=True), profile, runs)
+        prepared = Prepared(deps, tuple(argv), layer, traced=True, proof=proof)
+        return TracedBuild(venv, traced, prepared, profile, runs)
 
     def _require_tools(self) -> None:
         if not shutil.which("strace"):
@@ -246,17 +252,9 @@ class Pipeline:
     # -- trim --------------------------------------------------------------------------------------
     def _trim(
         self, analysis: AppAnalysis, venv: Installed, traced: Traced
-    ) -> tuple[trim.TrimResult, Verdict]:
-        tally = trim.TrimTally()
-        image, site = self.out / "image", venv.venv.site_packages
-        touched = trim.touched_distributions(traced.trace.opened, site, venv.dists)
-        trim.trim_site_packages(site, venv.dists, touched, image / trim.SITE, tally)
-        trim.trim_app(analysis.app_files, analysis.files, image / trim.APP, tally)
-        result = tally.result()
-        return result, Verdict.ok(
-            f"{result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB "
-            f"({100 * result.reduction:.1f}% smaller)"
-        )
+    ) -> tuple[tuple[trim.TrimResult, TrimProof], Verdict]:
+        image = self.out / "image"
+        return trim_step.trim_layer(self.req, self.sandbox, image, self.work, analysis, venv, traced)
 
     def _runtime(self) -> TrimmedRuntime:
         return trimmed_runtime(self.sandbox, self.out / "image", self.uid, self.work)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import cast
 
-from . import messages, runtime_verify, shipping, syscalls
+from . import messages, runtime_verify, shipping, syscalls, trim
 from .facts import Facts, Verification
 from .report_schema import (
     AppJSON,
@@ -14,6 +14,7 @@ from .report_schema import (
     FilesJSON,
     ImageJSON,
     InstallJSON,
+    LevelJSON,
     LocalhostSeccompJSON,
     NaiveJSON,
     ObservabilityJSON,
@@ -22,7 +23,9 @@ from .report_schema import (
     SizesJSON,
     TraceSkippedJSON,
     TraceTakenJSON,
+    TrimJSON,
     UnreadableJSON,
+    UntracedJSON,
     UnverifiedJSON,
     VerifiedJSON,
 )
@@ -120,6 +123,30 @@ def _sizes(f: Facts) -> SizesJSON:
         kept_distributions=list(layer.kept_distributions),
         dropped_distributions=list(layer.dropped_distributions),
         app_layer="site-packages plus the app's own files" if f.prepared.traced else "the app's own files",
+    )
+
+
+def _trim(f: Facts) -> TrimJSON | None:
+    layer, proof = f.prepared.layer, f.prepared.proof
+    if layer.level is None or proof is None:
+        return None
+    levels = {
+        name: LevelJSON(
+            bytes_after=figures.bytes_after,
+            reduction_percent=round(100 * layer.level_reduction(name), 1),
+            removed_by_category=figures.removed,
+        )
+        for name, figures in layer.levels.items()
+    }
+    return TrimJSON(
+        level=layer.level,
+        levels=levels,
+        untraced_requirements=[UntracedJSON(name=u.name, required_by=u.required_by) for u in layer.untraced],
+        untraced_requirements_dropped=layer.level == trim.TRACED,
+        unused_app_modules=list(layer.unused_app_modules),
+        unused_app_modules_dropped=layer.level == trim.TRACED,
+        closure_check=proof.closure.as_json(),
+        reimport=proof.reimport.as_json(),
     )
 
 
@@ -222,20 +249,58 @@ def _verified_claims(f: Facts, v: Verification) -> list[str]:
     return passed
 
 
+def _trim_claims(f: Facts) -> tuple[list[str], list[str]]:
+    """What the trim's proofs showed: (passed, failed). A broken closure fails only at the safe level,
+    where nothing may be missing; the traced level drops requirements by design (_trim_gaps)."""
+    proof, level = f.prepared.proof, f.prepared.layer.level
+    if proof is None:
+        return [], []
+    passed, failed = [], []
+    closure, again = proof.closure, proof.reimport
+    if closure.ran and closure.passed:
+        passed.append(messages.CLOSURE_INTACT)
+    elif closure.ran and level == trim.SAFE:
+        failed.append(messages.CLOSURE_BROKEN.format(problems="; ".join(closure.problems[:5])))
+    if again.proved and again.modules:
+        passed.append(messages.REIMPORTED.format(count=again.modules))
+    elif again.failed_after_trim:
+        names = ", ".join(sorted(again.failed_after_trim)[:10])
+        failed.append(messages.REIMPORT_FAILED.format(count=len(again.failed_after_trim), modules=names))
+    return passed, failed
+
+
+def _trim_gaps(f: Facts) -> list[str]:
+    proof, layer = f.prepared.proof, f.prepared.layer
+    if proof is None:
+        return []
+    gaps = []
+    if not proof.closure.ran:
+        gaps.append(messages.CLOSURE_NOT_CHECKED.format(why=proof.closure.why_not))
+    if proof.reimport.error:
+        gaps.append(messages.REIMPORT_NO_VERDICT.format(why=proof.reimport.error))
+    if layer.level == trim.TRACED and layer.untraced:
+        names = ", ".join(f"{u.name} (required by {u.required_by})" for u in layer.untraced)
+        gaps.append(messages.UNTRACED_DROPPED.format(count=len(layer.untraced), names=names))
+    if layer.level == trim.TRACED and layer.unused_app_modules:
+        modules = layer.unused_app_modules
+        gaps.append(messages.UNTRACED_MODULES_DROPPED.format(count=len(modules), names=", ".join(modules)))
+    return gaps
+
+
 def _checks_passed(f: Facts) -> list[str]:
     passed = _verified_claims(f, f.verification) if f.verification is not None else []
-    passed += runtime_verify.claims(f.runtime_checks)
+    passed += _trim_claims(f)[0] + runtime_verify.claims(f.runtime_checks)
     return passed + [f"{r.name}: {r.detail}" for r in f.linted.results if r.ran and r.passed]
 
 
 def _failed(f: Facts) -> list[str]:
     linters = [f"{r.name}: {r.detail}" for r in f.linted.results if r.ran and not r.passed]
-    return linters + runtime_verify.failures(f.runtime_checks)
+    return linters + _trim_claims(f)[1] + runtime_verify.failures(f.runtime_checks)
 
 
 def _not_verified(f: Facts) -> list[str]:
     """What the engine could not check here, in words a reviewer can act on."""
-    items = list(f.not_verified)
+    items = list(f.not_verified) + _trim_gaps(f)
     if f.image.built is None:
         items.append(messages.NOT_BUILT.format(why=f.image.why_not_built))
     if f.image.built is not None and f.image.naive is None:
@@ -297,6 +362,7 @@ def build(facts: Facts) -> Report:
         install=_install(facts),
         files=_files(facts),
         sizes=_sizes(facts),
+        trim=_trim(facts),
         trace=_trace(facts),
         seccomp=_seccomp(facts),
         verification=_verification(facts),

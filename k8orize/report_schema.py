@@ -65,6 +65,49 @@ class SizesJSON(TypedDict):
     app_layer: str
 
 
+class LevelJSON(TypedDict):
+    """What one trim level gives, whichever level was built."""
+
+    bytes_after: int
+    reduction_percent: float
+    removed_by_category: dict[str, int]
+
+
+class UntracedJSON(TypedDict):
+    name: str
+    required_by: str
+
+
+class ClosureCheckJSON(TypedDict):
+    tool: str
+    ran: bool
+    passed: bool
+    problems: list[str]
+    why_not: str | None
+
+
+class ReimportJSON(TypedDict):
+    modules: int
+    imported_again: int
+    failed_after_trim: dict[str, str]
+    failed_before_trim_too: dict[str, str]
+    error: str | None
+    how: str
+
+
+class TrimJSON(TypedDict):
+    """How site-packages was trimmed, what each level would give, and the proofs of the level built."""
+
+    level: str
+    levels: dict[str, LevelJSON]
+    untraced_requirements: list[UntracedJSON]
+    untraced_requirements_dropped: bool
+    unused_app_modules: list[str]
+    unused_app_modules_dropped: bool
+    closure_check: ClosureCheckJSON
+    reimport: ReimportJSON
+
+
 class ProbeJSON(TypedDict):
     url: str
     status: int | None
@@ -232,6 +275,7 @@ class Report(TypedDict):
     install: InstallJSON | None
     files: FilesJSON
     sizes: SizesJSON
+    trim: TrimJSON | None
     trace: TraceTakenJSON | TraceSkippedJSON
     seccomp: LocalhostSeccompJSON | DefaultSeccompJSON
     verification: VerifiedJSON | UnverifiedJSON

@@ -14,6 +14,7 @@ from .errors import AppNotFound, BadRequest
 from .registry_api import RegistryCredentials
 from .sandbox import SandboxLimits
 
+TRIM_LEVELS = ("safe", "traced")
 _NAME_RE = re.compile(r"[^a-z0-9-]+")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # REGISTRY/REPO[:TAG]: a registry host (a dot, a port or localhost), then lower-case path components.
@@ -48,6 +49,9 @@ class K8orizeRequest:
     image: str | None = None
     sandbox: str | None = None
     trace: bool = True
+    #: How far the trace trims site-packages: "safe" keeps the requirement closure of everything used,
+    #: "traced" also drops what the trace never loaded (k8orize/trim.py).
+    trim: str = "safe"
     probe_timeout: float = 60.0
     installer: str = "auto"  # "uv" when available (much faster), else "pip"; or force either
     #: How the report names where the app came from (`github:octo/shop@main`); by default the app
@@ -89,6 +93,8 @@ class K8orizeRequest:
             raise BadRequest(messages.BAD_SANDBOX.format(value=self.sandbox))
         if self.installer not in ("auto", "uv", "pip"):
             raise BadRequest(messages.BAD_INSTALLER.format(value=self.installer))
+        if self.trim not in TRIM_LEVELS:
+            raise BadRequest(messages.BAD_TRIM.format(value=self.trim))
         self._validate_env()
         self._validate_port()
         self._validate_push()
@@ -167,7 +173,7 @@ def request_from_options(
     push_credentials: RegistryCredentials | None = None,
 ) -> K8orizeRequest:
     """A request from parsed options named as the CLI names them (the CLI and the chat command share
-    the option names: port, run, probe, image, sandbox, no_trace)."""
+    the option names: port, run, probe, image, sandbox, no_trace, trim)."""
     return K8orizeRequest(
         app_dir=app_dir,
         out=out,
@@ -179,6 +185,8 @@ def request_from_options(
         image=options.image,
         sandbox=options.sandbox,
         trace=not options.no_trace,
+        # A chat job recorded before --trim existed has no such option: it gets the default.
+        trim=getattr(options, "trim", "safe"),
         probe_timeout=probe_timeout,
         installer=installer,
         source=source,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .report_schema import Report, RuntimeCheckJSON, UnreadableJSON
+from . import messages
+from .report_schema import Report, RuntimeCheckJSON, TrimJSON, UnreadableJSON
 
 
 def _mb(value: int) -> str:
@@ -20,7 +21,36 @@ def _summary_facts(data: Report) -> list[str]:
         f"- Redundant files dropped: {redundant}; "
         f"secrets flagged (never copied): {len(files['secrets_flagged_never_copied'])}",
         *_summary_unreadable(files["unreadable"]),
+        *(_summary_trim(data["trim"]) if data["trim"] else []),
     ]
+
+
+def _level(trim: TrimJSON, name: str) -> str:
+    level = trim["levels"][name]
+    return f"{_mb(level['bytes_after'])} ({level['reduction_percent']}% smaller)"
+
+
+def _listed(names: list[str], shown: int = 8) -> str:
+    more = f" and {len(names) - shown} more (report.json)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _summary_trim(trim: TrimJSON) -> list[str]:
+    """The level built, what each gives, its proofs, and (traced) what may fail."""
+    closure, again = trim["closure_check"], trim["reimport"]
+    intact = "yes (pip check)" if closure["passed"] else ("NO" if closure["ran"] else "not checked")
+    safe, traced = _level(trim, "safe"), _level(trim, "traced")
+    reimported = f"{again['imported_again']}/{again['modules']}"
+    lines = [
+        messages.TRIM_LINE.format(level=trim["level"], safe=safe, traced=traced),
+        messages.TRIM_SAFE_PROOF.format(closure=intact, reimport=reimported),
+    ]
+    if trim["untraced_requirements_dropped"] and trim["untraced_requirements"]:
+        names = [f"{u['name']} (required by {u['required_by']})" for u in trim["untraced_requirements"]]
+        lines.append(messages.TRIM_TRACED_WARNING.format(names=_listed(names)))
+    if trim["unused_app_modules"]:
+        lines.append(messages.UNUSED_APP_MODULES.format(names=_listed(trim["unused_app_modules"])))
+    return lines
 
 
 def _summary_image(data: Report) -> list[str]:

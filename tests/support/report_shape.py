@@ -26,6 +26,8 @@ MAPS = frozenset(
         "sizes.before_by_part",
         "sizes.removed_by_category",
         "sizes.kept_by_category",
+        "trim.levels.safe.removed_by_category",
+        "trim.levels.traced.removed_by_category",
         "trace.syscall_counts",
         "verification.enforced.denied_calls",
         "verification.enforced.eperm_returns",
@@ -36,9 +38,12 @@ MAPS = frozenset(
         "runtime_verification[].audit.denials",
     }
 )
-# The session driver's own verdict: its contents are the driver's, not the report's format.
+# The session driver's own verdict: its contents are the driver's, not the report's format; and the
+# modules that did not import again (module -> error), empty or not depending on the run.
 OPAQUE = frozenset(
     {
+        "trim.reimport.failed_after_trim",
+        "trim.reimport.failed_before_trim_too",
         "trace.run.session",
         "verification.trimmed.session",
         "verification.enforced.run.session",

@@ -273,3 +273,21 @@ def test_cli_registers_a_subcommand() -> None:
     request = request_from_args(args)
     assert callable(args.func)
     assert request.env == {"A": "1"} and request.sandbox == "gvisor" and request.trace is False
+
+
+def test_a_non_root_engine_that_must_build_stops_before_any_step(
+    http_app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """k8or's own pod runs as non-root: there the image cannot be built nor verified under runc
+    (tests/integration/k8orize/test_sandbox_unprivileged.py finds out why, as `nobody`). The run stops
+    at once with the one sentence that says so and names --no-build, not after minutes of tracing."""
+    from k8orize import build_isolation
+    from k8orize.errors import ToolMissing
+
+    monkeypatch.setattr(build_isolation.os, "geteuid", lambda: 1000)
+    steps: list[object] = []
+    request = K8orizeRequest(app_dir=http_app, out=tmp_path / "o" / "out", trace=False)
+    request.out.parent.mkdir(parents=True)
+    with pytest.raises(ToolMissing, match="--no-build"):
+        k8orize(request, progress=steps.append)
+    assert steps == [] and not request.out.exists()

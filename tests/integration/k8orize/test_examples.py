@@ -236,14 +236,32 @@ def test_streamlit_traced_report_keeps_the_recorded_key_tree(streamlit: K8orizeR
 
 
 @STREAMLIT
-def test_streamlit_unused_and_untouched_dependencies_are_trimmed(streamlit: K8orizeResult) -> None:
+def test_streamlit_safe_trim_keeps_every_requirement_and_reports_the_traced_level(
+    streamlit: K8orizeResult,
+) -> None:
+    """--trim safe (the default): the unused declared dependency goes, streamlit's requirements stay
+    (pip check passes on the trimmed tree), every traced module imports again from it, and the report
+    says what --trim traced would give: at least 70% smaller, without pandas and pyarrow."""
     report = streamlit.report
     assert report["dependencies"]["unused"] == ["tabulate"] and report["dependencies"]["missing"] == []
+    trim = report["trim"]
+    assert trim is not None and trim["level"] == "safe"
+    assert trim["closure_check"]["passed"] and trim["closure_check"]["problems"] == []
+    assert trim["reimport"]["failed_after_trim"] == {} and trim["reimport"]["error"] is None
+    assert trim["reimport"]["modules"] > 100
     sizes = report["sizes"]
-    assert {"tabulate", "pyarrow", "pandas"} <= set(sizes["dropped_distributions"])
-    assert "streamlit" in sizes["kept_distributions"] and sizes["reduction_percent"] >= 70
-    assert not list((streamlit.out / "image" / "site-packages").glob("tabulate*"))
-    assert not list((streamlit.out / "image" / "site-packages").rglob("__pycache__"))
+    assert "tabulate" in sizes["dropped_distributions"]
+    assert {"streamlit", "pandas", "pyarrow"} <= set(sizes["kept_distributions"])
+    assert trim["levels"]["safe"]["reduction_percent"] == sizes["reduction_percent"] > 0
+    assert trim["levels"]["traced"]["reduction_percent"] >= 70
+    untraced = {u["name"]: u["required_by"] for u in trim["untraced_requirements"]}
+    assert untraced["pyarrow"] == "streamlit" and "pandas" in untraced
+    site = streamlit.out / "image" / "site-packages"
+    assert not list(site.glob("tabulate*")) and not list(site.rglob("__pycache__"))
+    assert not list(site.rglob("*.pyi")) and not (site / "pandas" / "tests").exists()
+    assert (
+        "every requirement of the trimmed site-packages is installed (pip check)" in report["checks_passed"]
+    )
 
 
 # --- Flask: the port from the environment, a secret that ships only in the Secret, gVisor ---------------
