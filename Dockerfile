@@ -16,6 +16,7 @@ COPY cluster ./cluster
 COPY k8orize ./k8orize
 COPY redaction ./redaction
 COPY clock ./clock
+COPY typed_env ./typed_env
 COPY policy ./policy
 COPY actions ./actions
 COPY k8or ./k8or

@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import ClassVar
 
-from pydantic import BaseModel
-
 from connectors.errors import (  # noqa: F401  re-exported: the contract includes its errors
     CredentialsExpired,
     Forbidden,
@@ -35,6 +33,7 @@ from connectors.errors import (  # noqa: F401  re-exported: the contract include
     VerificationError,
 )
 from connectors.sites import SiteGuard
+from typed_env import Section
 
 ENTRY_POINT_GROUP = "k8or.connectors"
 log = logging.getLogger(__name__)
@@ -174,11 +173,11 @@ class Connector(ABC):
 
     name: ClassVar[str]
     display_name: ClassVar[str]
-    settings_model: ClassVar[type[BaseModel] | None] = None
+    settings_model: ClassVar[type[Section] | None] = None
     # This connector's settings section; a subclass narrows the type to its own `settings_model`.
-    settings: BaseModel | None
+    settings: Section | None
 
-    def __init__(self, settings: BaseModel | None = None) -> None:
+    def __init__(self, settings: Section | None = None) -> None:
         model = self.settings_model
         self.settings = settings if settings is not None else (model() if model else None)
         self.sites = SiteGuard()

@@ -81,9 +81,7 @@ async def replica(
     url: str, schema: str, data_dir: Path, stalled_after: float = 2.0
 ) -> AsyncIterator[DurableQueue]:
     """One replica's services, adapter and running job queue (heartbeat every stalled_after / 4 s)."""
-    settings = Settings(
-        _env_file=None, data_dir=data_dir, database_url=url, database_schema=schema, vault_key=VAULT_KEY
-    )
+    settings = Settings(data_dir=data_dir, database_url=url, database_schema=schema, vault_key=VAULT_KEY)
     registry = CommandRegistry().include(commands)
     services = await build_services(settings, AppParts(registry=registry))
     session = aiohttp.ClientSession()

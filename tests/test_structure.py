@@ -10,7 +10,18 @@ import pytest
 
 from tests.support.tools import ROOT
 
-PACKAGES = ("k8or", "bot", "policy", "dialogs", "actions", "cluster", "k8orize", "connectors", "redaction")
+PACKAGES = (
+    "k8or",
+    "bot",
+    "policy",
+    "dialogs",
+    "actions",
+    "cluster",
+    "k8orize",
+    "connectors",
+    "redaction",
+    "typed_env",
+)
 MODULE_LINES = 450
 FUNCTION_LINES = 40
 

@@ -108,9 +108,7 @@ class TurnHarness:
         for commands in command_sets:
             registry.include(commands)
         url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'k8or.db'}"
-        config = Settings(
-            _env_file=None, data_dir=tmp_path, database_url=url, database_schema=database_schema, **settings
-        )
+        config = Settings(data_dir=tmp_path, database_url=url, database_schema=database_schema, **settings)
         services = await build_services(config, AppParts(registry=registry, roles=roles))
         try:
             yield cls(bot=K8orBot(services), adapter=RecordingAdapter(), services=services)

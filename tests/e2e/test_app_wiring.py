@@ -19,7 +19,7 @@ roles:
 async def client(aiohttp_client, tmp_path):  # type: ignore[no-untyped-def]
     rbac = tmp_path / "rbac.yaml"
     rbac.write_text(RBAC)
-    settings = Settings(_env_file=None, data_dir=tmp_path, rbac_file=rbac)
+    settings = Settings(data_dir=tmp_path, rbac_file=rbac)
     return await aiohttp_client(create_app(settings))
 
 
@@ -49,12 +49,12 @@ async def test_a_broken_rbac_file_stops_the_start_naming_the_setting(aiohttp_cli
     broken = tmp_path / "rbac.yaml"
     broken.write_text("roles: [this is not a mapping")
     with pytest.raises(SettingsError, match="K8OR_RBAC_FILE"):
-        await aiohttp_client(create_app(Settings(_env_file=None, data_dir=tmp_path, rbac_file=broken)))
+        await aiohttp_client(create_app(Settings(data_dir=tmp_path, rbac_file=broken)))
 
 
 async def test_an_rbac_file_can_raise_a_commands_role(aiohttp_client, tmp_path, channel):
     rbac = tmp_path / "rbac.yaml"
     rbac.write_text(RBAC + "commands:\n  status: admin\n")
-    client = await aiohttp_client(create_app(Settings(_env_file=None, data_dir=tmp_path, rbac_file=rbac)))
+    client = await aiohttp_client(create_app(Settings(data_dir=tmp_path, rbac_file=rbac)))
     await client.post("/api/messages", json=message("status", channel.url, user="vic", activity_id="9"))
     assert "needs the role `admin`" in channel.texts[0]

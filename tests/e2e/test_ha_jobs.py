@@ -84,7 +84,6 @@ async def second_replica(
 ) -> AsyncIterator[TestServer]:
     """Replica 2: the real app in this process, on a port of its own, for the block's length."""
     settings = Settings(
-        _env_file=None,
         data_dir=tmp_path / "two",
         vault_key=shared_vault_key(),  # the first replica's: every replica opens every job record
         database_url=PG_URL,

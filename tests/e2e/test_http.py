@@ -12,7 +12,7 @@ from testing.chat.openid import OpenIdServer, channel_token, new_key
 
 
 def settings_for(tmp_path, **extra) -> Settings:  # type: ignore[no-untyped-def]
-    return Settings(_env_file=None, data_dir=tmp_path, **extra)
+    return Settings(data_dir=tmp_path, **extra)
 
 
 @pytest.fixture

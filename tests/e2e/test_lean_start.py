@@ -43,6 +43,9 @@ DEFERRED = (
     "k8orize.cli",
     "cluster.cli",
     "bot.migrations.cli",
+    # Settings are our own typed dataclasses (typed_env): pydantic is not needed to start.
+    "pydantic",
+    "pydantic_settings",
 )
 
 # What `k8or serve` does up to its first answer: parse the command line (every engine subcommand

@@ -65,7 +65,6 @@ def test_the_app_password_is_registered_with_the_global_scrubber(tmp_path):
     from bot.settings import Settings
 
     settings = Settings(
-        _env_file=None,
         data_dir=tmp_path,
         microsoft_app_id="id",
         microsoft_app_password="very-unusual-app-password-123",

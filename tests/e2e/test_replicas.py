@@ -13,7 +13,6 @@ from tests.support.databases import DatabaseUnderTest, database  # noqa: F401 - 
 
 def replica(tmp_path: Path, name: str, database: DatabaseUnderTest) -> Settings:  # noqa: F811
     return Settings(
-        _env_file=None,
         data_dir=tmp_path / name,
         database_url=database.url,
         database_schema=database.schema,

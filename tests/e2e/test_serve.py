@@ -71,7 +71,7 @@ def test_bad_setting_stops_start_naming_the_setting(tmp_path):
         [sys.executable, "-m", "k8or.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
-    assert "K8OR_PORT" in result.stderr and "valid integer" in result.stderr
+    assert "K8OR_PORT: use a whole number from 1 to 65535" in result.stderr
 
 
 def test_serve_warns_in_emulator_mode_and_exits_cleanly_on_sigterm(tmp_path):
@@ -111,9 +111,7 @@ async def test_sigterm_drains_in_flight_turns_and_background_work(tmp_path):
     service_url = f"http://127.0.0.1:{channel_site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
 
     registry = CommandRegistry().include(slow)
-    app = create_app(
-        Settings(_env_file=None, data_dir=tmp_path, drain_timeout=10), AppParts(registry=registry)
-    )
+    app = create_app(Settings(data_dir=tmp_path, drain_timeout=10), AppParts(registry=registry))
     runner = web.AppRunner(app, shutdown_timeout=10)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

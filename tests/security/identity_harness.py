@@ -51,7 +51,7 @@ FORGED_CHANNEL_DATA = {
 def settings_for(tmp_path: Path, **extra: Any) -> Settings:
     rbac = tmp_path / "rbac.yaml"
     rbac.write_text(RBAC)
-    return Settings(_env_file=None, data_dir=tmp_path, rbac_file=rbac, **extra)
+    return Settings(data_dir=tmp_path, rbac_file=rbac, **extra)
 
 
 def secured_settings(tmp_path: Path, openid: OpenIdServer, **extra: Any) -> Settings:

@@ -24,7 +24,7 @@ async def channel(aiohttp_server):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path):  # type: ignore[no-untyped-def]
-    return await aiohttp_client(create_app(Settings(_env_file=None, data_dir=tmp_path)))
+    return await aiohttp_client(create_app(Settings(data_dir=tmp_path)))
 
 
 async def _no_turn_ran(client, channel) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,6 @@ JUNK = b"this is not compressed at all"
 async def client(aiohttp_client, aiohttp_server, tmp_path):  # type: ignore[no-untyped-def]
     slack = await aiohttp_server(FakeSlack(emails={}).app())
     settings = Settings(
-        _env_file=None,
         data_dir=tmp_path,
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SECRET,

@@ -30,7 +30,6 @@ async def slack(aiohttp_server):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def client(aiohttp_client, tmp_path, slack):  # type: ignore[no-untyped-def]
     settings = Settings(
-        _env_file=None,
         data_dir=tmp_path,
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SECRET,

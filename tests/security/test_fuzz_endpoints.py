@@ -196,7 +196,7 @@ async def _close(client: TestClient | None, servers: list[TestServer]) -> None:
 
 
 def _settings(**extra: Any) -> Settings:
-    return Settings(_env_file=None, data_dir=Path(tempfile.mkdtemp()), outbound_timeout=2.0, **extra)
+    return Settings(data_dir=Path(tempfile.mkdtemp()), outbound_timeout=2.0, **extra)
 
 
 # --- Bot Framework ----------------------------------------------------------------------------------

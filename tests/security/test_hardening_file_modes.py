@@ -40,7 +40,7 @@ async def channel(aiohttp_server):  # type: ignore[no-untyped-def]
 
 async def _start_and_answer(aiohttp_client, data_dir: Path, channel) -> None:  # type: ignore[no-untyped-def]
     """Start the whole app on `data_dir` and run one turn, so the database is written to."""
-    client = await aiohttp_client(create_app(Settings(_env_file=None, data_dir=data_dir)))
+    client = await aiohttp_client(create_app(Settings(data_dir=data_dir)))
     assert (await client.post("/api/messages", json=message("version", channel.url))).status == 201
     await channel.wait_for(1)
 

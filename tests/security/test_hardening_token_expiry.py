@@ -32,7 +32,6 @@ async def channel(aiohttp_server):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def client(aiohttp_client, tmp_path, openid):  # type: ignore[no-untyped-def]
     settings = Settings(
-        _env_file=None,
         data_dir=tmp_path,
         microsoft_app_id=APP_ID,
         microsoft_app_password="not-a-real-password",

@@ -19,7 +19,7 @@ channel = harness.channel
 
 
 async def test_only_the_terminal_is_the_local_operator(aiohttp_client, tmp_path, channel):
-    client = await aiohttp_client(create_app(Settings(_env_file=None, data_dir=tmp_path)))
+    client = await aiohttp_client(create_app(Settings(data_dir=tmp_path)))
     services = client.server.app[SERVICES]
     services.roles = LocalOperator(services.roles, console_key("root"))  # as `k8or chat` does
 

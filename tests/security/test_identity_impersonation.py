@@ -43,7 +43,7 @@ async def test_the_cluster_sees_only_the_trusted_identity(
 ):
     rbac = tmp_path / "rbac.yaml"
     rbac.write_text(RBAC)
-    settings = Settings(_env_file=None, data_dir=tmp_path, rbac_file=rbac, kubeconfig=str(kubeconfig))
+    settings = Settings(data_dir=tmp_path, rbac_file=rbac, kubeconfig=str(kubeconfig))
     client = await aiohttp_client(create_app(settings))
     for n, text in enumerate(("cluster use fake", "status")):
         body = message(

@@ -34,7 +34,6 @@ def _settings(tmp_path, slack, rbac: str = RBAC) -> Settings:  # type: ignore[no
     path = tmp_path / "rbac.yaml"
     path.write_text(rbac)
     return Settings(
-        _env_file=None,
         data_dir=tmp_path,
         rbac_file=path,
         slack_bot_token="xoxb-test-token",

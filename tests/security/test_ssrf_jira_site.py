@@ -9,6 +9,7 @@ endpoint saw no request (or only the request a named site allows), and that noth
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -83,7 +84,9 @@ class Chat:
 async def open_chat(tmp_path: Path, allowlist: str) -> AsyncIterator[Chat]:
     """The auth commands and the sign-in pages, with K8OR_SITE_ALLOWLIST set to `allowlist`."""
     async with TurnHarness.open(tmp_path, [dialogs.auth.commands], site_allowlist=allowlist) as bot:
-        settings = bot.services.settings
+        listening = socket.create_server(("127.0.0.1", 0))  # the pages' own URL is their public URL
+        public_url = f"http://127.0.0.1:{listening.getsockname()[1]}"
+        settings = dataclasses.replace(bot.services.settings, public_url=public_url)
         told: list[tuple[str, str]] = []
 
         async def notify(person: str, text: str) -> None:
@@ -93,16 +96,16 @@ async def open_chat(tmp_path: Path, allowlist: str) -> AsyncIterator[Chat]:
         pages, extension = signin_parts(settings, notify=lambda _app, _services: notify, registry=registry)
         root = web.Application()
         root.add_subapp(SIGNIN_PREFIX, pages)
-        server = TestServer(root, host="127.0.0.1", port=0)
-        await server.start_server()
-        settings.public_url = str(server.make_url("")).rstrip("/")
+        runner = web.AppRunner(root)
+        await runner.setup()
+        await web.SockSite(runner, listening).start()
         started = extension(root, bot.services)
         await anext(started)
         try:
-            yield Chat(bot, bot.services.signin, settings.public_url, told)
+            yield Chat(bot, bot.services.signin, public_url, told)
         finally:
             await started.aclose()
-            await server.close()
+            await runner.cleanup()
 
 
 @pytest.fixture

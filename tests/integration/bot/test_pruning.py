@@ -112,7 +112,7 @@ async def _true(value: bool) -> bool:
 
 
 async def test_the_app_lifetime_starts_and_stops_the_task(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(_env_file=None, data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path)
     seeded = Database(settings.effective_database_url)
     await seeded.upgrade()
     await _seed(seeded)

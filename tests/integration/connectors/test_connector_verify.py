@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from connectors import errors
@@ -105,7 +107,10 @@ def _pointed_at(harness: Harness, url: str) -> Credentials:
     settings = harness.connector.settings
     if harness.name == "jira":
         return harness.credentials.with_values(site=url)
-    for field in ("api_url", "endpoint_url", "token_uri", "registry_url"):
-        if hasattr(settings, field):
-            setattr(settings, field, url + ("/" if field == "api_url" and harness.name == "google" else ""))
+    changes = {
+        field: url + ("/" if field == "api_url" and harness.name == "google" else "")
+        for field in ("api_url", "endpoint_url", "token_uri", "registry_url")
+        if hasattr(settings, field)
+    }
+    harness.connector.settings = dataclasses.replace(settings, **changes)
     return harness.credentials

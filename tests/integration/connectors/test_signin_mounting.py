@@ -16,7 +16,7 @@ from k8or.app import SERVICES, AppParts, create_app
 
 async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.WARNING)
-    settings = Settings(_env_file=None, data_dir=tmp_path, public_url="https://k8or.example.com")
+    settings = Settings(data_dir=tmp_path, public_url="https://k8or.example.com")
     pages, extension = signin_parts(settings, registry=ConnectorRegistry([TogglConnector()]))
     app = create_app(settings, AppParts(extensions=[extension]))
     app.add_subapp(SIGNIN_PREFIX, pages)
@@ -37,7 +37,7 @@ async def test_pages_vault_and_gate_come_up_with_the_app(aiohttp_client, tmp_pat
 def test_mount_signin_routes_and_registers(tmp_path: Path) -> None:
     from aiohttp import web
 
-    settings = Settings(_env_file=None, data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path)
     app, extensions = web.Application(), []
     mount_signin(app, extensions, settings)
     assert len(extensions) == 1

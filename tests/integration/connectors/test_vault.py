@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from pydantic import SecretStr
 
 from bot.db import Database
 from connectors.base import Credentials
 from connectors.settings import VaultSettings
 from connectors.vault import CredentialVault, VaultKeyError, load_keys, parse_keys
 from tests.support.databases import database, db  # noqa: F401 - fixtures: SQLite and PostgreSQL, migrated
+from typed_env import SecretStr
 
 SECRET = "ghp_" + "S3cr3tT0k3n" * 3
 

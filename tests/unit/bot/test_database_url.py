@@ -67,7 +67,7 @@ def test_what_cannot_work_is_refused_without_repeating_the_url(written, said):
 def test_a_bad_database_url_is_one_settings_line_naming_the_variable(monkeypatch):
     monkeypatch.setenv("K8OR_DATABASE_URL", "mysql://root:hunter2@db/k8or")
     with pytest.raises(SettingsError) as refused:
-        load_settings(_env_file=None)
+        load_settings(env_file=None)
     message = str(refused.value)
     assert message.startswith(
         "invalid setting K8OR_DATABASE_URL: mysql:// is not supported; use postgresql://"
@@ -78,11 +78,11 @@ def test_a_bad_database_url_is_one_settings_line_naming_the_variable(monkeypatch
 def test_settings_hold_the_url_k8or_opens(monkeypatch, tmp_path):
     monkeypatch.setenv("K8OR_DATABASE_URL", "postgres://k8or@db/k8or?sslmode=verify-full")
     assert (
-        load_settings(_env_file=None).effective_database_url
+        load_settings(env_file=None).effective_database_url
         == "postgresql+asyncpg://k8or@db/k8or?ssl=verify-full"
     )
     monkeypatch.delenv("K8OR_DATABASE_URL")
-    default = load_settings(_env_file=None, data_dir=tmp_path).effective_database_url
+    default = load_settings(env_file=None, data_dir=tmp_path).effective_database_url
     assert default == f"sqlite+pysqlite:///{tmp_path.resolve() / 'k8or.db'}"
 
 

@@ -15,11 +15,11 @@ DIGEST = "sha256:" + "0" * 64  # a well-formed digest: only the reference's gram
 )
 def test_an_image_reference_is_taken(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("K8OR_K8ORIZE_BASE_IMAGE", value)
-    assert load_settings(_env_file=None).k8orize_base_image == value
+    assert load_settings(env_file=None).k8orize_base_image == value
 
 
 def test_unset_means_the_dockerfile_s_own_default() -> None:
-    assert load_settings(_env_file=None).k8orize_base_image == ""
+    assert load_settings(env_file=None).k8orize_base_image == ""
 
 
 @pytest.mark.parametrize(
@@ -30,4 +30,4 @@ def test_anything_else_stops_the_start_naming_the_setting(
 ) -> None:
     monkeypatch.setenv("K8OR_K8ORIZE_BASE_IMAGE", value)
     with pytest.raises(SettingsError, match="K8OR_K8ORIZE_BASE_IMAGE: .*REPO\\[:TAG\\]"):
-        load_settings(_env_file=None)
+        load_settings(env_file=None)
