@@ -38,7 +38,7 @@ from bot.identity import Person
 from bot.logs import correlation_id
 from bot.services import Services
 from bot.state import TurnState
-from bot.text import command_line
+from bot.text import button_target, command_line
 from policy.entries import audit_entry
 
 log = logging.getLogger("k8or.turn")
@@ -184,7 +184,8 @@ class K8orBot(Bot):
             data["prompting_user"] = person.key
             await self.prompts.begin(context, spec.name, line, parsed.values, parsed.missing)
             return
-        await self._execute(context, person, record, cid, spec, parsed.values, line)
+        where = button_target(activity.value)  # an alert's button acts where the alert came from
+        await self._execute(context, person, record, cid, spec, parsed.values, line, where=where)
 
     async def _decide(
         self,

@@ -11,7 +11,7 @@ Changing a table means changing it here (or in its library) AND adding an Alembi
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from connectors.vault import CREDENTIALS
 from policy.audit import CLUSTER_AUDIT
@@ -80,6 +80,52 @@ signin_pending = Table(
     Column("ciphertext", Text, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# On-call alerts (bot.alert_store): which conversations watch which namespace, what they were told
+# (one row per subscription and incident, so a restart or another replica edits instead of resending),
+# silenced apps, and where each namespace's watches may resume.
+notify_subscriptions = Table(
+    "k8or_notify_subscriptions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("conversation", String(512), nullable=False, index=True),
+    Column("reference", Text, nullable=False),
+    Column("cluster", String(253), nullable=False),
+    Column("namespace", String(63), nullable=False),
+    Column("events", String(256), nullable=False),
+    Column("apps", Text, nullable=False, default=""),
+    Column("created_by", String(512), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    UniqueConstraint("conversation", "cluster", "namespace", name="uq_k8or_notify_subscription"),
+)
+notify_alerts = Table(
+    "k8or_notify_alerts",
+    metadata,
+    Column("subscription", String(32), primary_key=True),
+    Column("incident", String(512), primary_key=True),
+    Column("activity_id", String(512), nullable=False, default=""),
+    Column("state", String(16), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+notify_silences = Table(
+    "k8or_notify_silences",
+    metadata,
+    Column("conversation", String(512), primary_key=True),
+    Column("app", String(253), primary_key=True),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("silenced_by", String(512), nullable=False),
+)
+notify_cursors = Table(
+    "k8or_notify_cursors",
+    metadata,
+    Column("watch", String(512), primary_key=True),
+    Column("resource_version", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 credentials = CREDENTIALS.to_metadata(metadata)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
+
+from bot.context import TargetRef
 
 _TEAMS_MENTION = re.compile(r"<at[^>]*>.*?</at>", re.I | re.S)
 _SLACK_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
@@ -26,7 +29,7 @@ def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> 
 
     A message that is exactly six digits becomes `login code <digits>`: people paste the sign-in code
     on its own. Nothing else is rewritten (not `1234567`, not `12 3456`, not other scripts' digits)."""
-    text = activity.text or ""
+    text = activity.text or button_command(activity.value)
     if activity.entities and activity.recipient:
         try:
             text = TurnContext.remove_recipient_mention(activity) or text
@@ -45,3 +48,20 @@ def command_line(activity: Activity, bot_names: tuple[str, ...] = ("k8or",)) -> 
     if _SIGNIN_CODE.fullmatch(text):
         return f"{SIGNIN_CODE_COMMAND} {text}"
     return text
+
+
+def button_command(value: Any) -> str:
+    """The command line a card button carries (`{"k8or_command": "status web"}`), else ""."""
+    line = value.get("k8or_command") if isinstance(value, dict) else None
+    return line if isinstance(line, str) else ""
+
+
+def button_target(value: Any) -> TargetRef | None:
+    """The cluster and namespace a card button pins its command to (an alert's, not whatever the
+    conversation has chosen since), else None."""
+    if not isinstance(value, dict) or not button_command(value):
+        return None
+    cluster, namespace = value.get("k8or_cluster"), value.get("k8or_namespace")
+    if isinstance(cluster, str) and isinstance(namespace, str) and cluster and namespace:
+        return TargetRef(cluster, namespace)
+    return None

@@ -7,7 +7,14 @@ from importlib import import_module
 from bot.commands.registry import CommandSet
 
 # Modules whose command sets the bot answers to by default.
-BUILTIN_MODULES = ("dialogs.core", "dialogs.auth", "dialogs.cluster", "dialogs.k8orize")
+BUILTIN_MODULES = (
+    "dialogs.core",
+    "dialogs.auth",
+    "dialogs.cluster",
+    "dialogs.oncall",
+    "dialogs.notify",
+    "dialogs.k8orize",
+)
 
 
 def builtin_command_sets() -> list[CommandSet]:

@@ -15,6 +15,7 @@ from bot.app import ADAPTER, BOT, HTTP, SERVICES, AppParts, Extension, build_app
 from bot.commands.registry import CommandRegistry
 from bot.settings import Settings
 from dialogs import builtin_command_sets
+from k8or.alerting import notify_extension
 from k8or.wiring import cluster_extension, jobs_extension
 
 __all__ = [
@@ -42,5 +43,5 @@ def create_app(settings: Settings, parts: AppParts | None = None) -> web.Applica
     parts = parts or AppParts()
     if parts.registry is None:
         parts = replace(parts, registry=default_registry())
-    later: list[Extension] = [cluster_extension, jobs_extension]
+    later: list[Extension] = [cluster_extension, jobs_extension, notify_extension]
     return build_app(settings, parts, later)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, column, inspect, select, table
 
 # The newest revision under versions/ (tests/integration/bot/test_migrations.py checks that it is).
-HEAD = "0003"
+HEAD = "0004"
 VERSION_TABLE = "alembic_version"
 
 

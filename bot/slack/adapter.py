@@ -84,7 +84,9 @@ class SlackAdapter(BotAdapter):
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         channel, ts = (activity.id or "|").split("|", 1)
-        await self.client.chat_update(channel=channel, ts=ts, text=mrkdwn(activity.text or ""))
+        # Slack keeps a message's old blocks unless the edit names new ones ([] removes them).
+        blocks = blocks_for(activity) or []
+        await self.client.chat_update(channel=channel, ts=ts, text=mrkdwn(activity.text or ""), blocks=blocks)
         return ResourceResponse(id=activity.id)
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:

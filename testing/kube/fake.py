@@ -77,7 +77,7 @@ class FakeKube:
         self.paused = False  # controllers stand still (to observe states they would pass quickly)
         self.anonymous = False  # accept requests without a token (kubectl over plain HTTP)
         self.delay = 0.0  # seconds every request waits before it is answered (timeouts)
-        self.logs: dict[tuple[str, str, str], str] = {}
+        self.logs: dict[str, str] = {}  # containerID -> what that container instance wrote
         self.events = EventRecorder(self)
         self.controllers = [
             GarbageCollector(self),
@@ -166,13 +166,14 @@ class FakeKube:
         )
         return not authz.allowed(self, who, verb, plural, namespace)
 
-    def pod_log(self, namespace: str, pod: str, container: str | None) -> str:
+    def pod_log(self, namespace: str, pod: str, container: str | None, previous: bool = False) -> str:
         """What `GET pods/<pod>/log` answers (see logs.py); refusals raise ApiError."""
-        return logs.read(self.api.get(BY_KIND["Pod"], namespace, pod), container, self.logs)
+        options = {"previous": "true"} if previous else {}
+        return logs.read(self.api.get(BY_KIND["Pod"], namespace, pod), container, self.logs, options)
 
-    def append_log(self, pod: dict, container: str, text: str) -> None:
-        key = (pod["metadata"]["namespace"], pod["metadata"]["name"], container)
-        self.logs[key] = self.logs.get(key, "") + text
+    def append_log(self, container_id: str, text: str) -> None:
+        """Add to the log of one container instance (the runtime keeps a file per instance)."""
+        self.logs[container_id] = self.logs.get(container_id, "") + text
 
     # --- test-side helpers (thread-safe) -----------------------------------------------------
 

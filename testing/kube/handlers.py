@@ -73,7 +73,7 @@ async def handle(
         return web.json_response(list_options(api, kind, namespace, query))
     if verb == "get":
         if target.subresource == "log":
-            text = logs.read(api.get(kind, ns, name), query.get("container"), fake.logs)
+            text = logs.read(api.get(kind, ns, name), query.get("container"), fake.logs, query)
             return web.Response(text=text, content_type="text/plain")
         return web.json_response(api.get(kind, ns, name))
     if verb not in _OPTIONS:

@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 
 RUN, PULL_FAIL, CRASH, NEVER_READY = "run", "pull-fail", "crash", "never-ready"
 IGNORE_SIGTERM = "ignore-sigterm"  # runs, and on deletion runs on until the grace period is over
+OOMKILL = "oomkill"  # runs past its memory limit: killed (OOMKilled, 137), restarted, CrashLoopBackOff
+EVICT = "evict"  # runs until the node runs low on memory; the kubelet evicts the pod (once per owner)
 MARKERS = {
     "pullfail": PULL_FAIL,
     "doesnotexist": PULL_FAIL,
     "crashloop": CRASH,
     "neverready": NEVER_READY,
     "ignoresigterm": IGNORE_SIGTERM,
+    "oomkill": OOMKILL,
+    "evicted": EVICT,
 }
 STOP_SECONDS = 2.0  # fake seconds a container takes to exit on SIGTERM
 DIR_BYTES = 4096  # du -sb counts each directory's apparent size, 4096 on ext4

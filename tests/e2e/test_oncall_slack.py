@@ -1,0 +1,113 @@
+"""On-call in Slack: a channel subscribes, the crash-loop alert arrives by chat.postMessage with
+Block Kit buttons, the Rollback button comes back through interactivity, and chat.update turns the
+alert ✓ (its buttons removed). The real app, slack_sdk to a local Slack, the fake cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import pytest
+
+import dialogs.cluster
+import dialogs.notify
+from bot.commands.registry import CommandRegistry
+from bot.settings import Settings
+from cluster.deploy import deploy
+from cluster.target import from_kubeconfig
+from k8or.app import SERVICES, AppParts, create_app
+from policy.rbac import policy_from_dict
+from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
+from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
+
+SECRET = "slack-signing-secret-for-tests"
+ROLES = policy_from_dict({"roles": {"deployer": {"groups": ["slack:T1:S0ONCALL"]}}})
+WAIT = 60.0
+
+
+@pytest.fixture
+async def slack(aiohttp_server):  # type: ignore[no-untyped-def]
+    fake = FakeSlack(emails={"U1": "ana@example.com"}, usergroups=[usergroup("S0ONCALL", "oncall", ["U1"])])
+    server = await aiohttp_server(fake.app())
+    fake.url = str(server.make_url("/api/"))  # type: ignore[attr-defined]
+    return fake
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path, slack, kubeconfig):  # type: ignore[no-untyped-def]  # noqa: F811
+    settings = Settings(
+        data_dir=tmp_path,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+        kubeconfig=str(kubeconfig),
+    )
+    registry = CommandRegistry().include(dialogs.cluster.commands).include(dialogs.notify.commands)
+    return await aiohttp_client(create_app(settings, AppParts(registry=registry, roles=ROLES)))
+
+
+async def mention(client, text: str, event_id: str) -> None:  # type: ignore[no-untyped-def]
+    body = event_body(f"<@UK8OR> {text}", event_id=event_id)
+    headers = {"Content-Type": "application/json", **signed(SECRET, body)}
+    assert (await client.post("/slack/events", data=body, headers=headers)).status == 200
+    await client.server.app[SERVICES].tracker.idle()
+
+
+async def until(check: Callable[[], list], what: str) -> list:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while loop.time() < deadline:
+        if found := check():
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def blocks_of(sent: dict) -> list:
+    blocks = sent.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+async def test_alert_buttons_and_resolution_in_slack(client, slack, kubeconfig):  # noqa: F811
+    await mention(client, "cluster use fake", "Ev1")
+    target = from_kubeconfig(str(kubeconfig), "fake")
+    await asyncio.to_thread(deploy, target, "web", "nginx:1.26", 1)
+    await mention(client, "notify on", "Ev2")
+    assert any(m["text"].startswith("🔔 This conversation now gets alerts") for m in slack.sent())
+    await asyncio.sleep(0.5)  # revision 1 is running before revision 2 breaks it
+    await asyncio.to_thread(deploy, target, "web", "registry.example.com/crashloop:2", 1)
+
+    def posted() -> list:
+        return [m for m in slack.sent() if m["text"].startswith("🚨 *web*: CrashLoopBackOff")]
+
+    (alert,) = await until(posted, "the alert")
+    assert alert["channel"] == "C1" and not alert.get("thread_ts")
+    buttons = blocks_of(alert)[1]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Rollback", "Logs", "Status", "Silence 1h"]
+    rollback = buttons[0]
+    assert json.loads(rollback["value"])["k8or_command"] == "rollback web --to-revision 1"
+
+    payload = {
+        "type": "block_actions",
+        "trigger_id": "t1",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "channel": {"id": "C1"},
+        "message": {"ts": "1700000000.000300"},
+        "actions": [{"action_id": rollback["action_id"], "value": rollback["value"]}],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
+    assert (await client.post("/slack/interactive", data=body, headers=headers)).status == 200
+    await until(lambda: [m for m in slack.sent() if m["text"].startswith("⏳ web: rolling back")], "progress")
+
+    def resolved() -> list:
+        return [u for u in slack.sent("chat.update") if u["text"].startswith("✓ resolved: *web*")]
+
+    (update,) = await until(resolved, "the alert turned ✓")
+    # Every edit of the alert addresses the one message it is (the restart counts, then ✓).
+    assert {u["ts"] for u in slack.sent("chat.update") if "*web*" in u["text"]} == {update["ts"]}
+    assert blocks_of(update) == []  # the buttons are gone
+    assert len(posted()) == 1
