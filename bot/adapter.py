@@ -117,10 +117,12 @@ class _WatchedBody(BytesPayload):
         self._watch = watch
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        await self._watch.ready()  # the done-mark's connection, held before a byte of the body leaves
         await super().write(writer)
         self._written(writer)
 
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        await self._watch.ready()
         await super().write_with_length(writer, content_length)
         self._written(writer)
 

@@ -21,7 +21,7 @@ from bot import messages
 from bot.commands.grammar import params_positional
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction
-from bot.dedupe import current_activity_key
+from bot.delivery import current_activity_key
 from bot.errors import K8orError
 from bot.identity import Person
 from bot.logs import correlation_id

@@ -54,8 +54,11 @@ class Reply:
 
 
 class ReplyWatch(Protocol):
-    """Told by the channel client about one reply: the moment its bytes are handed to the network,
-    and its refusal (an error answer, or no answer). The turn's claim is one (`bot.dedupe.Claim`)."""
+    """Told by the channel client about one reply: just before its bytes are written (`ready`, which
+    may wait), the moment they are handed to the network (`written`), and its refusal (an error
+    answer, or no answer). The turn's claim is one (`bot.dedupe.Claim`)."""
+
+    async def ready(self) -> None: ...
 
     def written(self) -> None: ...
 

@@ -23,6 +23,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
@@ -129,6 +130,14 @@ Transaction: TypeAlias = "AsyncConnection | InLoopConnection"
 _Held = tuple["AsyncConnection", Any]  # one of `_AtOnce`'s connections, and its asyncpg connection
 
 
+@dataclass
+class Reserved:
+    """One of `commit_now`'s connections, held for a statement to come (`Database.reserve_commit`)."""
+
+    held: _Held
+    used: bool = False
+
+
 class _AtOnce:
     """The PostgreSQL connections `Database.commit_now` writes on: up to `AT_ONCE`, opened through
     an engine of their own (autocommit, `synchronous_commit=off`) and held out of its pool, each
@@ -144,13 +153,17 @@ class _AtOnce:
         self._waiting: deque[asyncio.Future[None]] = deque()  # writes waiting for a connection
         self._sql: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
         self._opening = asyncio.Lock()
+        self._statements: list[tuple[Any, Any]] = []  # what `open` prepares on every connection
 
-    async def run(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> None:
+    async def run(
+        self, statement: Any, parameters: Mapping[str, Any] | None = None, held: _Held | None = None
+    ) -> None:
+        """Write `statement` on an idle connection, or on `held` (from `reserve`), which it gives back."""
         sql, names, bound = self._compiled(statement)
         values = {**bound, **(parameters or {})}
         args = [values[name] for name in names]
         for retry in (False, True):
-            held = await self._take()
+            held = held if held is not None and not retry else await self._take()
             try:
                 await held[1].execute(sql, *args)
             except Exception:
@@ -167,10 +180,19 @@ class _AtOnce:
             self._give(held)
             return
 
+    async def reserve(self) -> _Held:
+        """A connection held for one statement that must leave the moment it is written (`run`
+        with `held=`), or given back unused (`give_back`): waits, if need be, now, not then."""
+        return await self._take()
+
+    def give_back(self, held: _Held) -> None:
+        self._give(held)
+
     async def open(self, statements: list[tuple[Any, Any]]) -> None:
         """Open the connections and run `statements` on each: they are in its statement cache. It
         takes those not writing now, and never waits for one that is (no two opens hold half each)."""
         taken: list[_Held] = []
+        self._statements = statements  # also prepared on each connection opened later (`_take`)
         async with self._opening:
             try:
                 while len(taken) < AT_ONCE and (self._idle or self._held < AT_ONCE):
@@ -217,7 +239,9 @@ class _AtOnce:
         self._held += 1
         try:
             conn = await self._engine.connect()
-            return conn, (await conn.get_raw_connection()).driver_connection
+            held = conn, (await conn.get_raw_connection()).driver_connection
+            await self._prepare([held], self._statements)  # its first statement leaves at once too
+            return held
         except BaseException:
             self._held -= 1
             self._wake()
@@ -295,11 +319,30 @@ class Database:
             return
         await self._at_once_connections().run(statement, parameters)
 
-    def start_commit(self, statement: Any, parameters: Any = None) -> asyncio.Future[None]:
+    async def reserve_commit(self) -> Reserved | None:
+        """Hold one of `commit_now`'s connections for a statement that must leave without waiting
+        for one (`start_commit(..., reserved=)`); None on SQLite, where nothing is waited for."""
+        if self._async is None:
+            return None
+        return Reserved(await self._at_once_connections().reserve())
+
+    def unreserve(self, reserved: Reserved) -> None:
+        """Give back a reservation that was not used."""
+        if self._at_once is not None and not reserved.used:
+            reserved.used = True
+            self._at_once.give_back(reserved.held)
+
+    def start_commit(
+        self, statement: Any, parameters: Any = None, reserved: Reserved | None = None
+    ) -> asyncio.Future[None]:
         """`commit_now`, begun before this returns: the statement has left for the database (once
         `open_at_once` has run) and the future completes when it is committed. For a caller that
         must not wait: the writer of an HTTP request's body, which aiohttp cancels once the answer
-        is in, marks the turn done the moment the reply has left (`bot.dedupe.Claim.written`)."""
+        is in, marks the turn done the moment the reply has left (`bot.dedupe.Claim.written`). With
+        `reserved`, the statement leaves on that connection even while every other one is busy."""
+        if reserved is not None and not reserved.used and self._at_once is not None:
+            reserved.used = True
+            return started_now(self._at_once.run(statement, parameters, held=reserved.held))
         return started_now(self.commit_now(statement, parameters))
 
     async def open_at_once(self, statements: list[tuple[Any, Any]]) -> None:

@@ -30,8 +30,9 @@ No channel takes a reply idempotently, so a replica killed between sending a tur
 recording the turn done leaves a turn that its redelivery answers again. The pipeline holds a turn's
 replies until its work is done (`bot.context.HeldReplies`), and the done-mark leaves in the very
 step in which the last reply's bytes are handed to the network (`Claim.written`, told by the channel
-client: `bot.adapter`), before the channel can have read them, on a connection of its own
-(`Database.start_commit`). Where the channel client cannot tell that moment (Slack, the console),
+client: `bot.adapter`), before the channel can have read them, on a connection held for it
+before the reply's first byte was written (`Claim.ready`, `Database.reserve_commit`): under load the
+reply waits for a free ledger connection, the mark never waits behind the reply. Where the channel client cannot tell that moment (Slack, the console),
 the mark is written at once when the send returns (`Database.commit_now`).
 
 Leases compare wall-clock UTC across replicas: keep the nodes' clocks synchronised (NTP), well within
@@ -44,19 +45,18 @@ import asyncio
 import logging
 import secrets
 import socket
-from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from contextvars import Token
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 
-from bot.db import Database
+from bot.db import Database, Reserved
+from bot.delivery import Delivery, current_delivery
 from bot.schema import processed_activities as processed
 from clock import SYSTEM_CLOCK, Clock
-from policy.audit import AuditEntry
 
 log = logging.getLogger(__name__)
 RETENTION = timedelta(days=1)
@@ -79,42 +79,6 @@ _STATUS = select(processed.c.key, processed.c.done_at, processed.c.lease_until, 
 def new_owner() -> str:
     """This process's name in the ledger: its host (the pod) and a random part, new at each start."""
     return f"{socket.gethostname()[:47]}/{secrets.token_hex(8)}"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The activity this turn runs: its ledger key, and whether a lapsed claim was taken over."""
-
-    key: str
-    retaken: bool = False
-
-
-# The turn's delivery, for the audit entries it writes (`policy.entries.audit_entry(activity_id=)`).
-current_delivery: ContextVar[Delivery | None] = ContextVar("k8or_delivery", default=None)
-
-
-def current_activity_key() -> str:
-    """The ledger key of the activity this turn runs; empty outside a claimed turn."""
-    delivery = current_delivery.get()
-    return delivery.key if delivery else ""
-
-
-@runtime_checkable
-class ActedLookup(Protocol):
-    """An audit trail that can say whether a command's handler already ran for an activity."""
-
-    async def acted(self, activity_id: str, command: str) -> AuditEntry | None: ...
-
-
-async def acted_before(audit: object, command: str) -> AuditEntry | None:
-    """In a retaken turn: the audit entry saying `command`'s handler already ran for this activity.
-
-    None in a first delivery (nothing can have run: no lookup at all, so the usual turn pays nothing),
-    or when the audit trail has no such entry (the earlier run died before its handler finished)."""
-    delivery = current_delivery.get()
-    if delivery is None or not delivery.retaken or not isinstance(audit, ActedLookup):
-        return None
-    return await audit.acted(delivery.key, command)
 
 
 class _Status(Enum):
@@ -172,6 +136,11 @@ class Claim:
         self._token = current_delivery.set(self.delivery)
         return self.delivery
 
+    async def ready(self) -> None:
+        """The turn's last reply is about to be written: hold a connection for its done-mark now, so
+        that the mark leaves with the reply even when every ledger connection is busy."""
+        await self.ledger.reserve(self.delivery.key)
+
     def written(self) -> None:
         """The turn's last reply has just been handed to the network: done, until the channel refuses."""
         self.ledger.sent(self.delivery.key)
@@ -213,6 +182,7 @@ class DeliveryLedger:
         self._renewer: asyncio.Task[None] | None = None
         # Done-marks begun as replies left, until their outcome is written: a redelivery here waits.
         self._sent: dict[str, asyncio.Future[None]] = {}
+        self._reserved: dict[str, Reserved] = {}  # connections held for marks about to leave
         self._confirms: set[str] = set()  # done-marks to confirm (their replies were accepted)
         self._confirming: asyncio.Task[None] | None = None
         self._opening: asyncio.Task[None] | None = None  # `_prepare`, before the first claim
@@ -260,15 +230,35 @@ class DeliveryLedger:
         except Exception:  # noqa: BLE001 - they open at first use instead
             log.warning("could not open the delivery ledger's connections", exc_info=True)
 
+    async def reserve(self, key: str) -> None:
+        """Hold a ledger connection for `key`'s done-mark (`sent`); given back if the mark never comes."""
+        if key in self._running and key not in self._sent and key not in self._reserved:
+            reserved = await self._db.reserve_commit()
+            if reserved is not None:
+                if key in self._running and key not in self._reserved:
+                    self._reserved[key] = reserved
+                else:  # the turn ended while waiting for a connection
+                    self._db.unreserve(reserved)
+
+    def _unreserve(self, key: str) -> None:
+        reserved = self._reserved.pop(key, None)
+        if reserved is not None:
+            self._db.unreserve(reserved)
+
     def sent(self, key: str) -> None:
         """The turn's last reply has just left: mark the activity done in this very step, before the
-        channel can have read the reply (`Database.start_commit`), the claim still held."""
+        channel can have read the reply (`Database.start_commit`, on the connection `reserve` held),
+        the claim still held."""
+        reserved = self._reserved.pop(key, None)
         if key in self._running and key not in self._sent:
             mark = {"k": key, "o": self.owner, "done": self._clock.now()}
-            self._sent[key] = self._db.start_commit(_SENT, mark)
+            self._sent[key] = self._db.start_commit(_SENT, mark, reserved=reserved)
+        elif reserved is not None:
+            self._db.unreserve(reserved)
 
     async def unsent(self, key: str) -> None:
         """The channel refused that reply: claimed, not done (a retry may send it again)."""
+        self._unreserve(key)
         mark = self._sent.get(key)
         try:
             if mark is not None and await _landed(mark):
@@ -286,6 +276,7 @@ class DeliveryLedger:
         turn that runs again on its redelivery (which finds the command's audit entry,
         `acted_before`, and does not act again)."""
         self._running.discard(key)
+        self._unreserve(key)
         mark = self._sent.get(key)
         try:
             if mark is not None and await _landed(mark):
@@ -302,6 +293,7 @@ class DeliveryLedger:
         """The turn failed or was cancelled: give the claim up (undoing a done-mark its reply made),
         so a redelivery runs it at once."""
         self._running.discard(key)
+        self._unreserve(key)
         mark = self._sent.get(key)
         try:
             if mark is not None:

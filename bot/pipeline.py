@@ -32,7 +32,7 @@ from bot.commands.grammar import Arguments, parse, tokenize
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
 from bot.context import CommandContext, HeldReplies, Reply, TargetRef
-from bot.dedupe import acted_before, current_activity_key
+from bot.delivery import acted_before, current_activity_key
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
 from bot.identity import Person
 from bot.logs import correlation_id

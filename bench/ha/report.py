@@ -57,19 +57,26 @@ def _exposure_rows(a: Exposure | None, b: Exposure | None) -> list[str]:
     ]
 
 
-def _duplicates_note(b: RunFigures) -> str:
+def _duplicates_note(a: RunFigures, b: RunFigures) -> str:
     held = len(b.in_flight_at_kill or ())
     mechanism = (
         "A turn's done-mark leaves in the step in which its last reply is handed to the network, before "
         "the channel can have read it (bot.dedupe), so a redelivery runs again only a turn whose reply "
         "had not left; see docs/operator/high-availability.md."
     )
+    steady = (
+        f"Run A answered {a.duplicated} turns twice with no replica killed: "
+        f"{', '.join(sorted(a.duplicated_ids)[:10])}. "
+        if a.duplicated
+        else ""
+    )
     if not b.duplicated:
-        return f"No turn was answered twice; the killed replica held {held} turns when it died. {mechanism}"
+        killed = f"the killed replica held {held} turns when it died"
+        return f"{steady}In run B no turn was answered twice; {killed}. {mechanism}"
     where = "all of them" if b.duplicates_explained else "NOT all of them"
     return (
-        f"{b.duplicated} turns were answered twice, {where} among the {held} the killed replica held when it "
-        f"died. {mechanism}"
+        f"{steady}In run B {b.duplicated} turns were answered twice, {where} among the {held} the killed "
+        f"replica held when it died. {mechanism}"
     )
 
 
@@ -103,7 +110,7 @@ def body(a: RunFigures, b: RunFigures, settings: dict[str, str]) -> str:
             "",
             *_turn_rows(a, b),
             "",
-            _duplicates_note(b),
+            _duplicates_note(a, b),
             "",
             "Jobs on the killed replica (run B): time from the SIGKILL to the resumed job's first edit,",
             "who resumed it, and what the channel received for it (messages created, edits).",

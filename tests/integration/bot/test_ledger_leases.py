@@ -13,7 +13,8 @@ import time
 import sqlalchemy as sa
 
 from bot.db import Database
-from bot.dedupe import LEASE, Claim, DeliveryLedger, current_activity_key
+from bot.dedupe import LEASE, Claim, DeliveryLedger
+from bot.delivery import current_activity_key
 from bot.schema import processed_activities
 from testing.clock import FakeClock
 from tests.support.databases import database, db  # noqa: F401 - fixtures: SQLite and PostgreSQL, migrated

@@ -170,3 +170,37 @@ async def test_a_redelivery_during_the_reply_waits_for_the_channels_answer(
         await first
         assert second.status < 300 and channel.accepted == ["k8or 0.1.0"]
         assert len(channel.rows) == (2 if refused else 1)
+
+
+async def test_the_reply_waits_for_a_ledger_connection_rather_than_leave_unmarked(
+    aiohttp_client,
+    aiohttp_server,
+    tmp_path: Path,
+    database: DatabaseUnderTest,  # noqa: F811
+) -> None:  # type: ignore[no-untyped-def]
+    """Under load every connection the done-marks go out on can be busy. The reply then waits for
+    one to be free, and still reaches the channel already recorded done: it never leaves first with
+    its mark queued behind it (a replica killed then would have answered a turn it had not marked)."""
+    if not database.schema:
+        import pytest
+
+        pytest.skip("PostgreSQL only: SQLite's writes run in the process, with nothing to wait for")
+    from bot.app import SERVICES
+    from bot.db import AT_ONCE
+
+    channel, url = await _channel(aiohttp_server, database, key="emulator|conv-1|act-2")
+    app = await _app(aiohttp_client, tmp_path, database)
+    await app.post("/api/messages", json=message("version", url, activity_id="act-1"))  # warmed up
+    channel.rows.clear()
+    db = app.server.app[SERVICES].db
+    busy = [await db.reserve_commit() for _ in range(AT_ONCE)]  # every ledger connection taken
+    turn = asyncio.create_task(app.post("/api/messages", json=message("version", url, activity_id="act-2")))
+    await asyncio.sleep(0.5)
+    assert channel.rows == [] and not turn.done()  # the reply waits, its turn's work all done
+    db.unreserve(busy.pop())  # one connection free again
+    answer = await asyncio.wait_for(turn, 10)
+    assert answer.status < 300
+    assert channel.rows == [LedgerRow(done=True, lease_held=True)]  # done as the channel read it
+    for reserved in busy:
+        db.unreserve(reserved)
+    assert await _settled(channel) == _done(database)
