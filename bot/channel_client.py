@@ -56,9 +56,23 @@ class _BearerToken:
         if not fresh(self._clock, self._fetched, TOKEN_REUSE_SECONDS):
             async with self._lock:
                 if not fresh(self._clock, self._fetched, TOKEN_REUSE_SECONDS):
-                    self._value = await asyncio.to_thread(self._credentials.get_access_token)  # type: ignore[union-attr]
+                    self._value = await self._fetch()
                     self._fetched = self._clock.monotonic()
         return {"Authorization": f"Bearer {self._value}"}
+
+    async def _fetch(self) -> str:
+        """A new token from Azure AD; a refusal or an unreachable AAD is a ChannelError that says which."""
+        try:
+            return await asyncio.to_thread(self._credentials.get_access_token)  # type: ignore[union-attr]
+        except PermissionError as exc:  # the SDK's wording: "... with error: invalid_client, ..."
+            refusal = str(exc).partition("with error: ")[2] or type(exc).__name__
+            raise ChannelError(
+                f"Azure AD refused the bot's token ({refusal}): check MicrosoftAppId, "
+                "MicrosoftAppPassword and MicrosoftAppType/MicrosoftAppTenantId",
+                401,
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - unreachable (requests), a failed discovery (msal errors)
+            raise ChannelError(f"Azure AD gave no token for the bot ({type(exc).__name__})", 0) from exc
 
 
 class _Conversations:

@@ -17,10 +17,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("k8or")
 
-# Subcommands from their own modules, each with `register(subparsers)`: the plain libraries' CLIs
-# and `k8or db` (bot.migrations), by the subcommand each adds. Only the one asked for is imported
-# (`serve` and `chat` load none of them); help and unknown words load them all.
-ENGINE_CLIS = {"k8orize": "k8orize.cli", "cluster": "cluster.cli", "db": "bot.migrations.cli"}
+# Subcommands from their own modules, each with `register(subparsers)`: the plain libraries' CLIs,
+# `k8or db` (bot.migrations) and `k8or teams` (k8or.teams), by the subcommand each adds. Only the
+# one asked for is imported (`serve` and `chat` load none of them); help and unknown words load them all.
+ENGINE_CLIS = {
+    "k8orize": "k8orize.cli",
+    "cluster": "cluster.cli",
+    "db": "bot.migrations.cli",
+    "teams": "k8or.teams.package",
+}
 OWN_COMMANDS = frozenset({"serve", "chat", "version", "settings"})
 
 

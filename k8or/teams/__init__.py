@@ -1,0 +1,1 @@
+"""Microsoft Teams as admins install it: the app package (`k8or teams package`)."""
