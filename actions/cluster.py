@@ -20,6 +20,7 @@ from cluster.deploy import deploy as apply_deployment
 from cluster.errors import NotFound, from_exception
 from cluster.names import VolumeSpec
 from cluster.rollout import TIMEOUT, RolloutProgress, RolloutWatcher
+from cluster.source import SourceRef
 from cluster.status import app_status
 from cluster.target import ClusterTarget
 
@@ -109,9 +110,12 @@ async def deploy(
     replicas: int,
     volumes: Sequence[VolumeSpec],
     resolve_digest: DigestHook | None = None,
+    source: SourceRef | None = None,
 ) -> Applied:
-    """Apply the hardened Deployment; a tag is pinned to its digest when `resolve_digest` knows it."""
-    return await call(apply_deployment, target, app, image, replicas, volumes, _in_thread(resolve_digest))
+    """Apply the hardened Deployment; a tag is pinned to its digest when `resolve_digest` knows it;
+    `source` (repository and commit) is recorded on it for release questions."""
+    pin = _in_thread(resolve_digest)
+    return await call(apply_deployment, target, app, image, replicas, volumes, pin, source=source)
 
 
 def _in_thread(hook: DigestHook | None) -> Callable[[str], str | None] | None:

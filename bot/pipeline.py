@@ -163,6 +163,7 @@ class K8orBot(Bot):
             record.outcome = "empty"
             await context.send_activity(messages.EMPTY_MESSAGE)
             return
+        line = self.services.registry.meaning(line)  # "is PROJ-123 live?" means `release PROJ-123`
         try:
             tokens = tokenize(line)
             spec, rest = self.services.registry.resolve(tokens)

@@ -10,6 +10,7 @@ from .kube import FIELD_MANAGER, connect
 from .names import VolumeSpec, app_name
 from .objects import Manifest, meta, present, template_image, template_of
 from .render import Hook, image_ref, render_deployment
+from .source import SourceRef
 from .target import ClusterTarget
 
 DigestResolver = Callable[[str], "str | None"]
@@ -61,11 +62,18 @@ def deploy(
     resolve_digest: DigestResolver | None = None,
     progress_deadline: int = 600,
     k8orize: Hook | None = None,
+    source: SourceRef | None = None,
 ) -> Applied:
-    """Render the hardened Deployment and apply it. Follow it with RolloutWatcher."""
+    """Render the hardened Deployment and apply it. Follow it with RolloutWatcher.
+
+    `source`, when given, is recorded as the `k8or.io/source-*` annotations (cluster.source), which
+    the controller copies onto this revision's ReplicaSet."""
     app_name(app)
     image_ref(image)
-    cause = " ".join([f"k8or deploy {app} {image}"] + [f"--volume {v.claim}:{v.path}" for v in volumes])
+    words = [f"k8or deploy {app} {image}"] + [f"--volume {v.claim}:{v.path}" for v in volumes]
+    if source is not None:
+        words += [f"--commit {source.commit}", f"--repo {source.repo}"]
+    cause = " ".join(words)
     manifest = render_deployment(
         app,
         pinned(image, resolve_digest),
@@ -75,4 +83,6 @@ def deploy(
         k8orize=k8orize,
         change_cause=cause,
     )
+    if source is not None:
+        manifest["metadata"].setdefault("annotations", {}).update(source.annotations())
     return apply_deployment(target, manifest)

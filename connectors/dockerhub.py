@@ -39,6 +39,12 @@ MANIFEST_TYPES = ", ".join(
     )
 )
 HUB_CLAIMS = "https://hub.docker.com"
+INDEX_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+REVISION_LABEL = "org.opencontainers.image.revision"  # the OCI annotation, as a build sets it
+SOURCE_LABEL = "org.opencontainers.image.source"
 
 
 class DockerhubConnector(Connector):
@@ -93,6 +99,40 @@ class DockerhubConnector(Connector):
             raise self.error(errors.MalformedResponse)
         return digest
 
+    async def image_labels(self, credentials: Credentials, repository: str, reference: str) -> dict[str, str]:
+        """The labels of `repository` at `reference` (a tag or sha256 digest): manifest (the linux/amd64
+        one of an index) → its config blob → `config.Labels`, as `docker inspect` shows them."""
+        token = await self.registry_token(credentials, repository)
+        headers = {"Authorization": f"Bearer {token}", "Accept": MANIFEST_TYPES}
+        manifest = await self._registry_json(f"{repository}/manifests/{reference}", headers)
+        if manifest.get("mediaType") in INDEX_MEDIA_TYPES or "manifests" in manifest:
+            chosen = parsed(self.name, self.display_name, lambda: _platform_manifest(manifest))
+            manifest = await self._registry_json(f"{repository}/manifests/{chosen}", headers)
+        config = parsed(self.name, self.display_name, lambda: str(manifest["config"]["digest"]))
+        blob = await self._registry_json(
+            f"{repository}/blobs/{config}", {"Authorization": headers["Authorization"]}
+        )
+        return parsed(self.name, self.display_name, lambda: _labels(blob))
+
+    async def _registry_json(self, path: str, headers: dict[str, str]) -> dict[str, Any]:
+        url = f"{self.settings.registry_url.rstrip('/')}/v2/{path}"
+        body, _headers = await self.http.json_object("GET", url, headers=headers)
+        return body
+
+    def registry_image(self, image: str) -> tuple[str, str] | None:
+        """(repository, reference) of an image reference held in this connector's registry; None for an
+        image another registry serves. The reference is the digest when pinned, else the tag."""
+        name, _, digest = image.partition("@")
+        head, _, last = name.rpartition("/")
+        base, _, tag = last.partition(":")
+        path = f"{head}/{base}" if head else base
+        first, _, rest = path.partition("/")
+        hosted = "." in first or ":" in first or first == "localhost"
+        if hosted and first not in (push_host(self.settings.registry_url), "docker.io", "index.docker.io"):
+            return None
+        repository = normalise_repository(rest if hosted and first != "docker.io" else path)
+        return repository, digest or tag or "latest"
+
     def push_repository(self, credentials: Credentials, name: str) -> str:
         """Where this person's image of the app `name` is pushed: `<registry host>/<Docker ID>/<name>`
         (Docker Hub's own registry is named `docker.io`, as image references name it)."""
@@ -112,6 +152,23 @@ def normalise_repository(image: str) -> str:
     """`nginx` → `library/nginx`; `docker.io/acme/api` → `acme/api`."""
     name = image.removeprefix("docker.io/").removeprefix("index.docker.io/")
     return name if "/" in name else f"library/{name}"
+
+
+def _platform_manifest(index: dict[str, Any]) -> str:
+    """The digest of the linux/amd64 image in an index (the first image when none says so)."""
+    entries = [m for m in index["manifests"] if isinstance(m, dict)]
+    for entry in entries:
+        platform = entry.get("platform") or {}
+        if platform.get("os") == "linux" and platform.get("architecture") == "amd64":
+            return str(entry["digest"])
+    return str(entries[0]["digest"])
+
+
+def _labels(config: dict[str, Any]) -> dict[str, str]:
+    labels = (config.get("config") or {}).get("Labels") or {}
+    if not isinstance(labels, dict):
+        raise TypeError("labels are not an object")
+    return {str(k): str(v) for k, v in labels.items()}
 
 
 def _claims(token: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Verified by GET /user; the granted scopes come from the X-OAuth-Scopes response 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -32,6 +34,7 @@ from connectors.settings import GithubSettings
 
 if TYPE_CHECKING:  # PyGithub is imported at the first GitHub call, not when k8or starts
     import github as pygithub
+    from github.Issue import Issue
     from github.Repository import Repository
 
 T = TypeVar("T")
@@ -46,6 +49,40 @@ PERSONAL_ACCESS_TOKEN = TokenFields(
 )
 EXPIRY_HEADER = "GitHub-Authentication-Token-Expiration"
 ARCHIVE_MAX_BYTES = 100 * 1024 * 1024  # a compressed source tarball larger than this is not an app to k8orize
+SEARCH_QUERY_MAX = 256  # GitHub refuses longer search queries: repositories are asked in batches
+PULLS_PER_SEARCH = 10  # the newest pull requests per batch that are read in full
+COMMITS_PER_COMPARE = 250  # one page of a comparison: enough to name the issues a deploy ships
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    """A pull request as release questions need it: where, which, and whether and how it merged."""
+
+    repository: str
+    number: int
+    title: str
+    state: str  # open | closed
+    merged: bool
+    merge_commit: str  # the merge commit's sha when merged, else ""
+    url: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """GitHub's `compare/{base}...{head}`: how `head` relates to `base`.
+
+    `status`: identical, ahead (head has every commit of base, and more), behind (base has every
+    commit of head, and more) or diverged. `ahead_by` counts head's commits that base lacks,
+    `behind_by` base's commits that head lacks; `messages` are head's commits that base lacks."""
+
+    status: str
+    ahead_by: int
+    behind_by: int
+    messages: tuple[str, ...] = ()
+
+    @property
+    def head_contains_base(self) -> bool:
+        return self.status in ("identical", "ahead")
 
 
 class RepositoryNotFound(errors.VerificationError):
@@ -189,6 +226,43 @@ class GithubConnector(Connector):
 
         return await self._call(work, writes=len(files) + 2)
 
+    async def search_pull_requests(
+        self, credentials: Credentials, text: str, repositories: Sequence[str]
+    ) -> tuple[PullRequestRef, ...]:
+        """Pull requests in `repositories` that mention `text` (`GET /search/issues`, `"text" type:pr
+        repo:…`), each read in full for its merge commit; newest first, as this person sees them."""
+
+        def work() -> tuple[PullRequestRef, ...]:
+            client = self.client(credentials)
+            found: list[PullRequestRef] = []
+            for query in search_queries(text, repositories):
+                page = client.search_issues(query, sort="created", order="desc").get_page(0)
+                found += [_pull_request(item) for item in page[:PULLS_PER_SEARCH] if item.pull_request]
+            return tuple(found)
+
+        return await self._call(work)
+
+    async def compare(self, credentials: Credentials, repository: str, base: str, head: str) -> Comparison:
+        """`GET /repos/{repository}/compare/{base}...{head}`: how `head` relates to `base`."""
+
+        def work() -> Comparison:
+            import github as pygithub
+
+            compared = self.client(credentials).get_repo(repository, lazy=True).compare(base, head)
+            try:
+                status = str(compared.status)  # the one request; the commits come with it
+            except pygithub.UnknownObjectException:  # no such repository or commit, or not for this person
+                raise self.error(RepositoryNotFound) from None
+            commits = itertools.islice(compared.commits, COMMITS_PER_COMPARE)
+            return Comparison(
+                status,
+                int(compared.ahead_by),
+                int(compared.behind_by),
+                tuple(str(c.commit.message) for c in commits),
+            )
+
+        return await self._call(work)
+
     async def download_repository(
         self, credentials: Credentials, repository: str, ref: str | None = None
     ) -> bytes:
@@ -223,6 +297,37 @@ class GithubConnector(Connector):
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def search_queries(text: str, repositories: Sequence[str]) -> list[str]:
+    """`"text" type:pr repo:a/b repo:c/d`, split so that no query passes GitHub's length limit."""
+    head = f'"{text}" type:pr'
+    queries: list[str] = []
+    current = head
+    for repository in repositories:
+        qualifier = f" repo:{repository}"
+        if current != head and len(current) + len(qualifier) > SEARCH_QUERY_MAX:
+            queries.append(current)
+            current = head
+        current += qualifier
+    if current != head:
+        queries.append(current)
+    return queries
+
+
+def _pull_request(item: Issue) -> PullRequestRef:
+    pull = item.as_pull_request()
+    repository = "/".join(item.repository_url.rstrip("/").split("/")[-2:])
+    merged = bool(pull.merged)
+    return PullRequestRef(
+        repository=repository,
+        number=int(item.number),
+        title=str(item.title),
+        state=str(item.state),
+        merged=merged,
+        merge_commit=str(pull.merge_commit_sha or "") if merged else "",
+        url=str(item.html_url),
+    )
 
 
 def _bounded_body(response: requests.Response, too_large: Exception) -> bytes:

@@ -32,6 +32,7 @@ T = TypeVar("T")
 SITE_HELP = "For example https://your-team.atlassian.net"
 # Answers in which Jira speaks about the credentials; any other status reads as a refused site.
 CREDENTIAL_STATUSES = (401, 403, 429)
+ISSUE_FIELDS = "summary,status,assignee,fixVersions"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,11 +43,20 @@ class IssueRelease:
     summary: str
     status: str
     fix_versions: tuple[tuple[str, bool, str], ...]  # (name, released, release date)
+    assignee: str = ""  # display name; "" when unassigned
 
     @property
     def released(self) -> bool:
         """True when the issue has fix versions and all of them are released."""
         return bool(self.fix_versions) and all(released for _name, released, _date in self.fix_versions)
+
+
+class IssueNotFound(errors.VerificationError):
+    """Jira answered 404 for an issue: there is none by that key, or the person may not see it."""
+
+    code = "not_found"
+    template = "{service} has no such issue that you can see."
+    action_template = "Check the issue key, and that your `login {service}` account can open it."
 
 
 class JiraConnector(Connector):
@@ -165,7 +175,14 @@ class JiraConnector(Connector):
         """Status and fix versions of issue `key`, to answer "is PROJ-123 live?"."""
 
         def work() -> Issue:
-            return self.client(credentials).issue(key, fields="summary,status,fixVersions")
+            import jira as jira_client
+
+            try:
+                return self.client(credentials).issue(key, fields=ISSUE_FIELDS)
+            except jira_client.JIRAError as exc:
+                if exc.status_code == 404 and _jira_says(exc):
+                    raise self.error(IssueNotFound) from None
+                raise
 
         issue = await self._call(work)
         return self._parsed(lambda: _release(issue))
@@ -181,12 +198,26 @@ def _identity(me: Mapping[str, Any], site: str) -> Identity:
     )
 
 
+def _jira_says(exc: jira_client.JIRAError) -> bool:
+    """A 404 in Jira's own words (`errorMessages`), not any site's not-found page."""
+    try:
+        body = exc.response.json() if exc.response is not None else None
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "errorMessages" in body
+
+
 def _release(issue: Issue) -> IssueRelease:
     fields = issue.fields
+    assignee = getattr(fields, "assignee", None)
     versions = tuple(
         (str(v.name), bool(getattr(v, "released", False)), str(getattr(v, "releaseDate", "") or ""))
         for v in (getattr(fields, "fixVersions", None) or ())
     )
     return IssueRelease(
-        key=issue.key, summary=str(fields.summary), status=str(fields.status.name), fix_versions=versions
+        key=issue.key,
+        summary=str(fields.summary),
+        status=str(fields.status.name),
+        fix_versions=versions,
+        assignee=str(getattr(assignee, "displayName", "") or "") if assignee else "",
     )

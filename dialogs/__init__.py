@@ -14,6 +14,7 @@ BUILTIN_MODULES = (
     "dialogs.oncall",
     "dialogs.notify",
     "dialogs.k8orize",
+    "dialogs.release",
 )
 
 

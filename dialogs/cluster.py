@@ -14,7 +14,7 @@ from bot.approvals import TargetGone
 from bot.commands.grammar import Arguments, arg, non_negative_int, opt, positive_int
 from bot.commands.registry import CommandSet
 from bot.context import CommandContext
-from bot.errors import K8orError
+from bot.errors import K8orError, UsageError
 from bot.jobs import JobKinds, JobRun
 from bot.services import Services
 from cluster import names
@@ -26,11 +26,13 @@ from cluster.render import image_ref
 from cluster.rollback import list_revisions
 from cluster.rollback import rollback as rollback_app
 from cluster.rollout import COMPLETE, RolloutProgress
+from cluster.source import SourceRef, commit_id, repository_name
 from cluster.status import app_status, namespace_status
 from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
 from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
 from dialogs import cluster_render as render
 from dialogs.cluster_targets import ClusterDirectory, directory
+from dialogs.release import shipped_tickets
 from policy.entries import audit_entry
 from policy.roles import DEFAULT_COMMAND_ROLES
 
@@ -59,6 +61,9 @@ IMAGE = _checked(image_ref)
 SIZE = _checked(names.size)
 PATH = _checked(names.mount_path)
 VOLUME = _checked(names.VolumeSpec.parse)
+COMMIT = _checked(commit_id)
+REPO = _checked(repository_name)
+SOURCE_PAIR = "`--commit` and `--repo` go together: the commit is looked up in that repository."
 
 
 def _known_contexts(services: Services | None) -> list[str]:
@@ -247,16 +252,24 @@ async def volume_create(ctx: CommandContext, args: Arguments) -> str:
         arg("image", "Which image (repo[:tag])", type=IMAGE),
         opt("replicas", "How many replicas", type=non_negative_int, default=1),
         opt("volume", "A claim:/path to mount", type=VOLUME, repeat=True),
+        opt("commit", "Which Git commit the image was built from (7-40 hex)", type=COMMIT),
+        opt("repo", "Which GitHub repository that commit is in (owner/name)", type=REPO),
     ],
     roles=_roles("deploy"),
-    examples=("deploy web nginx:1.27 --replicas 2 --volume data:/mnt --volume usr-data:/usr",),
+    examples=(
+        "deploy web nginx:1.27 --replicas 2 --volume data:/mnt --volume usr-data:/usr",
+        "deploy web acme/web:1.4 --commit a1b2c3d --repo acme/web",
+    ),
 )
 async def deploy(ctx: CommandContext, args: Arguments) -> None:
     ctx.audit_target["app"] = args.app
+    if (args.commit is None) != (args.repo is None):
+        raise UsageError(SOURCE_PAIR, "deploy")
+    source = SourceRef(args.repo, args.commit) if args.commit else None
     clusters = directory(ctx)
     target = await clusters.target(ctx)
     applied = await actions.deploy(
-        target, args.app, args.image, args.replicas, list(args.volume), _digest_hook(ctx, clusters)
+        target, args.app, args.image, args.replicas, list(args.volume), _digest_hook(ctx, clusters), source
     )
     msg = await ctx.progress(
         f"⏳ Deploying `{args.app}` (`{applied.image}`) to `{target.name}` / `{target.namespace}`…"
@@ -267,12 +280,17 @@ async def deploy(ctx: CommandContext, args: Arguments) -> None:
 @commands.command(
     "status",
     "Show one app, or every deployment in the namespace.",
-    params=[arg("app", "Which app", type=APP, required=False)],
+    params=[
+        arg("app", "Which app", type=APP, required=False),
+        opt("tickets", "List the issue keys each app's running revision shipped", flag=True),
+    ],
     roles=_roles("status"),
-    examples=("status", "status web"),
+    examples=("status", "status web", "status --tickets"),
 )
 async def status(ctx: CommandContext, args: Arguments) -> str:
     target = await directory(ctx).target(ctx)
+    if args.tickets:
+        return await shipped_tickets(ctx, target)
     if args.app:
         ctx.audit_target["app"] = args.app
         return render.app(await call(app_status, target, args.app))

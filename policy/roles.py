@@ -17,6 +17,7 @@ DEFAULT_COMMAND_ROLES: dict[str, str] = {
     "ns": "viewer",
     "preflight": "viewer",
     "status": "viewer",
+    "release": "viewer",
     "logs": "viewer",
     "events": "viewer",
     "describe": "viewer",

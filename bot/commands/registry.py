@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.context import CommandContext
 
 Handler = Callable[["CommandContext", Arguments], Awaitable[Any]]
+Phrase = Callable[[str], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ class CommandSet:
     """The commands one dialogs module declares."""
 
     specs: list[CommandSpec] = field(default_factory=list)
+    # Plain-language readings: a message that is no command line may mean one ("is PROJ-123 live?"
+    # means `release PROJ-123`); each returns that command line, or None.
+    phrases: list[Phrase] = field(default_factory=list)
+
+    def phrase(self, reading: Phrase) -> Phrase:
+        """Declare a plain-language reading of messages that name no command."""
+        self.phrases.append(reading)
+        return reading
 
     def command(
         self,
@@ -108,6 +117,7 @@ class CommandRegistry:
     def __init__(self) -> None:
         self._by_name: dict[str, CommandSpec] = {}
         self._primary: dict[str, CommandSpec] = {}
+        self._phrases: list[Phrase] = []
 
     def add(self, spec: CommandSpec) -> None:
         for key in (spec.name, *spec.aliases):
@@ -120,7 +130,17 @@ class CommandRegistry:
     def include(self, commands: Iterable[CommandSpec]) -> CommandRegistry:
         for spec in commands:
             self.add(spec)
+        if isinstance(commands, CommandSet):
+            self._phrases.extend(commands.phrases)
         return self
+
+    def meaning(self, line: str) -> str:
+        """The command line a message means: itself when it starts with a command's name, else the
+        first plain-language reading that recognises it (`CommandSet.phrase`), else itself."""
+        first = line.split(None, 1)[0].lower() if line.strip() else ""
+        if any(name == first or name.startswith(first + " ") for name in self._by_name):
+            return line
+        return next((meant for reading in self._phrases if (meant := reading(line))), line)
 
     def include_entry_points(self, group: str = "k8or.commands") -> CommandRegistry:
         """Command sets from installed packages, so a plugin adds commands without changing k8or."""

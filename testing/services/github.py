@@ -1,5 +1,5 @@
-"""Fake GitHub: REST `/user`, the OAuth device flow, and the endpoints `open_pull_request` and
-`download_repository` use."""
+"""Fake GitHub: REST `/user`, the OAuth device flow, the endpoints `open_pull_request` and
+`download_repository` use, and (testing/services/github_history.py) search, pull requests and compare."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from testing.services.faults import (
     load,
 )
 from testing.services.faults import fault_middleware as _middleware
+from testing.services.github_history import History, add_routes
 
 SHAPES = {
     Fault.UNAUTHORIZED: json_error(401, load("github_bad_credentials")),
@@ -46,6 +47,12 @@ class GithubState:
     tarballs: dict[str, bytes] = dataclasses.field(default_factory=dict)  # "owner/repo" → tar.gz
     downloads: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (owner/repo, ref)
     archive_origin: str = ""  # where tarball links point (another host, like codeload); empty: this fake
+    histories: dict[str, History] = dataclasses.field(default_factory=dict)  # "owner/repo" → commits
+    compared: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (repo, base, head)
+
+    def history(self, repository: str) -> History:
+        """The repository's commits, made empty on first use."""
+        return self.histories.setdefault(repository, History())
 
     def seed_repository(
         self, repository: str, files: Mapping[str, str | bytes], sha: str = "0a1b2c3"
@@ -78,6 +85,7 @@ def create_app(state: GithubState) -> web.Application:
     app.router.add_get(
         "/_codeload/{owner}/{repo}/{ref:.+}", lambda r: _authed(r, state, _tarball), name="codeload"
     )
+    add_routes(app, state, _authed)
     return app
 
 

@@ -1,10 +1,15 @@
-"""Fake Jira (Cloud and Server/DC): GET /rest/api/2/myself and GET /rest/api/2/issue/{key}."""
+"""Fake Jira (Cloud and Server/DC): GET /rest/api/2/myself and GET /rest/api/2/issue/{key}.
+
+Issues are the recorded `jira_issue` shape; `fields=a,b` returns only those fields, as Jira does.
+"""
 
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import secrets
+from typing import Any
 
 from aiohttp import web
 
@@ -37,6 +42,22 @@ class JiraState:
     switch: FaultSwitch = dataclasses.field(default_factory=FaultSwitch)
     cloud_tokens: dict[str, str] = dataclasses.field(default_factory=dict)  # API token → email
     server_tokens: set[str] = dataclasses.field(default_factory=set)
+    issues: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=lambda: {"PROJ-123": load("jira_issue")}
+    )
+    reads: list[str] = dataclasses.field(default_factory=list)  # issue keys asked for
+
+    def add_issue(self, key: str, summary: str, status: str, assignee: str | None = None) -> None:
+        """An issue shaped like the recorded one, with its own key, summary, status and assignee."""
+        issue = copy.deepcopy(load("jira_issue"))
+        issue["key"], issue["fields"]["summary"] = key, summary
+        issue["fields"]["status"]["name"] = status
+        issue["fields"]["fixVersions"] = []
+        if assignee is None:
+            issue["fields"]["assignee"] = None
+        else:
+            issue["fields"]["assignee"]["displayName"] = assignee
+        self.issues[key] = issue
 
     def issue_cloud_token(self, email: str = "ada@example.com") -> str:
         token = "ATATT3x" + secrets.token_urlsafe(24)
@@ -81,12 +102,10 @@ async def _issue(request: web.Request, state: JiraState) -> web.Response:
     if _who(request, state) is None:
         return _unauthorized()
     key = request.match_info["key"]
-    if key != "PROJ-123":
-        return web.json_response(
-            {
-                "errorMessages": ["Issue does not exist or you do not have permission to see it."],
-                "errors": {},
-            },
-            status=404,
-        )
-    return web.json_response(load("jira_issue"))
+    state.reads.append(key)
+    issue = state.issues.get(key)
+    if issue is None:
+        return web.json_response(load("jira_issue_not_found"), status=404)
+    wanted = [f for f in request.query.get("fields", "").split(",") if f]
+    fields = {k: v for k, v in issue["fields"].items() if not wanted or k in wanted}
+    return web.json_response({**issue, "fields": fields})
