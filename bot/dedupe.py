@@ -32,8 +32,9 @@ replies until its work is done (`bot.context.HeldReplies`), and the done-mark le
 step in which the last reply's bytes are handed to the network (`Claim.written`, told by the channel
 client: `bot.adapter`), before the channel can have read them, on a connection held for it
 before the reply's first byte was written (`Claim.ready`, `Database.reserve_commit`): under load the
-reply waits for a free ledger connection, the mark never waits behind the reply. Where the channel client cannot tell that moment (Slack, the console),
-the mark is written at once when the send returns (`Database.commit_now`).
+reply waits for a free ledger connection, the mark never waits behind the reply. Where the channel
+client cannot tell that moment (Slack, the console), the mark is written at once when the send
+returns (`Database.commit_now`).
 
 Leases compare wall-clock UTC across replicas: keep the nodes' clocks synchronised (NTP), well within
 the lease. Rows claimed before the retention window (a day), done or abandoned, are deleted by the
