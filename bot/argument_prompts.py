@@ -9,13 +9,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.commands.grammar import tokenize
+from bot.errors import UsageError
+
 if TYPE_CHECKING:
     from botbuilder.core import TurnContext
     from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult
 
     from bot.commands.grammar import Param
+    from bot.commands.registry import CommandRegistry, CommandSpec
     from bot.services import Services
     from bot.state import TurnState
+
+
+# What a message sent while k8or waits for an answer may be instead of an answer.
+CANCEL, HELP, COMMAND = "cancel", "help", "command"
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit"})
+
+
+def is_cancel(line: str) -> bool:
+    return line.strip().lower().rstrip(".!") in CANCEL_WORDS
+
+
+def interruption(line: str, registry: CommandRegistry) -> tuple[str | None, CommandSpec | None]:
+    """(CANCEL | HELP | COMMAND | None, the command named): `cancel`, `help …`, or another command's
+    name, which the pipeline handles instead of taking it as the answer."""
+    if is_cancel(line):
+        return CANCEL, None
+    try:
+        spec, _ = registry.resolve(tokenize(line))
+    except UsageError:
+        return None, None  # not a command line: an answer
+    return (HELP if spec.name == "help" else COMMAND), spec
 
 
 class ArgumentPrompts:
@@ -48,6 +73,13 @@ class ArgumentPrompts:
     async def current(self, context: TurnContext) -> DialogContext:
         """The dialog context of this turn, to continue or cancel the prompt under way."""
         return await self._set().create_context(context)
+
+    @staticmethod
+    def question(dc: DialogContext) -> str:
+        """The question now waiting for an answer ("Which image (repo[:tag])"), or "" if unknown."""
+        from bot.prompting import waiting_question
+
+        return waiting_question(dc)
 
     @staticmethod
     def finished(result: DialogTurnResult) -> bool:

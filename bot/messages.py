@@ -24,7 +24,8 @@ ALREADY_DONE = (
     "`{command}` already ran for this message at {at:%H:%M:%S} UTC ({outcome}, reference `{cid}`); "
     "I did not run it again."
 )
-PROMPT_FOR = "{what}?"  # argument help texts are written as questions: "Which app"
+PROMPT_FOR = "{what}? (Say `cancel` to stop.)"  # argument help texts are questions: "Which app"
+PROMPT_DROP = "You were answering “{question}”. Drop it and run `{command}`? Say `yes` or `no`."
 PROMPT_RETRY = "{error} Try again, or say `cancel`."
 MISSING_WHILE_BUSY = "Missing {missing}; give it in the message: `{usage}`."
 PROMPT_CANCELLED = "Cancelled `{command}`."
@@ -41,6 +42,11 @@ CONFIRM_NEEDS_OTHER = (
 CONFIRM_CANCELLED = "Cancelled `{line}`; nothing was done."
 CONFIRM_NONE = "There is nothing waiting for confirmation."
 SHUTTING_DOWN = "k8or is restarting; please send that again in a minute."
+GREETING = (
+    "Hello, I'm k8or: I deploy and look after apps on Kubernetes from this chat. Three commands to start:"
+)
+GREETING_LINE = "- `{usage}` — {summary}"
+GREETING_MORE = "Type `help` for everything I can do."
 # Sign-in code step (bot/signin): credentials verified on the page wait for the link owner's code in chat.
 SIGNIN_CODE_WAITING = (
     "Credentials for {service} verified on your sign-in page. To save them, type the 6-digit code that "
@@ -95,3 +101,14 @@ WHOAMI_MATCHED = "- RBAC `{kind}:` entry `{entry}` gives `{role}`"
 WHOAMI_NO_MATCH = "- no RBAC entry names any of your keys"
 WHOAMI_LOCAL_OPERATOR = "- you are the local operator at this terminal (no RBAC file): `{role}`"
 WHOAMI_ROLES_LINE = "- roles: {roles}"
+
+
+def sentence(text: str) -> str:
+    """`text` as k8or writes every message: a capital first letter (code and names are left as they
+    are) and ending punctuation."""
+    text = text.strip()
+    if not text:
+        return text
+    if text[0].isalpha() and text[0].islower() and not text.startswith("k8or"):
+        text = text[0].upper() + text[1:]
+    return text if text[-1] in ".?!:)`" else text + "."

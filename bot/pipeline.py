@@ -25,21 +25,22 @@ from botbuilder.core import Bot, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import messages
-from bot.approvals import ConfirmationDesk, TargetGone, authorization, subject_of
-from bot.argument_prompts import ArgumentPrompts
+from bot.approvals import ConfirmationDesk, TargetGone, subject_of
+from bot.argument_prompts import CANCEL, COMMAND, HELP, ArgumentPrompts, interruption, is_cancel
 from bot.channel_client import ChannelError
-from bot.commands.grammar import Arguments, parse, tokenize
+from bot.commands.grammar import Arguments, check_command_word, parse, tokenize
 from bot.commands.registry import CommandSpec
 from bot.confirm import ApprovalBook, PendingAction, confirmation_request, decision_from
 from bot.context import CommandContext, HeldReplies, Reply, TargetRef
-from bot.delivery import acted_before, current_activity_key
+from bot.delivery import acted_before
 from bot.errors import K8orError, StateConflict, UnknownCommand, UsageError
+from bot.gates import Gates
+from bot.greeting import greeting_text, joined
 from bot.identity import Person
 from bot.logs import correlation_id
 from bot.services import Services
 from bot.state import TurnState
 from bot.text import button_target, command_line
-from policy.entries import audit_entry
 
 log = logging.getLogger("k8or.turn")
 
@@ -71,6 +72,7 @@ class K8orBot(Bot):
         self.state = TurnState(services.storage)
         self.prompts = ArgumentPrompts(self.state, services)  # loads botbuilder-dialogs at the first prompt
         self.desk = ConfirmationDesk(services)
+        self.gates = Gates(services)
 
     async def on_turn(self, context: TurnContext) -> None:
         started = time.perf_counter()
@@ -125,10 +127,12 @@ class K8orBot(Bot):
 
     async def _turn(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
         activity = context.activity
-        if activity.type != ActivityTypes.message:
+        greeting = joined(activity)  # k8or added to a conversation: say hello, once
+        if activity.type != ActivityTypes.message and not greeting:
             return
+        work = self._greet if greeting else self._process
         if not activity.id:  # nothing to know a redelivery by
-            await self._process(context, record, cid)
+            await work(context, record, cid)
             return
         claim = await self.services.ledger.claim(record.channel, record.conversation, activity.id)
         if claim is None:
@@ -136,8 +140,12 @@ class K8orBot(Bot):
             return
         replies = HeldReplies.install(context)
         async with claim:  # done right after the replies are sent; released if the turn fails
-            await self._process(context, record, cid)
+            await work(context, record, cid)
             await replies.release(watch=claim)  # marked done as the last reply leaves
+
+    async def _greet(self, context: TurnContext, record: TurnRecord, _cid: str) -> None:
+        record.outcome = "greeted"
+        await context.send_activity(greeting_text(self.services.registry))
 
     async def _process(self, context: TurnContext, record: TurnRecord, cid: str) -> None:
         await self.state.load(context)
@@ -153,12 +161,22 @@ class K8orBot(Bot):
         data = self.state.conversation_data(context)
         prompting = self.state.has_active_dialog(context)
         answering = prompting and data.get("prompting_user", person.key) == person.key
+        if not answering and is_cancel(line) and not ApprovalBook(data).all():
+            record.outcome = "nothing_pending"
+            await context.send_activity(messages.NOTHING_TO_CANCEL)
+            return
         decision, pending_id = decision_from(line, activity.value)
         if decision and await self._decide(context, person, record, cid, (decision, pending_id), answering):
             return
         if answering:
             await self._continue_prompt(context, person, record, cid, line)
             return
+        await self._command(context, person, record, cid, line, prompting)
+
+    async def _command(
+        self, context: TurnContext, person: Person, record: TurnRecord, cid: str, line: str, prompting: bool
+    ) -> None:
+        """A command line: parsed, checked, then asked about (missing arguments) or run."""
         if not line:
             record.outcome = "empty"
             await context.send_activity(messages.EMPTY_MESSAGE)
@@ -166,6 +184,7 @@ class K8orBot(Bot):
         line = self.services.registry.meaning(line)  # "is PROJ-123 live?" means `release PROJ-123`
         try:
             tokens = tokenize(line)
+            check_command_word(tokens)  # a 100 KB first word is refused, not quoted back
             spec, rest = self.services.registry.resolve(tokens)
             record.command = spec.name
             parsed = parse(spec.params, rest, spec.name)
@@ -179,14 +198,15 @@ class K8orBot(Bot):
             missing = ", ".join(p.display.strip("[]") for p in parsed.missing)
             await context.send_activity(messages.MISSING_WHILE_BUSY.format(missing=missing, usage=spec.usage))
             return
-        if parsed.missing:
+        where = button_target(context.activity.value)  # an alert's button acts where the alert came from
+        ctx = self._context(context, person, cid, spec, line, where=where)
+        if not parsed.missing:
+            await self._execute(ctx, record, parsed.values)
+        elif await self.gates.admit(ctx, record):  # nobody answers questions for a command they can't run
             record.outcome = "prompting"
-            data["prompting"] = spec.name
-            data["prompting_user"] = person.key
+            data = ctx.conversation
+            data["prompting"], data["prompting_user"] = spec.name, person.key
             await self.prompts.begin(context, spec.name, line, parsed.values, parsed.missing)
-            return
-        where = button_target(activity.value)  # an alert's button acts where the alert came from
-        await self._execute(context, person, record, cid, spec, parsed.values, line, where=where)
 
     async def _decide(
         self,
@@ -207,10 +227,10 @@ class K8orBot(Bot):
         )
         if approval is not None:
             pending = approval.pending
-            await self._execute(
-                context, approval.requester, record, cid, approval.spec, pending.values, pending.line,
-                confirmed=True, approver=person, where=pending.where,
-            )  # fmt: skip
+            ctx = self._context(
+                context, approval.requester, cid, approval.spec, pending.line, True, pending.where
+            )
+            await self._execute(ctx, record, pending.values, approver=person)
         return handled
 
     def _usage_reply(self, exc: UsageError) -> str:
@@ -220,7 +240,7 @@ class K8orBot(Bot):
                 choices = " or ".join(f"`{s}`" for s in exc.suggestions)
                 text += " " + messages.DID_YOU_MEAN.format(choices=choices)
             return f"{text} {messages.SEE_HELP}"
-        text = str(exc)
+        text = messages.sentence(str(exc))
         spec = self.services.registry.get(exc.command) if exc.command else None
         if spec:
             text += "\n" + messages.USAGE.format(usage=spec.usage)
@@ -229,47 +249,93 @@ class K8orBot(Bot):
     async def _continue_prompt(
         self, context: TurnContext, person: Person, record: TurnRecord, cid: str, line: str
     ) -> None:
+        """An answer to k8or's question, or an interruption (BotBuilder's CancelAndHelpDialog
+        pattern): `cancel` ends the question, `help` answers and asks again, another command
+        asks whether to drop the question."""
         dc = await self.prompts.current(context)
         data = self.state.conversation_data(context)
         command = record.command = data.get("prompting", "-")
-        if line.strip().lower() in ("cancel", "stop", "quit"):
-            await dc.cancel_all_dialogs()
-            data.pop("prompting", None)
-            data.pop("prompting_user", None)
-            record.outcome = "cancelled"
-            await context.send_activity(messages.PROMPT_CANCELLED.format(command=command))
+        dropping = data.pop("dropping_for", None)
+        if dropping is not None and await self._drop_or_stay(
+            dc, context, person, record, cid, (line, dropping)
+        ):
             return
+        kind, spec = interruption(line, self.services.registry)
+        if kind == CANCEL:
+            await self._end_prompt(dc, data, record, "cancelled")
+            await context.send_activity(messages.PROMPT_CANCELLED.format(command=command))
+        elif kind == HELP and spec is not None:
+            words = tokenize(line)[1:] or command.split()
+            await self._run(self._context(context, person, cid, spec, line), record, {"command": words}, None)
+            record.command, record.outcome = command, "prompting"
+            await dc.reprompt_dialog()  # the question stands
+        elif kind == COMMAND and spec is not None:
+            data["dropping_for"], record.outcome = line, "prompting"
+            question = self.prompts.question(dc) or f"my question for `{command}`"
+            await context.send_activity(messages.PROMPT_DROP.format(question=question, command=spec.name))
+        else:
+            await self._answer(dc, context, person, record, cid)
+
+    async def _drop_or_stay(
+        self,
+        dc: Any,
+        context: TurnContext,
+        person: Person,
+        record: TurnRecord,
+        cid: str,
+        lines: tuple[str, str],
+    ) -> bool:
+        """The answer to "drop the question and run X?": yes runs X, no asks the question again;
+        anything else was not an answer to that (False)."""
+        line, dropping = lines
+        decision, _ = decision_from(line, None)
+        if decision == "yes":
+            await self._end_prompt(dc, self.state.conversation_data(context), record, "dropped")
+            await self._command(context, person, record, cid, dropping, prompting=False)
+        elif decision == "no":
+            record.outcome = "prompting"
+            await dc.reprompt_dialog()
+        return decision is not None
+
+    async def _end_prompt(self, dc: Any, data: dict[str, Any], record: TurnRecord, outcome: str) -> None:
+        await dc.cancel_all_dialogs()
+        for key in ("prompting", "prompting_user", "dropping_for"):
+            data.pop(key, None)
+        record.outcome = outcome
+
+    async def _answer(
+        self, dc: Any, context: TurnContext, person: Person, record: TurnRecord, cid: str
+    ) -> None:
         result = await dc.continue_dialog()
         if not self.prompts.finished(result):
             record.outcome = "prompting"
             return
+        data = self.state.conversation_data(context)
         data.pop("prompting", None)
         data.pop("prompting_user", None)
         try:
             values = self.prompts.values(result)
         except UsageError as exc:
             record.outcome = "usage"
-            await context.send_activity(str(exc))
+            await context.send_activity(messages.sentence(str(exc)))
             return
         spec = self.services.registry.get(result.result["command"])
         assert spec is not None  # complete_values checked it
-        await self._execute(context, person, record, cid, spec, values, result.result["line"])
+        ctx = self._context(context, person, cid, spec, result.result["line"])
+        await self._execute(ctx, record, values)
 
-    async def _execute(
+    def _context(
         self,
         context: TurnContext,
         person: Person,
-        record: TurnRecord,
         cid: str,
         spec: CommandSpec,
-        values: dict[str, Any],
         line: str,
         confirmed: bool = False,
-        approver: Person | None = None,
         where: TargetRef | None = None,
-    ) -> None:
+    ) -> CommandContext:
         data = self.state.conversation_data(context)
-        ctx = CommandContext(
+        return CommandContext(
             turn=context,
             person=person,
             roles=self.services.roles.roles_for(person),
@@ -281,40 +347,16 @@ class K8orBot(Bot):
             confirmed=confirmed,
             where=where or TargetRef.of(data),
         )
-        if not await self._authorized(ctx, record, approver) or not await self._signed_in(
-            ctx, record, approver
-        ):
+
+    async def _execute(
+        self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any], approver: Person | None = None
+    ) -> None:
+        if not await self.gates.admit(ctx, record, approver):
             return
-        if spec.destructive and not confirmed:
+        if ctx.spec.destructive and not ctx.confirmed:
             await self._ask_confirmation(ctx, record, values)
             return
         await self._run(ctx, record, values, approver)
-
-    async def _authorized(self, ctx: CommandContext, record: TurnRecord, approver: Person | None) -> bool:
-        """The role check (policy.roles.authorize); a refusal is audited and answered."""
-        decision = authorization(self.services, ctx.spec, ctx.roles)
-        if decision.allowed:
-            return True
-        record.outcome = "refused"
-        needed = f"`{decision.lowest}`"  # roles include those below them: name the lowest
-        held = ", ".join(sorted(ctx.roles)) or messages.NO_ROLES
-        await self._audit(ctx, "refused", f"needs {needed}", approver)
-        await ctx.turn.send_activity(
-            messages.NOT_ALLOWED.format(command=ctx.spec.name, roles=needed, held=held)
-        )
-        return False
-
-    async def _signed_in(self, ctx: CommandContext, record: TurnRecord, approver: Person | None) -> bool:
-        """The sign-in gate: every connector the command needs has the person's credentials."""
-        if not ctx.spec.connectors or self.services.gate is None:
-            return True
-        missing = await self.services.gate.missing(ctx.person, ctx.spec.connectors)
-        if not missing:
-            return True
-        record.outcome = "needs_login"
-        await self._audit(ctx, "needs_login", ", ".join(m[0] for m in missing), approver)
-        await self._ask_to_sign_in(ctx, missing)
-        return False
 
     async def _ask_confirmation(
         self, ctx: CommandContext, record: TurnRecord, values: dict[str, Any]
@@ -389,45 +431,8 @@ class K8orBot(Bot):
         )
         return True
 
-    async def _ask_to_sign_in(self, ctx: CommandContext, missing: list[tuple[str, str, str]]) -> None:
-        """Links are personal: in a group chat they go to the person directly, never to the room."""
-        if not ctx.is_group:
-            await ctx.reply(_login_reply(ctx.spec.name, missing))
-            return
-        direct = self.services.direct
-        delivered = direct is not None and await direct.deliver(
-            ctx.person.key, _login_reply(ctx.spec.name, missing)
-        )
-        services = ", ".join(display for _, display, _ in missing)
-        note = messages.LOGIN_SENT_PRIVATELY if delivered else messages.LOGIN_MESSAGE_ME
-        await ctx.reply(
-            messages.NEEDS_LOGIN_GROUP.format(command=ctx.spec.name, services=services) + " " + note
-        )
-
     async def _audit(self, ctx: CommandContext, outcome: str, detail: str, approver: Person | None) -> None:
-        audit = self.services.audit
-        if audit is None or not (ctx.spec.roles or ctx.spec.connectors or ctx.spec.destructive):
-            return
-        entry = audit_entry(
-            actor_key=ctx.person.key,
-            actor_name=ctx.person.name,
-            channel=ctx.person.channel,
-            command=ctx.spec.name,
-            line=ctx.line,
-            cluster=ctx.cluster,
-            namespace=ctx.namespace,
-            target=ctx.audit_target.get("app", ""),
-            outcome=outcome,
-            detail=detail,
-            approver_key=approver.key if approver else "",
-            correlation_id=ctx.correlation_id,
-            activity_id=current_activity_key(),
-        )
-        try:
-            await audit.append(entry)
-        except Exception:
-            log.exception("audit append failed")
-            raise
+        await self.gates.audit(ctx, outcome, detail, approver)
 
     @staticmethod
     async def _safe_send(context: TurnContext, text: str) -> None:
@@ -437,13 +442,3 @@ class K8orBot(Bot):
             await HeldReplies.release_in(context)
         except Exception:  # noqa: BLE001 - the channel itself may be the thing that failed
             log.warning("could not deliver error reply", exc_info=True)
-
-
-def _login_reply(command: str, missing: list[tuple[str, str, str]]) -> str:
-    services = ", ".join(display for _, display, _ in missing)
-    lines = [messages.NEEDS_LOGIN.format(command=command, services=services)]
-    for service, display, link in missing:
-        lines.append(
-            messages.LOGIN_LINE.format(display=display, service=service, link=f" — {link}" if link else "")
-        )
-    return "\n".join(lines)

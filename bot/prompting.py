@@ -10,8 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from botbuilder.core import MessageFactory
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.choices import Choice, ListStyle
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.choices import Choice, ChoiceFactory, ListStyle
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext, TextPrompt
 
 from bot import messages
@@ -52,15 +58,19 @@ class ArgumentDialog(ComponentDialog):
         request_ = step.options
         param = self._param(request_["command"], request_["missing"][0])
         what = param.help.rstrip(".?") if param.help else f"Which {param.name}"
-        prompt = MessageFactory.text(messages.PROMPT_FOR.format(what=what))
+        text = messages.PROMPT_FOR.format(what=what)
         options = PromptOptions(
-            prompt=prompt,
+            prompt=MessageFactory.text(text),
             validations={"command": request_["command"], "param": param.dest},
         )
-        choices = param.choices or self._suggestions(param)
-        if choices:
-            options.choices = [Choice(c) for c in choices]
+        if param.choices:  # a fixed set: only these answers
+            options.choices = [Choice(c) for c in param.choices]
             return await step.prompt(_CHOICE, options)
+        known = self._suggestions(param)
+        if known:  # offered, not imposed: any valid answer is taken (`eks:NAME` is no context)
+            channel = step.context.activity.channel_id or ""
+            options.prompt = ChoiceFactory.for_channel(channel, [Choice(k) for k in known], text)
+            options.validations["known"] = list(known)
         return await step.prompt(_TEXT, options)
 
     def _suggestions(self, param: Param) -> tuple[str, ...]:
@@ -74,7 +84,11 @@ class ArgumentDialog(ComponentDialog):
     async def _store(self, step: WaterfallStepContext) -> DialogTurnResult:
         request_ = dict(step.options)
         dest = request_["missing"][0]
-        answer = step.result.value if hasattr(step.result, "value") else step.result
+        if hasattr(step.result, "value"):  # a choice
+            answer = step.result.value
+        else:
+            param = self._param(request_["command"], dest)
+            answer = _number_to_choice(str(step.result).strip(), self._suggestions(param))
         request_["values"] = {**request_["values"], dest: answer}
         request_["missing"] = request_["missing"][1:]
         if request_["missing"]:
@@ -89,11 +103,28 @@ class ArgumentDialog(ComponentDialog):
         info = prompt.options.validations
         param = self._param(info["command"], info["param"])
         try:
-            param.convert(raw)
+            param.convert(_number_to_choice(raw, info.get("known", ())))
         except UsageError as exc:
             prompt.options.retry_prompt = MessageFactory.text(messages.PROMPT_RETRY.format(error=exc))
             return False
         return True
+
+
+def _number_to_choice(raw: str, known: list[str] | tuple[str, ...]) -> str:
+    """`2` for the second of the offered answers (the numbered list some channels show)."""
+    if raw.isdigit() and raw not in known and 1 <= int(raw) <= len(known):
+        return known[int(raw) - 1]
+    return raw
+
+
+def waiting_question(dc: DialogContext) -> str:
+    """The text of the prompt waiting in `dc` (the innermost dialog's options), "" if none is found."""
+    inner = dc.active_dialog.state.get("dialogs") if dc.active_dialog else None
+    stack = getattr(inner, "dialog_stack", None) or []
+    options = stack[0].state.get("options") if stack else None
+    text = str(getattr(getattr(options, "prompt", None), "text", "") or "")
+    question, mark, _ = text.partition("?")  # the question without the hint after it
+    return question + mark
 
 
 def complete_values(registry: CommandRegistry, result: dict[str, Any]) -> dict[str, Any]:

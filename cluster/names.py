@@ -13,11 +13,22 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 _SIZE = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$")
 
 
+def _at_most(value: object, limit: int, what: str) -> None:
+    """Refuse a value over its length limit by its length alone: it is not repeated back."""
+    if isinstance(value, str) and len(value) > limit:
+        raise InvalidName(f"{_article(what)} is at most {limit} characters; yours has {len(value)}.")
+
+
+def _article(what: str) -> str:
+    return ("An " if what[:1] in "aeiou" else "A ") + what
+
+
 def dns_label(value: str, what: str = "name") -> str:
     """A DNS-1123 label (namespaces, apps, container names): at most 63 of [a-z0-9-], alphanumeric ends."""
-    if not isinstance(value, str) or len(value) > 63 or not _LABEL.match(value):
+    _at_most(value, 63, what)
+    if not isinstance(value, str) or not _LABEL.match(value):
         raise InvalidName(
-            f"{what} {value!r} is not a valid DNS-1123 label: use at most 63 lower case letters, "
+            f"{_article(what)} {value!r} is not a valid DNS-1123 label: use at most 63 lower case letters, "
             "digits or '-', starting and ending with a letter or digit."
         )
     return value
@@ -25,9 +36,10 @@ def dns_label(value: str, what: str = "name") -> str:
 
 def dns_subdomain(value: str, what: str = "name") -> str:
     """A DNS-1123 subdomain (storage classes, claims): at most 253 characters, dot-separated labels."""
-    if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.match(value):
+    _at_most(value, 253, what)
+    if not isinstance(value, str) or not _SUBDOMAIN.match(value):
         raise InvalidName(
-            f"{what} {value!r} is not a valid DNS-1123 name: use lower case letters, digits, "
+            f"{_article(what)} {value!r} is not a valid DNS-1123 name: use lower case letters, digits, "
             "'-' and '.', starting and ending with a letter or digit."
         )
     return value
@@ -40,14 +52,16 @@ def app_name(value: str) -> str:
 
 def size(value: str) -> str:
     """A storage size such as 10Gi or 500Mi."""
+    _at_most(value, 32, "size")
     if not isinstance(value, str) or not _SIZE.match(value):
-        raise InvalidInput(f"size {value!r} is not a storage size; write it like 10Gi or 500Mi.")
+        raise InvalidInput(f"The size {value!r} is not a storage size; write it like 10Gi or 500Mi.")
     return value
 
 
 def mount_path(value: str) -> str:
+    _at_most(value, 4096, "mount path")
     if not value.startswith("/") or posixpath.normpath(value) != value or value == "/":
-        raise InvalidInput(f"mount path {value!r} must be an absolute path such as /mnt (not / itself).")
+        raise InvalidInput(f"The mount path {value!r} must be an absolute path such as /mnt (not / itself).")
     return value
 
 
@@ -60,9 +74,10 @@ class VolumeSpec:
 
     @classmethod
     def parse(cls, text: str) -> VolumeSpec:
+        _at_most(text, 253 + 1 + 4096, "volume")
         claim, sep, path = text.partition(":")
         if not sep:
-            raise InvalidInput(f"volume {text!r} must look like claim:/path, for example data:/mnt.")
+            raise InvalidInput(f"The volume {text!r} must look like claim:/path, for example data:/mnt.")
         return cls(dns_subdomain(claim, "claim name"), mount_path(path))
 
     @property

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # boto3 ships no types; the name documents what is passed
     import boto3
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+NO_DEFAULT_CLASS = (
+    "none is the default, so `volume create` needs `--class` (or `storage create <name> --default`)"
+)
 # What each command needs (verb, API group, resource[/subresource]); storage classes are cluster-wide.
 COMMAND_NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "status": (("list", "apps", "deployments"), ("list", "", "pods"), ("list", "", "events")),
@@ -135,10 +138,10 @@ def _storage_classes(kube: Kube) -> tuple[bool, str]:
     classes = kube.storage.list_storage_class().items
     if not classes:
         return False, "none; create one with `storage create <class>`"
-    names = [
-        name_of(sc) + (" (default)" if annotations_of(sc).get(DEFAULT_CLASS) == "true" else "")
-        for sc in classes
-    ]
+    default = [name_of(sc) for sc in classes if annotations_of(sc).get(DEFAULT_CLASS) == "true"]
+    names = [name_of(sc) + (" (default)" if name_of(sc) in default else "") for sc in classes]
+    if not default:  # a claim without --class would never bind
+        return True, ", ".join(names) + f"; {NO_DEFAULT_CLASS}"
     return True, ", ".join(names)
 
 

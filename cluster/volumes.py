@@ -24,6 +24,10 @@ _FAILED = {"ProvisioningFailed", "FailedBinding"}
 _WAITING = {"WaitForFirstConsumer"}
 _PROGRESS = {"ExternalProvisioning", "Provisioning", "ProvisioningSucceeded"}
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+NO_CLASS_FIX = (
+    "The claim names no storage class and the cluster has no default one: give one with `--class <name>`, "
+    "or make one the default with `storage create <name> --default`."
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,13 @@ class ClaimStatus:
     @property
     def bound(self) -> bool:
         return self.state == "bound"
+
+    @property
+    def fix(self) -> str:
+        """What to do about a claim that names no class and found no default one ("" otherwise)."""
+        if self.bound or self.storage_class or self.state == "waiting":
+            return ""
+        return NO_CLASS_FIX
 
 
 def claim_manifest(name: str, size: str, storage_class: str | None, access_mode: str) -> Manifest:

@@ -20,6 +20,7 @@ from bot.services import Services
 from cluster import names
 from cluster.delete import DeletionStep
 from cluster.errors import ClusterError
+from cluster.incluster import IN_CLUSTER
 from cluster.migrate import migrate as migrate_app
 from cluster.preflight import preflight as run_preflight
 from cluster.render import image_ref
@@ -31,7 +32,7 @@ from cluster.status import app_status, namespace_status
 from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
 from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
 from dialogs import cluster_render as render
-from dialogs.cluster_targets import ClusterDirectory, directory
+from dialogs.cluster_targets import CLUSTERS, NO_CLUSTER, ClusterDirectory, directory
 from dialogs.release import shipped_tickets
 from policy.entries import audit_entry
 from policy.roles import DEFAULT_COMMAND_ROLES
@@ -54,6 +55,7 @@ def _checked(check: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 APP = _checked(names.app_name)
+LABEL_LONGEST = 63  # DNS-1123 labels: refused by length before anything else
 CLAIM = _checked(lambda v: names.dns_subdomain(v, "claim name"))
 CLASS = _checked(lambda v: names.dns_subdomain(v, "storage class name"))
 NAMESPACE = _checked(lambda v: names.dns_label(v, "namespace"))
@@ -67,9 +69,22 @@ SOURCE_PAIR = "`--commit` and `--repo` go together: the commit is looked up in t
 
 
 def _known_contexts(services: Services | None) -> list[str]:
-    """The kubeconfig contexts K8OR_KUBECONFIG offers (EKS clusters are named by the person)."""
-    paths = [p for p in (services.settings.kubeconfig or "").split(":") if p] if services is not None else []
-    return [name for path in paths for name in list_contexts(path)]
+    """The clusters `cluster use` can offer: the cluster directory's (the pod's own, kubeconfig contexts);
+    EKS clusters are named by the person."""
+    clusters = services.capabilities.get(CLUSTERS) if services is not None else None
+    if clusters is None:
+        return []
+    own = [IN_CLUSTER] if clusters.in_cluster else []
+    paths = [p for p in clusters.kubeconfig.split(":") if p]
+    return own + [name for path in paths for name in list_contexts(path)]
+
+
+def _cluster_chosen(ctx: CommandContext) -> str | None:
+    """Checked before any question or confirmation: a command that needs a cluster has one."""
+    return None if ctx.cluster else NO_CLUSTER
+
+
+NEEDS_CLUSTER = (_cluster_chosen,)
 
 
 def _roles(command: str) -> tuple[str, ...]:
@@ -155,17 +170,12 @@ def _digest_hook(ctx: CommandContext, clusters: ClusterDirectory) -> actions.Dig
 @commands.command(
     "cluster use",
     "Choose the cluster for this conversation (a kubeconfig context or eks:NAME).",
-    params=[arg("cluster", "Which cluster (context or eks:NAME)", required=False, suggest=_known_contexts)],
+    params=[arg("cluster", "Which cluster (a context, or eks:NAME)", suggest=_known_contexts)],
     roles=_roles("cluster use"),
     examples=("cluster use prod", "cluster use eks:shop"),
 )
 async def cluster_use(ctx: CommandContext, args: Arguments) -> str:
-    clusters = directory(ctx)
-    if not args.cluster:
-        known = await clusters.contexts()
-        listed = ", ".join(f"`{c}`" for c in known) or "none in the kubeconfig"
-        return f"Current cluster: `{ctx.cluster or 'none'}`. Contexts: {listed}; EKS clusters as `eks:NAME`."
-    target = await clusters.target(ctx, args.cluster, namespace=None)
+    target = await directory(ctx).target(ctx, args.cluster, namespace=None)
     ctx.conversation["cluster"], ctx.conversation["namespace"] = target.name, target.namespace
     return f"Using cluster `{target.name}`, namespace `{target.namespace}`."
 
@@ -183,7 +193,10 @@ async def ns(ctx: CommandContext, args: Arguments) -> str:
 
 
 @commands.command(
-    "preflight", "Check AWS identity, cluster, namespace, nodes and storage.", roles=_roles("preflight")
+    "preflight",
+    "Check AWS identity, cluster, namespace, nodes and storage.",
+    roles=_roles("preflight"),
+    requires=NEEDS_CLUSTER,
 )
 async def preflight(ctx: CommandContext, _args: Arguments) -> str:
     clusters = directory(ctx)
@@ -211,6 +224,7 @@ async def preflight(ctx: CommandContext, _args: Arguments) -> str:
         opt("default", "Make it the default class", flag=True),
     ],
     roles=_roles("storage create"),
+    requires=NEEDS_CLUSTER,
     examples=("storage create gp3", "storage create fast --type io2 --binding WaitForFirstConsumer"),
 )
 async def storage_create(ctx: CommandContext, args: Arguments) -> str:
@@ -233,6 +247,7 @@ async def storage_create(ctx: CommandContext, args: Arguments) -> str:
         opt("class", "Which storage class", type=CLASS),
     ],
     roles=_roles("volume create"),
+    requires=NEEDS_CLUSTER,
     examples=("volume create data --size 10Gi --class gp3",),
 )
 async def volume_create(ctx: CommandContext, args: Arguments) -> str:
@@ -248,7 +263,7 @@ async def volume_create(ctx: CommandContext, args: Arguments) -> str:
     "deploy",
     "Deploy an image as a hardened Deployment and follow the rollout.",
     params=[
-        arg("app", "Which app", type=APP),
+        arg("app", "Which app", type=APP, max_length=LABEL_LONGEST),
         arg("image", "Which image (repo[:tag])", type=IMAGE),
         opt("replicas", "How many replicas", type=non_negative_int, default=1),
         opt("volume", "A claim:/path to mount", type=VOLUME, repeat=True),
@@ -256,6 +271,7 @@ async def volume_create(ctx: CommandContext, args: Arguments) -> str:
         opt("repo", "Which GitHub repository that commit is in (owner/name)", type=REPO),
     ],
     roles=_roles("deploy"),
+    requires=NEEDS_CLUSTER,
     examples=(
         "deploy web nginx:1.27 --replicas 2 --volume data:/mnt --volume usr-data:/usr",
         "deploy web acme/web:1.4 --commit a1b2c3d --repo acme/web",
@@ -281,10 +297,11 @@ async def deploy(ctx: CommandContext, args: Arguments) -> None:
     "status",
     "Show one app, or every deployment in the namespace.",
     params=[
-        arg("app", "Which app", type=APP, required=False),
+        arg("app", "Which app", type=APP, required=False, max_length=LABEL_LONGEST),
         opt("tickets", "List the issue keys each app's running revision shipped", flag=True),
     ],
     roles=_roles("status"),
+    requires=NEEDS_CLUSTER,
     examples=("status", "status web", "status --tickets"),
 )
 async def status(ctx: CommandContext, args: Arguments) -> str:
@@ -300,8 +317,12 @@ async def status(ctx: CommandContext, args: Arguments) -> str:
 @commands.command(
     "rollback",
     "List an app's revisions, or roll back to one (like kubectl rollout undo).",
-    params=[arg("app", "Which app", type=APP), opt("to-revision", "Which revision", type=positive_int)],
+    params=[
+        arg("app", "Which app", type=APP, max_length=LABEL_LONGEST),
+        opt("to-revision", "Which revision", type=positive_int),
+    ],
     roles=_roles("rollback"),
+    requires=NEEDS_CLUSTER,
     examples=("rollback web", "rollback web --to-revision 3"),
 )
 async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
@@ -322,12 +343,13 @@ async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
     "migrate",
     "Copy an app's directory onto a claim in a Job, and verify the byte totals (du).",
     params=[
-        arg("app", "Which app", type=APP),
+        arg("app", "Which app", type=APP, max_length=LABEL_LONGEST),
         opt("from", "Which directory to copy", type=PATH, default="/usr"),
         opt("to", "Where the claim is mounted", type=PATH, default="/mnt"),
         opt("claim", "Which claim receives the copy", type=CLAIM, required=True),
     ],
     roles=_roles("migrate"),
+    requires=NEEDS_CLUSTER,
     destructive=True,
     examples=("migrate web --from /usr --to /mnt --claim data",),
 )
@@ -355,8 +377,9 @@ async def migrate_job(run: JobRun) -> None:
 @commands.command(
     "delete",
     "Delete an app: Deployment, ReplicaSets and Pods (foreground cascade).",
-    params=[arg("app", "Which app", type=APP)],
+    params=[arg("app", "Which app", type=APP, max_length=LABEL_LONGEST)],
     roles=_roles("delete"),
+    requires=NEEDS_CLUSTER,
     destructive=True,
     examples=("delete web",),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import messages
+from bot.approvals import authorization
 from bot.commands.grammar import Arguments, arg
 from bot.commands.registry import CommandSet, CommandSpec
 from bot.context import CommandContext
@@ -36,7 +37,7 @@ async def help_(ctx: CommandContext, args: Arguments) -> str:
             suggestions = getattr(exc, "suggestions", [])
             hint = f" Did you mean {' or '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
             return f"There is no command `{name}`.{hint} Type `help` for the list."
-    return describe(spec)
+    return describe(spec, authorization(ctx.services, spec, frozenset()).lowest)
 
 
 def _overview(ctx: CommandContext) -> str:
@@ -48,8 +49,9 @@ def _overview(ctx: CommandContext) -> str:
     return "\n".join(lines)
 
 
-def describe(spec: CommandSpec) -> str:
-    """`help <command>`: usage, arguments, who may run it, what it needs."""
+def describe(spec: CommandSpec, role: str = "") -> str:
+    """`help <command>`: usage, arguments, who may run it (`role`: the lowest role that applies now,
+    the RBAC file's if it sets one), what it needs."""
     lines = [f"**{spec.name}** — {spec.summary}", f"Usage: `{spec.usage}`"]
     if spec.details:
         lines.append(spec.details)
@@ -63,9 +65,8 @@ def describe(spec: CommandSpec) -> str:
                 extra.append(f"default {p.default}")
             suffix = f" ({'; '.join(extra)})" if extra else ""
             lines.append(f"- `{p.display.strip('[]')}` — {p.help or p.name}{suffix}")
-    if spec.roles:
-        lowest = next((r for r in ROLES if r in spec.roles), sorted(spec.roles)[0])
-        lines.append(f"Needs role: `{lowest}` or higher (an RBAC file may change this).")
+    if role:
+        lines.append(f"Needs role: `{role}` or higher.")
     if spec.connectors:
         lines.append("Acts as you on: " + ", ".join(spec.connectors) + ".")
     if spec.destructive:

@@ -41,6 +41,7 @@ from bot.commands.registry import CommandSet
 from bot.context import CommandContext, Reply
 from bot.errors import K8orError, UsageError
 from bot.jobs import JobKinds, JobRun
+from clock import units
 from dialogs import k8orize_messages as words
 from dialogs.k8orize_board import LiveBoard, StepBoard
 from k8orize.engine import K8orizeResult
@@ -375,7 +376,7 @@ def result_text(ctx: CommandContext, result: K8orizeResult, *extra: str) -> str:
 
 async def _finish(live: LiveBoard, name: str) -> None:
     template = words.FINISHED_WITH_FAILURES if live.board.any_failed else words.FINISHED
-    await live.headline(template.format(name=name, seconds=live.board.seconds))
+    await live.headline(template.format(name=name, duration=units.duration(live.board.seconds)))
 
 
 @asynccontextmanager

@@ -16,8 +16,8 @@ RUN_NEEDS_ADMIN = (
 BASE_WITHOUT_PR = "`--base` names the pull request's target branch; add `--pr` to open one."
 STARTED_FOLDER = "⏳ k8orizing `{name}` from the workspace folder `{source}`…"
 STARTED_REPOSITORY = "⏳ k8orizing `{name}` from GitHub `{source}`…"
-FINISHED = "✓ k8orized `{name}` in {seconds:.0f} s."
-FINISHED_WITH_FAILURES = "⚠ k8orized `{name}` in {seconds:.0f} s; some checks failed (see the summary)."
+FINISHED = "✓ k8orized `{name}` in {duration}."
+FINISHED_WITH_FAILURES = "⚠ k8orized `{name}` in {duration}; some checks failed (see the summary)."
 STOPPED = "✗ k8orizing `{name}` stopped: {reason}"
 OUTPUT_AT = "Output: `{folder}` in k8or's data folder."
 PR_OPENED = "Pull request: {url}"
@@ -32,5 +32,3 @@ PR_NOTE = (
     "(the trimmed tree, which that build makes again), `pipeline.png`, and the Secret with any `--env` "
     "value that looked secret (create it in the cluster: `k8or/README.md` says how)."
 )
-
-

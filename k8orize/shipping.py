@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from clock import units
+
 from . import image, messages, naive
 from .analyze import AppAnalysis
 from .command import container_argv
@@ -63,7 +65,7 @@ class Shipped:
 
 
 def _size(built: BuiltImage) -> str:
-    return f"{built.size / 1e6:.1f} MB"
+    return units.size(built.size)
 
 
 class ImageSteps:

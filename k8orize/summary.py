@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from clock import units
+
 from . import messages
 from .report_schema import Report, RuntimeCheckJSON, TrimJSON, UnreadableJSON
 
 
 def _mb(value: int) -> str:
-    return f"{value / 1e6:.1f} MB"
+    return units.size(value)
 
 
 def _summary_facts(data: Report) -> list[str]:
@@ -117,7 +119,7 @@ def summary_text(data: Report) -> str:
     lines += [f"- FAILED: {item}" for item in data["checks_failed"]]
     lines += [f"- not verified: {item}" for item in data["not_verified"]]
     if "duration_seconds" in data:
-        lines.append(f"\nDone in {data['duration_seconds']:.0f}s.")
+        lines.append(f"\nDone in {units.duration(data['duration_seconds'])}.")
     return "\n".join(lines)
 
 

@@ -20,6 +20,11 @@ from bot.errors import UsageError
 Converter = Callable[[str], Any]
 
 _OPTION_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+# Longer values are refused by their length and never repeated back: a reply quoting a 100 KB
+# argument would be over every channel's message limit.
+LONGEST_VALUE = 1024
+LONGEST_COMMAND = 64
+_SHOWN = 60  # characters of a refused word a reply repeats
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Param:
     repeat: bool = False
     flag: bool = False
     metavar: str = ""
+    max_length: int = LONGEST_VALUE
     # The options known at run time (signed-in services, kubeconfig contexts): offered as choices
     # when k8or asks for a missing argument. Given the app's Services; never raises.
     suggest: Callable[[Any], Sequence[str]] | None = None
@@ -58,7 +64,11 @@ class Param:
         return text if self.required else f"[{text}]"
 
     def convert(self, raw: str) -> Any:
-        """Check choices and type; raise UsageError naming the argument."""
+        """Check length, choices and type; raise UsageError naming the argument."""
+        if len(raw) > self.max_length:
+            raise UsageError(
+                f"{self.display.strip('[]')} is at most {self.max_length} characters; yours has {len(raw)}."
+            )
         if self.choices and raw not in self.choices:
             hint = _did_you_mean(raw, self.choices)
             raise UsageError(f"{self.display.strip('[]')} must be one of: {', '.join(self.choices)}.{hint}")
@@ -119,7 +129,20 @@ def tokenize(text: str) -> list[str]:
     try:
         return shlex.split(text, posix=True)
     except ValueError as exc:
-        raise UsageError(f"could not read the command: {exc} (check your quotes)") from None
+        raise UsageError(f"Could not read the command: {exc} (check your quotes).") from None
+
+
+def check_command_word(tokens: Sequence[str]) -> None:
+    """Refuse a first word no command name could be, by its length (before it is quoted back)."""
+    if tokens and len(tokens[0]) > LONGEST_COMMAND:
+        raise UsageError(
+            f"A command name is at most {LONGEST_COMMAND} characters; yours has {len(tokens[0])}."
+        )
+
+
+def shown(word: str) -> str:
+    """A word as a reply may repeat it: cut short when long."""
+    return word if len(word) <= _SHOWN else word[: _SHOWN - 1] + "…"
 
 
 def parse(params: Sequence[Param], tokens: Sequence[str], command: str = "") -> Parsed:
@@ -162,22 +185,22 @@ def _take_option(options: dict[str, Param], tokens: Sequence[str], i: int, out: 
     p = options.get(name)
     if p is None:
         hint = _did_you_mean(name, list(options), prefix="--")
-        raise UsageError(f"unknown option --{name} for `{command}`.{hint}", command)
+        raise UsageError(f"Unknown option --{shown(name)} for `{command}`.{hint}", command)
     if p.flag:
         if eq:
-            raise UsageError(f"--{name} takes no value", command)
+            raise UsageError(f"--{name} takes no value.", command)
         out.values[p.dest] = True
         return i
     if not eq:
         i += 1
         if i >= len(tokens):
-            raise UsageError(f"--{name} needs a value", command)
+            raise UsageError(f"--{name} needs a value.", command)
         inline = tokens[i]
     value = p.convert(inline)
     if p.repeat:
         out.values.setdefault(p.dest, []).append(value)
     elif p.dest in out.values:
-        raise UsageError(f"--{name} given twice", command)
+        raise UsageError(f"--{name} given twice.", command)
     else:
         out.values[p.dest] = value
     return i
@@ -198,7 +221,8 @@ def _bind_positionals(positionals: list[Param], loose: list[str], out: Parsed, c
             out.values[p.dest] = p.default
     extra = loose[len(positionals) :]
     if extra:
-        raise UsageError(f"`{command}` takes no more arguments; unexpected: {' '.join(extra)}", command)
+        unexpected = shown(" ".join(extra))
+        raise UsageError(f"`{command}` takes no more arguments; unexpected: {unexpected}", command)
 
 
 def _did_you_mean(word: str, candidates: Sequence[str], prefix: str = "") -> str:
@@ -223,9 +247,9 @@ def whole_number(minimum: int) -> Converter:
         try:
             value = int(raw)
         except ValueError:
-            raise ValueError(f"{raw!r} is not a whole number") from None
+            raise ValueError(f"{shown(raw)!r} is not a whole number.") from None
         if value < minimum:
-            raise ValueError(f"{raw!r} must be {minimum} or more")
+            raise ValueError(f"{raw!r} must be {minimum} or more.")
         return value
 
     convert.__name__ = f"whole number >= {minimum}"

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["CommandContext", Arguments], Awaitable[Any]]
 Phrase = Callable[[str], "str | None"]
+# A condition checked before any question or confirmation (a cluster chosen, say): the reason the
+# command cannot run now, or None.
+Requirement = Callable[["CommandContext"], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     details: str = ""
+    requires: tuple[Requirement, ...] = ()
 
     @property
     def usage(self) -> str:
@@ -71,6 +75,7 @@ class CommandSet:
         aliases: Iterable[str] = (),
         examples: Iterable[str] = (),
         details: str = "",
+        requires: Iterable[Requirement] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a command. Checked now, so a bad declaration fails at import, not in a chat."""
 
@@ -86,6 +91,7 @@ class CommandSet:
                 aliases=tuple(aliases),
                 examples=tuple(examples),
                 details=details,
+                requires=tuple(requires),
             )
             _check_spec(spec)
             self.specs.append(spec)

@@ -9,6 +9,7 @@ that submitted the credentials (or started the device flow), never in chat.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from html import escape
 
 from bot.signin.pending import HeldSignIn
@@ -30,7 +31,12 @@ STYLE = (
     "section{border-top:1px solid #ddd;margin-top:1.5rem;padding-top:.5rem}code{font-size:1.6rem}"
 )
 EXPIRED = "This sign-in link has expired or was already used. Ask k8or for a new one with `login {service}`."
-UNKNOWN = "This sign-in link is not valid. Ask k8or for a new one with `login <service>`."
+# The page for a link k8or does not know: expired links are deleted, so "unknown" is nearly always
+# "expired or used", and the headline (app.py) says "expired": the body agrees with it.
+UNKNOWN = (
+    "This sign-in link has expired or was already used. "
+    "Ask k8or in chat for a new one with `login <service>`."
+)
 BAD_FORM = "The form expired or was submitted from another page. Reload the page and try again."
 OWNER = "Signing in to {service} for {owner}."
 NOT_YOU = (
@@ -66,7 +72,12 @@ def document(title: str, body: str, *, refresh: int | None = None) -> str:
 def message_page(title: str, text: str, *, kind: str = "") -> str:
     """A page that only says something."""
     css = f' class="{kind}"' if kind else ""
-    return document(title, f"<h1>{escape(title)}</h1><p{css}>{escape(text)}</p>")
+    return document(title, f"<h1>{escape(title)}</h1><p{css}>{_commands(escape(text))}</p>")
+
+
+def _commands(escaped: str) -> str:
+    """`login <service>` in a message (chat's Markdown) shown as a command on the page, not with backticks."""
+    return re.sub(r"`([^`]+)`", r"<kbd>\1</kbd>", escaped)
 
 
 def _field(spec: FieldSpec, value: str) -> str:

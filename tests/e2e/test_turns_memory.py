@@ -127,7 +127,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(bot, line, exp
 
 async def test_missing_arguments_are_asked_for(bot):
     first = await bot.say("scale")
-    assert first == ["Which app?"]
+    assert first == ["Which app? (Say `cancel` to stop.)"]
     second = await bot.say("web")
     assert "how many replicas" in second[0].lower()
     retry = await bot.say("lots")
@@ -251,7 +251,7 @@ async def test_prompt_offers_options_known_at_run_time(tmp_path):
 
 
 async def test_in_a_group_one_persons_prompt_is_not_taken_over(bot):
-    assert await bot.say("scale", user="alice", is_group=True) == ["Which app?"]
+    assert await bot.say("scale", user="alice", is_group=True) == ["Which app? (Say `cancel` to stop.)"]
     other = await bot.say("version", user="bob", is_group=True)
     assert other[0].startswith("k8or ")  # bob's own command runs; alice's question still stands
     busy = await bot.say("scale", user="bob", is_group=True)

@@ -26,7 +26,8 @@ def test_the_whole_runbook(fake_kube, target):
 
     create_storage_class(target, StorageClassSpec("gp3", parameters={"type": "gp3"}))
     assert [c.line for c in preflight(target)][-2:] == [
-        "✓ Storage classes: gp3",
+        "✓ Storage classes: gp3; none is the default, so `volume create` needs `--class` "
+        "(or `storage create <name> --default`)",
         "✓ Permissions: may status, deploy, rollback, delete, volume create, migrate, storage create",
     ]
 
