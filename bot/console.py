@@ -24,6 +24,7 @@ from botbuilder.schema import (
 )
 
 from bot.pipeline import K8orBot
+from bot.signin.outbox import SignInOutbox
 
 CHANNEL = "console"
 
@@ -54,14 +55,18 @@ class ConsoleAdapter(BotAdapter):
         for activity in activities:
             if activity.type == ActivityTypes.message:
                 self.sent.append(activity)
-                self._print(render(activity))
+                self.show(activity, edited=False)
             responses.append(ResourceResponse(id=uuid.uuid4().hex))
         return responses
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         self.sent.append(activity)
-        self._print("↻ " + render(activity))
+        self.show(activity, edited=True)
         return ResourceResponse(id=activity.id)
+
+    def show(self, activity: Activity, edited: bool) -> None:
+        """Write one message (or the new text of an edited one) to the terminal."""
+        self._print(("↻ " if edited else "") + render(activity))
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         return None
@@ -123,6 +128,14 @@ class ConsoleSession:
             text=text,
         )
         await self.adapter.run_pipeline(TurnContext(self.adapter, activity), self.bot.on_turn)
+
+    async def relay_signins(self, outbox: SignInOutbox, every: float = 1.0) -> None:
+        """Show sign-in outcomes that another process (`k8or serve`, whose pages the person used) left
+        for this terminal, until cancelled."""
+        while True:
+            for text in await outbox.take(console_key(self.user)):
+                self.adapter.show(Activity(type=ActivityTypes.message, text=text), edited=False)
+            await asyncio.sleep(every)
 
     async def repl(self, stdin: TextIO | None = None) -> None:
         stdin = stdin or sys.stdin

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 import traceback
 from collections import Counter
@@ -52,6 +53,20 @@ class AppSecrets:
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
+def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The correlation id and the `extra={...}` fields of a record, as both formats show them."""
+    fields: dict[str, Any] = {}
+    cid = correlation_id.get()
+    if cid:
+        fields["correlation_id"] = cid
+    for key, value in record.__dict__.items():
+        if key not in _RESERVED and not key.startswith("_"):
+            # Anything json would stringify later is stringified now, so the scrubber sees it.
+            plain = isinstance(value, str | int | float | bool | dict | list | tuple) or value is None
+            fields[key] = value if plain else str(value)
+    return fields
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; extra fields from `logger.info(..., extra={...})` are kept."""
 
@@ -61,15 +76,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **_extra_fields(record),
         }
-        cid = correlation_id.get()
-        if cid:
-            payload["correlation_id"] = cid
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                # Anything json would stringify later is stringified now, so the scrubber sees it.
-                plain = isinstance(value, str | int | float | bool | dict | list | tuple) or value is None
-                payload[key] = value if plain else str(value)
         if record.exc_info:
             payload["exc"] = "".join(traceback.format_exception(*record.exc_info))
         # Scrub the values, not the JSON text: a pattern must never eat an escape and break the line.
@@ -77,8 +85,34 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """`<time> INFO k8or.turn: turn command=help outcome=ok latency_ms=2.1`: the JSON line's fields as
+    key=value, a value quoted when it holds a space, a quote or an `=`, scrubbed the same way."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return SCRUBBER.scrub(super().format(record))
+        fields = SCRUBBER.scrub_value(_extra_fields(record))
+        pairs = "".join(f" {key}={_text_value(value)}" for key, value in fields.items())
+        exc_text, record.exc_text = record.exc_text, None
+        exc_info, record.exc_info = record.exc_info, None
+        try:
+            line = super().format(record) + pairs
+        finally:
+            record.exc_info, record.exc_text = exc_info, exc_text
+        if exc_info:
+            line += "\n" + "".join(traceback.format_exception(*exc_info)).rstrip("\n")
+        return SCRUBBER.scrub(line)
+
+
+_BARE = re.compile(r"[^\s\"'=\\]+")
+
+
+def _text_value(value: Any) -> str:
+    """A field's value for a text line: bare when it can be, else a JSON string (quotes escaped)."""
+    if isinstance(value, dict | list | tuple):
+        value = orjson.dumps(value, default=str).decode()
+    elif value is None or isinstance(value, bool):
+        value = orjson.dumps(value).decode()
+    text = str(value)
+    return text if _BARE.fullmatch(text) else orjson.dumps(text).decode()
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:

@@ -24,6 +24,10 @@ commands = CommandSet()
 
 NOT_CONFIGURED = "Sign-in is not set up on this k8or. Ask its operators to configure the credential vault."
 UNKNOWN_SERVICE = "I don't know a service called `{name}`. Services: {services}."
+SERVICE_NOT_CONFIGURED = (
+    "{display} sign-in is not configured on this k8or. Its operators can offer it by setting {settings}."
+)
+NOT_CONFIGURED_ROW = "| {display} | – | not configured on this k8or ({settings}) | |"
 LINK = "Sign in to **{display}** here: {url}\nThe link is only for you and expires at {expires} UTC."
 SENT_PRIVATELY = "I've sent you a private message with your {display} sign-in link."
 NO_PRIVATE_CHANNEL = (
@@ -52,7 +56,7 @@ TRANSIENT = (errors.ServiceTimeout, errors.ServiceUnreachable, errors.RateLimite
 def _service_names(services: Services | None) -> list[str]:
     """The services people can sign in to here, offered when `login` is asked without one."""
     signin = services.signin if services is not None else None
-    return sorted(signin.registry.names()) if signin is not None else []
+    return signin.offered() if signin is not None else []
 
 
 def _signin(ctx: CommandContext) -> SignIn:
@@ -65,10 +69,22 @@ def _signin(ctx: CommandContext) -> SignIn:
 def _connector(signin: SignIn, name: str) -> Connector:
     connector = signin.connector(name)
     if connector is None:
-        raise UsageError(
-            UNKNOWN_SERVICE.format(name=name, services=", ".join(sorted(signin.registry.names())))
-        )
+        raise UsageError(UNKNOWN_SERVICE.format(name=name, services=", ".join(signin.offered())))
     return connector
+
+
+def _offered(signin: SignIn, name: str) -> Connector:
+    """The connector to sign in to, refused with the setting to set when this k8or cannot offer it."""
+    connector = _connector(signin, name)
+    missing = signin.missing_settings(connector.name)
+    if missing:
+        raise K8orError(SERVICE_NOT_CONFIGURED.format(display=connector.display_name, settings=_and(missing)))
+    return connector
+
+
+def _and(names: tuple[str, ...]) -> str:
+    quoted = [f"`{name}`" for name in names]
+    return " and ".join(quoted) if len(quoted) < 3 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 @commands.command(
@@ -79,7 +95,7 @@ def _connector(signin: SignIn, name: str) -> Connector:
 )
 async def login(ctx: CommandContext, args: Arguments) -> str:
     signin = _signin(ctx)
-    connector = _connector(signin, args.service)
+    connector = _offered(signin, args.service)
     url, expires = await signin.login_link(ctx.person.key, connector.name, owner_label(ctx.person))
     text = LINK.format(display=connector.display_name, url=url, expires=f"{expires:%H:%M}")
     if not ctx.is_group:
@@ -147,8 +163,8 @@ async def logout(ctx: CommandContext, args: Arguments) -> str:
 async def auth_status(ctx: CommandContext, _args: Arguments) -> str:
     signin = _signin(ctx)
     statuses = await signin.status(ctx.person.key)
-    rows = [_row(status) for status in statuses]
-    failed = [status for status in statuses if not status.ok]
+    rows = [_row(status, signin.missing_settings(status.service)) for status in statuses]
+    failed = [s for s in statuses if not s.ok and not signin.missing_settings(s.service)]
     lines = [STATUS_HEADER, *rows]
     if failed:
         lines += ["", FIX_HEADER]
@@ -166,7 +182,9 @@ async def _fix_line(ctx: CommandContext, signin: SignIn, status: ServiceStatus) 
     return f"- {status.display_name}: `{status.login_command}`{link}{hint}"
 
 
-def _row(status: ServiceStatus) -> str:
+def _row(status: ServiceStatus, missing: tuple[str, ...]) -> str:
+    if missing and status.identity is None:
+        return NOT_CONFIGURED_ROW.format(display=status.display_name, settings=_and(missing))
     if status.identity is None:
         reason = status.error.reason if status.error else ""
         return f"| {status.display_name} | ✗ | {reason} | |"

@@ -13,7 +13,15 @@ from bot.settings import Settings, SettingsError, is_loopback, load_settings, se
 from bot.version import VERSION
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from aiohttp import web
+
+    from bot.console import ConsoleAdapter, ConsoleSession
+    from bot.roles import RoleResolver
+
+    # Wraps the app's role resolver, given the console user's key, to make someone an admin.
+    Operators = Callable[[RoleResolver, str], RoleResolver]
 
 log = logging.getLogger("k8or")
 
@@ -26,7 +34,7 @@ ENGINE_CLIS = {
     "db": "bot.migrations.cli",
     "teams": "k8or.teams.package",
 }
-OWN_COMMANDS = frozenset({"serve", "chat", "version", "settings"})
+OWN_COMMANDS = frozenset({"serve", "chat", "demo", "version", "settings"})
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -48,6 +56,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     chat.add_argument("--insecure", action="store_true", help="allow a public bind without an app id")
     chat.set_defaults(func=_chat)
 
+    _add_demo(sub)
     version = sub.add_parser("version", help="Print the version")
     version.set_defaults(func=lambda _args: print(f"k8or {VERSION}") or 0)
 
@@ -63,6 +72,15 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             continue
         module.register(sub)
     return parser
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    demo = sub.add_parser("demo", help="Try k8or on a demo cluster, in this process (loopback only)")
+    demo.add_argument("--serve", action="store_true", help="serve the Emulator only, no terminal chat")
+    demo.add_argument("-c", "--command", action="append", help="say this and exit (repeatable)")
+    demo.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=3978, help="port (default 3978; 0 picks a free one)")
+    demo.set_defaults(func=lambda args: import_module("k8or.demo").run(args))
 
 
 def _engine_clis(argv: list[str]) -> list[str]:
@@ -155,36 +173,99 @@ def _chat(args: argparse.Namespace) -> int:
         return 2
     configure_logging("WARNING", "text")
     _private_data_dir(settings)
-    return asyncio.run(_chat_session(settings, args.command, args.user))
+    operators = _local_operator if settings.rbac_file is None else None
+    return asyncio.run(chat_session(settings, args.command, args.user, operators))
 
 
-async def _chat_session(settings: Settings, said: list[str] | None, user: str | None) -> int:
-    """The same app as `serve` (services, extensions, sign-in pages), with this terminal as a channel."""
+def _local_operator(inner: RoleResolver, console_key: str) -> RoleResolver:
+    from bot.roles import LocalOperator
+
+    return LocalOperator(inner, console_key)
+
+
+async def chat_session(
+    settings: Settings,
+    said: list[str] | None,
+    user: str | None,
+    operators: Operators | None = None,
+    welcome: Callable[[str], None] | None = None,
+) -> int:
+    """The same app as `serve` (services, extensions, sign-in pages), with this terminal as a channel.
+    `operators` wraps the app's roles to make the person at the terminal an admin (`k8or chat` without an
+    RBAC file, `k8or demo`); `welcome` is told the address the app serves."""
     from aiohttp import web
 
     from bot.console import CHANNEL, ConsoleAdapter, ConsoleSession, console_key, console_user
-    from bot.roles import LocalOperator
+    from bot.signin.outbox import SignInOutbox
     from k8or.app import BOT, SERVICES, create_app
 
     who = user or console_user()
+    interactive = not said and sys.stdin.isatty() and sys.stdout.isatty()
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
+    relay: asyncio.Task[None] | None = None
     try:
         await _serve_signin_pages(runner, settings)
+        if welcome is not None:
+            welcome(settings.public_url.rstrip("/"))
         services = runner.app[SERVICES]
-        if settings.rbac_file is None:
-            services.roles = LocalOperator(services.roles, console_key(who))
-        adapter = ConsoleAdapter()
+        if operators is not None:
+            services.roles = operators(services.roles, console_key(who))
+        adapter = _terminal_adapter() if interactive else ConsoleAdapter()
         if services.direct is not None:
             services.direct.adapters[CHANNEL] = adapter
         session = ConsoleSession(runner.app[BOT], adapter, who)
-        if said:
-            for line in said:
-                print(f"you> {line}")
-                await session.say(line)
-            await services.tracker.idle()
-        else:
-            await session.repl()
+        relay = asyncio.create_task(session.relay_signins(SignInOutbox(services.db)))
+        await _converse(session, said, interactive, settings)
+    finally:
+        if relay is not None:
+            relay.cancel()
+        await runner.cleanup()
+    return 0
+
+
+async def _converse(
+    session: ConsoleSession, said: list[str] | None, interactive: bool, settings: Settings
+) -> None:
+    """`-c` lines, the interactive terminal (prompt_toolkit, Rich), or plain lines from a pipe."""
+    if said:
+        for line in said:
+            print(f"you> {line}")
+            await session.say(line)
+        await session.bot.services.tracker.idle()
+    elif interactive:
+        from bot.terminal import TerminalChat
+
+        await TerminalChat(session, settings.data_dir).run()
+    else:
+        await session.repl()
+
+
+def _terminal_adapter() -> ConsoleAdapter:
+    from bot.terminal import TerminalAdapter
+
+    return TerminalAdapter()
+
+
+async def serve_session(
+    settings: Settings, operators: Operators, welcome: Callable[[str], None], stopped: Awaitable[None]
+) -> int:
+    """Serve the app on settings.host:port until `stopped`, with `operators` wrapping its roles for
+    channel users (`k8or demo --serve`)."""
+    from aiohttp import web
+
+    from bot.logs import configure_logging
+    from k8or.app import SERVICES, create_app
+
+    configure_logging(settings.log_level, settings.log_format.value)
+    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=settings.drain_timeout)
+    await runner.setup()
+    try:
+        services = runner.app[SERVICES]
+        services.roles = operators(services.roles, "")
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        welcome(settings.public_url.rstrip("/"))
+        await stopped
     finally:
         await runner.cleanup()
     return 0

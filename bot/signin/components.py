@@ -10,10 +10,11 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
+from bot.settings import Settings
 from bot.signin.links import SignInLinkStore
 from bot.signin.pending import PendingSignIns, Redeemed, Refused
 from bot.signin.service import link_url
-from connectors.base import Connector, ConnectorRegistry
+from connectors.base import Connector, ConnectorRegistry, TokenFields
 from connectors.status import DEFAULT_TIMEOUT, ServiceStatus, check_all, missing_services
 from connectors.vault import CredentialVault
 
@@ -42,6 +43,23 @@ def owner_label(person: object) -> str:
     return f"{name}, {where}" if where else name
 
 
+def missing_settings(connector: Connector) -> tuple[str, ...]:
+    """The settings this k8or lacks before anyone can sign in to `connector`; () when it can be used.
+
+    A connector that takes a token typed on the page always can; one that signs in only through
+    OAuth (Google, Miro) needs its OAuth client, without which its page could only answer 503.
+    """
+    if any(isinstance(method, TokenFields) for method in connector.sign_in_methods()):
+        return ()
+    section = connector.settings
+    if section is None or not hasattr(section, "client_id") or section.client_id:
+        return ()
+    names = [name for name in ("client_id", "client_secret") if hasattr(section, name)]
+    if connector.name not in {name for name, *_ in Settings.setting_fields()}:
+        return tuple(f"{connector.display_name}'s OAuth {name.replace('_', ' ')}" for name in names)
+    return tuple(Settings.variable((connector.name, name)) for name in names)
+
+
 @dataclasses.dataclass
 class SignIn:
     """The registry, vault and link store, and the public URL links point at."""
@@ -57,6 +75,15 @@ class SignIn:
         """The connector called `name` (any case), or None."""
         key = name.strip().lower()
         return self.registry.get(key) if key in self.registry else None
+
+    def missing_settings(self, name: str) -> tuple[str, ...]:
+        """What this k8or lacks to offer sign-in to service `name`; () when it is offered."""
+        connector = self.connector(name)
+        return missing_settings(connector) if connector is not None else ()
+
+    def offered(self) -> list[str]:
+        """The services people can sign in to here: registered and configured."""
+        return sorted(c.name for c in self.registry if not missing_settings(c))
 
     async def login_link(self, person: str, service: str, owner: str = "") -> tuple[str, dt.datetime]:
         """A fresh one-time sign-in URL for this person and service, and when it expires; `owner` is how
@@ -96,8 +123,8 @@ class SignInGate:
 
     async def _entry(self, person: str, owner: str, name: str) -> tuple[str, str, str]:
         connector = self._signin.connector(name)
-        if connector is None:  # a command names a connector this k8or does not have installed
-            return name, name, ""
+        if connector is None or missing_settings(connector):  # not installed, or not configured here
+            return name, connector.display_name if connector else name, ""
         url, _expires = await self._signin.login_link(person, connector.name, owner)
         return connector.name, connector.display_name, url
 

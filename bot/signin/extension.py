@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.signin.app import create_deferred_signin_app
 from bot.signin.components import SignIn
 from bot.signin.links import SignInLinkStore
+from bot.signin.outbox import SignInOutbox, for_terminal
 from bot.signin.pending import PendingSignIns
 from bot.signin.service import SIGNIN_PREFIX, Notify, SignInService
 from connectors.base import ConnectorRegistry
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+CONSOLE_CHANNEL = "console"  # bot.console.CHANNEL: the terminal's adapter, present only where it runs
 # Given the app and its services at start-up, the coroutine that delivers a chat message to a person.
 NotifyFactory = Callable[[web.Application, "Services"], Notify]
 Extension = Callable[[web.Application, "Services"], AsyncIterator[None]]
@@ -86,8 +88,14 @@ def _notifier(app: web.Application, services: Services, notify: NotifyFactory | 
     direct = services.direct
     if direct is None:
         return _log_only
+    outbox = SignInOutbox(services.db)
 
     async def deliver(person: str, text: str) -> None:
+        # A terminal's address is console://local: only the process that runs it can write there.
+        # Another process (`k8or serve`, serving the pages for `k8or chat`) leaves it in the outbox.
+        if for_terminal(person) and CONSOLE_CHANNEL not in direct.adapters:
+            await outbox.put(person, text)
+            return
         if not await direct.deliver(person, text):
             log.info("sign-in outcome not delivered: no one-to-one conversation with that person yet")
 

@@ -46,6 +46,12 @@ DEFERRED = (
     # Settings are our own typed dataclasses (typed_env): pydantic is not needed to start.
     "pydantic",
     "pydantic_settings",
+    # The terminal's line editor and Markdown renderer load with `k8or chat` only (bot/terminal.py).
+    "prompt_toolkit",
+    "rich",
+    "bot.terminal",
+    # `k8or demo`'s fake cluster.
+    "testing",
 )
 
 # What `k8or serve` does up to its first answer: parse the command line (every engine subcommand
