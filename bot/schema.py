@@ -128,5 +128,32 @@ notify_cursors = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Integrations (actions.integration_store): what each app's deploys and rollbacks tell the tools around
+# it, opted into per app (`integrate`), or per namespace (app "": a freeze calendar), with the tool's
+# settings as JSON; and the Toggl entries rollbacks started, until `resolve` stops them.
+integrations = Table(
+    "k8or_integrations",
+    metadata,
+    Column("cluster", String(253), primary_key=True),
+    Column("namespace", String(63), primary_key=True),
+    Column("app", String(253), primary_key=True),
+    Column("tool", String(16), primary_key=True),
+    Column("settings", Text, nullable=False, default="{}"),
+    Column("enabled_by", String(512), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+incident_timers = Table(
+    "k8or_incident_timers",
+    metadata,
+    Column("cluster", String(253), primary_key=True),
+    Column("namespace", String(63), primary_key=True),
+    Column("app", String(253), primary_key=True),
+    Column("person", String(512), primary_key=True),
+    Column("workspace_id", String(32), nullable=False),
+    Column("entry_id", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+)
+
 credentials = CREDENTIALS.to_metadata(metadata)
 cluster_audit = CLUSTER_AUDIT.to_metadata(metadata)

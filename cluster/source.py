@@ -154,3 +154,10 @@ def _rollout(dep: V1Deployment) -> tuple[bool, dt.datetime | None]:
     if progressing is None or progressing.reason != "NewReplicaSetAvailable":
         return False, None
     return True, progressing.last_update_time or progressing.last_transition_time
+
+
+def recorded_source(target: ClusterTarget, app: str) -> SourceRef | None:
+    """The source the Deployment's own metadata records now. A rollback's patch brings its revision's
+    annotations back at once, before the controller has numbered the ReplicaSet that runs it."""
+    with connect(target) as kube, api_errors(f"deployment {app}"):
+        return source_of(annotations_of(kube.apps.read_namespaced_deployment(app, kube.namespace)))

@@ -263,6 +263,59 @@ class GithubConnector(Connector):
 
         return await self._call(work)
 
+    async def create_deployment(
+        self, credentials: Credentials, repository: str, ref: str, environment: str, description: str
+    ) -> int:
+        """`POST /repos/{repository}/deployments` for `ref` in `environment`, as this person; its id.
+
+        `auto_merge=false` and `required_contexts=[]`: k8or records what runs, it does not ask GitHub
+        to merge or to wait for checks. Sent once; a time-out is reported, never retried."""
+
+        def work() -> int:
+            repo = self.client(credentials).get_repo(repository, lazy=True)
+            made = repo.create_deployment(
+                ref,
+                auto_merge=False,
+                required_contexts=[],
+                environment=environment,
+                description=description[:140],
+            )
+            return int(made.id)
+
+        return await self._call(lambda: self._in_repository(work), writes=1)
+
+    async def deployment_status(
+        self, credentials: Credentials, repository: str, deployment: int, state: str, description: str
+    ) -> None:
+        """`POST /repos/{repository}/deployments/{deployment}/statuses`: in_progress, success,
+        failure or inactive."""
+
+        def work() -> None:
+            repo = self.client(credentials).get_repo(repository, lazy=True)
+            repo.get_deployment(deployment).create_status(state, description=description[:140])
+
+        await self._call(lambda: self._in_repository(work), writes=1)
+
+    async def latest_deployments(
+        self, credentials: Credentials, repository: str, environment: str, count: int = 5
+    ) -> tuple[int, ...]:
+        """The ids of the newest deployments to `environment`, newest first (`GET …/deployments`)."""
+
+        def work() -> tuple[int, ...]:
+            repo = self.client(credentials).get_repo(repository, lazy=True)
+            listed = repo.get_deployments(environment=environment)
+            return tuple(int(d.id) for d in itertools.islice(listed, count))
+
+        return await self._call(lambda: self._in_repository(work))
+
+    def _in_repository(self, work: Callable[[], T]) -> T:
+        import github as pygithub
+
+        try:
+            return work()
+        except pygithub.UnknownObjectException:  # no such repository or deployment, or not for this person
+            raise self.error(RepositoryNotFound) from None
+
     async def download_repository(
         self, credentials: Credentials, repository: str, ref: str | None = None
     ) -> bytes:

@@ -35,6 +35,14 @@ if TYPE_CHECKING:  # google-auth and the API client are imported at the first Go
 T = TypeVar("T")
 
 
+class CalendarNotFound(errors.VerificationError):
+    """Calendar answered 404: no calendar by that id, or the person may not read it."""
+
+    code = "not_found"
+    template = "{service} has no such calendar that you can read."
+    action_template = "Check the calendar id (Settings → Integrate calendar), and that it is shared with you."
+
+
 class GoogleConnector(Connector):
     """Google account: userinfo says who, tokeninfo says which scopes and until when."""
 
@@ -131,6 +139,44 @@ class GoogleConnector(Connector):
             cache_discovery=False,
             client_options={"api_endpoint": self.settings.api_url},
         )
+
+    def calendar_api(self, credentials: Credentials) -> Any:
+        """The Calendar v3 API client (bundled discovery document) acting as this person."""
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient.discovery import build
+
+        http = google_auth_httplib2.AuthorizedHttp(
+            self.google_credentials(credentials), http=httplib2.Http(timeout=self.timeout)
+        )
+        # api_endpoint replaces the root and the service path: give both, as the discovery document has them.
+        options = {"api_endpoint": self.settings.api_url.rstrip("/") + "/calendar/v3/"}
+        return build(
+            "calendar", "v3", http=http, static_discovery=True, cache_discovery=False, client_options=options
+        )
+
+    async def events_now(self, credentials: Credentials, calendar: str) -> tuple[str, ...]:
+        """The titles of the events on `calendar` happening now (`events.list` with timeMin now and
+        timeMax a second later, recurring events expanded), as this person."""
+        await sdk_loaded("google.oauth2.credentials", "googleapiclient.discovery", "google_auth_httplib2")
+        now = dt.datetime.now(dt.UTC)
+
+        def work() -> tuple[str, ...]:
+            from googleapiclient.errors import HttpError
+
+            events = self.calendar_api(credentials).events()
+            window = {"timeMin": now.isoformat(), "timeMax": (now + dt.timedelta(seconds=1)).isoformat()}
+            try:
+                listed = events.list(
+                    calendarId=calendar, singleEvents=True, maxResults=50, **window
+                ).execute()
+            except HttpError as exc:
+                if exc.resp.status == 404:
+                    raise self.error(CalendarNotFound) from None
+                raise
+            return tuple(str(e.get("summary") or "") for e in listed.get("items", []))
+
+        return await run_blocking(self.name, self.display_name, self.timeout, lambda: self._translate(work))
 
     async def verify(self, credentials: Credentials) -> Identity:
         await sdk_loaded("google.oauth2.credentials", "googleapiclient.discovery", "google_auth_httplib2")

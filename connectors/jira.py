@@ -59,6 +59,16 @@ class IssueNotFound(errors.VerificationError):
     action_template = "Check the issue key, and that your `login {service}` account can open it."
 
 
+class TransitionNotOffered(errors.VerificationError):
+    """The issue's workflow offers this person no transition by that name from where it stands."""
+
+    code = "no_transition"
+    template = "{service} offers no such transition for this issue from its status."
+    action_template = (
+        "Check the transition's name in the workflow (`integrate <app> jira --jira-transition`)."
+    )
+
+
 class JiraConnector(Connector):
     """Jira: one connector for Cloud (email + API token) and Server/DC (personal access token)."""
 
@@ -187,6 +197,45 @@ class JiraConnector(Connector):
         issue = await self._call(work)
         return self._parsed(lambda: _release(issue))
 
+    async def add_comment(self, credentials: Credentials, key: str, body: str) -> str:
+        """`POST /rest/api/2/issue/{key}/comment` as this person; the new comment's id.
+
+        Sent once: a time-out may have left the comment behind, so it is reported, never retried."""
+
+        def work() -> str:
+            return str(self.client(credentials).add_comment(key, body).id)
+
+        return await self._call(lambda: self._on_issue(work))
+
+    async def transition(self, credentials: Credentials, key: str, name: str) -> str:
+        """Move issue `key` through the transition called `name` (or leading to the status `name`),
+        as this person; the status it is in afterwards. Already there: nothing is sent."""
+
+        def work() -> str:
+            client = self.client(credentials)
+            status = str(client.issue(key, fields="status").fields.status.name)
+            if status.casefold() == name.casefold():
+                return status
+            offered = client.transitions(key)
+            chosen = _transition_named(offered, name)
+            if chosen is None:
+                raise self.error(TransitionNotOffered)
+            client.transition_issue(key, str(chosen["id"]))
+            return str((chosen.get("to") or {}).get("name") or name)
+
+        return await self._call(lambda: self._on_issue(work))
+
+    def _on_issue(self, work: Callable[[], T]) -> T:
+        """Run `work` on one issue; Jira's own 404 reads as IssueNotFound."""
+        import jira as jira_client
+
+        try:
+            return work()
+        except jira_client.JIRAError as exc:
+            if exc.status_code == 404 and _jira_says(exc):
+                raise self.error(IssueNotFound) from None
+            raise
+
 
 def _identity(me: Mapping[str, Any], site: str) -> Identity:
     # Cloud identifies people by accountId; Server/DC by user key and name.
@@ -205,6 +254,14 @@ def _jira_says(exc: jira_client.JIRAError) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and "errorMessages" in body
+
+
+def _transition_named(offered: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The transition called `name`, else the one leading to the status `name` (case ignored)."""
+    wanted = name.casefold()
+    by_name = [t for t in offered if str(t.get("name", "")).casefold() == wanted]
+    by_status = [t for t in offered if str((t.get("to") or {}).get("name", "")).casefold() == wanted]
+    return next(iter(by_name or by_status), None)
 
 
 def _release(issue: Issue) -> IssueRelease:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+
+import aiohttp
 
 from connectors import errors
 from connectors.base import Connector, Credentials, Identity, OAuthAuthorizationCode, SignInMethod
@@ -11,6 +14,7 @@ from connectors.http import ServiceHttp, check_not_expired, parse_time, parsed
 from connectors.oauth import exchange_code, token_credentials
 from connectors.settings import MiroSettings
 
+BOARD_WEB = "https://miro.com"  # where people open boards (the API lives on api.miro.com)
 CODE_FLOW = OAuthAuthorizationCode(
     key="oauth", label="Sign in with Miro", scopes=("boards:read", "boards:write")
 )
@@ -74,6 +78,22 @@ class MiroConnector(Connector):
             "GET", self._url("/v2/boards"), headers=self._bearer(credentials), params={"limit": str(limit)}
         )
         return parsed(self.name, self.display_name, lambda: list(body["data"]))
+
+    async def add_image(self, credentials: Credentials, board: str, title: str, png: bytes) -> str:
+        """Put a PNG on `board` as an image item (`POST /v2/boards/{board}/images`, multipart: the
+        file as `resource`, the title as `data`), as this person; the item's id. Sent once."""
+        form = aiohttp.FormData()
+        form.add_field("data", json.dumps({"title": title}), content_type="application/json")
+        form.add_field("resource", png, filename="k8or.png", content_type="image/png")
+        url = self._url(f"/v2/boards/{quote(board, safe='')}/images")
+        body, _headers = await self.http.json_object(
+            "POST", url, data=form, ok=(201,), headers=self._bearer(credentials)
+        )
+        return parsed(self.name, self.display_name, lambda: str(body["id"]))
+
+    def item_link(self, board: str, item: str) -> str:
+        """Where a person sees the item on the board."""
+        return f"{BOARD_WEB}/app/board/{quote(board, safe='')}/?moveToWidget={item}"
 
     async def aclose(self) -> None:
         await self.http.aclose()

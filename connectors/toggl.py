@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -11,6 +14,7 @@ from connectors.base import Connector, Credentials, FieldSpec, Identity, SignInM
 from connectors.http import ServiceHttp, parsed
 from connectors.settings import TogglSettings
 
+T = TypeVar("T")
 API_TOKEN = TokenFields(
     key="token",
     label="API token",
@@ -18,6 +22,18 @@ API_TOKEN = TokenFields(
         FieldSpec("api_token", "API token", secret=True, help="Profile settings → API Token in Toggl Track"),
     ),
 )
+
+
+CREATED_WITH = "k8or"
+
+
+@dataclass(frozen=True)
+class TimeEntry:
+    """A Toggl Track time entry k8or started: where it lives and what it says."""
+
+    workspace_id: int
+    entry_id: int
+    description: str
 
 
 class TogglConnector(Connector):
@@ -76,6 +92,46 @@ class TogglConnector(Connector):
             "GET", self._url("/api/v9/me/time_entries/current"), auth=self._auth(credentials)
         )
         return body or None
+
+    async def start_time_entry(
+        self, credentials: Credentials, description: str, tags: tuple[str, ...] = ()
+    ) -> TimeEntry:
+        """Start a running entry in the person's default workspace (`GET /api/v9/me`, then
+        `POST /api/v9/workspaces/{wid}/time_entries` with `duration: -1`). Sent once: a time-out is
+        reported, never retried, so no second entry is started."""
+        me = await self.me(credentials)
+        workspace = parsed(self.name, self.display_name, lambda: int(me["default_workspace_id"]))
+        entry = {
+            "created_with": CREATED_WITH,
+            "description": description,
+            "tags": list(tags),
+            "workspace_id": workspace,
+            "duration": -1,
+            "start": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "billable": False,
+        }
+        url = self._url(f"/api/v9/workspaces/{workspace}/time_entries")
+        body, _headers = await self._forbidden_is_unauthorized(
+            self.http.json_object("POST", url, json=entry, auth=self._auth(credentials))
+        )
+        return parsed(
+            self.name, self.display_name, lambda: TimeEntry(workspace, int(body["id"]), description)
+        )
+
+    async def stop_time_entry(self, credentials: Credentials, entry: TimeEntry) -> None:
+        """Stop a running entry (`PATCH /api/v9/workspaces/{wid}/time_entries/{id}/stop`); an entry
+        stopped already (Toggl answers 409) counts as stopped."""
+        url = self._url(f"/api/v9/workspaces/{entry.workspace_id}/time_entries/{entry.entry_id}/stop")
+        await self._forbidden_is_unauthorized(
+            self.http.request("PATCH", url, ok=(200, 409), auth=self._auth(credentials))
+        )
+
+    async def _forbidden_is_unauthorized(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except errors.Forbidden:
+            # Toggl answers an unknown or revoked API token with 403, not 401.
+            raise self.error(errors.Unauthorized) from None
 
     async def aclose(self) -> None:
         await self.http.aclose()

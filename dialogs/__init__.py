@@ -15,6 +15,7 @@ BUILTIN_MODULES = (
     "dialogs.notify",
     "dialogs.k8orize",
     "dialogs.release",
+    "dialogs.integrations",
 )
 
 

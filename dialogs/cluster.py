@@ -32,6 +32,7 @@ from cluster.status import app_status, namespace_status
 from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
 from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
 from dialogs import cluster_render as render
+from dialogs import integrations
 from dialogs.cluster_targets import CLUSTERS, NO_CLUSTER, ClusterDirectory, directory
 from dialogs.release import shipped_tickets
 from policy.entries import audit_entry
@@ -104,7 +105,10 @@ async def follow_job(run: JobRun) -> None:
         await msg.update(f"✗ {action} of `{app}`: {exc}")
         return
 
+    timeline: list[RolloutProgress] = []
+
     async def show(snapshot: RolloutProgress) -> None:
+        timeline.append(snapshot)
         await msg.update(render.progress(snapshot, action))
 
     try:
@@ -114,6 +118,7 @@ async def follow_job(run: JobRun) -> None:
         await msg.update(f"✗ {action} of `{app}`: {exc}")
     # Once per job: a run resumed after the entry was written (its replica died just after) adds none.
     await run.once("audit", lambda: _audit_outcome(ctx, target, app, action, last))
+    await run.once("integrations", lambda: integrations.after_follow(run, target, last, timeline))
 
 
 async def _audit_outcome(
@@ -269,6 +274,7 @@ async def volume_create(ctx: CommandContext, args: Arguments) -> str:
         opt("volume", "A claim:/path to mount", type=VOLUME, repeat=True),
         opt("commit", "Which Git commit the image was built from (7-40 hex)", type=COMMIT),
         opt("repo", "Which GitHub repository that commit is in (owner/name)", type=REPO),
+        opt("miro-board", "Which Miro board gets the rollout's timeline", type=integrations.TEXT),
     ],
     roles=_roles("deploy"),
     requires=NEEDS_CLUSTER,
@@ -284,13 +290,18 @@ async def deploy(ctx: CommandContext, args: Arguments) -> None:
     source = SourceRef(args.repo, args.commit) if args.commit else None
     clusters = directory(ctx)
     target = await clusters.target(ctx)
+    notes = await integrations.before_deploy(ctx, target, args.app)  # refused during a freeze
     applied = await actions.deploy(
         target, args.app, args.image, args.replicas, list(args.volume), _digest_hook(ctx, clusters), source
+    )
+    told = await integrations.rollout_started(
+        ctx, target, args.app, "Rollout", source, notes, args.miro_board
     )
     msg = await ctx.progress(
         f"⏳ Deploying `{args.app}` (`{applied.image}`) to `{target.name}` / `{target.namespace}`…"
     )
-    await ctx.start_job(follow_job, msg, app=args.app, action="Rollout", timeout=clusters.rollout_timeout)
+    timeout = clusters.rollout_timeout
+    await ctx.start_job(follow_job, msg, app=args.app, action="Rollout", timeout=timeout, integrations=told)
 
 
 @commands.command(
@@ -334,8 +345,10 @@ async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
     result = await call(rollback_app, target, args.app, args.to_revision)
     if result.skipped:
         return result.line
+    told = await integrations.rollout_started(ctx, target, args.app, "Rollback", None)
     msg = await ctx.progress(f"⏳ {result.line}")
-    await ctx.start_job(follow_job, msg, app=args.app, action="Rollback", timeout=clusters.rollout_timeout)
+    timeout = clusters.rollout_timeout
+    await ctx.start_job(follow_job, msg, app=args.app, action="Rollback", timeout=timeout, integrations=told)
     return None
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, column, inspect, select, table
 
 # The newest revision under versions/ (tests/integration/bot/test_migrations.py checks that it is).
-HEAD = "0004"
+HEAD = "0005"
 VERSION_TABLE = "alembic_version"
 
 

@@ -1,5 +1,6 @@
 """Fake GitHub: REST `/user`, the OAuth device flow, the endpoints `open_pull_request` and
-`download_repository` use, and (testing/services/github_history.py) search, pull requests and compare."""
+`download_repository` use, (testing/services/github_history.py) search, pull requests and compare,
+and (testing/services/github_deployments.py) deployments and their statuses."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from testing.services import github_deployments
 from testing.services.faults import (
     BEARER_EXPIRED,
     ErrorShape,
@@ -49,6 +51,7 @@ class GithubState:
     archive_origin: str = ""  # where tarball links point (another host, like codeload); empty: this fake
     histories: dict[str, History] = dataclasses.field(default_factory=dict)  # "owner/repo" → commits
     compared: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (repo, base, head)
+    deployments: list[github_deployments.Deployment] = dataclasses.field(default_factory=list)
 
     def history(self, repository: str) -> History:
         """The repository's commits, made empty on first use."""
@@ -86,6 +89,7 @@ def create_app(state: GithubState) -> web.Application:
         "/_codeload/{owner}/{repo}/{ref:.+}", lambda r: _authed(r, state, _tarball), name="codeload"
     )
     add_routes(app, state, _authed)
+    github_deployments.add_routes(app, state, _authed)
     return app
 
 

@@ -1,9 +1,11 @@
-"""Fake Google: consent screen, token endpoint (code, device and refresh grants), device code, and the
-oauth2 v2 userinfo/tokeninfo API that google-api-python-client calls."""
+"""Fake Google: consent screen, token endpoint (code, device and refresh grants), device code, the
+oauth2 v2 userinfo/tokeninfo API that google-api-python-client calls, and Calendar v3 `events.list`
+(timeMin/timeMax overlap, as the reference defines it; 404 for a calendar it does not hold)."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import secrets
 from urllib.parse import urlencode
 
@@ -34,13 +36,18 @@ SHAPES = {
 @dataclasses.dataclass
 class GoogleState:
     # Faults hit the API host only; the token endpoint stays up so a refresh can be tried.
-    switch: FaultSwitch = dataclasses.field(default_factory=lambda: FaultSwitch(only_paths=("/oauth2/",)))
+    switch: FaultSwitch = dataclasses.field(
+        default_factory=lambda: FaultSwitch(only_paths=("/oauth2/", "/calendar/"))
+    )
     client_id: str = "407408718192.apps.googleusercontent.com"
     client_secret: str = dataclasses.field(default_factory=lambda: "GOCSPX-" + secrets.token_urlsafe(16))
     tokens: set[str] = dataclasses.field(default_factory=set)
     refresh_tokens: set[str] = dataclasses.field(default_factory=set)
     codes: dict[str, str] = dataclasses.field(default_factory=dict)  # code → redirect_uri
     devices: dict[str, str] = dataclasses.field(default_factory=dict)  # device_code → pending|approved|denied
+    # calendar id → events as (summary, start, end) in RFC 3339
+    calendars: dict[str, list[tuple[str, str, str]]] = dataclasses.field(default_factory=dict)
+    listed: list[dict[str, str]] = dataclasses.field(default_factory=list)  # events.list queries seen
 
     def issue_token(self) -> str:
         token = "ya29." + secrets.token_urlsafe(32)
@@ -63,6 +70,7 @@ def create_app(state: GoogleState) -> web.Application:
     app.router.add_post("/device/code", lambda r: _device_code(r, state))
     app.router.add_get("/oauth2/v2/userinfo", lambda r: _userinfo(r, state))
     app.router.add_post("/oauth2/v2/tokeninfo", lambda r: _tokeninfo(r, state))
+    app.router.add_get("/calendar/v3/calendars/{calendar}/events", lambda r: _events(r, state))
     return app
 
 
@@ -139,3 +147,45 @@ async def _tokeninfo(request: web.Request, state: GoogleState) -> web.Response:
     if token not in state.tokens:
         return web.json_response({"error": "invalid_token", "error_description": "Invalid Value"}, status=400)
     return web.json_response(load("google_tokeninfo"))
+
+
+async def _events(request: web.Request, state: GoogleState) -> web.Response:
+    if bearer(request) not in state.tokens:
+        return _unauthenticated()
+    calendar = request.match_info["calendar"]
+    state.listed.append({"calendar": calendar, **request.query})
+    if calendar not in state.calendars:
+        return web.json_response(_not_found(), status=404)
+    start, end = _moment(request.query.get("timeMin")), _moment(request.query.get("timeMax"))
+    if start is None or end is None or end <= start:
+        return web.json_response(_bad_range(), status=400)
+    body = load("google_calendar_events")
+    template = body["items"][0]
+    body["items"] = [
+        {**template, "summary": summary, "start": {"dateTime": since}, "end": {"dateTime": until}}
+        for summary, since, until in state.calendars[calendar]
+        if _moment(since) < end and _moment(until) > start  # type: ignore[operator]
+    ]
+    return web.json_response(body)
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _not_found() -> dict[str, object]:
+    return {
+        "error": {"code": 404, "message": "Not Found", "errors": [{"domain": "global", "reason": "notFound"}]}
+    }
+
+
+def _bad_range() -> dict[str, object]:
+    reason = {
+        "domain": "calendar",
+        "reason": "timeRangeEmpty",
+        "message": "The specified time range is empty.",
+    }
+    return {"error": {"code": 400, "message": reason["message"], "errors": [reason]}}

@@ -1,12 +1,14 @@
-"""Fake Miro: the OAuth consent screen and token endpoint, the token context, and GET /v2/boards."""
+"""Fake Miro: the OAuth consent screen and token endpoint, the token context, GET /v2/boards, and
+POST /v2/boards/{board_id}/images (multipart: a `resource` file part and a JSON `data` part)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from urllib.parse import urlencode
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from testing.services.faults import (
     BEARER_EXPIRED,
@@ -47,6 +49,7 @@ class MiroState:
     tokens: set[str] = dataclasses.field(default_factory=set)
     codes: dict[str, str] = dataclasses.field(default_factory=dict)  # code → redirect_uri
     deny: bool = False
+    images: list[tuple[str, str, bytes]] = dataclasses.field(default_factory=list)  # (board, title, file)
 
     def issue_token(self) -> str:
         token = "eyJtaXJvLm9yaWdpbiI6ImV1MDEifQ_" + secrets.token_urlsafe(24)
@@ -61,6 +64,7 @@ def create_app(state: MiroState) -> web.Application:
     app.router.add_post("/v1/oauth/token", lambda r: _token(r, state))
     app.router.add_get("/v1/oauth-token", lambda r: _context(r, state))
     app.router.add_get("/v2/boards", lambda r: _boards(r, state))
+    app.router.add_post("/v2/boards/{board}/images", lambda r: _image(r, state))
     return app
 
 
@@ -104,3 +108,25 @@ async def _boards(request: web.Request, state: MiroState) -> web.Response:
     if bearer(request) not in state.tokens:
         return web.json_response(load("miro_unauthorized"), status=401)
     return web.json_response(load("miro_boards"))
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def _image(request: web.Request, state: MiroState) -> web.Response:
+    if bearer(request) not in state.tokens:
+        return web.json_response(load("miro_unauthorized"), status=401)
+    parts: dict[str, bytes] = {}
+    async for part in await request.multipart():
+        if isinstance(part, BodyPartReader) and part.name:
+            parts[part.name] = bytes(await part.read())
+    resource = parts.get("resource", b"")
+    if not resource.startswith(PNG_SIGNATURE):
+        failed = {"status": 400, "code": "invalidParameters", "message": "Invalid image", "type": "error"}
+        return web.json_response(failed, status=400)
+    title = str(json.loads(parts.get("data") or b"{}").get("title", ""))
+    state.images.append((request.match_info["board"], title, resource))
+    item = load("miro_image")
+    item["id"] = str(3458764517517819000 + len(state.images))
+    item["data"]["title"] = title
+    return web.json_response(item, status=201)

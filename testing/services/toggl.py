@@ -1,10 +1,15 @@
-"""Fake Toggl Track API v9: GET /api/v9/me and the current time entry, basic auth with the API token."""
+"""Fake Toggl Track API v9, basic auth with the API token: GET /api/v9/me, the current time entry, and
+a workspace's time entries (POST …/workspaces/{wid}/time_entries to start one with `duration: -1`,
+PATCH …/time_entries/{id}/stop to stop it; 409 when it is stopped already), as the v9 reference has them.
+"""
 
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import secrets
+from typing import Any
 
 from aiohttp import web
 
@@ -28,6 +33,8 @@ SHAPES = {
 class TogglState:
     switch: FaultSwitch = dataclasses.field(default_factory=FaultSwitch)
     tokens: set[str] = dataclasses.field(default_factory=set)
+    entries: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # time entries, oldest first
+    stopped_at: str = "2026-11-30T03:01:00Z"  # the stop time the fake records
 
     def issue_token(self) -> str:
         token = secrets.token_hex(16)
@@ -40,6 +47,9 @@ def create_app(state: TogglState) -> web.Application:
     app = web.Application(middlewares=[fault_middleware(state.switch, SHAPES)])
     app.router.add_get("/api/v9/me", lambda r: _me(r, state))
     app.router.add_get("/api/v9/me/time_entries/current", lambda r: _current(r, state))
+    entries = "/api/v9/workspaces/{wid:[0-9]+}/time_entries"
+    app.router.add_post(entries, lambda r: _start(r, state))
+    app.router.add_patch(entries + "/{id:[0-9]+}/stop", lambda r: _stop(r, state))
     return app
 
 
@@ -68,3 +78,47 @@ async def _current(request: web.Request, state: TogglState) -> web.Response:
     if _token(request, state) is None:
         return _forbidden()
     return web.json_response(load("toggl_current_entry"))
+
+
+WORKSPACE = load("toggl_me")["default_workspace_id"]
+
+
+def _bad_request(text: str) -> web.Response:
+    return web.json_response(text, status=400)  # Toggl words its 400s as a JSON string
+
+
+async def _start(request: web.Request, state: TogglState) -> web.Response:
+    if _token(request, state) is None:
+        return _forbidden()
+    wid, body = int(request.match_info["wid"]), await request.json()
+    if wid != WORKSPACE:
+        return _forbidden()
+    if not body.get("created_with"):
+        return _bad_request("created_with needs to be provided an a valid string")
+    if body.get("workspace_id") != wid or "start" not in body:
+        return _bad_request("Workspace ID and start are required")
+    entry = copy.deepcopy(load("toggl_time_entry"))
+    entry.update(
+        id=3412346000 + len(state.entries),
+        description=body.get("description", ""),
+        tags=list(body.get("tags") or []),
+        start=body["start"],
+        duration=body.get("duration", -1),
+        stop=None,
+    )
+    entry["created_with"] = body["created_with"]
+    state.entries.append(entry)
+    return web.json_response(entry)
+
+
+async def _stop(request: web.Request, state: TogglState) -> web.Response:
+    if _token(request, state) is None:
+        return _forbidden()
+    wanted = int(request.match_info["id"])
+    entry = next((e for e in state.entries if e["id"] == wanted), None)
+    if entry is None:
+        return web.json_response("Time entry not found", status=404)
+    if entry["stop"] is not None:
+        return web.json_response("Time entry already stopped", status=409)
+    entry["stop"], entry["duration"] = state.stopped_at, 3660
+    return web.json_response(entry)
