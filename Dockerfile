@@ -20,6 +20,9 @@ COPY typed_env ./typed_env
 COPY policy ./policy
 COPY actions ./actions
 COPY k8or ./k8or
+# `k8or demo`'s in-process cluster: the fake API server (the package ships testing/kube only).
+COPY testing/__init__.py ./testing/__init__.py
+COPY testing/kube ./testing/kube
 RUN python -m venv /opt/k8or \
     && /opt/k8or/bin/pip install --no-cache-dir -c constraints.txt '.[k8orize]' -r scripts/image-requirements.txt
 # pip compiled the bytecode at install: keeping it saves every container start from recompiling

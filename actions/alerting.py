@@ -5,16 +5,21 @@ threads), folds what they see into an `IncidentBook` per namespace, and turns ea
 messages: one message per incident and subscription, edited in place as the incident evolves and
 when it resolves. Behaviour that keeps a channel readable:
 
-- a reopened incident within `COOLDOWN` edits its old message again instead of sending a new one;
-- edits to one message are at most one per `EDIT_INTERVAL` (the newest state wins; resolution at once);
-- new messages per conversation are limited by a token bucket (`BURST`, refilled at `REFILL`/s);
+- a reopened incident within the cooldown edits its old message again instead of sending a new one;
+- edits to one message are at most one per edit interval (the newest state wins; resolution at once);
+- new messages per conversation are limited by a token bucket (a burst, then a refill rate);
   an incident over the limit waits for a token rather than being dropped;
 - a silenced app (`notify silence`) opens no new message in that conversation;
-- a conversation that cannot be reached `DROP_AFTER` times in a row loses its subscription.
+- a conversation that cannot be reached `drop_after` times in a row loses its subscription.
+The figures are settings (`bot.settings.NotifySettings`, K8OR_NOTIFY_*).
 
-Alert state lives in the database (bot.alert_store), so a restarted replica edits what was sent.
-Pods, Deployments and Jobs are listed afresh at start (their state is what matters); Events resume
-from the stored resourceVersion, so an Event seen before a restart is not seen again.
+One replica watches each cluster: with `elect`, a cluster's namespaces are watched only while this
+replica leads that cluster's election (cluster.leader, bot.leadership); without it (SQLite, one
+process) every watched cluster is this replica's. Alert state lives in the database
+(bot.alert_store), so a new leader, or a restarted replica, edits what was sent instead of sending
+it again, and sends what a dead leader had claimed but not sent. Pods, Deployments and Jobs are
+listed afresh when watching starts (their state is what matters); Events resume from the stored
+resourceVersion, so an Event seen before a failover is not seen again.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
+from actions.alert_leaders import Elect, Leaders
 from bot.alert_store import AlertRecord, AlertStore, Subscription
 from bot.proactive import ProactiveMessages, Undeliverable
 from bot.services import ServiceKey
+from bot.settings import NotifySettings
 from cluster.incidents import OPENED, RESOLVED, Change, Incident, IncidentBook
 from cluster.rollback import list_revisions
 from cluster.target import ClusterTarget
@@ -39,16 +46,12 @@ from cluster.watch import LISTED, NamespaceWatch
 
 log = logging.getLogger(__name__)
 
-COOLDOWN = timedelta(minutes=30)
-CLAIM_STALE = timedelta(seconds=60)  # a claim whose message never followed (its replica died)
-EDIT_INTERVAL = 2.0  # seconds between two edits of one message
-BURST, REFILL = 60, 0.5  # new messages per conversation: a burst, then one every 2 s
-DROP_AFTER = 5  # failed deliveries in a row before a subscription is dropped
 FLUSH_EVERY = 0.25  # seconds between passes over delayed edits and held alerts
 REFRESH_EVERY = 30.0  # seconds between reloads of the subscriptions (other replicas change them)
 
 Place = tuple[str, str]  # (cluster, namespace)
 TargetFor = Callable[[str, str], Awaitable[ClusterTarget]]
+Batch = tuple[Place, str, str, list[dict[str, Any]]]  # (place, kind, event type or LISTED, objects)
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,15 @@ Render = Callable[[AlertView], Activity]
 
 @dataclass
 class _Bucket:
-    tokens: float = float(BURST)
+    burst: float
+    refill: float
+    tokens: float = -1.0  # full at first
     at: float = field(default_factory=time.monotonic)
 
     def take(self) -> bool:
         now = time.monotonic()
-        self.tokens, self.at = min(float(BURST), self.tokens + (now - self.at) * REFILL), now
+        filled = self.burst if self.tokens < 0 else self.tokens + (now - self.at) * self.refill
+        self.tokens, self.at = min(self.burst, filled), now
         if self.tokens < 1:
             return False
         self.tokens -= 1
@@ -92,12 +98,24 @@ class _Edit:
 class AlertDesk:
     """The watches, the incident books and the alert messages of this replica."""
 
-    def __init__(self, store: AlertStore, sender: ProactiveMessages, target_for: TargetFor, render: Render):
+    def __init__(
+        self,
+        store: AlertStore,
+        sender: ProactiveMessages,
+        target_for: TargetFor,
+        render: Render,
+        settings: NotifySettings | None = None,
+        elect: Elect | None = None,
+    ):
         self.store, self.sender, self.target_for, self.render = store, sender, target_for, render
+        self.settings = settings or NotifySettings()
+        self.leaders = Leaders(elect, self._gained, self._lost)
+        self._refreshing = asyncio.Lock()
         self._subs: list[Subscription] = []
         self._watches: dict[Place, NamespaceWatch] = {}
         self._books: dict[Place, IncidentBook] = {}
-        self._queue: asyncio.Queue[tuple[Place, str, str, list[dict[str, Any]]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Batch] = asyncio.Queue()
+        self._waiting: dict[Place, list[Batch]] = {}  # places whose pods are not listed yet
         self._cursors: dict[str, str] = {}
         self._edits: dict[tuple[str, str], _Edit] = {}
         self._held: dict[tuple[str, str], tuple[Subscription, Change, str]] = {}
@@ -116,8 +134,11 @@ class AlertDesk:
         await self.refresh()
         return self
 
-    async def stop(self, wait: float = 0.0) -> None:
-        """Stop watching and sending; `wait` seconds for the watch threads to end (0: don't wait)."""
+    async def stop(self, wait: float = 0.0, release: bool = True) -> None:
+        """Stop watching and sending; `wait` seconds for the watch threads to end (0: don't wait).
+        `release` hands leadership over at once; without it, the others wait for it to lapse (as
+        when a replica dies)."""
+        await self.leaders.stop(release)
         watches = list(self._watches.values())
         self._watches.clear()
         for watch in watches:
@@ -130,15 +151,42 @@ class AlertDesk:
         await self._save_cursors()
 
     async def refresh(self) -> None:
-        """Reload the subscriptions; start watches for new places, stop those nobody watches."""
-        self._subs = await self.store.subscriptions()
-        wanted = {(s.cluster, s.namespace) for s in self._subs}
-        for place in list(self._watches):
-            if place not in wanted:
-                self._watches.pop(place).stop()
-                self._books.pop(place, None)
-        for place in wanted - set(self._watches):
-            await self._watch(place)
+        """Reload the subscriptions; start watches for new places of the clusters this replica
+        leads, stop those nobody watches (or it no longer leads)."""
+        async with self._refreshing:
+            self._subs = await self.store.subscriptions()
+            wanted = {(s.cluster, s.namespace) for s in self._subs}
+            await self.leaders.stand({cluster for cluster, _ in wanted})
+            wanted = {place for place in wanted if self.leaders.leads(place[0])}
+            for place in list(self._watches):
+                if place not in wanted:
+                    self._unwatch(place)
+            for place in wanted - set(self._watches):
+                await self._watch(place)
+
+    def _gained(self, cluster: str) -> None:
+        self._tasks.append(asyncio.create_task(self._take_lead(cluster), name="notify:lead"))
+
+    async def _take_lead(self, cluster: str) -> None:
+        # The previous leader stopped (lease lapsed or session gone): what it claimed and never
+        # sent is this replica's to send now, not after `claim_stale`.
+        await self.store.release_claims(f"{cluster}/")
+        await self.refresh()
+
+    def _lost(self, cluster: str) -> None:
+        """Stop watching and editing for `cluster`: another replica leads it now."""
+        for place in [p for p in self._watches if p[0] == cluster]:
+            self._unwatch(place)
+        prefix = f"{cluster}/"
+        for key in [k for k in self._edits if k[1].startswith(prefix)]:
+            del self._edits[key]
+        for key in [k for k in self._held if k[1].startswith(prefix)]:
+            del self._held[key]
+
+    def _unwatch(self, place: Place) -> None:
+        self._watches.pop(place).stop()
+        self._books.pop(place, None)
+        self._waiting.pop(place, None)
 
     async def _watch(self, place: Place) -> None:
         try:
@@ -158,21 +206,35 @@ class AlertDesk:
         stored = await self.store.cursors(_cursor_key(place, ""))
         resume = {"events": stored["events"]} if "events" in stored else {}
         self._books[place] = IncidentBook()
+        self._waiting[place] = []
         self._watches[place] = NamespaceWatch(target, sink, cursor, resume).start()
 
     # -- from objects to changes
 
     async def _consume(self) -> None:
         while True:
-            place, kind, type_, objs = await self._queue.get()
-            book = self._books.get(place)
+            batch = await self._queue.get()
             try:
-                for change in _changes(book, kind, type_, objs) if book else ():
-                    await self._tell(place, change)
+                for place, kind, type_, objs in self._in_order(batch):
+                    book = self._books.get(place)
+                    for change in _changes(book, kind, type_, objs) if book else ():
+                        await self._tell(place, change)
             except Exception:  # noqa: BLE001 - one bad delivery must not stop the alerts
-                log.exception("alerting failed", extra={"cluster": place[0], "namespace": place[1]})
+                log.exception("alerting failed", extra={"cluster": batch[0][0], "namespace": batch[0][1]})
             finally:
                 self._queue.task_done()
+
+    def _in_order(self, batch: Batch) -> list[Batch]:
+        """Pods first: until a place's pods are listed, what its other watches see waits, so a fresh
+        book (at start, or a new leader's) does not take a crash-looping app's stalled rollout for
+        an incident of its own and send it as a second message."""
+        place, kind, type_, _ = batch
+        if kind == "pods" and type_ == LISTED:
+            return [batch, *self._waiting.pop(place, [])]
+        if place in self._waiting:
+            self._waiting[place].append(batch)
+            return []
+        return [batch]
 
     async def settled(self) -> None:
         """Return once everything the watches have handed over so far is told (tests, benches)."""
@@ -208,7 +270,7 @@ class AlertDesk:
             and await self._take_over(sub, change, cluster, name)
         ):
             return
-        if record is None or _expired(record):
+        if record is None or _expired(record, self.settings):
             await self._open(sub, change, cluster, name, record)
         elif record.state != "claimed" and record.activity_id:
             view = await self._view(sub, inc, cluster, again=record.state == "resolved")
@@ -219,7 +281,8 @@ class AlertDesk:
     ) -> None:
         if await self.store.silenced_until(sub.conversation, change.incident.app) is not None:
             return
-        if not self._buckets.setdefault(sub.conversation, _Bucket()).take():
+        bucket = _Bucket(float(self.settings.burst), self.settings.refill)
+        if not self._buckets.setdefault(sub.conversation, bucket).take():
             self._held[(sub.id, name)] = (sub, change, cluster)
             return
         self._held.pop((sub.id, name), None)
@@ -262,7 +325,7 @@ class AlertDesk:
         if edit is None or edit.activity_id != activity_id:
             edit = self._edits[key] = _Edit(sub, activity_id, view, state)
         edit.view, edit.state, edit.due = view, state, True
-        if state == "resolved" or time.monotonic() - edit.last >= EDIT_INTERVAL:
+        if state == "resolved" or time.monotonic() - edit.last >= self.settings.edit_interval:
             await self._send_edit(key, edit)
 
     async def _send_edit(self, key: tuple[str, str], edit: _Edit) -> None:
@@ -292,7 +355,7 @@ class AlertDesk:
     async def _flush(self) -> None:
         now = time.monotonic()
         for key, edit in list(self._edits.items()):
-            if edit.due and now - edit.last >= EDIT_INTERVAL:
+            if edit.due and now - edit.last >= self.settings.edit_interval:
                 await self._send_edit(key, edit)
         for sub, change, cluster in list(self._held.values()):
             await self._deliver(sub, change, cluster)
@@ -325,8 +388,9 @@ class AlertDesk:
 
     async def _failed(self, sub: Subscription, exc: Exception) -> None:
         log.warning("alert not delivered: %s", exc, extra={"subscription": sub.id})
-        count = await self.store.failed(sub.id, str(exc), DROP_AFTER)
-        if count >= DROP_AFTER or count == 0:
+        drop_after = self.settings.drop_after
+        count = await self.store.failed(sub.id, str(exc), drop_after)
+        if count >= drop_after or count == 0:
             await self.refresh()
         else:
             self._subs = [
@@ -356,12 +420,12 @@ def _changes(book: IncidentBook, kind: str, type_: str, objs: list[dict[str, Any
     return [c for o in objs for c in handle("ADDED" if type_ == LISTED else type_, o)]
 
 
-def _expired(record: AlertRecord) -> bool:
+def _expired(record: AlertRecord, settings: NotifySettings) -> bool:
     """A resolved alert older than the cooldown (a new occurrence gets a new message), a claim
     whose replica died before sending (someone must send it), or an alert another took over."""
     age = datetime.now(UTC) - record.updated_at
-    stale = (record.state == "resolved" and age > COOLDOWN) or (
-        record.state == "claimed" and age > CLAIM_STALE
+    stale = (record.state == "resolved" and age > timedelta(seconds=settings.cooldown)) or (
+        record.state == "claimed" and age > timedelta(seconds=settings.claim_stale)
     )
     return stale or record.state == "replaced"
 

@@ -204,6 +204,14 @@ class AlertStore:
         async with self._db.begin() as conn:
             await conn.execute(delete(notify_alerts).where(where))
 
+    async def release_claims(self, prefix: str) -> int:
+        """Give up every claim on incidents named `prefix`… (a cluster's): a new leader's, whose
+        predecessor stopped with messages claimed and not sent. Returns how many."""
+        where = (_a.state == "claimed") & _a.incident.startswith(prefix, autoescape=True)
+        async with self._db.begin() as conn:
+            done = await conn.execute(delete(notify_alerts).where(where))
+        return int(done.rowcount or 0)
+
     # -- silences
 
     async def silence(self, conversation: str, app: str, until: datetime, by: str) -> None:

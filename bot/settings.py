@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,6 +64,13 @@ def _image_reference(value: str) -> str:
     return value
 
 
+def _lease_name(value: str) -> str:
+    """A DNS label short enough to take a cluster suffix (Lease names and namespaces)."""
+    if value and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?", value):
+        raise ValueError("use lowercase letters, digits and '-', at most 40, e.g. k8or-notify")
+    return value
+
+
 def _absolute_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
@@ -84,6 +92,60 @@ class GraphSettings(Section):
     @property
     def enabled(self) -> bool:
         return bool(self.tenant_id and self.client_id and self.client_secret.get_secret_value())
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings(Section):
+    """On-call alerts (`notify`): how alert messages behave, and how replicas elect their one sender."""
+
+    cooldown: float = setting(
+        1800.0, gt=0, description="Seconds a resolved alert's message is reused if the incident comes back."
+    )
+    edit_interval: float = setting(2.0, gt=0, description="Seconds between two edits of one alert message.")
+    burst: int = setting(60, ge=1, description="New alert messages a conversation may get at once.")
+    refill: float = setting(
+        0.5, gt=0, description="New alert messages per second a conversation gets after a burst."
+    )
+    drop_after: int = setting(
+        5,
+        ge=1,
+        description="Failed deliveries in a row after which a conversation's subscription is dropped.",
+    )
+    claim_stale: float = setting(
+        60.0,
+        gt=0,
+        description="Seconds after which an alert claimed but never sent (its replica died) is sent again.",
+    )
+    lease_duration: int = setting(
+        15,
+        ge=1,
+        description="Seconds a replica's leadership of a cluster's watches holds without renewal (the "
+        "Lease's leaseDurationSeconds): a killed leader's successor takes over after about this long, "
+        "plus up to K8OR_NOTIFY_RETRY_PERIOD.",
+    )
+    renew_deadline: float = setting(
+        10.0, ge=1, description="Seconds a leader keeps retrying a renewal before it stops watching."
+    )
+    retry_period: float = setting(
+        2.0, ge=1, description="Seconds between a replica's attempts to acquire or renew leadership."
+    )
+    lease_namespace: str = setting(
+        "",
+        check=_lease_name,
+        description="Namespace of the election Leases; empty: the namespace k8or's pod runs in.",
+    )
+    lease_name: str = setting(
+        "k8or-notify",
+        check=_lease_name,
+        description="Name prefix of the election Leases, one per watched cluster: `<name>-<cluster>-<hash>`.",
+    )
+
+    def check(self) -> None:
+        # kubernetes.leaderelection's own rules: a leader gives up before anyone may take over.
+        if self.lease_duration <= self.renew_deadline:
+            raise ValueError("K8OR_NOTIFY_LEASE_DURATION must be more than K8OR_NOTIFY_RENEW_DEADLINE")
+        if self.renew_deadline <= 1.2 * self.retry_period:
+            raise ValueError("K8OR_NOTIFY_RENEW_DEADLINE must be more than 1.2 × K8OR_NOTIFY_RETRY_PERIOD")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,6 +283,7 @@ class Settings(Section):
         "`*.atlassian.net,jira.corp.example.com:8443`. Empty: public https hosts only.",
     )
     graph: GraphSettings = setting(factory=GraphSettings, description="Microsoft Graph (Teams groups)")
+    notify: NotifySettings = setting(factory=NotifySettings, description="On-call alerts")
     docker_registry_url: str = setting(
         "", description="Docker registry root for tag-to-digest lookups (overrides the Docker Hub section's)."
     )

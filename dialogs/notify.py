@@ -150,9 +150,8 @@ async def notify_off(ctx: CommandContext, args: Arguments) -> str:
 
 @commands.command("notify list", "Show this conversation's alert subscriptions.", roles=ROLES)
 async def notify_list(ctx: CommandContext, _args: Arguments) -> str:
-    from actions.alerting import DROP_AFTER
-
-    subs = await _desk(ctx).store.subscriptions(conversation_key(ctx))
+    desk = _desk(ctx)
+    subs = await desk.store.subscriptions(conversation_key(ctx))
     if not subs:
         return say.NO_SUBSCRIPTIONS.format(namespace=ctx.namespace or "default")
     lines = [say.LISTING]
@@ -163,7 +162,8 @@ async def notify_list(ctx: CommandContext, _args: Arguments) -> str:
             cluster=sub.cluster, namespace=sub.namespace, events=events, apps=apps, by=sub.created_by
         )
         if sub.failures:
-            line += say.LISTED_FAILING.format(failures=sub.failures, error=sub.last_error, limit=DROP_AFTER)
+            limit = desk.settings.drop_after
+            line += say.LISTED_FAILING.format(failures=sub.failures, error=sub.last_error, limit=limit)
         lines.append(line)
     return "\n".join(lines)
 

@@ -1,32 +1,65 @@
 """Wire on-call alerting into the app: the AlertDesk under `actions.alerting.NOTIFY` for the app's
-lifetime, watching what conversations subscribed to (`notify on`) with k8or's own cluster access."""
+lifetime, watching what conversations subscribed to (`notify on`) with k8or's own cluster access.
+
+One replica watches each cluster (`elections`): in a pod, the winner of a Lease election in k8or's
+own namespace (cluster.leader); outside a cluster on PostgreSQL, the holder of an advisory lock
+(bot.leadership); on SQLite, the one process there is, without an election.
+"""
 
 from __future__ import annotations
 
+import socket
+import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from actions.alert_leaders import Elect
 from actions.alerting import NOTIFY, AlertDesk
 from bot.alert_store import AlertStore
+from bot.leadership import AdvisoryLockElection, advisory_key
 from bot.proactive import ProactiveMessages
 from bot.services import Services
+from cluster.incluster import InClusterAccount, mounted_account
+from cluster.leader import ElectionTiming, LeaseElection, lease_name
 from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
 from dialogs.notify import watch_targets
 from dialogs.notify_alerts import render_alert
 
 
-def alert_desk(services: Services) -> AlertDesk:
-    """A desk over the app's database and channels, reaching clusters through the cluster directory."""
+def alert_desk(services: Services, elect: Elect | None = None) -> AlertDesk:
+    """A desk over the app's database and channels, reaching clusters through the cluster directory;
+    `elect` makes each cluster's candidacy (None: this replica watches every cluster)."""
     clusters = services.capabilities.get(CLUSTERS) or ClusterDirectory()
     return AlertDesk(
-        AlertStore(services.db), ProactiveMessages(services), watch_targets(clusters), render_alert
+        AlertStore(services.db),
+        ProactiveMessages(services),
+        watch_targets(clusters),
+        render_alert,
+        services.settings.notify,
+        elect,
     )
+
+
+def elections(services: Services, account: InClusterAccount | None) -> Elect | None:
+    """How this replica stands for each cluster: a Lease where k8or has a ServiceAccount, an
+    advisory lock on PostgreSQL, nothing on SQLite."""
+    notify = services.settings.notify
+    timing = ElectionTiming(notify.lease_duration, notify.renew_deadline, notify.retry_period)
+    if account is not None:
+        target = account.target(notify.lease_namespace or None)
+        identity = f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"  # in a pod: the pod's name
+        return lambda cluster: LeaseElection(target, lease_name(notify.lease_name, cluster), identity, timing)
+    if services.db.is_sqlite:
+        return None
+    schema = services.settings.database_schema
+    return lambda cluster: AdvisoryLockElection(services.db, advisory_key(schema, cluster), timing)
 
 
 async def notify_extension(app: web.Application | None, services: Services) -> AsyncIterator[None]:
     """Run the alert desk for the app's lifetime (after the cluster directory is installed)."""
-    desk = await alert_desk(services).start()
+    elect = elections(services, mounted_account())
+    desk = await alert_desk(services, elect).start()
     services.capabilities[NOTIFY] = desk
     try:
         yield

@@ -20,6 +20,7 @@ from .statuses import (
     conflict,
     namespace_not_found,
     not_found,
+    unconditional_update,
     unsupported_media,
 )
 from .store import ObjectStore, clone
@@ -27,6 +28,8 @@ from .store import ObjectStore, clone
 _CONSONANTS = "bcdfghjklmnpqrstvwxz2456789"
 # Dependents of these kinds are orphaned unless the client asks otherwise (batch/v1 Job's default).
 _ORPHAN_BY_DEFAULT = {"Job"}
+# Kinds whose registry strategy says AllowUnconditionalUpdate() false: a PUT must name a version.
+_CONDITIONAL_UPDATES_ONLY = {"Lease"}
 APPLY = "application/apply-patch+yaml"
 
 
@@ -167,7 +170,7 @@ class ApiServer:
         write = write or Write()
         admission.refuse_kind_mismatch(kind, body)
         old = self.get(kind, namespace, name)
-        _check_version(kind, name, body, old)
+        _check_version(kind, name, body, old, put=True)
         new = clone(body)
         if subresource == "status":
             new = {**clone(old), "status": body.get("status")}
@@ -293,9 +296,12 @@ def patched(old: dict, body, ctype: str) -> dict:
     raise unsupported_media(ctype)
 
 
-def _check_version(kind: Kind, name: str, body, old: dict) -> None:
-    """Optimistic concurrency: a resourceVersion in the body must be the stored one."""
+def _check_version(kind: Kind, name: str, body, old: dict, put: bool = False) -> None:
+    """Optimistic concurrency: a resourceVersion in the body must be the stored one. A PUT without
+    one is an unconditional update, which Leases refuse (what makes leader election safe)."""
     wanted = (body.get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+    if put and not wanted and kind.kind in _CONDITIONAL_UPDATES_ONLY:
+        raise unconditional_update(kind, name)
     if wanted and wanted != old["metadata"]["resourceVersion"]:
         raise conflict(kind, name)
 

@@ -81,6 +81,17 @@ def invalid(kind: Kind, name: str, causes: list[tuple[str, str, str]]) -> ApiErr
     )
 
 
+def unconditional_update(kind: Kind, name: str) -> ApiError:
+    """422 for a PUT without metadata.resourceVersion to a kind whose strategy refuses unconditional
+    updates (Lease: AllowUnconditionalUpdate false). registry/store.go Update names the resource,
+    not the kind (`leases.coordination.k8s.io`), and prints the zero version with %#v: `0x0`."""
+    body = "Invalid value: 0x0: must be specified for an update"
+    message = f'{kind.qualified} "{name}" is invalid: metadata.resourceVersion: {body}'
+    cause = {"reason": "FieldValueInvalid", "message": body, "field": "metadata.resourceVersion"}
+    details = {"name": name, "group": kind.group, "kind": kind.plural, "causes": [cause]}
+    return ApiError(422, "Invalid", message, details)
+
+
 def invalid_options(options: str, field: str, body: str) -> ApiError:
     """422 on a request's options (CreateOptions, PatchOptions...), as the handlers validate them."""
     message = f'{options}.meta.k8s.io "" is invalid: {field}: {body}'

@@ -4,8 +4,10 @@ concurrency) and SelfSubjectAccessReview (what the requester, or whom it imperso
 Sources: staging/src/k8s.io/api/coordination/v1/types.go; staging/src/k8s.io/apimachinery/pkg/apis/
 meta/v1/micro_time.go (RFC3339Micro: six fractional digits read and written, UTC);
 staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go (a stale resourceVersion is a
-409, errors.NewConflict); pkg/registry/authorization/selfsubjectaccessreview/rest.go (answered for
-the request's user, nothing stored; system:basic-user lets every authenticated user ask).
+409, errors.NewConflict; none, where the strategy refuses unconditional updates as
+pkg/registry/coordination/lease/strategy.go does, a 422);
+pkg/registry/authorization/selfsubjectaccessreview/rest.go (answered for the request's user,
+nothing stored; system:basic-user lets every authenticated user ask).
 """
 
 from __future__ import annotations
@@ -61,6 +63,31 @@ def test_a_stale_lease_update_conflicts(cluster: Cluster) -> None:
         'Operation cannot be fulfilled on leases.coordination.k8s.io "leader": the object has been '
         "modified; please apply your changes to the latest version and try again"
     )
+
+
+def test_a_lease_update_must_name_the_version_it_read(cluster: Cluster) -> None:
+    """Leases refuse unconditional updates (strategy AllowUnconditionalUpdate false): a candidate
+    cannot overwrite a holder it never read."""
+    first = cluster.create(LEASES, "leases", lease("2026-01-02T03:04:05.000001Z"))
+    blind = {**first, "metadata": {"name": "leader"}, "spec": {**first["spec"], "holderIdentity": "b"}}
+    answer = cluster.request("PUT", cluster.path(LEASES, "leases", "leader"), blind)
+    assert answer.status == 422 and answer.body["reason"] == "Invalid", answer
+    assert answer.message == (
+        'leases.coordination.k8s.io "leader" is invalid: metadata.resourceVersion: Invalid value: 0x0: '
+        "must be specified for an update"
+    )
+    assert cluster.get(LEASES, "leases", "leader")["spec"]["holderIdentity"] == "replica-a"
+
+
+def test_two_candidates_creating_one_lease(cluster: Cluster) -> None:
+    """Of two candidates that found no Lease and create it, one wins; the other hears AlreadyExists."""
+    assert (
+        cluster.request("POST", cluster.path(LEASES, "leases"), lease("2026-01-02T03:04:05.000001Z")).status
+        == 201
+    )
+    answer = cluster.request("POST", cluster.path(LEASES, "leases"), lease("2026-01-02T03:04:05.000002Z"))
+    assert answer.status == 409 and answer.body["reason"] == "AlreadyExists", answer
+    assert answer.message == 'leases.coordination.k8s.io "leader" already exists'
 
 
 @dataclass(frozen=True)

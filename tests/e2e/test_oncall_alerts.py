@@ -198,7 +198,8 @@ async def test_a_conversation_that_cannot_be_reached_is_shown_then_dropped(bot, 
 
 
 async def test_two_replicas_send_each_alert_once(bot, tmp_path):
-    """Both replicas watch (no leader election yet); the alert's claim in the database lets one send."""
+    """On SQLite (one process) there is no election: both desks watch, and the alert's claim in the
+    database lets one send. Two replicas on PostgreSQL elect one sender: test_oncall_failover.py."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'k8or.db'}"  # the first replica's database
     async with TurnHarness.open(
         tmp_path / "replica-2", [dialogs.notify.commands], database_url=url
@@ -225,3 +226,46 @@ async def test_two_replicas_send_each_alert_once(bot, tmp_path):
             assert sum(d.sent for d in desks) == 3
         finally:
             await other.stop()
+
+
+async def test_an_oom_killed_app_is_named_with_the_kill_and_resolves(bot):
+    await say(bot, "cluster use fake")
+    await say(bot, "notify on --events oomkilled", user="vic")
+    await say(bot, "deploy cache registry.example.com/oomkill:1")  # runs past its memory limit
+    (alert,) = await until(lambda: alerts(bot, "cache"), "the OOMKilled alert")
+    assert alert.text.startswith("🚨 **cache**: OOMKilled in `default` on `fake` — 1 pod(s); ")
+    assert "; last exit: OOMKilled (exit code 137)" in alert.text
+    assert button(alert, "Logs")["k8or_command"] == "logs cache --previous"
+
+    await say(bot, "deploy cache nginx:1.26")  # a build that fits its memory
+    resolved = await until(lambda: alerts(bot, "cache")[0].text.startswith("✓"), "✓")
+    assert (
+        alerts(bot, "cache")[0].text
+        == ("✓ resolved: **cache** (OOMKilled) in `default` on `fake` is healthy again.")
+        and resolved
+    )
+
+
+async def test_an_evicted_pod_is_named_with_the_kubelets_message_then_resolves(bot, monkeypatch):
+    sent: list[str] = []  # each message as it first reached the channel
+    send = bot.adapter.send_activities
+
+    async def noting(context, activities):
+        sent.extend(a.text or "" for a in activities)
+        return await send(context, activities)
+
+    monkeypatch.setattr(bot.adapter, "send_activities", noting)
+    await say(bot, "cluster use fake")
+    await say(bot, "notify on --events evicted", user="vic")
+    await say(bot, "deploy batch registry.example.com/evicted:1")  # the node runs low on memory
+    await until(lambda: alerts(bot, "batch"), "the Evicted alert")
+    assert [t for t in sent if "**batch**" in t] == [
+        "🚨 **batch**: Evicted in `default` on `fake` — 1 pod(s); The node was low on resource: "
+        "memory. Threshold quantity: 100Mi, available: 51200Ki. Container batch was using 1Gi, "
+        "request is 128Mi, has larger consumption of memory. "
+    ]
+    # The ReplicaSet's replacement pod runs (the node evicts once per owner): the alert turns ✓.
+    await until(lambda: alerts(bot, "batch")[0].text.startswith("✓"), "✓")
+    assert [a.text for a in alerts(bot, "batch")] == [
+        "✓ resolved: **batch** (Evicted) in `default` on `fake` is healthy again."
+    ]

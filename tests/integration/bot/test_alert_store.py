@@ -80,3 +80,17 @@ async def test_silences_expire_and_cursors_resume(db: Database):  # noqa: F811
     await store.save_cursor("prod/shop/events", "57")
     await store.save_cursor("prod/shop_x/events", "3")
     assert await store.cursors("prod/shop/") == {"events": "57"}
+
+
+async def test_a_new_leader_takes_over_what_its_predecessor_claimed_and_never_sent(db: Database):  # noqa: F811
+    store = AlertStore(db)
+    sub = await store.subscribe(subscription())
+    assert await store.claim(sub.id, "prod/shop/Deployment/web/crashloop")  # claimed, then it died
+    assert await store.claim(sub.id, "prod/shop/Deployment/api/crashloop")
+    await store.record(sub.id, "prod/shop/Deployment/api/crashloop", "open", "🚨 api", "msg-1")  # sent
+    assert await store.claim(sub.id, "prod_2/shop/Deployment/web/crashloop")  # another cluster's
+    assert await store.release_claims("prod/") == 1
+    assert await store.alert(sub.id, "prod/shop/Deployment/web/crashloop") is None  # the new leader sends it
+    sent = await store.alert(sub.id, "prod/shop/Deployment/api/crashloop")
+    assert sent is not None and sent.activity_id == "msg-1"  # what was sent stays, to be edited
+    assert await store.claim(sub.id, "prod_2/shop/Deployment/web/crashloop") is False
