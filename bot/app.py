@@ -118,6 +118,7 @@ def _secret_values(settings: Settings) -> Iterable[str]:
     yield from (k.strip() for k in settings.vault_key.get_secret_value().split(","))
     yield settings.slack_bot_token.get_secret_value()
     yield settings.slack_signing_secret.get_secret_value()
+    yield settings.slack_app_token.get_secret_value()
     yield settings.graph.client_secret.get_secret_value()
 
 

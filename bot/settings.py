@@ -77,6 +77,13 @@ def _absolute_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _slack_app_token(value: SecretStr) -> SecretStr:
+    """An app-level token (Socket Mode), never a bot or user token put in the wrong place."""
+    if value.get_secret_value() and not value.get_secret_value().startswith("xapp-"):
+        raise ValueError("use the app-level token (xapp-...) with connections:write, not the bot token")
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class GraphSettings(Section):
     """Microsoft Graph, read with the app's own client credentials: the only source of Teams groups."""
@@ -268,6 +275,12 @@ class Settings(Section):
     )
     slack_signing_secret: SecretStr = setting(
         SecretStr(""), description="Slack signing secret for /slack/events."
+    )
+    slack_app_token: SecretStr = setting(
+        SecretStr(""),
+        check=_slack_app_token,
+        description="Slack app-level token (xapp-...) with connections:write; enables Socket Mode, which "
+        "needs no public URL and no signing secret.",
     )
     slack_api_url: str = setting("https://slack.com/api/", description="Slack Web API root.")
 

@@ -33,6 +33,7 @@ ENGINE_CLIS = {
     "cluster": "cluster.cli",
     "db": "bot.migrations.cli",
     "teams": "k8or.teams.package",
+    "slack": "k8or.slack_manifest",
 }
 OWN_COMMANDS = frozenset({"serve", "chat", "demo", "version", "settings"})
 

@@ -1,4 +1,5 @@
-"""Slack as a channel: Events API and interactivity in, Web API (slack_sdk) out.
+"""Slack as a channel: Events API, interactivity and slash commands in (over HTTP or Socket Mode),
+Web API (slack_sdk) out.
 
 This package's modules import slack_sdk; `configured` does not, so a bot without Slack never loads it.
 """
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def configured(settings: Settings) -> bool:
-    """Slack is on when both its bot token and its signing secret are set."""
-    return bool(
-        settings.slack_bot_token.get_secret_value() and settings.slack_signing_secret.get_secret_value()
-    )
+    """Slack is on with its bot token and a way in: the signing secret (Events API over HTTP) or an
+    app-level token (Socket Mode), or both."""
+    way_in = settings.slack_signing_secret.get_secret_value() or settings.slack_app_token.get_secret_value()
+    return bool(settings.slack_bot_token.get_secret_value() and way_in)

@@ -1,7 +1,8 @@
 """Slack requests in, Bot Framework activities out: the whole of Slack's shape stops here.
 
 Like bolt's aiohttp adapter: check the signature, answer Slack's own handshake, and turn an event
-(`app_mention`, a direct `message`) or a button press (`block_actions`) into an `Activity`.
+(`app_mention`, a direct `message`), a button press (`block_actions`) or a slash command (`/k8or …`)
+into an `Activity`. Socket Mode envelopes carry the same payloads and go through the same functions.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from slack_sdk.signature import SignatureVerifier
@@ -88,7 +89,48 @@ def event_activity(payload: dict[str, Any], bot_user: str = "") -> Activity | No
 
 def interaction_activity(body: bytes) -> Activity | None:
     """The activity for a button press (block_actions) on a k8or message, or None for others."""
-    payload = _interaction_payload(body)
+    return button_activity(_interaction_payload(body))
+
+
+def command_activity(body: bytes) -> Activity | None:
+    """The activity for a slash command request (`/k8or status`): a form, as Slack posts it."""
+    try:
+        fields = dict(parse_qsl(body.decode(), strict_parsing=False))
+    except (UnicodeDecodeError, ValueError):
+        raise SlackRequestError("not a slash command request") from None
+    return slash_activity(fields)
+
+
+def envelope_activity(kind: str, payload: dict[str, Any]) -> Activity | None:
+    """The activity for a Socket Mode envelope: its payload is what the HTTP endpoint of its kind
+    would have been sent (the event callback, the interactivity payload, the slash command's fields)."""
+    if kind == "events_api":
+        return event_activity(payload)
+    if kind == "interactive":
+        return button_activity(payload)
+    if kind == "slash_commands":
+        return slash_activity(payload)
+    return None
+
+
+def slash_activity(fields: Mapping[str, Any]) -> Activity | None:
+    """`/k8or <words>` as the message `<words>`, answered in the channel it was typed in."""
+    user, channel = _text(fields, "user_id"), _text(fields, "channel_id")
+    if not (user and channel):
+        raise SlackRequestError("not a slash command request")
+    return _activity(
+        activity_id=_text(fields, "trigger_id"),
+        team=_text(fields, "team_id"),
+        channel=channel,
+        user=user,
+        is_group=not channel.startswith("D"),
+        text=_text(fields, "text").strip() or "help",
+        thread_ts="",
+    )
+
+
+def button_activity(payload: dict[str, Any]) -> Activity | None:
+    """The activity for an interactivity payload that is a press of one of k8or's buttons."""
     if payload.get("type") != "block_actions":
         return None
     actions = payload.get("actions")
@@ -147,12 +189,12 @@ def _button_value(action: dict[str, Any]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _member(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+def _member(mapping: Mapping[str, Any], key: str) -> dict[str, Any]:
     value = mapping.get(key)
     return value if isinstance(value, dict) else {}
 
 
-def _text(mapping: dict[str, Any], key: str) -> str:
+def _text(mapping: Mapping[str, Any], key: str) -> str:
     value = mapping.get(key)
     return value if isinstance(value, str) else ""
 

@@ -1,8 +1,12 @@
-"""Mount Slack on the app when a bot token and signing secret are configured.
+"""Mount Slack on the app when a bot token and a way in (signing secret, app-level token) are set.
+
+With the signing secret (Events API over HTTP):
 
 POST /slack/events        Events API (url_verification, app_mention, direct messages)
 POST /slack/interactive   Interactivity (confirmation buttons)
+POST /slack/commands      The slash command (`/k8or status`)
 
+With the app-level token, the same three arrive over Socket Mode instead (bot.slack.socket_mode).
 Slack wants an answer within 3 seconds, so each request is acknowledged at once and its turn
 runs as tracked background work (SIGTERM drains it like any turn).
 """
@@ -28,6 +32,7 @@ from bot.slack.directory import SlackDirectory
 from bot.slack.edge import (
     BadSignature,
     SlackRequestError,
+    command_activity,
     event_activity,
     interaction_activity,
     read_event,
@@ -47,12 +52,21 @@ DIRECTORY = web.AppKey("slack_directory", SlackDirectory)
 
 
 def mount_slack(app: web.Application, extensions: list[Extension], settings: Settings) -> bool:
-    """Add the Slack routes and their start-up extension; False when Slack is not configured."""
+    """Add the Slack routes and start-up extensions; False when Slack is not configured."""
     if not configured(settings):
         return False
-    token = settings.slack_bot_token.get_secret_value()
-    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+    extensions.append(_web_api_extension(settings))
+    secret = settings.slack_signing_secret.get_secret_value()
+    if secret:  # never without one: an empty key would make every forged signature valid
+        _mount_events_api(app, SignatureVerifier(secret))
+    if settings.slack_app_token.get_secret_value():
+        from bot.slack.socket_mode import socket_mode_extension
 
+        extensions.append(socket_mode_extension(settings, _start_turn))
+    return True
+
+
+def _mount_events_api(app: web.Application, verifier: SignatureVerifier) -> None:
     async def events(request: web.Request) -> web.Response:
         payload = await _verified(request, verifier, read_event)
         if payload.get("type") == "url_verification":
@@ -63,6 +77,19 @@ def mount_slack(app: web.Application, extensions: list[Extension], settings: Set
     async def interactive(request: web.Request) -> web.Response:
         _start_turn(request.app, await _verified(request, verifier, interaction_activity))
         return web.Response(status=200)
+
+    async def commands(request: web.Request) -> web.Response:
+        _start_turn(request.app, await _verified(request, verifier, command_activity))
+        return web.Response(status=200)
+
+    app.router.add_post("/slack/events", events)
+    app.router.add_post("/slack/interactive", interactive)
+    app.router.add_post("/slack/commands", commands)
+
+
+def _web_api_extension(settings: Settings) -> Extension:
+    """The Web API client (replies, the directory) for the app's lifetime, whichever way Slack talks in."""
+    token = settings.slack_bot_token.get_secret_value()
 
     async def extension(app: web.Application, services: Services) -> AsyncIterator[None]:
         # slack_sdk annotates timeout as int but hands it to aiohttp, which takes fractions of seconds.
@@ -77,10 +104,7 @@ def mount_slack(app: web.Application, extensions: list[Extension], settings: Set
             direct.adapters["slack"] = app[SLACK]
         yield
 
-    app.router.add_post("/slack/events", events)
-    app.router.add_post("/slack/interactive", interactive)
-    extensions.append(extension)
-    return True
+    return extension
 
 
 async def _verified(request: web.Request, verifier: SignatureVerifier, read: Callable[[bytes], Any]) -> Any:
@@ -109,7 +133,8 @@ def _start_turn(app: web.Application, activity: Activity | None) -> None:
 
 
 def slack_proof(activity: Activity) -> ChannelProof:
-    """The signature checked out and this activity was built from the signed payload alone, so its
-    team and user are Slack's word. The proof rides in turn_state, out of any client's reach."""
+    """The signature checked out (or the payload came over the Socket Mode connection k8or opened with
+    its app-level token) and this activity was built from that payload alone, so its team and user are
+    Slack's word. The proof rides in turn_state, out of any client's reach."""
     team = (activity.channel_data or {}).get("team_id", "")
     return ChannelProof(SLACK_SIGNATURE, "slack", activity.from_property.id, team_id=team)

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from k8or.app import SERVICES, AppParts, create_app
 from policy.rbac import policy_from_dict
 from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
+from testing.chat.slack_socket import slash_command
 
 SECRET = "slack-signing-secret-for-tests"
 destructive = CommandSet()
@@ -128,3 +129,27 @@ async def test_direct_message_without_mention(client, slack):
         client, event_body("version", kind="message", channel="D1", channel_type="im", event_id="Ev9")
     )
     assert (await slack.wait_for("chat.postMessage"))[0]["text"].startswith("k8or ")
+
+
+async def test_slash_command_over_http_is_answered_where_it_was_typed(client, slack):
+    body = urlencode(slash_command("version", channel="D1")).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
+    assert (await client.post("/slack/commands", data=body, headers=headers)).status == 200
+    reply = (await slack.wait_for("chat.postMessage"))[0]
+    assert reply["channel"] == "D1" and reply["text"].startswith("k8or ") and not reply.get("thread_ts")
+
+
+async def test_unsigned_slash_command_is_refused(client, slack):
+    body = urlencode(slash_command("version")).encode()
+    response = await client.post(
+        "/slack/commands", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status == 401 and slack.calls == []
+
+
+@pytest.mark.parametrize("body", [b"", b"text=version", b"\xff\xfe", b"user_id=U1&text=help"])
+async def test_signed_slash_command_that_is_no_command_is_a_400(client, slack, body):
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
+    response = await client.post("/slack/commands", data=body, headers=headers)
+    assert response.status == 400 and "slash command" in await response.text()
+    assert slack.calls == []
