@@ -13,7 +13,7 @@ from bot import messages
 from bot.approvals import TargetGone
 from bot.commands.grammar import Arguments, arg, non_negative_int, opt, positive_int
 from bot.commands.registry import CommandSet
-from bot.context import CommandContext
+from bot.context import CommandContext, Reply
 from bot.errors import K8orError, UsageError
 from bot.jobs import JobKinds, JobRun
 from bot.services import Services
@@ -31,9 +31,10 @@ from cluster.source import SourceRef, commit_id, repository_name
 from cluster.status import app_status, namespace_status
 from cluster.target import EKS_PREFIX, ClusterTarget, list_contexts
 from cluster.volumes import StorageClassSpec, create_claim, create_storage_class
+from dialogs import cards, integrations
 from dialogs import cluster_render as render
-from dialogs import integrations
 from dialogs.cluster_targets import CLUSTERS, NO_CLUSTER, ClusterDirectory, directory
+from dialogs.message_fit import fit_reply
 from dialogs.release import shipped_tickets
 from policy.entries import audit_entry
 from policy.roles import DEFAULT_COMMAND_ROLES
@@ -315,14 +316,15 @@ async def deploy(ctx: CommandContext, args: Arguments) -> None:
     requires=NEEDS_CLUSTER,
     examples=("status", "status web", "status --tickets"),
 )
-async def status(ctx: CommandContext, args: Arguments) -> str:
+async def status(ctx: CommandContext, args: Arguments) -> str | Reply:
     target = await directory(ctx).target(ctx)
     if args.tickets:
         return await shipped_tickets(ctx, target)
+    channel = ctx.turn.activity.channel_id
     if args.app:
         ctx.audit_target["app"] = args.app
-        return render.app(await call(app_status, target, args.app))
-    return render.namespace(await call(namespace_status, target))
+        return cards.status_reply(channel, await call(app_status, target, args.app))
+    return cards.namespace_reply(channel, await call(namespace_status, target))
 
 
 @commands.command(
@@ -336,12 +338,13 @@ async def status(ctx: CommandContext, args: Arguments) -> str:
     requires=NEEDS_CLUSTER,
     examples=("rollback web", "rollback web --to-revision 3"),
 )
-async def rollback(ctx: CommandContext, args: Arguments) -> str | None:
+async def rollback(ctx: CommandContext, args: Arguments) -> str | Reply | None:
     ctx.audit_target["app"] = args.app
     clusters = directory(ctx)
     target = await clusters.target(ctx)
     if args.to_revision is None:
-        return render.revisions(args.app, await call(list_revisions, target, args.app))
+        items = await call(list_revisions, target, args.app)
+        return cards.revisions_reply(ctx.turn.activity.channel_id, args.app, items)
     result = await call(rollback_app, target, args.app, args.to_revision)
     if result.skipped:
         return result.line
@@ -429,11 +432,12 @@ async def delete_job(run: JobRun) -> None:
     roles=_roles("audit"),
     examples=("audit", "audit 50"),
 )
-async def audit(ctx: CommandContext, args: Arguments) -> str:
+async def audit(ctx: CommandContext, args: Arguments) -> str | Reply:
     log = ctx.services.audit
     if log is None or not hasattr(log, "latest"):
         return "No audit log is configured."
-    return render.audit(await log.latest(min(args.count or 20, 200)))
+    text = render.audit(await log.latest(min(args.count or 20, 200)))
+    return fit_reply(text, ctx.turn.activity.channel_id, "audit.txt", hint="ask for fewer, e.g. `audit 20`")
 
 
 def command_names() -> Iterable[str]:

@@ -72,7 +72,14 @@ def _rollout(s: AppStatus) -> str:
     return ""
 
 
-def _pod_line(pod: PodSummary) -> str:
+def rollout_note(s: AppStatus) -> str:
+    """The app's rollout line with its mark, or "" for a complete, healthy one."""
+    if not (rollout := _rollout(s)):
+        return ""
+    return f"✗ {rollout}" if s.rollout_failed or s.failing else f"⏳ {rollout}"
+
+
+def pod_line(pod: PodSummary) -> str:
     state = pod.state + (" ready" if pod.ready else "")
     if pod.crash_looping:
         last = f"; last exit: {pod.last_exit}" if pod.last_exit else ""
@@ -88,9 +95,9 @@ def app(s: AppStatus) -> str:
         f"image `{s.image}`",
         f"pods: {s.phases}; restarts {s.restarts}",
     ]
-    if rollout := _rollout(s):
-        lines.insert(1, f"✗ {rollout}" if s.rollout_failed or s.failing else f"⏳ {rollout}")
-    lines += [_pod_line(pod) for pod in s.pods]
+    if note := rollout_note(s):
+        lines.insert(1, note)
+    lines += [pod_line(pod) for pod in s.pods]
     if s.warnings:
         lines.append("Recent warnings:")
         lines += [f"- {w.line}" for w in s.warnings]
@@ -106,23 +113,32 @@ def namespace(ns: NamespaceStatus) -> str:
         return f"No deployments in `{ns.cluster}` / `{ns.namespace}`."
     healthy = sum(a.healthy for a in ns.apps)
     lines = [f"**{ns.namespace}** on `{ns.cluster}`: {healthy}/{len(ns.apps)} apps healthy", ""]
-    for a in ns.apps:
-        mark = "✓" if a.healthy else "✗"
-        rev = f"rev {a.revision}" if a.revision else "rev not numbered yet"
-        lines.append(
-            f"- {mark} `{a.name}` {min(a.available, a.desired)}/{a.desired} available, {rev}, `{a.image}`, "
-            f"{a.phases}, {a.restarts} restarts, age {a.age}" + (f"; {r}" if (r := _rollout(a)) else "")
-        )
+    lines += [f"- {namespace_app_line(a)}" for a in ns.apps]
     if ns.warnings:
         lines += ["", "Recent warnings:"] + [f"- {w.line}" for w in ns.warnings]
     return "\n".join(lines)
 
 
+def namespace_app_line(a: AppStatus) -> str:
+    """One app of `status` without an app: mark, name, counts, revision, image, pods, age, rollout."""
+    mark = "✓" if a.healthy else "✗"
+    rev = f"rev {a.revision}" if a.revision else "rev not numbered yet"
+    return (
+        f"{mark} `{a.name}` {min(a.available, a.desired)}/{a.desired} available, {rev}, `{a.image}`, "
+        f"{a.phases}, {a.restarts} restarts, age {a.age}" + (f"; {r}" if (r := _rollout(a)) else "")
+    )
+
+
+def revisions_head(app_name: str) -> str:
+    return f"Revisions of `{app_name}` (roll back with `rollback {app_name} --to-revision N`):"
+
+
+def revision_line(r: Revision) -> str:
+    return f"{r.number}: `{r.image}`, {r.age} old" + (" ← current" if r.current else "")
+
+
 def revisions(app_name: str, items: list[Revision]) -> str:
-    lines = [f"Revisions of `{app_name}` (roll back with `rollback {app_name} --to-revision N`):"]
-    for r in reversed(items):
-        lines.append(f"- {r.number}: `{r.image}`, {r.age} old" + (" ← current" if r.current else ""))
-    return "\n".join(lines)
+    return "\n".join([revisions_head(app_name), *(f"- {revision_line(r)}" for r in reversed(items))])
 
 
 def migration(result: MigrationResult) -> str:

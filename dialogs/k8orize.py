@@ -42,6 +42,7 @@ from bot.context import CommandContext, Reply
 from bot.errors import K8orError, UsageError
 from bot.jobs import JobKinds, JobRun
 from clock import units
+from dialogs import cards
 from dialogs import k8orize_messages as words
 from dialogs.k8orize_board import LiveBoard, StepBoard
 from k8orize.engine import K8orizeResult
@@ -314,7 +315,7 @@ async def folder_job(run: JobRun) -> None:
         request = engine_request(ctx, args, app_dir, name, out, f"workspace:{run.arguments['shown']}", target)
         result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
-        reply = Reply(result_text(ctx, result), picture_attachment(result.picture))
+        reply = result_reply(ctx, result)
         await run.once("result", lambda: ctx.reply(reply))  # a resumed run answers once in all
 
 
@@ -335,7 +336,7 @@ async def repository_job(run: JobRun) -> None:
             result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
         extra = [await _pull_request(ctx, live, args, access, result, run_name)] if args.pr else []
-        reply = Reply(result_text(ctx, result, *extra), picture_attachment(result.picture))
+        reply = result_reply(ctx, result, *extra)
         await run.once("result", lambda: ctx.reply(reply))
 
 
@@ -367,6 +368,13 @@ def picture_attachment(picture: Path) -> list[Attachment]:
     return [
         Attachment(content_type="image/png", content_url=f"data:image/png;base64,{data}", name="pipeline.png")
     ]
+
+
+def result_reply(ctx: CommandContext, result: K8orizeResult, *extra: str) -> Reply:
+    """The summary as text, as a card where the channel shows cards, and the pipeline picture."""
+    text = result_text(ctx, result, *extra)
+    card = [] if ctx.turn.activity.channel_id == cards.CONSOLE else [cards.attachment(cards.text_card(text))]
+    return Reply(text, [*picture_attachment(result.picture), *card])
 
 
 def result_text(ctx: CommandContext, result: K8orizeResult, *extra: str) -> str:

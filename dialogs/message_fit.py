@@ -6,20 +6,27 @@
 - Slack truncates `text` beyond 40,000 characters (api.slack.com, chat.postMessage).
 - The terminal has no limit. A channel k8or does not know gets the tightest known limit.
 
-Text that does not fit keeps its newest lines; the whole of it goes as a file attachment where the
-channel shows one from the message itself (a data URL, as `k8orize` sends its picture). Teams takes
-only images that way and k8or's Slack adapter posts text only, so there the reply says what was left out.
+Logs that do not fit keep their newest lines (`fit`); a listing (`status` of a namespace, `audit`,
+`events`, newest first) keeps its head (`fit_reply`), and a card that would not fit beside its text is
+left out (the text is its fallback). The whole text goes as a file attachment where the channel shows
+one from the message itself (a data URL, as `k8orize` sends its picture). Teams takes only images that
+way and k8or's Slack adapter posts text only, so there the reply says what was left out.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from botbuilder.schema import Attachment
 
+from bot.context import Reply
+
 ENVELOPE = 2_000  # room left for the activity's own fields, the header and the footer
+LISTING_LEFT_OUT = "… and {left} more lines not shown{hint}."
+LISTING_ATTACHED = "… and {left} more lines: the whole reply is attached as `{name}`."
 
 
 def _utf16_bytes(text: str) -> int:
@@ -89,3 +96,35 @@ def fit(lines: tuple[str, ...], limit: MessageLimit, file_name: str, around: str
         return Fitted(kept, 0)
     attachment = text_file(file_name, "\n".join(lines) + "\n") if limit.files else None
     return Fitted(kept, left_out, attachment)
+
+
+def first_lines(lines: tuple[str, ...], limit: MessageLimit, around: str = "") -> tuple[str, ...]:
+    """The longest head of `lines` that fits the limit together with `around`."""
+    return tuple(reversed(newest_lines(tuple(reversed(lines)), limit, around)))
+
+
+def _listing_footer(left: int, file_name: str | None, hint: str) -> str:
+    if file_name:
+        return LISTING_ATTACHED.format(left=left, name=file_name)
+    return LISTING_LEFT_OUT.format(left=left, hint=f" ({hint})" if hint else "")
+
+
+def fit_reply(
+    text: str, channel_id: str | None, file_name: str, cards: Sequence[Attachment] = (), hint: str = ""
+) -> Reply:
+    """A listing as one message of the channel: with its cards when they fit beside it, else the text
+    alone; a text too long keeps its first line and as many of the next as fit, says how many were
+    left out (with `hint`, how to ask for less), and goes whole as `file_name` where a file can go."""
+    limit = limit_for(channel_id)
+    card_text = "".join(json.dumps(card.content, ensure_ascii=False) for card in cards)
+    if limit.fits(text + card_text):
+        return Reply(text, list(cards))
+    if limit.fits(text):
+        return Reply(text)
+    head, *body = text.split("\n")
+    name = file_name if limit.files else None
+    widest = _listing_footer(len(body), name, hint)
+    kept = first_lines(tuple(body), limit, around=f"{head}\n{widest}")
+    footer = _listing_footer(len(body) - len(kept), name, hint)
+    attachment = [text_file(file_name, text + "\n")] if name else []
+    return Reply("\n".join([head, *kept, footer]), attachment)

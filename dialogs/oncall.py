@@ -24,7 +24,7 @@ from cluster.events import recent_events
 from cluster.logs import DEFAULT_LINES, MAX_LINES, NoPods, NoPreviousInstance, NotScheduled, app_logs
 from dialogs import oncall_messages as words
 from dialogs.cluster_targets import directory
-from dialogs.message_fit import fit, limit_for
+from dialogs.message_fit import fit, fit_reply, limit_for
 from policy.roles import DEFAULT_COMMAND_ROLES
 
 commands = CommandSet()
@@ -116,11 +116,12 @@ async def logs(ctx: CommandContext, args: Arguments) -> Reply:
     roles=_roles("events"),
     examples=("events", "events web"),
 )
-async def events(ctx: CommandContext, args: Arguments) -> str:
+async def events(ctx: CommandContext, args: Arguments) -> Reply:
     if args.app:
         ctx.audit_target["app"] = args.app
     target = await directory(ctx).target(ctx)
-    return words.events(await _read(recent_events, target, args.app))
+    text = words.events(await _read(recent_events, target, args.app))
+    return fit_reply(text, ctx.turn.activity.channel_id, f"events-{args.app or target.namespace}.txt")
 
 
 @commands.command(

@@ -7,7 +7,6 @@ come back through interactivity.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks import blocks_from_card
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
@@ -33,29 +34,12 @@ def _target(activity: Activity) -> tuple[str, str]:
 
 
 def blocks_for(activity: Activity) -> list[dict[str, Any]] | None:
-    """Adaptive Card Action.Submit buttons as Block Kit buttons carrying the same data."""
+    """The first Adaptive Card as Block Kit, within Slack's limits; its Action.Submit buttons carry the
+    same data (bot.slack.blocks)."""
     for attachment in activity.attachments or ():
         content = attachment.content if isinstance(attachment.content, dict) else {}
-        actions = [a for a in content.get("actions", []) if a.get("type") == "Action.Submit"]
-        if not actions:
-            continue
-        text = " ".join(b.get("text", "") for b in content.get("body", []) if isinstance(b, dict))
-        return [
-            {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(text)}},
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": a.get("title", "OK")},
-                        "action_id": f"k8or-{i}",
-                        "value": json.dumps(a.get("data", {})),
-                        **({"style": "danger"} if i == 0 else {}),
-                    }
-                    for i, a in enumerate(actions)
-                ],
-            },
-        ]
+        if content.get("type") == "AdaptiveCard":
+            return blocks_from_card(content)
     return None
 
 

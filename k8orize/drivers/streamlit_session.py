@@ -6,8 +6,12 @@ protobufs and a minimal RFC 6455 client from the standard library, so the trace 
 script makes. After the first run it moves sliders, ticks checkboxes and clicks buttons, as a user
 would, and waits for the second run to finish too.
 
+A script that raises still ends with FINISHED_SUCCESSFULLY: Streamlit catches the exception and shows
+it on the page as an exception element. So a run fails when its status says so *or* when it put an
+exception (not a warning) on the page, as a user would see it.
+
 Usage: python streamlit_session.py http://HOST:PORT [TIMEOUT_SECONDS]
-Prints one JSON line with the outcome; exit code 0 when the script finished successfully.
+Prints one JSON line with the outcome; exit code 0 when every script run finished without an exception.
 """
 
 from __future__ import annotations
@@ -126,27 +130,60 @@ def _widget_states(widgets: Widgets) -> BackMsg:
     return back
 
 
+class _ScriptRun:
+    """What one script run showed: its finishing status, its interactive widgets, its exceptions."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None  # None: no script_finished before the deadline
+        self.widgets: Widgets = []
+        self.exceptions: list[str] = []
+
+    def read(self, msg: ForwardMsg) -> None:
+        if msg.WhichOneof("type") == "script_finished":
+            self.status = int(msg.script_finished)
+        elif msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            kind = element.WhichOneof("type")
+            if kind in _INTERACTIVE:
+                self.widgets.append((kind, getattr(element, kind)))
+            elif kind == "exception" and not element.exception.is_warning:
+                first_line = (element.exception.message.splitlines() or [""])[0]
+                self.exceptions.append(f"{element.exception.type}: {first_line}")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == ForwardMsg.FINISHED_SUCCESSFULLY and not self.exceptions
+
+
 def _run_until_finished(
     sock: socket.socket, reader: _Reader, back: BackMsg, deadline: float, seen: dict[str, int]
-) -> tuple[int | None, Widgets]:
-    """Send one rerun request and read until its script_finished; collect the interactive widgets."""
+) -> _ScriptRun:
+    """Send one rerun request and read until its script_finished."""
     _send(sock, back.SerializeToString())
-    widgets: Widgets = []
-    while time.monotonic() < deadline:
+    run = _ScriptRun()
+    while run.status is None and time.monotonic() < deadline:
         msg = ForwardMsg()
         msg.ParseFromString(reader.message(sock))
         kind = msg.WhichOneof("type") or "none"
         seen[kind] = seen.get(kind, 0) + 1
-        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            element_kind = msg.delta.new_element.WhichOneof("type")
-            if element_kind in _INTERACTIVE:
-                widgets.append((element_kind, getattr(msg.delta.new_element, element_kind)))
-        if kind == "script_finished":
-            return int(msg.script_finished), widgets
-    return None, widgets
+        run.read(msg)
+    return run
 
 
 _INTERACTIVE = ("slider", "checkbox", "button")
+
+
+def _error(runs: list[_ScriptRun]) -> str | None:
+    """Why the session failed, in a user's words: the script's exception, or what it ended with."""
+    last = runs[-1]
+    raised = [f"script run {i} raised {exc}" for i, run in enumerate(runs, 1) for exc in run.exceptions]
+    if raised:
+        return "; ".join(raised)
+    if last.status is None:
+        return "timed out waiting for script_finished"
+    if not last.ok:
+        return f"script run {len(runs)} ended with {ForwardMsg.ScriptFinishedStatus.Name(last.status)}"
+    return None
 
 
 def run_session(base_url: str, timeout: float) -> dict[str, object]:
@@ -161,21 +198,20 @@ def run_session(base_url: str, timeout: float) -> dict[str, object]:
         first = BackMsg()
         first.rerun_script.query_string = ""
         first.rerun_script.page_script_hash = ""
-        status, widgets = _run_until_finished(sock, reader, first, deadline, seen)
-        runs = [status]
-        if status == ForwardMsg.FINISHED_SUCCESSFULLY and widgets:
-            status, _ = _run_until_finished(sock, reader, _widget_states(widgets), deadline, seen)
-            runs.append(status)
-        ok = all(s == ForwardMsg.FINISHED_SUCCESSFULLY for s in runs)
+        runs = [_run_until_finished(sock, reader, first, deadline, seen)]
+        widgets = runs[0].widgets
+        if runs[0].ok and widgets:
+            runs.append(_run_until_finished(sock, reader, _widget_states(widgets), deadline, seen))
         outcome: dict[str, object] = {
-            "ok": ok,
-            "status": status,
+            "ok": all(run.ok for run in runs),
+            "status": runs[-1].status,
             "script_runs": len(runs),
             "messages": seen,
             "interacted_with": sorted({kind for kind, _ in widgets}),
         }
-        if status is None:
-            outcome["error"] = "timed out waiting for script_finished"
+        error = _error(runs)
+        if error:
+            outcome["error"] = error
         return outcome
     finally:
         try:

@@ -113,7 +113,10 @@ async def test_workspace_folder_is_k8orized_with_one_progress_message(chat: Chat
     reply = chat.message(1)
     assert len(chat.bot.adapter.order) == 2
     assert "**k8orized `shop`**" in reply.text and "Output: `k8orize/shop-" in reply.text
-    [picture] = reply.attachments
+    picture, card = reply.attachments
+    assert card.content_type == "application/vnd.microsoft.card.adaptive"  # the summary, as a card
+    assert card.content["body"][0]["text"].startswith("k8orized shop")
+    assert card.content["fallbackText"] == reply.text
     assert picture.content_type == "image/png" and picture.name == "pipeline.png"
     assert picture.content_url.startswith("data:image/png;base64,")
     assert base64.b64decode(picture.content_url.split(",", 1)[1]).startswith(PNG_MAGIC)

@@ -22,9 +22,17 @@ from bot.schema import processed_activities, signin_links, signin_pending, signi
 from bot.settings import Settings
 from tests.support.databases import database, db  # noqa: F401 - fixtures: SQLite and PostgreSQL, migrated
 
-NOW = dt.datetime.now(dt.UTC)
-STALE, FRESH = NOW - dt.timedelta(days=2), NOW - dt.timedelta(minutes=5)
-EXPIRED, LIVE = NOW - dt.timedelta(seconds=1), NOW + dt.timedelta(minutes=5)
+
+def _moments() -> tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime]:
+    """Stale, fresh, expired and live, from now: taken when the rows are written, not at import
+    (a whole suite takes longer than the 5 minutes a "live" row lives)."""
+    now = dt.datetime.now(dt.UTC)
+    return (
+        now - dt.timedelta(days=2),
+        now - dt.timedelta(minutes=5),
+        now - dt.timedelta(seconds=1),
+        now + dt.timedelta(minutes=5),
+    )
 
 
 def seconds_after_boot(offset: float = 3.0) -> Callable[[], float]:
@@ -35,7 +43,8 @@ def seconds_after_boot(offset: float = 3.0) -> Callable[[], float]:
 
 def _rows(kind: str, **values: object) -> list[dict[str, object]]:
     """Two rows of one table: "gone" (stale or expired) and "kept" (fresh or live)."""
-    stale, fresh = (STALE, FRESH) if kind == "seen_at" else (EXPIRED, LIVE)
+    stale_seen, fresh_seen, expired, live = _moments()
+    stale, fresh = (stale_seen, fresh_seen) if kind == "seen_at" else (expired, live)
     key = values.pop("key_column", "key")
     return [{**values, key: "gone", kind: stale}, {**values, key: "kept", kind: fresh}]
 
@@ -136,4 +145,4 @@ async def test_the_ledger_finishes_its_recording_tasks_when_closed(db: Database)
     await ledger.close()
     assert (await _keys(db))["ledger"] == ["slack|c|a1"]  # recorded before close() returned
     assert await waiter is not None  # the claim was this delivery's
-    assert await ledger.forget_old(NOW + dt.timedelta(days=2)) == 1
+    assert await ledger.forget_old(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)) == 1

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from bench.k8orize.examples import Example, example
+from clock import units
 from k8orize import hardening, runtimes
 from k8orize.distributions import installed
 from k8orize.engine import K8orizeResult, k8orize
@@ -183,7 +184,7 @@ def test_the_image_is_smaller_than_the_naive_one(shipped: K8orizeResult, base_im
     assert naive["built"] and naive["size_bytes"] and image["size_bytes"], naive["why_not"]
     assert image["size_bytes"] < naive["size_bytes"]
     assert "pip install --no-cache-dir -r requirements.txt" in (naive["dockerfile"] or "")
-    mb = f"{image['size_bytes'] / 1e6:.1f} MB vs {naive['size_bytes'] / 1e6:.1f} MB naive"
+    mb = f"{units.size(image['size_bytes'])} vs {units.size(naive['size_bytes'])} naive"
     assert f"Whole image: {mb}" in shipped.summary()
 
 
@@ -326,6 +327,23 @@ def test_flask_runs_under_runsc_from_the_same_bundle(flask: K8orizeResult) -> No
     assert _deployment(flask)["spec"]["template"]["spec"]["runtimeClassName"] == "gvisor"
 
 
+@FLASK
+def test_flask_safe_trim_strips_sqlalchemy_and_the_service_still_runs(flask: K8orizeResult) -> None:
+    """Safe mode keeps every requirement; what it removes is what no import reads, above all the debug
+    symbols SQLAlchemy's compiled extensions ship with. The stripped tree serves under Waitress."""
+    trim = flask.report["trim"]
+    assert trim is not None and trim["level"] == "safe" and trim["closure_check"]["passed"]
+    assert trim["reimport"]["failed_after_trim"] == {}
+    removed = trim["levels"]["safe"]["removed_by_category"]
+    assert removed["debug symbols (strip --strip-unneeded)"] > 5_000_000 and removed["Cython sources"] > 0
+    assert flask.report["sizes"]["dropped_distributions"] == []  # all four pins are used, none dropped
+    for run in ("trimmed", "enforced"):
+        log = (flask.out / "runs" / f"{run}.log").read_text()
+        assert "Serving on http://0.0.0.0:" in log and '"event": "index"' in log, run
+    extensions = sorted((flask.out / "image" / "site-packages" / "sqlalchemy").rglob("*.so"))
+    assert extensions and not [e.name for e in extensions if b".debug_info" in e.read_bytes()]
+
+
 def _keep_list(result: K8orizeResult) -> list[str]:
     text = (result.out / "repository" / "keep-list.txt").read_text()
     return [line for line in text.splitlines() if line and not line.startswith("#")]
@@ -342,7 +360,8 @@ def test_flask_pull_request_builds_in_the_repositorys_ci(
     """The app's folder as the pull request leaves it (its files plus what the PR commits under k8or/,
     no image/), built as a CI would: the image holds exactly the verified distributions and files."""
     pins = _keep_list(flask)
-    assert pins == _pins(flask.out / "image" / "site-packages") and "Flask==3.1.3" in pins
+    assert pins == _pins(flask.out / "image" / "site-packages")
+    assert {"Flask==3.1.3", "Flask-SQLAlchemy==3.1.1", "SQLAlchemy==2.1.9", "waitress==3.0.2"} <= set(pins)
     context = tmp_path / "flask-app"
     shutil.copytree(flask_app.folder, context)
     for path, text in flask.text_outputs().items():
