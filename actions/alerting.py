@@ -45,6 +45,8 @@ from cluster.target import ClusterTarget
 from cluster.watch import LISTED, NamespaceWatch
 
 log = logging.getLogger(__name__)
+# An app turned healthy again: (cluster, namespace, app); e.g. the Toggl entries its rollback started stop.
+Healthy = Callable[[str, str, str], Awaitable[None]]
 
 FLUSH_EVERY = 0.25  # seconds between passes over delayed edits and held alerts
 REFRESH_EVERY = 30.0  # seconds between reloads of the subscriptions (other replicas change them)
@@ -106,8 +108,10 @@ class AlertDesk:
         render: Render,
         settings: NotifySettings | None = None,
         elect: Elect | None = None,
+        on_healthy: Healthy | None = None,
     ):
         self.store, self.sender, self.target_for, self.render = store, sender, target_for, render
+        self.on_healthy = on_healthy  # told once per app that turned healthy (its incident resolved)
         self.settings = settings or NotifySettings()
         self.leaders = Leaders(elect, self._gained, self._lost)
         self._refreshing = asyncio.Lock()
@@ -247,6 +251,11 @@ class AlertDesk:
 
     async def _tell(self, place: Place, change: Change) -> None:
         inc = change.incident
+        if change.kind == RESOLVED and inc.app and self.on_healthy is not None:
+            try:
+                await self.on_healthy(place[0], place[1], inc.app)
+            except Exception:  # noqa: BLE001 - the tools around the app never stop the alerts
+                log.warning("could not tell the tools that an app is healthy again", exc_info=True)
         for sub in self._subs:
             if (sub.cluster, sub.namespace) == place and sub.wants(inc.event, inc.app):
                 await self._deliver(sub, change, place[0])

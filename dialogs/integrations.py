@@ -47,7 +47,7 @@ def _text(raw: str) -> str:
     """A short setting (a transition, a board or calendar id): printable, up to 200 characters."""
     value = raw.strip()
     if not value or len(value) > 200 or not value.isprintable():
-        raise ValueError(f"{raw!r} is not a name or id of 1 to 200 printable characters")
+        raise ValueError(f"a name or id is 1 to 200 printable characters (this one has {len(raw)})")
     return value
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from botbuilder.schema import Attachment
 
 from actions.errors import ServiceRefused, translated, user_error
+from actions.integration_reach import Actor, Reach
+from actions.integrations import picture_to_board
 from actions.k8orize import (
     DEFAULT_BASE,
     DOWNLOAD_STEP,
@@ -42,7 +44,7 @@ from bot.context import CommandContext, Reply
 from bot.errors import K8orError, UsageError
 from bot.jobs import JobKinds, JobRun
 from clock import units
-from dialogs import cards
+from dialogs import cards, integrations
 from dialogs import k8orize_messages as words
 from dialogs.k8orize_board import LiveBoard, StepBoard
 from k8orize.engine import K8orizeResult
@@ -101,6 +103,7 @@ ENGINE_OPTIONS: tuple[Param, ...] = (
         repeat=True,
     ),
     opt("push", "Push the image to your Docker Hub (<Docker ID>/<name>) and pin its digest", flag=True),
+    opt("miro-board", "Which Miro board gets the pipeline picture (as you)", type=integrations.TEXT),
 )
 
 
@@ -315,7 +318,7 @@ async def folder_job(run: JobRun) -> None:
         request = engine_request(ctx, args, app_dir, name, out, f"workspace:{run.arguments['shown']}", target)
         result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
-        reply = result_reply(ctx, result)
+        reply = result_reply(ctx, result, *await _on_board(ctx, args, name, result))
         await run.once("result", lambda: ctx.reply(reply))  # a resumed run answers once in all
 
 
@@ -336,7 +339,7 @@ async def repository_job(run: JobRun) -> None:
             result = await run_engine(ctx.services, request, live.show, live.say)
         await _finish(live, name)
         extra = [await _pull_request(ctx, live, args, access, result, run_name)] if args.pr else []
-        reply = result_reply(ctx, result, *extra)
+        reply = result_reply(ctx, result, *extra, *await _on_board(ctx, args, name, result))
         await run.once("result", lambda: ctx.reply(reply))
 
 
@@ -368,6 +371,16 @@ def picture_attachment(picture: Path) -> list[Attachment]:
     return [
         Attachment(content_type="image/png", content_url=f"data:image/png;base64,{data}", name="pipeline.png")
     ]
+
+
+async def _on_board(ctx: CommandContext, args: Any, name: str, result: K8orizeResult) -> list[str]:
+    """With --miro-board: the pipeline picture on that board, as the person; the line saying so."""
+    board = getattr(args, "miro_board", None)  # jobs queued before the option existed have none
+    if not board or not result.picture.is_file():
+        return []
+    reach = Reach(ctx.services, Actor(ctx.person.key, ctx.person.name or ctx.person.key))
+    title = words.BOARD_TITLE.format(name=name)
+    return [await picture_to_board(reach, board, title, result.picture.read_bytes())]
 
 
 def result_reply(ctx: CommandContext, result: K8orizeResult, *extra: str) -> Reply:

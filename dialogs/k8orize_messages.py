@@ -16,6 +16,7 @@ RUN_NEEDS_ADMIN = (
 BASE_WITHOUT_PR = "`--base` names the pull request's target branch; add `--pr` to open one."
 STARTED_FOLDER = "⏳ k8orizing `{name}` from the workspace folder `{source}`…"
 STARTED_REPOSITORY = "⏳ k8orizing `{name}` from GitHub `{source}`…"
+BOARD_TITLE = "k8orize: {name}"
 FINISHED = "✓ k8orized `{name}` in {duration}."
 FINISHED_WITH_FAILURES = "⚠ k8orized `{name}` in {duration}; some checks failed (see the summary)."
 STOPPED = "✗ k8orizing `{name}` stopped: {reason}"

@@ -8,6 +8,7 @@ own namespace (cluster.leader); outside a cluster on PostgreSQL, the holder of a
 
 from __future__ import annotations
 
+import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,8 @@ from aiohttp import web
 
 from actions.alert_leaders import Elect
 from actions.alerting import NOTIFY, AlertDesk
+from actions.integration_store import Place
+from actions.integrations import app_healthy
 from bot.alert_store import AlertStore
 from bot.leadership import AdvisoryLockElection, advisory_key
 from bot.proactive import ProactiveMessages
@@ -25,6 +28,8 @@ from cluster.leader import ElectionTiming, LeaseElection, lease_name
 from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
 from dialogs.notify import watch_targets
 from dialogs.notify_alerts import render_alert
+
+log = logging.getLogger(__name__)
 
 
 def alert_desk(services: Services, elect: Elect | None = None) -> AlertDesk:
@@ -38,7 +43,14 @@ def alert_desk(services: Services, elect: Elect | None = None) -> AlertDesk:
         render_alert,
         services.settings.notify,
         elect,
+        lambda cluster, namespace, app: _healthy(services, cluster, namespace, app),
     )
+
+
+async def _healthy(services: Services, cluster: str, namespace: str, app: str) -> None:
+    """The tools around an app that turned healthy: the Toggl entries its rollbacks started stop."""
+    for line in await app_healthy(services, Place(cluster, namespace, app)):
+        log.info("app healthy again: %s", line, extra={"app": app, "namespace": namespace})
 
 
 def elections(services: Services, account: InClusterAccount | None) -> Elect | None:

@@ -210,6 +210,31 @@ async def test_repository_is_k8orized_and_a_pull_request_carries_the_output(chat
     assert chat.leftovers() == []
 
 
+async def test_the_pipeline_picture_goes_on_a_miro_board_as_the_person(tmp_path: Path) -> None:
+    """`k8orize … --miro-board BOARD` puts pipeline.png on the board through the person's Miro
+    sign-in; without one the summary says so in one line, and the k8orization stands."""
+    miro, server = await build("miro", moto_url="")
+    try:
+        async with TurnHarness.open(tmp_path, [dialogs.k8orize.commands], roles=Roles()) as bot:
+            vault = CredentialVault(bot.services.db, parse_keys(Fernet.generate_key().decode(), "test"))
+            links = SignInLinkStore(bot.services.db)
+            bot.services.signin = SignIn(ConnectorRegistry([miro.connector]), vault, links, "http://k8or.test")
+            chat = Chat(bot, miro, tmp_path)
+            chat.app("shop")
+            await bot.say("k8orize shop --no-trace --miro-board uXjVOD6LSME=", user="bob")  # no sign-in
+            await bot.settle()
+            assert miro.state.images == []
+            assert "✗ Miro" in bot.adapter.texts()[-1] and "**k8orized `shop`**" in bot.adapter.texts()[-1]
+            await vault.put(ALICE, "miro", miro.credentials)
+            await bot.say("k8orize shop --no-trace --miro-board uXjVOD6LSME=", user="alice")
+            await bot.settle()
+            [(board, title, png)] = miro.state.images
+            assert board == "uXjVOD6LSME=" and title == "k8orize: shop" and png.startswith(b"\x89PNG")
+            assert "✓ Miro: k8orize: shop is on the board" in bot.adapter.texts()[-1]
+    finally:
+        await close(miro, server)
+
+
 async def test_a_resumed_repository_job_keeps_its_one_pull_request(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
