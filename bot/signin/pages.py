@@ -56,15 +56,19 @@ DEVICE_STARTED = (
     "A sign-in with a device code was already started from this link, in another browser or tab. "
     "Ask k8or for a new link with `login <service>` to start again."
 )
+DEVICE_NEXT = (
+    "When you have entered it there, come back to this page and check: it then shows the code to type "
+    "to k8or. k8or also tells you in chat when the service has answered."
+)
 OTHER_BROWSER = "This sign-in was started in another browser; only that browser can follow it."
 
 
-def document(title: str, body: str, *, refresh: int | None = None) -> str:
-    """A complete page; `refresh` re-requests it every N seconds (status pages, no JavaScript)."""
-    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+def document(title: str, body: str) -> str:
+    """A complete page. None reloads itself: a timed reload moves a screen reader back to the top and
+    can take the page away mid-sentence (WCAG 2.2.1), so status pages have a "Check now" link instead."""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1">{meta}'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
     )
 
@@ -80,16 +84,22 @@ def _commands(escaped: str) -> str:
     return re.sub(r"`([^`]+)`", r"<kbd>\1</kbd>", escaped)
 
 
-def _field(spec: FieldSpec, value: str) -> str:
+def _field(method_key: str, spec: FieldSpec, value: str) -> str:
     kind = "password" if spec.secret else "text"
     # A secret is never written back into a page, even after a failed attempt.
     shown = "" if spec.secret else escape(value or spec.default)
     required = " required" if spec.required else ""
-    hint = f'<div class="hint">{escape(spec.help)}</div>' if spec.help else ""
+    # Ids are per form: two forms on a page may ask for the same field (Jira's site), and a label
+    # must name the input in its own form.
+    field_id = escape(f"{method_key}-{spec.name}")
+    hint, described = "", ""
+    if spec.help:
+        hint = f'<div class="hint" id="{field_id}-hint">{escape(spec.help)}</div>'
+        described = f' aria-describedby="{field_id}-hint"'
     return (
-        f'<label for="{escape(spec.name)}">{escape(spec.label)}</label>'
-        f'<input id="{escape(spec.name)}" name="{escape(spec.name)}" type="{kind}" value="{shown}"'
-        f' autocomplete="off" spellcheck="false"{required}>{hint}'
+        f'<label for="{field_id}">{escape(spec.label)}</label>'
+        f'<input id="{field_id}" name="{escape(spec.name)}" type="{kind}" value="{shown}"'
+        f' autocomplete="off" spellcheck="false"{required}{described}>{hint}'
     )
 
 
@@ -97,7 +107,7 @@ def _method_form(token: str, method: SignInMethod, csrf: str, values: dict[str, 
     hidden = f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
     action = f"{escape(token)}/{escape(method.key)}"
     if isinstance(method, TokenFields):
-        fields = "".join(_field(spec, values.get(spec.name, "")) for spec in method.fields)
+        fields = "".join(_field(method.key, spec, values.get(spec.name, "")) for spec in method.fields)
         button = "Check with the service"
     elif isinstance(method, OAuthAuthorizationCode):
         fields, button = "", "Continue to the sign-in page"
@@ -149,9 +159,7 @@ def code_page(display_name: str, owner: str, held: HeldSignIn) -> str:
     return document(title, body)
 
 
-def device_page(
-    display_name: str, progress: dict[str, str], held: HeldSignIn | None = None, refresh: int = 5
-) -> str:
+def device_page(display_name: str, progress: dict[str, str], held: HeldSignIn | None = None) -> str:
     """The device-code page: the code to enter, where to enter it, and how it is going; once the
     service approved, the one-time code the link's owner types in chat (`held`)."""
     title = f"Sign in to {display_name}"
@@ -168,10 +176,9 @@ def device_page(
     body = (
         f'<h1>{escape(title)}</h1><p>Open <a href="{uri}" rel="noreferrer">{uri}</a>{shortcut}'
         f" and enter this code:</p><p><code>{escape(progress.get('user_code', ''))}</code></p>"
-        '<p class="hint">This page refreshes itself; k8or will also tell you in chat when you are signed in.'
-        ' <a href="device">Check now</a>.</p>'
+        f'<p>{escape(DEVICE_NEXT)} <a href="device">Check now</a></p>'
     )
-    return document(title, body, refresh=refresh)
+    return document(title, body)
 
 
 def device_progress(device: DeviceAuthorization) -> dict[str, str]:

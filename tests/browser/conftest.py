@@ -1,20 +1,22 @@
 """The browser tests' Chromium (Debian's, driven by Playwright for Python) and the npm packages
 loaded into it (.browser/node_modules, installed by scripts/browser-tools from this folder's lock).
 
-One browser per test module. Without chromium (it could not be installed) the tests skip and say so;
+One browser per test module (`browser`), or per test for tests that serve pages from their own
+event loop (`chromium`). Without chromium (it could not be installed) the tests skip and say so;
 without the npm packages they fail and say how to install them.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from playwright.async_api import Browser as AsyncBrowser
     from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,3 +49,17 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[AsyncBrowser]:
+    """A browser for tests whose servers run in the test's own event loop (Playwright's async API)."""
+    from playwright.async_api import async_playwright
+
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
