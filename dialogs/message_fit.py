@@ -48,7 +48,8 @@ class MessageLimit:
 TEAMS = MessageLimit(28_000, _utf16_bytes, files=False)
 SLACK = MessageLimit(40_000, len, files=False)
 UNLIMITED = MessageLimit(None)
-LIMITS = {"msteams": TEAMS, "slack": SLACK, "console": UNLIMITED}
+TEAMS_CHANNEL = "msteams"
+LIMITS = {TEAMS_CHANNEL: TEAMS, "slack": SLACK, "console": UNLIMITED}
 
 
 def limit_for(channel_id: str | None) -> MessageLimit:
@@ -118,7 +119,9 @@ def fit_reply(
     limit = limit_for(channel_id)
     card_text = "".join(json.dumps(card.content, ensure_ascii=False) for card in cards)
     if limit.fits(text + card_text):
-        return Reply(text, list(cards))
+        # Teams draws a message's text and then its card: the card alone says it once (its
+        # fallbackText is the text, for clients that draw no cards).
+        return Reply("" if cards and channel_id == TEAMS_CHANNEL else text, list(cards))
     if limit.fits(text):
         return Reply(text)
     head, *body = text.split("\n")

@@ -27,12 +27,19 @@ def test_every_card_is_valid_by_the_adaptive_card_1_5_schema(name, card, shown) 
 
 
 def test_a_card_carries_the_same_facts_as_the_text_reply() -> None:
-    reply = cards.status_reply("msteams", app_status())
+    reply = cards.status_reply("webchat", app_status())
     card = reply.attachments[0].content
     facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
     assert facts["Image"] == "registry.example/web:1.27" and "`registry.example/web:1.27`" in reply.text
     assert facts["Available"] == "1/2" and "1/2 available" in reply.text
     assert card["fallbackText"] == reply.text
+
+
+def test_teams_gets_the_card_alone_so_it_says_things_once() -> None:
+    """Teams draws a message's text and then its card: the text goes as the card's fallbackText."""
+    reply = cards.status_reply("msteams", app_status())
+    [attachment] = reply.attachments
+    assert reply.text == "" and "1/2 available" in attachment.content["fallbackText"]
 
 
 def test_the_console_gets_the_text_alone() -> None:
