@@ -173,6 +173,10 @@ class _AtOnce:
                 await self._drop(held)
                 if retry:
                     raise
+                # One dead connection: the server restarted or a proxy cut them all; the idle ones
+                # may not know yet, so the write goes again on a new connection.
+                while self._idle:
+                    await self._drop(self._idle.pop())
                 continue
             except BaseException:  # cancelled while writing: the connection's state is unknown
                 await self._drop(held)
