@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from bot.database_url import SECONDS, SQLITE, normalise_database_url
+from bot.eager import started_now
 from bot.migrations import HEAD, recorded_revision
 from connectors.private_files import private_directory, private_file, tighten_file
 
@@ -406,43 +407,6 @@ class Database:
             self._conn = None
         if self._sync is not None:
             self._sync.dispose()
-
-
-def started_now(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
-    """Run `coro` here and now up to its first wait, and the rest as a task: what Python 3.12's
-    eager tasks do (`asyncio.Task(..., eager_start=True)`), on 3.11."""
-    loop = asyncio.get_running_loop()
-    try:
-        waiting = coro.send(None)
-    except StopIteration as stop:
-        done: asyncio.Future[T] = loop.create_future()
-        done.set_result(stop.value)
-        return done
-    except Exception as exc:  # noqa: BLE001 - the caller hears of it through the future
-        failed: asyncio.Future[T] = loop.create_future()
-        failed.set_exception(exc)
-        return failed
-    return loop.create_task(_go_on(_Suspended(coro, waiting)))
-
-
-class _Suspended(Generic[T]):
-    """A coroutine stopped at its first wait. Awaited, it waits for what the coroutine waits for,
-    then resumes it; cancelled meanwhile, it cancels that wait, and the coroutine finds out there."""
-
-    def __init__(self, coro: Coroutine[Any, Any, T], waiting: Any):
-        self._coro, self._waiting = coro, waiting
-
-    def __await__(self) -> Generator[Any, None, T]:
-        try:
-            yield self._waiting  # a future (or None: a bare yield to the loop), as the coroutine yielded
-        except BaseException:  # noqa: BLE001 - cancelled: the coroutine sees it where it waits
-            if isinstance(self._waiting, asyncio.Future):
-                self._waiting.cancel()
-        return (yield from self._coro.__await__())
-
-
-async def _go_on(suspended: _Suspended[T]) -> T:
-    return await suspended
 
 
 async def upgrade_database(url: str, schema: str = "") -> str:

@@ -17,7 +17,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from bot.db import Database, started_now
+from bot.db import Database
+from bot.eager import started_now
 from bot.schema import processed_activities as processed
 from tests.support.databases import PG_DSN, DatabaseUnderTest, database, db  # noqa: F401 - fixtures
 
