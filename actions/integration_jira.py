@@ -5,8 +5,6 @@ back, read from the commit messages between the previous revision's source commi
 
 from __future__ import annotations
 
-import re
-
 from actions import integration_messages as words
 from actions.cluster import call
 from actions.integration_reach import Reach
@@ -14,16 +12,10 @@ from cluster.source import RunningSource, running_sources
 from cluster.target import ClusterTarget
 from connectors import errors
 from connectors.github import GithubConnector
-from connectors.jira import IssueNotFound, JiraConnector, TransitionNotOffered
+from connectors.jira import IssueNotFound, JiraConnector, TransitionNotOffered, issue_keys
 
-ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-[0-9]+\b")
 MAX_ISSUES = 20  # a deploy that names more issues than this is commented on for the first ones only
 TOOL = "Jira"
-
-
-def issue_keys(messages: tuple[str, ...]) -> list[str]:
-    """The issue keys named in commit messages, each once, in the order they first appear."""
-    return list(dict.fromkeys(key for message in messages for key in ISSUE_KEY.findall(message)))
 
 
 async def tell_jira(reach: Reach, target: ClusterTarget, app: str, transition: str) -> list[str]:

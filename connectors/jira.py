@@ -10,6 +10,7 @@ Any trouble reaching a typed site reads as the one SiteRefused message. Verified
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +34,12 @@ SITE_HELP = "For example https://your-team.atlassian.net"
 # Answers in which Jira speaks about the credentials; any other status reads as a refused site.
 CREDENTIAL_STATUSES = (401, 403, 429)
 ISSUE_FIELDS = "summary,status,assignee,fixVersions"
+ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-[0-9]+\b")  # PROJ-123: a project key, a dash, a number
+
+
+def issue_keys(messages: tuple[str, ...]) -> list[str]:
+    """The issue keys named in commit messages, each once, in the order they first appear."""
+    return list(dict.fromkeys(key for message in messages for key in ISSUE_KEY.findall(message)))
 
 
 @dataclasses.dataclass(frozen=True)

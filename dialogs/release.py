@@ -21,7 +21,7 @@ from cluster.source import RunningSource, running_sources
 from cluster.target import ClusterTarget
 from connectors import errors
 from connectors.github import Comparison, GithubConnector, PullRequestRef
-from connectors.jira import IssueRelease, JiraConnector
+from connectors.jira import ISSUE_KEY, IssueRelease, JiraConnector, issue_keys
 from dialogs import release_messages as words
 from dialogs.release_sources import (
     Access,
@@ -35,7 +35,6 @@ from policy.roles import DEFAULT_COMMAND_ROLES
 
 commands = CommandSet()
 
-ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-[0-9]+\b")
 QUESTION = re.compile(r"\b(live|deployed|released|shipped)\b", re.IGNORECASE)
 
 
@@ -53,11 +52,6 @@ def question_command(text: str) -> str | None:
     deployed, released or shipped ("is PROJ-123 live?"); None for anything else."""
     key = ISSUE_KEY.search(text)
     return f"release {key.group(0)}" if key and QUESTION.search(text) else None
-
-
-def issue_keys(messages: tuple[str, ...]) -> list[str]:
-    """The issue keys named in commit messages, each once, in the order they first appear."""
-    return list(dict.fromkeys(key for message in messages for key in ISSUE_KEY.findall(message)))
 
 
 @dataclass

@@ -124,6 +124,7 @@ class CommandRegistry:
         self._by_name: dict[str, CommandSpec] = {}
         self._primary: dict[str, CommandSpec] = {}
         self._phrases: list[Phrase] = []
+        self._first_words: set[str] = set()  # what a command line starts with ('auth' of 'auth status')
 
     def add(self, spec: CommandSpec) -> None:
         for key in (spec.name, *spec.aliases):
@@ -131,6 +132,7 @@ class CommandRegistry:
                 raise RegistrationError(f"command name {key!r} is declared twice")
         for key in (spec.name, *spec.aliases):
             self._by_name[key] = spec
+            self._first_words.add(key.split()[0])
         self._primary[spec.name] = spec
 
     def include(self, commands: Iterable[CommandSpec]) -> CommandRegistry:
@@ -144,7 +146,7 @@ class CommandRegistry:
         """The command line a message means: itself when it starts with a command's name, else the
         first plain-language reading that recognises it (`CommandSet.phrase`), else itself."""
         first = line.split(None, 1)[0].lower() if line.strip() else ""
-        if any(name == first or name.startswith(first + " ") for name in self._by_name):
+        if first in self._first_words:
             return line
         return next((meant for reading in self._phrases if (meant := reading(line))), line)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from actions.integration_jira import issue_keys
 from actions.integrations import RolloutStart
+from connectors.jira import issue_keys
 
 
 def test_what_the_turn_told_the_tools_survives_a_stored_job() -> None:

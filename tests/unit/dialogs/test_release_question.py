@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.release import issue_key, issue_keys, question_command
+from connectors.jira import issue_keys
+from dialogs.release import issue_key, question_command
 
 
 @pytest.mark.parametrize(
