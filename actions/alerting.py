@@ -26,19 +26,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botbuilder.schema import Activity
 
 from actions.alert_leaders import Elect, Leaders
+from actions.alert_pacing import TokenBucket
 from bot.alert_store import AlertRecord, AlertStore, Subscription
 from bot.proactive import ProactiveMessages, Undeliverable
 from bot.services import ServiceKey
 from bot.settings import NotifySettings
+from clock import SYSTEM_CLOCK, Clock
 from cluster.incidents import OPENED, RESOLVED, Change, Incident, IncidentBook
 from cluster.rollback import list_revisions
 from cluster.target import ClusterTarget
@@ -71,30 +72,16 @@ Render = Callable[[AlertView], Activity]
 
 
 @dataclass
-class _Bucket:
-    burst: float
-    refill: float
-    tokens: float = -1.0  # full at first
-    at: float = field(default_factory=time.monotonic)
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        filled = self.burst if self.tokens < 0 else self.tokens + (now - self.at) * self.refill
-        self.tokens, self.at = min(self.burst, filled), now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-@dataclass
 class _Edit:
     sub: Subscription
     activity_id: str
     view: AlertView
     state: str
-    last: float = 0.0
+    last: float | None = None  # monotonic time of the last edit sent; None: none yet
     due: bool = False
+
+    def may_send(self, now: float, interval: float) -> bool:
+        return self.last is None or now - self.last >= interval
 
 
 class AlertDesk:
@@ -109,9 +96,12 @@ class AlertDesk:
         settings: NotifySettings | None = None,
         elect: Elect | None = None,
         on_healthy: Healthy | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.store, self.sender, self.target_for, self.render = store, sender, target_for, render
-        self.on_healthy = on_healthy  # told once per app that turned healthy (its incident resolved)
+        # `on_healthy` is told once per app whose incident resolved; every interval here is on
+        # `clock`'s monotonic clock, which reads near 0 just after boot.
+        self.on_healthy, self.clock = on_healthy, clock
         self.settings = settings or NotifySettings()
         self.leaders = Leaders(elect, self._gained, self._lost)
         self._refreshing = asyncio.Lock()
@@ -123,7 +113,7 @@ class AlertDesk:
         self._cursors: dict[str, str] = {}
         self._edits: dict[tuple[str, str], _Edit] = {}
         self._held: dict[tuple[str, str], tuple[Subscription, Change, str]] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._rollback_to: dict[str, int | None] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.sent = 0  # messages sent (for the bench and the metrics)
@@ -290,8 +280,8 @@ class AlertDesk:
     ) -> None:
         if await self.store.silenced_until(sub.conversation, change.incident.app) is not None:
             return
-        bucket = _Bucket(float(self.settings.burst), self.settings.refill)
-        if not self._buckets.setdefault(sub.conversation, bucket).take():
+        bucket = TokenBucket(float(self.settings.burst), self.settings.refill)
+        if not self._buckets.setdefault(sub.conversation, bucket).take(self.clock.monotonic()):
             self._held[(sub.id, name)] = (sub, change, cluster)
             return
         self._held.pop((sub.id, name), None)
@@ -334,11 +324,11 @@ class AlertDesk:
         if edit is None or edit.activity_id != activity_id:
             edit = self._edits[key] = _Edit(sub, activity_id, view, state)
         edit.view, edit.state, edit.due = view, state, True
-        if state == "resolved" or time.monotonic() - edit.last >= self.settings.edit_interval:
+        if state == "resolved" or edit.may_send(self.clock.monotonic(), self.settings.edit_interval):
             await self._send_edit(key, edit)
 
     async def _send_edit(self, key: tuple[str, str], edit: _Edit) -> None:
-        edit.due, edit.last = False, time.monotonic()
+        edit.due, edit.last = False, self.clock.monotonic()
         activity = self.render(edit.view)
         try:
             await self.sender.update(edit.sub.reference, edit.activity_id, activity)
@@ -350,21 +340,21 @@ class AlertDesk:
             self._edits.pop(key, None)
 
     async def _flush_forever(self) -> None:
-        last_refresh = time.monotonic()
+        last_refresh = self.clock.monotonic()
         while True:
             await asyncio.sleep(FLUSH_EVERY)
             try:
                 await self._flush()
-                if time.monotonic() - last_refresh >= REFRESH_EVERY:
-                    last_refresh = time.monotonic()
+                if self.clock.monotonic() - last_refresh >= REFRESH_EVERY:
+                    last_refresh = self.clock.monotonic()
                     await self.refresh()
             except Exception:  # noqa: BLE001 - the next pass tries again
                 log.exception("alert flush failed")
 
     async def _flush(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for key, edit in list(self._edits.items()):
-            if edit.due and now - edit.last >= self.settings.edit_interval:
+            if edit.due and edit.may_send(now, self.settings.edit_interval):
                 await self._send_edit(key, edit)
         for sub, change, cluster in list(self._held.values()):
             await self._deliver(sub, change, cluster)
