@@ -181,6 +181,10 @@ UNTRACED_DROPPED = (
     "--trim traced dropped {count} requirements the trace never loaded ({names}): a code path the trace "
     "did not take may fail with ModuleNotFoundError; --trim safe keeps them"
 )
+UNTRACED_NATIVE_DROPPED = (
+    "--trim traced left {count} shared objects the dynamic loader never opened out of the image ({names}): "
+    "an import on a path the trace did not take that needs one fails with ImportError; --trim safe keeps them"
+)
 UNTRACED_MODULES_DROPPED = (
     "--trim traced left {count} app modules nothing imported out of the image ({names}): code that "
     "loads them by name (a plugin, a management command) fails; --trim safe keeps them"
@@ -189,5 +193,9 @@ TRIM_LINE = "- Trim: {level}; {safe} with --trim safe, {traced} with --trim trac
 TRIM_SAFE_PROOF = "- Requirements intact: {closure}; traced modules imported again: {reimport}"
 TRIM_TRACED_WARNING = (
     "- WARNING (--trim traced): paths the trace did not take may fail; dropped, never loaded: {names}"
+)
+TRIM_TRACED_NATIVE_WARNING = (
+    "- WARNING (--trim traced): an import the trace did not take may fail; shared objects never loaded, "
+    "left out: {names}"
 )
 UNUSED_APP_MODULES = "- App modules nothing imports: {names}"

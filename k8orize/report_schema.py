@@ -104,6 +104,8 @@ class TrimJSON(TypedDict):
     untraced_requirements_dropped: bool
     unused_app_modules: list[str]
     unused_app_modules_dropped: bool
+    untraced_shared_objects: list[str]
+    untraced_shared_objects_dropped: bool
     closure_check: ClosureCheckJSON
     reimport: ReimportJSON
 

@@ -50,6 +50,10 @@ def _summary_trim(trim: TrimJSON) -> list[str]:
     if trim["untraced_requirements_dropped"] and trim["untraced_requirements"]:
         names = [f"{u['name']} (required by {u['required_by']})" for u in trim["untraced_requirements"]]
         lines.append(messages.TRIM_TRACED_WARNING.format(names=_listed(names)))
+    if trim["untraced_shared_objects_dropped"] and trim["untraced_shared_objects"]:
+        lines.append(
+            messages.TRIM_TRACED_NATIVE_WARNING.format(names=_listed(trim["untraced_shared_objects"]))
+        )
     if trim["unused_app_modules"]:
         lines.append(messages.UNUSED_APP_MODULES.format(names=_listed(trim["unused_app_modules"])))
     return lines

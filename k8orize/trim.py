@@ -5,7 +5,10 @@
   missing. Distributions nothing needs go; inside those that stay, what no import reads
   (k8orize/strip.py) goes and shared objects are stripped.
 - traced: as safe, but closure members the trace never loaded go too; each is listed with the
-  distribution that requires it, since a path the trace did not take may need it.
+  distribution that requires it, since a path the trace did not take may need it. So do the shared
+  objects of kept distributions the dynamic loader never opened (pyarrow's Flight, Parquet and dataset
+  libraries in an app that only serialises dataframes): native code is most of a kept distribution's
+  bytes, and an import that needs one of them fails as a dropped requirement would.
 
 The figures of both levels are counted whichever is built, so the report says what each would give.
 """
@@ -40,6 +43,7 @@ UNUSED_DECLARED = "unused declared dependencies"
 INSTALLER = "installer tools (pip, setuptools, wheel)"
 UNTRACED = "untraced requirements (--trim traced)"
 UNUSED_APP_MODULES = "app modules nothing imports (--trim traced)"
+UNTRACED_NATIVE = "shared objects never loaded (--trim traced)"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class TrimTally:
     levels: dict[str, dict[str, int]] = field(default_factory=dict)
     untraced: list[Untraced] = field(default_factory=list)
     unused_app_modules: list[str] = field(default_factory=list)
+    untraced_native: list[str] = field(default_factory=list)
 
     def count(self, level: str, category: str, size: int) -> None:
         """A category's bytes removed at `level` (`"kept"`: kept there)."""
@@ -89,6 +94,7 @@ class TrimTally:
             levels={name: self._figures(name) for name in LEVELS if name in self.levels},
             untraced=tuple(self.untraced),
             unused_app_modules=tuple(self.unused_app_modules),
+            untraced_native=tuple(self.untraced_native),
         )
 
     def _figures(self, level: str) -> LevelFigures:
@@ -111,6 +117,9 @@ class TrimResult:
     levels: Mapping[str, LevelFigures] = field(default_factory=dict)
     untraced: tuple[Untraced, ...] = ()
     unused_app_modules: tuple[str, ...] = ()
+    #: Shared objects of distributions the traced level keeps that the trace never loaded: left out at
+    #: that level, listed at both.
+    untraced_native: tuple[str, ...] = ()
 
     @property
     def bytes_before(self) -> int:
@@ -159,8 +168,15 @@ def _site_rel(path: str, site: Path) -> str | None:
 
 
 def opened_in_site(opened: Iterable[str], site: Path) -> set[str]:
-    """The files of site the trace opened, relative to it."""
-    return {rel for path in opened if (rel := _site_rel(path, site)) is not None}
+    """The files of site the trace opened, relative to it: by the name opened, with `..` folded (the
+    loader opens `$ORIGIN/../pillow.libs/…` as `…/PIL/../pillow.libs/…`), and by its target when that
+    name is a link."""
+    found = set()
+    for path in opened:
+        for name in {os.path.normpath(path), os.path.realpath(path)}:
+            if (rel := _site_rel(name, site)) is not None:
+                found.add(rel)
+    return found
 
 
 def touched_distributions(
@@ -201,6 +217,7 @@ class SiteFile:
     owner: str | None
     removable: str | None  # the strip.py category when no import reads it, else None
     shared_object: bool
+    opened: bool  # the trace opened it (a shared object: the loader loaded it)
 
 
 @dataclass(frozen=True)
@@ -216,6 +233,13 @@ class SitePlan:
         if owner is None:
             return True  # files no distribution claims (a .pth the venv wrote) stay
         return owner in (self.closure.members if level == SAFE else self.traced_keep)
+
+    def keeps_file(self, level: str, f: SiteFile) -> bool:
+        """Whether `level` ships the file: an import may read it, its distribution stays, and at the
+        traced level a distribution's shared object only when the loader opened it."""
+        if f.removable is not None or not self.keeps(level, f.owner):
+            return False
+        return level == SAFE or not f.shared_object or f.opened or f.owner is None
 
     def dropped_as(self, owner: str) -> str:
         """Why a distribution outside the closure goes, as a report category."""
@@ -271,7 +295,8 @@ def plan_site(
         folder = next((c for c in candidates if rel.startswith(c + "/")), None)
         if removable is None and folder is not None and folder not in needed:
             removable = candidates[folder]
-        files.append(SiteFile(rel, path.stat().st_size, owner, removable, strip.is_shared_object(path)))
+        shared = strip.is_shared_object(path)
+        files.append(SiteFile(rel, path.stat().st_size, owner, removable, shared, rel in opened))
     return SitePlan(closure, traced_keep, frozenset(canonical(d) for d in declared), tuple(files))
 
 
@@ -295,7 +320,7 @@ def trim_site_packages(
         size = stripped.get(f.rel, f.size)
         for name in LEVELS:
             _count(result, name, plan, f, size)
-        if f.removable is None and plan.keeps(level, f.owner):
+        if plan.keeps_file(level, f):
             _add(result.kept, "distributions" if f.owner else "unowned files", size)
             if f.size - size:
                 _add(result.removed, strip.DEBUG_SYMBOLS, f.size - size)
@@ -310,16 +335,21 @@ def trim_site_packages(
         Untraced(dists[k].name, plan.closure.required_by[k] or "the app")
         for k in sorted(plan.closure.members - plan.traced_keep)
     ]
+    result.untraced_native = [
+        f.rel
+        for f in plan.files
+        if not plan.keeps_file(TRACED, f) and _why_removed(plan, TRACED, f) == UNTRACED_NATIVE
+    ]
 
 
 def _why_removed(plan: SitePlan, level: str, f: SiteFile) -> str:
     if f.owner is not None and not plan.keeps(level, f.owner):
         return plan.dropped_as(f.owner) if not plan.keeps(SAFE, f.owner) else UNTRACED
-    return f.removable or strip.CACHES
+    return f.removable or UNTRACED_NATIVE
 
 
 def _count(result: TrimTally, level: str, plan: SitePlan, f: SiteFile, size: int) -> None:
-    if f.removable is None and plan.keeps(level, f.owner):
+    if plan.keeps_file(level, f):
         result.count(level, "kept", size)
         if f.size - size:
             result.count(level, strip.DEBUG_SYMBOLS, f.size - size)
@@ -332,8 +362,8 @@ def _strip(site: Path, plan: SitePlan, level: str, dest: Path, scratch: Path) ->
     scratch only to count what stripping would save. Returns each one's stripped size."""
     pairs, measured = [], scratch / "stripped"
     for f in plan.files:
-        if f.shared_object and f.removable is None and plan.keeps(SAFE, f.owner):
-            pairs.append((f.rel, dest / f.rel if plan.keeps(level, f.owner) else measured / f.rel))
+        if f.shared_object and plan.keeps_file(SAFE, f):
+            pairs.append((f.rel, dest / f.rel if plan.keeps_file(level, f) else measured / f.rel))
     done = strip.strip_all([(site / rel, to) for rel, to in pairs])
     shutil.rmtree(measured, ignore_errors=True)
     return {rel: s.after for (rel, _), s in zip(pairs, done, strict=True)}

@@ -69,7 +69,7 @@ def test_everything_verified(tiny_result: K8orizeResult, registry: LocalRegistry
     statuses = {s["step"]: s["status"] for s in report["steps"]}
     # Every step but runsc's, which runs only with --sandbox gvisor (test_runtime.py has it).
     assert list(statuses) == [s for s in STEPS if s != "verify under runsc"], report["steps"]
-    assert set(statuses.values()) == {"ok"}, report["steps"]
+    assert [s for s in report["steps"] if s["status"] != "ok"] == []  # the failed step, whole, if any
     assert report["verification"]["trimmed"]["passed"]
     enforced = report["verification"]["enforced"]
     assert enforced["run"]["passed"] and enforced["denials"] == 0

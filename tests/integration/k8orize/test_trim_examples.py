@@ -55,6 +55,14 @@ def test_dashboard_safe_trim_keeps_every_requirement_and_still_shrinks(dashboard
     assert removed["debug symbols (strip --strip-unneeded)"] > 10_000_000 and removed["tests"] > 10_000_000
     untraced = {u["name"]: u["required_by"] for u in trim["untraced_requirements"]}
     assert untraced.get("pydeck") == "streamlit"
+    # What --trim traced would give: pyarrow's libraries the dataframe never loaded (Flight, Parquet,
+    # datasets) go with the untraced requirements; listed, and kept at this level.
+    traced = trim["levels"]["traced"]
+    assert traced["reduction_percent"] >= 30
+    assert traced["removed_by_category"]["shared objects never loaded (--trim traced)"] > 10_000_000
+    native = trim["untraced_shared_objects"]
+    assert any(rel.startswith("pyarrow/") for rel in native) and not trim["untraced_shared_objects_dropped"]
+    assert all((dashboard.out / "image" / "site-packages" / rel).is_file() for rel in native)
     # The page rendered from the trimmed tree: the script's own log line, not only a session handshake.
     assert '"event": "dashboard_rendered"' in (dashboard.out / "runs" / "trimmed.log").read_text()
     assert '"event": "dashboard_rendered"' in (dashboard.out / "runs" / "enforced.log").read_text()

@@ -267,3 +267,40 @@ def test_an_unknown_trim_level_is_refused_with_the_choices(tmp_path: Path) -> No
     with pytest.raises(BadRequest, match="--trim is safe or traced, got 'all'"):
         K8orizeRequest(app_dir=tmp_path / "app", out=tmp_path / "out", trim="all").validate()
     assert K8orizeRequest(app_dir=tmp_path / "app", out=tmp_path / "out").trim == "safe"
+
+
+def test_traced_leaves_out_the_shared_objects_the_loader_never_opened(tmp_path: Path) -> None:
+    """A kept distribution's native code the trace never loaded (pyarrow's Flight beside the IPC it
+    used) goes at the traced level only, listed; what the loader opened stays, whether it named the file
+    through `$ORIGIN/..` (auditwheel's `<package>.libs/`) or through a link."""
+    site = tmp_path / "site-packages"
+    native = ("arrowish/_ipc.so", "arrowish/_flight.so", "arrowish.libs/libdep.so.1", "arrowish/libcore.so.1")
+    dist(site, "arrowish", {"arrowish/__init__.py": "", **dict.fromkeys(native, "")})
+    for rel in native:
+        shutil.copy2(_json.__file__, site / rel)  # real ELF shared objects
+    (site / "arrowish" / "libcore.so").symlink_to("libcore.so.1")  # the loader opens the link's name
+    traced = {
+        str(site / "arrowish/__init__.py"),
+        str(site / "arrowish/_ipc.so"),
+        str(site / "arrowish/../arrowish.libs/libdep.so.1"),
+        str(site / "arrowish/libcore.so"),
+    }
+    dists = installed(site)
+    in_site = trim.opened_in_site(traced, site)
+    assert {"arrowish.libs/libdep.so.1", "arrowish/libcore.so.1"} <= in_site
+    roots = trim.closure_roots(trim.touched_distributions(traced, site, dists), {"arrowish"}, dists, [])
+    plan = trim.plan_site(site, dists, in_site, roots, ())
+    layers = {}
+    for level in trim.LEVELS:
+        tally = trim.TrimTally()
+        trim.trim_site_packages(site, dists, plan, level, tmp_path / level, tmp_path / "scratch", tally)
+        layers[level] = tally.result()
+    shipped = kept_files(tmp_path / "traced")
+    assert {"arrowish/_ipc.so", "arrowish.libs/libdep.so.1", "arrowish/libcore.so.1"} <= shipped
+    assert "arrowish/_flight.so" not in shipped
+    assert "arrowish/_flight.so" in kept_files(tmp_path / "safe")
+    narrow, safe = layers["traced"], layers["safe"]
+    assert narrow.untraced_native == safe.untraced_native == ("arrowish/_flight.so",)  # both say so
+    assert narrow.removed[trim.UNTRACED_NATIVE] == (site / "arrowish/_flight.so").stat().st_size
+    assert trim.UNTRACED_NATIVE in safe.levels["traced"].removed  # the safe run says what traced gives
+    assert trim.UNTRACED_NATIVE not in safe.levels["safe"].removed
