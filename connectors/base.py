@@ -14,9 +14,10 @@ import inspect
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import ClassVar
 
+from connectors.entry_points import in_group
 from connectors.errors import (  # noqa: F401  re-exported: the contract includes its errors
     CredentialsExpired,
     Forbidden,
@@ -292,7 +293,7 @@ class ConnectorRegistry:
         wanted = set(only) if only is not None else None
         sites = SiteGuard.from_setting(str(getattr(settings, "site_allowlist", "") or ""))
         registry = cls()
-        for entry_point in sorted(entry_points(group=group), key=lambda ep: ep.name):
+        for entry_point in sorted(in_group(group), key=lambda ep: ep.name):
             if wanted is not None and entry_point.name not in wanted:
                 continue
             connector_class = _load(entry_point)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.grammar import Arguments, Param, check_params, suggest
 from bot.errors import RegistrationError, UnknownCommand
+from connectors.entry_points import in_group
 from policy.roles import ROLES
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class CommandRegistry:
 
     def include_entry_points(self, group: str = "k8or.commands") -> CommandRegistry:
         """Command sets from installed packages, so a plugin adds commands without changing k8or."""
-        for ep in entry_points(group=group):
+        for ep in in_group(group):
             loaded = ep.load()
             if not isinstance(loaded, CommandSet):
                 raise RegistrationError(f"entry point {ep.name!r} in {group} is not a CommandSet")
