@@ -9,8 +9,9 @@
 Logs that do not fit keep their newest lines (`fit`); a listing (`status` of a namespace, `audit`,
 `events`, newest first) keeps its head (`fit_reply`), and a card that would not fit beside its text is
 left out (the text is its fallback). The whole text goes as a file attachment where the channel shows
-one from the message itself (a data URL, as `k8orize` sends its picture). Teams takes only images that
-way and k8or's Slack adapter posts text only, so there the reply says what was left out.
+one from the message itself (a data URL, as `k8orize` sends its picture), and on Slack, whose adapter
+uploads it beside the reply (`files_upload_v2`, bot.slack.adapter). Teams takes only images that way,
+so there the reply says what was left out.
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ class MessageLimit:
 
     size: int | None  # None: no limit
     measure: Callable[[str], int] = len
-    files: bool = True  # shows a text file attached as a data URL
+    files: bool = True  # shows a text file sent with the message (a data URL; Slack: uploaded beside it)
 
     def fits(self, text: str) -> bool:
         return self.size is None or self.measure(text) <= self.size - ENVELOPE
 
 
 TEAMS = MessageLimit(28_000, _utf16_bytes, files=False)
-SLACK = MessageLimit(40_000, len, files=False)
+SLACK = MessageLimit(40_000, len)
 UNLIMITED = MessageLimit(None)
 TEAMS_CHANNEL = "msteams"
 LIMITS = {TEAMS_CHANNEL: TEAMS, "slack": SLACK, "console": UNLIMITED}

@@ -15,6 +15,7 @@ from actions.alerting import AlertView
 from bot.context import message
 from cluster.incidents import CRASHLOOP, OOMKILLED
 from dialogs import notify_messages as say
+from dialogs.message_fit import TEAMS_CHANNEL
 
 CONSOLE = "console"
 
@@ -52,7 +53,8 @@ def action_lines(view: AlertView) -> list[tuple[str, str]]:
 
 
 def render_alert(view: AlertView) -> Activity:
-    """The message for an alert: text plus a card with buttons; resolved alerts have no buttons."""
+    """The message for an alert: text plus a card with buttons (on Teams the card alone, the text as its
+    summary); resolved alerts have no buttons."""
     text = alert_text(view)
     if view.incident.resolved:
         return message(text)
@@ -71,5 +73,10 @@ def render_alert(view: AlertView) -> Activity:
             for title, line in lines
         ],
     }
-    activity = message(text, [CardFactory.adaptive_card(card)])
-    return activity
+    if view.channel == TEAMS_CHANNEL:
+        # Teams draws a message's text above its card: the card alone says it once, and the summary
+        # is what the activity feed and the notification show.
+        activity = message("", [CardFactory.adaptive_card(card)])
+        activity.summary = text
+        return activity
+    return message(text, [CardFactory.adaptive_card(card)])  # Slack: the text is the notification

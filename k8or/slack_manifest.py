@@ -25,7 +25,11 @@ METHOD_SCOPES = {
     "chat.postEphemeral": "chat:write",  # what only the person may see (sign-in links)
     "users.info": "users:read",  # the person's profile (bot.slack.directory)
     "usergroups.list": "usergroups:read",  # user group ids, for RBAC `groups:`
+    "files.getUploadURLExternal": "files:write",  # the whole of a reply too long for one message
+    "files.completeUploadExternal": "files:write",  # (files_upload_v2, bot.slack.adapter)
 }
+# slack_sdk helpers that call several Web API methods: bot/slack names the helper, Slack the methods.
+SDK_HELPERS = {"files.upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
 # users.info leaves profile.email out without this one; RBAC `users:` entries may be emails.
 EMAIL_SCOPE = "users:read.email"
 # The bot events k8or answers (bot.slack.edge.event_activity), with the scope each needs. In channels

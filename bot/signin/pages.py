@@ -172,7 +172,7 @@ def device_page(display_name: str, progress: dict[str, str], held: HeldSignIn | 
         return message_page(title, progress.get("message", "Sign-in failed."), kind="error")
     uri = escape(progress.get("verification_uri", ""))
     complete = progress.get("verification_uri_complete")
-    shortcut = f' (or open <a href="{escape(complete)}">this link</a>)' if complete else ""
+    shortcut = f' (or open <a href="{escape(complete)}" rel="noreferrer">this link</a>)' if complete else ""
     body = (
         f'<h1>{escape(title)}</h1><p>Open <a href="{uri}" rel="noreferrer">{uri}</a>{shortcut}'
         f" and enter this code:</p><p><code>{escape(progress.get('user_code', ''))}</code></p>"

@@ -2,22 +2,31 @@
 
 A message becomes `chat.postMessage` in the thread it answers; an edit (`update_activity`, for
 live progress) becomes `chat.update`; a confirmation card becomes buttons (Block Kit) whose values
-come back through interactivity.
+come back through interactivity. A text file sent with a message (the whole of a listing too long for
+one: dialogs.message_fit) is uploaded beside it with `files_upload_v2`; when Slack refuses it (an app
+installed without `files:write`), a second message says so.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.slack.blocks import blocks_from_card
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_TEXT_FILE = "data:text/plain;base64,"
+log = logging.getLogger(__name__)
 
 
 def mrkdwn(text: str) -> str:
@@ -43,6 +52,18 @@ def blocks_for(activity: Activity) -> list[dict[str, Any]] | None:
     return None
 
 
+def text_files(activity: Activity) -> Iterator[tuple[str, str]]:
+    """(name, text) of each text file the message carries in itself (dialogs.message_fit.text_file)."""
+    for attachment in activity.attachments or ():
+        url = attachment.content_url or ""
+        if attachment.content_type == "text/plain" and url.startswith(_TEXT_FILE):
+            try:
+                text = base64.b64decode(url[len(_TEXT_FILE) :], validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                continue
+            yield attachment.name or "reply.txt", text
+
+
 class SlackAdapter(BotAdapter):
     def __init__(self, client: AsyncWebClient):
         super().__init__()
@@ -64,7 +85,23 @@ class SlackAdapter(BotAdapter):
                 thread_ts=thread or None,
             )
             responses.append(ResourceResponse(id=f"{result['channel']}|{result['ts']}"))
+            for name, text in text_files(activity):
+                await self._upload(result["channel"], thread, name, text)
         return responses
+
+    async def _upload(self, channel: str, thread: str, name: str, text: str) -> None:
+        """The file beside the message it completes; a refusal is said in the conversation."""
+        try:
+            await self.client.files_upload_v2(
+                channel=channel, thread_ts=thread or None, filename=name, title=name, content=text
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) or "no answer"
+            log.warning("Slack refused a file", extra={"file": name, "error": error})
+            refused = messages.SLACK_FILE_REFUSED.format(name=name, error=error)
+            await self.client.chat_postMessage(
+                channel=channel, text=mrkdwn(refused), thread_ts=thread or None
+            )
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         channel, ts = (activity.id or "|").split("|", 1)

@@ -3,6 +3,12 @@
 Bodies follow api.slack.com/methods: every answer has `ok`, postMessage answers `channel`, `ts` and
 `message`, users.info answers `user.profile.email`, usergroups.list answers `usergroups[]` with
 `id`, `team_id`, `handle`, `name` and (with include_users) `users`.
+
+Files go the way `files_upload_v2` sends them (api.slack.com/messaging/files#upload): the method
+`files.getUploadURLExternal` (filename, length) answers an `upload_url` and a `file_id`; the bytes
+are POSTed to that URL (200 `OK - <length>`); `files.completeUploadExternal` (`files` as JSON,
+`channel_id`, `thread_ts`) shares them, and answers `files[]`. A file whose bytes never arrived, or
+arrived at another length than announced, is refused there as Slack does.
 """
 
 from __future__ import annotations
@@ -25,13 +31,54 @@ class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     emails: dict[str, str] = field(default_factory=dict)
     usergroups: list[dict[str, Any]] = field(default_factory=list)  # see `usergroup()`
+    #: Files shared: name, content, channel and thread, in the order they were completed.
+    files: list[dict[str, Any]] = field(default_factory=list)
+    #: Scopes the bot token lacks (`files:write`: the upload methods answer missing_scope).
+    missing_scopes: set[str] = field(default_factory=set)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._method)
         app.router.add_get("/api/{method}", self._method)
+        app.router.add_post("/upload/v1/{file_id}", self._upload, name="upload")
         return app
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        upload["content"] = await request.read()
+        return web.Response(text=f"OK - {len(upload['content'])}")
+
+    def _files(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        if "files:write" in self.missing_scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "files:write"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self._uploads) + 1:06d}"
+            length = int(args["length"])
+            self._uploads[file_id] = {"name": args["filename"], "length": length, "content": None}
+            url = str(request.url.origin().join(request.app.router["upload"].url_for(file_id=file_id)))
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        shared = []
+        for item in json.loads(args["files"]):
+            upload = self._uploads.get(item["id"])
+            if upload is None or upload["content"] is None or len(upload["content"]) != upload["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch" if upload else "file_not_found"}
+            self.files.append(
+                {
+                    "id": item["id"],
+                    "name": upload["name"],
+                    "title": item.get("title", upload["name"]),
+                    "content": upload["content"].decode(),
+                    "channel": args.get("channel_id"),
+                    "thread_ts": args.get("thread_ts"),
+                    "initial_comment": args.get("initial_comment"),
+                }
+            )
+            shared.append({"id": item["id"], "title": item.get("title", upload["name"])})
+        return {"ok": True, "files": shared}
 
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -62,6 +109,8 @@ class FakeSlack:
             )
         if method == "usergroups.list":
             return web.json_response({"ok": True, "usergroups": self.usergroups})
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return web.json_response(self._files(method, args, request))
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     def rename(self, group_id: str, handle: str) -> None:

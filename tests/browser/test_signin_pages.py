@@ -10,10 +10,11 @@ test's tmp_path; its text is asserted from the DOM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,11 @@ from bot.signin.components import SignIn
 from bot.signin.links import SignInLink
 from bot.signin.pending import PendingSignIns
 from bot.signin.service import SLOT
+from connectors.aws import AwsSettings
 from connectors.base import ConnectorRegistry, TokenFields
 from connectors.vault import CredentialVault, parse_keys
 from testing.chat.turns import TurnHarness
-from testing.services.wiring import Harness, build, close
+from testing.services.wiring import Harness, build, close, moto_client, start_moto
 from tests.browser.conftest import AXE, npm_file
 
 SERVICES = ("dockerhub", "github", "google", "jira", "miro", "toggl")
@@ -86,9 +88,12 @@ class Site:
         return answer
 
 
-@pytest.fixture
-async def site(tmp_path: Path, chromium: Any) -> AsyncIterator[Site]:
-    fakes = {name: await build(name, moto_url="") for name in SERVICES}
+@contextlib.asynccontextmanager
+async def open_site(
+    tmp_path: Path, chromium: Any, names: tuple[str, ...], moto_url: str = ""
+) -> AsyncIterator[Site]:
+    """k8or's chat and sign-in pages over the fakes of `names` (AWS needs moto_url: STS is moto)."""
+    fakes = {name: await build(name, moto_url=moto_url) for name in names}
     async with TurnHarness.open(tmp_path, [dialogs.auth.commands]) as bot:
         db = bot.services.db
         keys = parse_keys(Fernet.generate_key().decode(), "test")
@@ -121,6 +126,42 @@ async def site(tmp_path: Path, chromium: Any) -> AsyncIterator[Site]:
         await server.close()
     for harness, fake in fakes.values():
         await close(harness, fake)
+
+
+@pytest.fixture
+async def site(tmp_path: Path, chromium: Any) -> AsyncIterator[Site]:
+    async with open_site(tmp_path, chromium, SERVICES) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server, url = start_moto()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+async def aws_site(tmp_path: Path, chromium: Any, moto_url: str) -> AsyncIterator[Site]:
+    """The same, with AWS signing in through IAM Identity Center: its role credentials are a role
+    moto really issued, so the sign-in ends with STS saying who they are."""
+    async with open_site(tmp_path, chromium, ("aws",), moto_url) as opened:
+        aws = opened.fakes["aws"]
+        assumed = moto_client(moto_url, "sts").assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/AdministratorAccess", RoleSessionName="alice"
+        )["Credentials"]
+        aws.state.role_credentials = {
+            "accessKeyId": assumed["AccessKeyId"],
+            "secretAccessKey": assumed["SecretAccessKey"],
+            "sessionToken": assumed["SessionToken"],
+        }
+        aws.connector.settings = AwsSettings(
+            endpoint_url=aws.url,
+            sso_start_url="https://acme.awsapps.com/start",
+            sso_account_id="123456789012",
+            sso_role_name="AdministratorAccess",
+        )
+        yield opened
 
 
 def section(page: Any, heading: str) -> Any:
@@ -271,6 +312,18 @@ async def test_oauth_code_flow_through_the_providers_consent_and_back(
 async def test_device_flow_shows_the_code_and_follows_the_approval(
     site: Site, service: str, user_code: str, where: str
 ) -> None:
+    await _device_flow(site, service, user_code, where)
+
+
+async def test_aws_identity_center_device_flow_ends_with_the_role_sts_names(aws_site: Site) -> None:
+    """IAM Identity Center: the device code, AWS's approval, GetRoleCredentials, then STS's word."""
+    where = "https://device.sso.us-east-1.amazonaws.com/"
+    page = await _device_flow(aws_site, "aws", "KQXB-TTHQ", where)
+    assert "assumed-role/AdministratorAccess/alice" in await page.locator("body").inner_text()
+
+
+async def _device_flow(site: Site, service: str, user_code: str, where: str) -> Any:
+    """Get a device code on the page, approve it at the provider, read the code, type it in chat."""
     harness = site.fakes[service]
     name = harness.connector.display_name
     url, link = await site.login(service)
@@ -296,3 +349,4 @@ async def test_device_flow_shows_the_code_and_follows_the_approval(
     assert await site.signin.vault.get(link.person, service) is None
     assert (await site.type_code(await shown_code(page))).startswith(f"Signed in to {name} as ")
     assert await site.signin.vault.list_services(link.person) == [service]
+    return page

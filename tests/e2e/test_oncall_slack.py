@@ -13,10 +13,12 @@ import pytest
 
 import dialogs.cluster
 import dialogs.notify
+import dialogs.oncall
 from bot.commands.registry import CommandRegistry
 from bot.settings import Settings
 from cluster.deploy import deploy
 from cluster.target import from_kubeconfig
+from dialogs.message_fit import SLACK
 from k8or.app import SERVICES, AppParts, create_app
 from policy.rbac import policy_from_dict
 from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
@@ -111,3 +113,55 @@ async def test_alert_buttons_and_resolution_in_slack(client, slack, kubeconfig):
     assert {u["ts"] for u in slack.sent("chat.update") if "*web*" in u["text"]} == {update["ts"]}
     assert blocks_of(update) == []  # the buttons are gone
     assert len(posted()) == 1
+
+
+@pytest.fixture
+async def logs_client(aiohttp_client, tmp_path, slack, kubeconfig):  # type: ignore[no-untyped-def]  # noqa: F811
+    settings = Settings(
+        data_dir=tmp_path,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+        kubeconfig=str(kubeconfig),
+    )
+    registry = CommandRegistry().include(dialogs.cluster.commands).include(dialogs.oncall.commands)
+    return await aiohttp_client(create_app(settings, AppParts(registry=registry, roles=ROLES)))
+
+
+async def _long_log(client, fake_kube, kubeconfig, lines: int) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    await mention(client, "cluster use fake", "Ev1")
+    await asyncio.to_thread(deploy, from_kubeconfig(str(kubeconfig), "fake"), "web", "nginx:1.27", 1)
+
+    def running() -> list:
+        pods = fake_kube.list("Pod", "default")
+        return [p for p in pods if "containerID" in (p["status"].get("containerStatuses") or [{}])[0]]
+
+    pod = (await until(running, "a running pod"))[0]
+    container_id = pod["status"]["containerStatuses"][0]["containerID"]
+    text = "".join(f"line {i:05d} token=s3cr3t-{i:05d} " + "x" * 60 + "\n" for i in range(lines))
+    fake_kube.call(fake_kube.append_log, container_id, text)
+    await mention(client, f"logs web --lines {lines}", "Ev2")
+
+
+async def test_a_log_too_long_for_one_slack_message_comes_whole_as_a_file_in_its_thread(
+    logs_client, slack, fake_kube, kubeconfig  # noqa: F811
+):
+    await _long_log(logs_client, fake_kube, kubeconfig, 2000)
+    (reply,) = [m for m in slack.sent() if "line 01999" in m["text"]]
+    assert len(reply["text"]) <= SLACK.size and "s3cr3t" not in reply["text"]
+    (shared,) = slack.files
+    assert shared["name"].endswith("-web.log") and f"in the attached `{shared['name']}`" in reply["text"]
+    assert (shared["channel"], shared["thread_ts"]) == (reply["channel"], reply.get("thread_ts"))
+    whole = shared["content"].splitlines()
+    assert len(whole) == 2000 and whole[0].startswith("line 00000 token=[redacted]")
+    assert "s3cr3t" not in shared["content"]
+
+
+async def test_without_files_write_the_reply_stands_and_says_the_file_was_refused(
+    logs_client, slack, fake_kube, kubeconfig  # noqa: F811
+):
+    slack.missing_scopes.add("files:write")
+    await _long_log(logs_client, fake_kube, kubeconfig, 2000)
+    assert slack.files == [] and [m for m in slack.sent() if "line 01999" in m["text"]]
+    (refused,) = [m for m in slack.sent() if m["text"].startswith("Slack did not take")]
+    assert "missing_scope" in refused["text"] and "files:write" in refused["text"]

@@ -10,8 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from actions.alerting import AlertView
+from cluster.incidents import CRASHLOOP, Incident
 from dialogs import cards, cluster_render
 from dialogs.message_fit import TEAMS, limit_for
+from dialogs.notify_alerts import render_alert
 from tests.support.cards import REVISIONS, app_status, every_card, namespace_status
 
 SCHEMA = json.loads(
@@ -75,3 +78,16 @@ def test_a_small_namespace_keeps_its_card_on_teams_and_slack() -> None:
     for channel in ("msteams", "slack"):
         reply = cards.namespace_reply(channel, namespace_status(3))
         assert [a.content_type for a in reply.attachments] == ["application/vnd.microsoft.card.adaptive"]
+
+
+def test_a_teams_alert_is_its_card_alone_with_the_text_as_the_notification_summary() -> None:
+    """On Teams the alert's text would be drawn above the card that repeats it; on Slack the text is
+    the push notification and the fallback of the Block Kit buttons, so it stays."""
+    incident = Incident("shop", "web", CRASHLOOP, "CrashLoopBackOff", "Deployment", restarts=7)
+    teams = render_alert(AlertView(incident, "prod-eu", "msteams", rollback_to=3))
+    slack = render_alert(AlertView(incident, "prod-eu", "slack", rollback_to=3))
+    card = teams.attachments[0].content
+    assert not teams.text and "CrashLoopBackOff" in teams.summary
+    assert teams.summary in card["body"][0]["text"]
+    assert slack.text == teams.summary and slack.attachments[0].content == card
+    assert teams.serialize()["summary"] == teams.summary  # it goes over the wire
