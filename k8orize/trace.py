@@ -36,8 +36,10 @@ class SyscallTrace:
 
 
 def _result(text: str) -> str:
-    head, sep, tail = text.rpartition(") = ")
-    return tail.strip() if sep else ""
+    """What the call returned. strace pads a short call to column 40 before ` = `: a resumed call
+    (`<... openat resumed>)             = 15`) always is, and so is `getuid()`."""
+    head, sep, tail = text.rpartition(" = ")
+    return tail.strip() if sep and head.rstrip().endswith(")") else ""
 
 
 def _record(trace: SyscallTrace, name: str, text: str) -> None:
