@@ -112,7 +112,5 @@ def sentence(text: str) -> str:
     if text[0].isalpha() and text[0].islower() and not text.startswith("k8or"):
         text = text[0].upper() + text[1:]
     return text if text[-1] in ".?!:)`" else text + "."
-SLACK_FILE_REFUSED = (
-    "Slack did not take `{name}` ({error}): the reply above is all there is here. An app made from "
-    "`k8or slack manifest` has the files:write scope a file needs."
-)
+SLACK_FILE_REFUSED = "Slack did not take `{name}` ({error}): the reply above is all there is here."
+SLACK_FILE_SCOPE = " An app made from `k8or slack manifest` has the files:write scope a file needs."

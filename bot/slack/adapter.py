@@ -99,6 +99,8 @@ class SlackAdapter(BotAdapter):
             error = str(exc.response.get("error", "")) or "no answer"
             log.warning("Slack refused a file", extra={"file": name, "error": error})
             refused = messages.SLACK_FILE_REFUSED.format(name=name, error=error)
+            if error == "missing_scope":
+                refused += messages.SLACK_FILE_SCOPE
             await self.client.chat_postMessage(
                 channel=channel, text=mrkdwn(refused), thread_ts=thread or None
             )
