@@ -296,7 +296,7 @@ class AlertDesk:
             await self._failed(sub, exc)
             return
         self.sent += 1
-        await self.store.record(sub.id, name, "open", activity.text or "", activity_id)
+        await self.store.record(sub.id, name, "open", activity.text or activity.summary or "", activity_id)
         self._edits.pop((sub.id, name), None)
         await self._delivered(sub)
 
@@ -335,7 +335,7 @@ class AlertDesk:
         except Undeliverable as exc:
             await self._failed(edit.sub, exc)
             return
-        await self.store.record(edit.sub.id, key[1], edit.state, activity.text or "")
+        await self.store.record(edit.sub.id, key[1], edit.state, activity.text or activity.summary or "")
         if edit.state == "resolved":
             self._edits.pop(key, None)
 

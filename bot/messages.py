@@ -16,6 +16,8 @@ NEEDS_LOGIN_GROUP = "`{command}` acts as you on {services}, and you have not sig
 LOGIN_SENT_PRIVATELY = "I've sent you the sign-in links privately."
 LOGIN_MESSAGE_ME = "Send me a direct message (`login <service>`) to get your sign-in links privately."
 LOGIN_LINE = "- {display}: `login {service}`{link}"
+SLACK_FILE_REFUSED = "Slack did not take `{name}` ({error}): the reply above is all there is here."
+SLACK_FILE_SCOPE = " An app made from `k8or slack manifest` has the files:write scope a file needs."
 INTERNAL_ERROR = "Something went wrong on my side while running `{command}`. Reference: `{cid}`."
 TIMED_OUT = "`{command}` took longer than {seconds:.0f}s and was stopped. Reference: `{cid}`."
 STATE_CONFLICT = "This conversation was changed by another message at the same time; please send that again."
@@ -112,5 +114,3 @@ def sentence(text: str) -> str:
     if text[0].isalpha() and text[0].islower() and not text.startswith("k8or"):
         text = text[0].upper() + text[1:]
     return text if text[-1] in ".?!:)`" else text + "."
-SLACK_FILE_REFUSED = "Slack did not take `{name}` ({error}): the reply above is all there is here."
-SLACK_FILE_SCOPE = " An app made from `k8or slack manifest` has the files:write scope a file needs."

@@ -31,6 +31,11 @@ def plain(text: str) -> str:
     return text.replace("`", "")
 
 
+def unmarked(text: str) -> str:
+    """k8or's markdown as plain text, as a notification or an activity feed shows it."""
+    return plain(text).replace("**", "")
+
+
 def adaptive_card(body: list[Card], fallback: str) -> Card:
     return {
         "type": "AdaptiveCard",

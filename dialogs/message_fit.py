@@ -53,6 +53,13 @@ TEAMS_CHANNEL = "msteams"
 LIMITS = {TEAMS_CHANNEL: TEAMS, "slack": SLACK, "console": UNLIMITED}
 
 
+def card_alone(channel_id: str | None) -> bool:
+    """Whether a message with a card goes without its text: Teams draws the text above the card, so
+    the same words would show twice (the card carries them, and its fallbackText for clients that
+    draw no cards)."""
+    return channel_id == TEAMS_CHANNEL
+
+
 def limit_for(channel_id: str | None) -> MessageLimit:
     """The channel's limit; an unknown channel gets the tightest known one."""
     return LIMITS.get(channel_id or "", MessageLimit(TEAMS.size, _utf16_bytes))
@@ -120,9 +127,7 @@ def fit_reply(
     limit = limit_for(channel_id)
     card_text = "".join(json.dumps(card.content, ensure_ascii=False) for card in cards)
     if limit.fits(text + card_text):
-        # Teams draws a message's text and then its card: the card alone says it once (its
-        # fallbackText is the text, for clients that draw no cards).
-        return Reply("" if cards and channel_id == TEAMS_CHANNEL else text, list(cards))
+        return Reply("" if cards and card_alone(channel_id) else text, list(cards))
     if limit.fits(text):
         return Reply(text)
     head, *body = text.split("\n")

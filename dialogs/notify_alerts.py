@@ -14,8 +14,9 @@ from botbuilder.schema import Activity
 from actions.alerting import AlertView
 from bot.context import message
 from cluster.incidents import CRASHLOOP, OOMKILLED
+from dialogs import cards
 from dialogs import notify_messages as say
-from dialogs.message_fit import TEAMS_CHANNEL
+from dialogs.message_fit import card_alone
 
 CONSOLE = "console"
 
@@ -63,20 +64,13 @@ def render_alert(view: AlertView) -> Activity:
         typed = ", ".join(f"`{line}`" for _, line in lines)
         return message(f"{text}\n{say.ACTIONS_TO_TYPE.format(lines=typed)}")
     pinned = {"k8or_cluster": view.cluster, "k8or_namespace": view.incident.namespace}
-    card = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
-        "body": [{"type": "TextBlock", "text": text, "wrap": True}],
-        "actions": [
-            {"type": "Action.Submit", "title": title, "data": {"k8or_command": line, **pinned}}
-            for title, line in lines
-        ],
-    }
-    if view.channel == TEAMS_CHANNEL:
-        # Teams draws a message's text above its card: the card alone says it once, and the summary
-        # is what the activity feed and the notification show.
+    card = cards.adaptive_card([cards.line(text)], fallback=cards.unmarked(text))
+    card["actions"] = [
+        {"type": "Action.Submit", "title": title, "data": {"k8or_command": line, **pinned}}
+        for title, line in lines
+    ]
+    if card_alone(view.channel):  # Teams: the card says it; the summary is what notifications show
         activity = message("", [CardFactory.adaptive_card(card)])
-        activity.summary = text
+        activity.summary = cards.unmarked(text)
         return activity
     return message(text, [CardFactory.adaptive_card(card)])  # Slack: the text is the notification

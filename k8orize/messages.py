@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 APP_NOT_FOUND = (
     "App directory {path} does not exist or is not a directory. Pass the folder that holds the app."
 )
@@ -181,9 +183,10 @@ UNTRACED_DROPPED = (
     "--trim traced dropped {count} requirements the trace never loaded ({names}): a code path the trace "
     "did not take may fail with ModuleNotFoundError; --trim safe keeps them"
 )
-UNTRACED_NATIVE_DROPPED = (
+UNTRACED_SHARED_OBJECTS_DROPPED = (
     "--trim traced left {count} shared objects the dynamic loader never opened out of the image ({names}): "
-    "an import on a path the trace did not take that needs one fails with ImportError; --trim safe keeps them"
+    "an import or library load on a path the trace did not take that needs one fails (ImportError, OSError); "
+    "--trim safe keeps them"
 )
 UNTRACED_MODULES_DROPPED = (
     "--trim traced left {count} app modules nothing imported out of the image ({names}): code that "
@@ -194,8 +197,14 @@ TRIM_SAFE_PROOF = "- Requirements intact: {closure}; traced modules imported aga
 TRIM_TRACED_WARNING = (
     "- WARNING (--trim traced): paths the trace did not take may fail; dropped, never loaded: {names}"
 )
-TRIM_TRACED_NATIVE_WARNING = (
+TRIM_TRACED_SHARED_OBJECTS_WARNING = (
     "- WARNING (--trim traced): an import the trace did not take may fail; shared objects never loaded, "
     "left out: {names}"
 )
 UNUSED_APP_MODULES = "- App modules nothing imports: {names}"
+
+
+def listed(names: Sequence[str], shown: int = 8, where: str = "report.json") -> str:
+    """The first `shown` names, then how many more there are and `where` they all are."""
+    more = f" and {len(names) - shown} more ({where})" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

@@ -145,7 +145,7 @@ def _trim(f: Facts) -> TrimJSON | None:
         untraced_requirements_dropped=layer.level == trim.TRACED,
         unused_app_modules=list(layer.unused_app_modules),
         unused_app_modules_dropped=layer.level == trim.TRACED,
-        untraced_shared_objects=list(layer.untraced_native),
+        untraced_shared_objects=list(layer.untraced_shared_objects),
         untraced_shared_objects_dropped=layer.level == trim.TRACED,
         closure_check=proof.closure.as_json(),
         reimport=proof.reimport.as_json(),
@@ -271,11 +271,6 @@ def _trim_claims(f: Facts) -> tuple[list[str], list[str]]:
     return passed, failed
 
 
-def _few(names: tuple[str, ...], where: str, shown: int = 5) -> str:
-    more = f" and {len(names) - shown} more ({where})" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
 def _trim_gaps(f: Facts) -> list[str]:
     proof, layer = f.prepared.proof, f.prepared.layer
     if proof is None:
@@ -288,9 +283,10 @@ def _trim_gaps(f: Facts) -> list[str]:
     if layer.level == trim.TRACED and layer.untraced:
         names = ", ".join(f"{u.name} (required by {u.required_by})" for u in layer.untraced)
         gaps.append(messages.UNTRACED_DROPPED.format(count=len(layer.untraced), names=names))
-    if layer.level == trim.TRACED and layer.untraced_native:
-        native, where = layer.untraced_native, "trim.untraced_shared_objects"
-        gaps.append(messages.UNTRACED_NATIVE_DROPPED.format(count=len(native), names=_few(native, where)))
+    if layer.level == trim.TRACED and layer.untraced_shared_objects:
+        native = layer.untraced_shared_objects
+        names = messages.listed(native, shown=5, where="trim.untraced_shared_objects")
+        gaps.append(messages.UNTRACED_SHARED_OBJECTS_DROPPED.format(count=len(native), names=names))
     if layer.level == trim.TRACED and layer.unused_app_modules:
         modules = layer.unused_app_modules
         gaps.append(messages.UNTRACED_MODULES_DROPPED.format(count=len(modules), names=", ".join(modules)))

@@ -32,11 +32,6 @@ def _level(trim: TrimJSON, name: str) -> str:
     return f"{_mb(level['bytes_after'])} ({level['reduction_percent']}% smaller)"
 
 
-def _listed(names: list[str], shown: int = 8) -> str:
-    more = f" and {len(names) - shown} more (report.json)" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
 def _summary_trim(trim: TrimJSON) -> list[str]:
     """The level built, what each gives, its proofs, and (traced) what may fail."""
     closure, again = trim["closure_check"], trim["reimport"]
@@ -49,13 +44,15 @@ def _summary_trim(trim: TrimJSON) -> list[str]:
     ]
     if trim["untraced_requirements_dropped"] and trim["untraced_requirements"]:
         names = [f"{u['name']} (required by {u['required_by']})" for u in trim["untraced_requirements"]]
-        lines.append(messages.TRIM_TRACED_WARNING.format(names=_listed(names)))
+        lines.append(messages.TRIM_TRACED_WARNING.format(names=messages.listed(names)))
     if trim["untraced_shared_objects_dropped"] and trim["untraced_shared_objects"]:
         lines.append(
-            messages.TRIM_TRACED_NATIVE_WARNING.format(names=_listed(trim["untraced_shared_objects"]))
+            messages.TRIM_TRACED_SHARED_OBJECTS_WARNING.format(
+                names=messages.listed(trim["untraced_shared_objects"])
+            )
         )
     if trim["unused_app_modules"]:
-        lines.append(messages.UNUSED_APP_MODULES.format(names=_listed(trim["unused_app_modules"])))
+        lines.append(messages.UNUSED_APP_MODULES.format(names=messages.listed(trim["unused_app_modules"])))
     return lines
 
 

@@ -6,9 +6,10 @@
   (k8orize/strip.py) goes and shared objects are stripped.
 - traced: as safe, but closure members the trace never loaded go too; each is listed with the
   distribution that requires it, since a path the trace did not take may need it. So do the shared
-  objects of kept distributions the dynamic loader never opened (pyarrow's Flight, Parquet and dataset
-  libraries in an app that only serialises dataframes): native code is most of a kept distribution's
-  bytes, and an import that needs one of them fails as a dropped requirement would.
+  objects the dynamic loader never opened of distributions the trace loaded (pyarrow's Flight, Parquet
+  and dataset libraries in an app that only serialises dataframes): native code is most of such a
+  distribution's bytes, and an import that needs one fails as a dropped requirement would. A
+  distribution kept only because the app's code imports it (the trace never reached it) keeps all.
 
 The figures of both levels are counted whichever is built, so the report says what each would give.
 """
@@ -43,7 +44,7 @@ UNUSED_DECLARED = "unused declared dependencies"
 INSTALLER = "installer tools (pip, setuptools, wheel)"
 UNTRACED = "untraced requirements (--trim traced)"
 UNUSED_APP_MODULES = "app modules nothing imports (--trim traced)"
-UNTRACED_NATIVE = "shared objects never loaded (--trim traced)"
+UNTRACED_SHARED_OBJECTS = "shared objects never loaded (--trim traced)"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class TrimTally:
     levels: dict[str, dict[str, int]] = field(default_factory=dict)
     untraced: list[Untraced] = field(default_factory=list)
     unused_app_modules: list[str] = field(default_factory=list)
-    untraced_native: list[str] = field(default_factory=list)
+    untraced_shared_objects: list[str] = field(default_factory=list)
 
     def count(self, level: str, category: str, size: int) -> None:
         """A category's bytes removed at `level` (`"kept"`: kept there)."""
@@ -94,7 +95,7 @@ class TrimTally:
             levels={name: self._figures(name) for name in LEVELS if name in self.levels},
             untraced=tuple(self.untraced),
             unused_app_modules=tuple(self.unused_app_modules),
-            untraced_native=tuple(self.untraced_native),
+            untraced_shared_objects=tuple(self.untraced_shared_objects),
         )
 
     def _figures(self, level: str) -> LevelFigures:
@@ -117,9 +118,9 @@ class TrimResult:
     levels: Mapping[str, LevelFigures] = field(default_factory=dict)
     untraced: tuple[Untraced, ...] = ()
     unused_app_modules: tuple[str, ...] = ()
-    #: Shared objects of distributions the traced level keeps that the trace never loaded: left out at
-    #: that level, listed at both.
-    untraced_native: tuple[str, ...] = ()
+    #: Shared objects the trace never loaded, of distributions it did load: left out at the traced
+    #: level, listed at both.
+    untraced_shared_objects: tuple[str, ...] = ()
 
     @property
     def bytes_before(self) -> int:
@@ -179,13 +180,12 @@ def opened_in_site(opened: Iterable[str], site: Path) -> set[str]:
     return found
 
 
-def touched_distributions(
-    opened: set[str], site: Path, dists: Mapping[str, Distribution]
-) -> dict[str, set[str]]:
-    """Distributions whose code (not just their dist-info metadata) the trace opened, with those files."""
+def touched_distributions(in_site: Iterable[str], dists: Mapping[str, Distribution]) -> dict[str, set[str]]:
+    """Distributions whose code (not just their dist-info metadata) the trace opened, with those files;
+    in_site: the files of site it opened (`opened_in_site`)."""
     by_file, by_top = _owners(dists)
     touched: dict[str, set[str]] = {}
-    for rel in opened_in_site(opened, site):
+    for rel in in_site:
         top = rel.split("/", 1)[0]
         if top.endswith((".dist-info", ".egg-info")):
             continue  # metadata scans (entry points, versions) read every dist-info
@@ -228,6 +228,7 @@ class SitePlan:
     traced_keep: frozenset[str]
     declared: frozenset[str]
     files: tuple[SiteFile, ...]
+    loaded: frozenset[str] = frozenset()  # the distributions whose code the trace opened
 
     def keeps(self, level: str, owner: str | None) -> bool:
         if owner is None:
@@ -236,10 +237,14 @@ class SitePlan:
 
     def keeps_file(self, level: str, f: SiteFile) -> bool:
         """Whether `level` ships the file: an import may read it, its distribution stays, and at the
-        traced level a distribution's shared object only when the loader opened it."""
+        traced level it is no shared object the loader never opened (`never_loaded`)."""
         if f.removable is not None or not self.keeps(level, f.owner):
             return False
-        return level == SAFE or not f.shared_object or f.opened or f.owner is None
+        return level == SAFE or not self.never_loaded(f)
+
+    def never_loaded(self, f: SiteFile) -> bool:
+        """A shared object the loader never opened, of a distribution whose code the trace did open."""
+        return f.shared_object and not f.opened and f.owner in self.loaded
 
     def dropped_as(self, owner: str) -> str:
         """Why a distribution outside the closure goes, as a report category."""
@@ -278,7 +283,7 @@ def plan_site(
 ) -> SitePlan:
     """Classify every file of site. roots: the distributions the app imports statically or the trace
     touched, with the extras asked of them; opened: the files of site the trace opened."""
-    touched = touched_distributions({str(site / rel) for rel in opened}, site, dists)
+    touched = touched_distributions(opened, dists)
     closure = requirement_closure(roots, dists)
     static = set(roots) - set(touched)
     traced_keep = frozenset((traced_roots(touched) | static) & closure.members)
@@ -297,7 +302,9 @@ def plan_site(
             removable = candidates[folder]
         shared = strip.is_shared_object(path)
         files.append(SiteFile(rel, path.stat().st_size, owner, removable, shared, rel in opened))
-    return SitePlan(closure, traced_keep, frozenset(canonical(d) for d in declared), tuple(files))
+    declared_keys = frozenset(canonical(d) for d in declared)
+    loaded = frozenset(traced_roots(touched) & closure.members)
+    return SitePlan(closure, traced_keep, declared_keys, tuple(files), loaded)
 
 
 def trim_site_packages(
@@ -335,17 +342,17 @@ def trim_site_packages(
         Untraced(dists[k].name, plan.closure.required_by[k] or "the app")
         for k in sorted(plan.closure.members - plan.traced_keep)
     ]
-    result.untraced_native = [
-        f.rel
-        for f in plan.files
-        if not plan.keeps_file(TRACED, f) and _why_removed(plan, TRACED, f) == UNTRACED_NATIVE
+    result.untraced_shared_objects = [
+        f.rel for f in plan.files if plan.keeps_file(SAFE, f) and plan.never_loaded(f)
     ]
 
 
 def _why_removed(plan: SitePlan, level: str, f: SiteFile) -> str:
     if f.owner is not None and not plan.keeps(level, f.owner):
         return plan.dropped_as(f.owner) if not plan.keeps(SAFE, f.owner) else UNTRACED
-    return f.removable or UNTRACED_NATIVE
+    if f.removable is not None:
+        return f.removable
+    return UNTRACED_SHARED_OBJECTS if plan.never_loaded(f) else strip.CACHES
 
 
 def _count(result: TrimTally, level: str, plan: SitePlan, f: SiteFile, size: int) -> None:

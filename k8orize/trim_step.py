@@ -31,7 +31,7 @@ def trim_layer(
     """Write the trimmed layer under `image`; its figures, its proofs and the step's verdict."""
     site, opened = venv.venv.site_packages, traced.trace.opened
     in_site = trim.opened_in_site(opened, site)
-    touched = trim.touched_distributions(opened, site, venv.dists)
+    touched = trim.touched_distributions(in_site, venv.dists)
     roots = trim.closure_roots(touched, analysis.imports, venv.dists, analysis.requirement_specs)
     plan = trim.plan_site(site, venv.dists, in_site, roots, analysis.declared)
     tally = trim.TrimTally()

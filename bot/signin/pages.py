@@ -170,15 +170,24 @@ def device_page(display_name: str, progress: dict[str, str], held: HeldSignIn | 
         return code_page(display_name, progress.get("owner", ""), held)
     if state == "failed":
         return message_page(title, progress.get("message", "Sign-in failed."), kind="error")
-    uri = escape(progress.get("verification_uri", ""))
-    complete = progress.get("verification_uri_complete")
-    shortcut = f' (or open <a href="{escape(complete)}" rel="noreferrer">this link</a>)' if complete else ""
+    uri, complete = progress.get("verification_uri", ""), progress.get("verification_uri_complete", "")
+    where = _external_link(uri, uri) or escape(uri)
+    shortcut = _external_link(complete, "this link")
+    shortcut = f" (or open {shortcut})" if shortcut else ""
     body = (
-        f'<h1>{escape(title)}</h1><p>Open <a href="{uri}" rel="noreferrer">{uri}</a>{shortcut}'
+        f"<h1>{escape(title)}</h1><p>Open {where}{shortcut}"
         f" and enter this code:</p><p><code>{escape(progress.get('user_code', ''))}</code></p>"
         f'<p>{escape(DEVICE_NEXT)} <a href="device">Check now</a></p>'
     )
     return document(title, body)
+
+
+def _external_link(url: str, label: str) -> str:
+    """A link to the provider's page, only for an https URL: the provider's answer is not trusted to
+    name a `javascript:` or plain-http target."""
+    if not url.lower().startswith("https://"):
+        return ""
+    return f'<a href="{escape(url)}" rel="noreferrer">{escape(label)}</a>'
 
 
 def device_progress(device: DeviceAuthorization) -> dict[str, str]:

@@ -16,9 +16,10 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -90,20 +91,21 @@ class SlackAdapter(BotAdapter):
         return responses
 
     async def _upload(self, channel: str, thread: str, name: str, text: str) -> None:
-        """The file beside the message it completes; a refusal is said in the conversation."""
+        """The file beside the message it completes; a refusal or a failed upload is said there."""
         try:
             await self.client.files_upload_v2(
                 channel=channel, thread_ts=thread or None, filename=name, title=name, content=text
             )
+            return
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "")) or "no answer"
-            log.warning("Slack refused a file", extra={"file": name, "error": error})
-            refused = messages.SLACK_FILE_REFUSED.format(name=name, error=error)
-            if error == "missing_scope":
-                refused += messages.SLACK_FILE_SCOPE
-            await self.client.chat_postMessage(
-                channel=channel, text=mrkdwn(refused), thread_ts=thread or None
-            )
+            error, needed = str(exc.response.get("error", "")), str(exc.response.get("needed", ""))
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            error, needed = f"the upload failed: {type(exc).__name__}", ""
+        log.warning("Slack did not take a file", extra={"file": name, "error": error})
+        refused = messages.SLACK_FILE_REFUSED.format(name=name, error=error or "no answer")
+        if "files:write" in needed:
+            refused += messages.SLACK_FILE_SCOPE
+        await self.client.chat_postMessage(channel=channel, text=mrkdwn(refused), thread_ts=thread or None)
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         channel, ts = (activity.id or "|").split("|", 1)

@@ -8,7 +8,7 @@ Files go the way `files_upload_v2` sends them (api.slack.com/messaging/files#upl
 `files.getUploadURLExternal` (filename, length) answers an `upload_url` and a `file_id`; the bytes
 are POSTed to that URL (200 `OK - <length>`); `files.completeUploadExternal` (`files` as JSON,
 `channel_id`, `thread_ts`) shares them, and answers `files[]`. A file whose bytes never arrived, or
-arrived at another length than announced, is refused there as Slack does.
+arrived at another length than announced, is refused there (`file_not_found`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ class FakeSlack:
     files: list[dict[str, Any]] = field(default_factory=list)
     #: Scopes the bot token lacks (`files:write`: the upload methods answer missing_scope).
     missing_scopes: set[str] = field(default_factory=set)
+    #: The upload URL answers 500, as files.slack.com does in an outage.
+    uploads_fail: bool = False
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -49,6 +51,8 @@ class FakeSlack:
         upload = self._uploads.get(request.match_info["file_id"])
         if upload is None:
             return web.Response(status=404, text="unknown upload")
+        if self.uploads_fail:
+            return web.Response(status=500, text="upload failed")
         upload["content"] = await request.read()
         return web.Response(text=f"OK - {len(upload['content'])}")
 
@@ -56,22 +60,28 @@ class FakeSlack:
         if "files:write" in self.missing_scopes:
             return {"ok": False, "error": "missing_scope", "needed": "files:write"}
         if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
             file_id = f"F{len(self._uploads) + 1:06d}"
             length = int(args["length"])
             self._uploads[file_id] = {"name": args["filename"], "length": length, "content": None}
             url = str(request.url.origin().join(request.app.router["upload"].url_for(file_id=file_id)))
             return {"ok": True, "upload_url": url, "file_id": file_id}
         shared = []
-        for item in json.loads(args["files"]):
+        try:
+            files = json.loads(args["files"])
+        except (KeyError, ValueError):
+            return {"ok": False, "error": "invalid_arguments"}
+        for item in files:
             upload = self._uploads.get(item["id"])
             if upload is None or upload["content"] is None or len(upload["content"]) != upload["length"]:
-                return {"ok": False, "error": "file_upload_size_mismatch" if upload else "file_not_found"}
+                return {"ok": False, "error": "file_not_found"}
             self.files.append(
                 {
                     "id": item["id"],
                     "name": upload["name"],
                     "title": item.get("title", upload["name"]),
-                    "content": upload["content"].decode(),
+                    "content": upload["content"].decode(errors="replace"),
                     "channel": args.get("channel_id"),
                     "thread_ts": args.get("thread_ts"),
                     "initial_comment": args.get("initial_comment"),

@@ -144,7 +144,10 @@ async def _long_log(client, fake_kube, kubeconfig, lines: int) -> None:  # type:
 
 
 async def test_a_log_too_long_for_one_slack_message_comes_whole_as_a_file_in_its_thread(
-    logs_client, slack, fake_kube, kubeconfig  # noqa: F811
+    logs_client,
+    slack,
+    fake_kube,
+    kubeconfig,  # noqa: F811
 ):
     await _long_log(logs_client, fake_kube, kubeconfig, 2000)
     (reply,) = [m for m in slack.sent() if "line 01999" in m["text"]]
@@ -158,10 +161,27 @@ async def test_a_log_too_long_for_one_slack_message_comes_whole_as_a_file_in_its
 
 
 async def test_without_files_write_the_reply_stands_and_says_the_file_was_refused(
-    logs_client, slack, fake_kube, kubeconfig  # noqa: F811
+    logs_client,
+    slack,
+    fake_kube,
+    kubeconfig,  # noqa: F811
 ):
     slack.missing_scopes.add("files:write")
     await _long_log(logs_client, fake_kube, kubeconfig, 2000)
     assert slack.files == [] and [m for m in slack.sent() if "line 01999" in m["text"]]
     (refused,) = [m for m in slack.sent() if m["text"].startswith("Slack did not take")]
     assert "missing_scope" in refused["text"] and "files:write" in refused["text"]
+
+
+async def test_a_failed_upload_is_said_without_blaming_the_scope_and_the_turn_goes_on(
+    logs_client,
+    slack,
+    fake_kube,
+    kubeconfig,  # noqa: F811
+):
+    slack.uploads_fail = True  # files.slack.com answers 500
+    await _long_log(logs_client, fake_kube, kubeconfig, 2000)
+    (refused,) = [m for m in slack.sent() if m["text"].startswith("Slack did not take")]
+    assert "the upload failed" in refused["text"] and "files:write" not in refused["text"]
+    await mention(logs_client, "logs web --lines 5", "Ev3")  # the bot still answers
+    assert [m for m in slack.sent() if "line 01999" in m["text"] and "attached" not in m["text"]]

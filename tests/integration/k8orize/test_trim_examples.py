@@ -33,6 +33,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[K8orizeResul
 
 
 @pytest.fixture(scope="module")
+def dashboard_traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[K8orizeResult]:
+    yield _k8orized(tmp_path_factory, "streamlit-dashboard", "traced")
+
+
+@pytest.fixture(scope="module")
 def django_traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[K8orizeResult]:
     yield _k8orized(tmp_path_factory, "django-example", "traced")
 
@@ -66,6 +71,32 @@ def test_dashboard_safe_trim_keeps_every_requirement_and_still_shrinks(dashboard
     # The page rendered from the trimmed tree: the script's own log line, not only a session handshake.
     assert '"event": "dashboard_rendered"' in (dashboard.out / "runs" / "trimmed.log").read_text()
     assert '"event": "dashboard_rendered"' in (dashboard.out / "runs" / "enforced.log").read_text()
+
+
+@DASHBOARD
+def test_dashboard_traced_trim_leaves_unloaded_native_code_out_and_still_renders(
+    dashboard_traced: K8orizeResult,
+) -> None:
+    """--trim traced: pyarrow's libraries the dataframe never loaded are left out, and the page still
+    renders from the trimmed tree, plainly and under the seccomp profile; what was left out is said."""
+    steps = _steps(dashboard_traced)
+    assert all(steps[s] == "ok" for s in ("install", "trace", "trim", "verify trimmed", "verify enforced"))
+    report, out = dashboard_traced.report, dashboard_traced.out
+    trim = report["trim"]
+    assert trim is not None and trim["level"] == "traced" and trim["untraced_shared_objects_dropped"]
+    assert trim["reimport"]["failed_after_trim"] == {} and trim["reimport"]["modules"] > 500
+    assert report["sizes"]["reduction_percent"] == trim["levels"]["traced"]["reduction_percent"] >= 30
+    native = trim["untraced_shared_objects"]
+    assert any(rel.startswith("pyarrow/") for rel in native)
+    assert not any((out / "image" / "site-packages" / rel).exists() for rel in native)
+    assert (out / "image" / "site-packages" / "pyarrow").is_dir()  # what the page loaded stays
+    assert '"event": "dashboard_rendered"' in (out / "runs" / "trimmed.log").read_text()
+    assert '"event": "dashboard_rendered"' in (out / "runs" / "enforced.log").read_text()
+    assert any("shared objects the dynamic loader never opened" in item for item in report["not_verified"])
+    assert (
+        "WARNING (--trim traced): an import the trace did not take may fail; shared objects"
+        in (out / "SUMMARY.md").read_text()
+    )
 
 
 @DJANGO

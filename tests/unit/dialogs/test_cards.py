@@ -88,6 +88,7 @@ def test_a_teams_alert_is_its_card_alone_with_the_text_as_the_notification_summa
     slack = render_alert(AlertView(incident, "prod-eu", "slack", rollback_to=3))
     card = teams.attachments[0].content
     assert not teams.text and "CrashLoopBackOff" in teams.summary
-    assert teams.summary in card["body"][0]["text"]
-    assert slack.text == teams.summary and slack.attachments[0].content == card
+    assert "**" not in teams.summary and "`" not in teams.summary  # notifications show no markdown
+    assert card["fallbackText"] == teams.summary and "`" not in card["body"][0]["text"]
+    assert slack.text.startswith("🚨 **web**") and slack.attachments[0].content == card
     assert teams.serialize()["summary"] == teams.summary  # it goes over the wire

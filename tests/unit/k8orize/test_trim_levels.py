@@ -82,9 +82,11 @@ def build(
     site: Path, level: str, tmp: Path, traced: set[str], declared: tuple[str, ...] = ()
 ) -> trim.TrimResult:
     dists = installed(site)
-    touched = trim.touched_distributions(traced, site, dists)
-    roots = trim.closure_roots(touched, {"web", "numlib"}, dists, ["web[speedups]"])
-    plan = trim.plan_site(site, dists, trim.opened_in_site(traced, site), roots, declared)
+    in_site = trim.opened_in_site(traced, site)
+    roots = trim.closure_roots(
+        trim.touched_distributions(in_site, dists), {"web", "numlib"}, dists, ["web[speedups]"]
+    )
+    plan = trim.plan_site(site, dists, in_site, roots, declared)
     tally = trim.TrimTally()
     trim.trim_site_packages(site, dists, plan, level, tmp / level / "site-packages", tmp / "scratch", tally)
     return tally.result()
@@ -270,13 +272,15 @@ def test_an_unknown_trim_level_is_refused_with_the_choices(tmp_path: Path) -> No
 
 
 def test_traced_leaves_out_the_shared_objects_the_loader_never_opened(tmp_path: Path) -> None:
-    """A kept distribution's native code the trace never loaded (pyarrow's Flight beside the IPC it
+    """A loaded distribution's native code the trace never loaded (pyarrow's Flight beside the IPC it
     used) goes at the traced level only, listed; what the loader opened stays, whether it named the file
-    through `$ORIGIN/..` (auditwheel's `<package>.libs/`) or through a link."""
+    through `$ORIGIN/..` (auditwheel's `<package>.libs/`) or through a link. A distribution the app's
+    code imports but the trace never reached keeps all of its native code."""
     site = tmp_path / "site-packages"
     native = ("arrowish/_ipc.so", "arrowish/_flight.so", "arrowish.libs/libdep.so.1", "arrowish/libcore.so.1")
     dist(site, "arrowish", {"arrowish/__init__.py": "", **dict.fromkeys(native, "")})
-    for rel in native:
+    dist(site, "xmlish", {"xmlish/__init__.py": "", "xmlish/etree.so": ""})
+    for rel in (*native, "xmlish/etree.so"):
         shutil.copy2(_json.__file__, site / rel)  # real ELF shared objects
     (site / "arrowish" / "libcore.so").symlink_to("libcore.so.1")  # the loader opens the link's name
     traced = {
@@ -288,7 +292,7 @@ def test_traced_leaves_out_the_shared_objects_the_loader_never_opened(tmp_path: 
     dists = installed(site)
     in_site = trim.opened_in_site(traced, site)
     assert {"arrowish.libs/libdep.so.1", "arrowish/libcore.so.1"} <= in_site
-    roots = trim.closure_roots(trim.touched_distributions(traced, site, dists), {"arrowish"}, dists, [])
+    roots = trim.closure_roots(trim.touched_distributions(in_site, dists), {"arrowish", "xmlish"}, dists, [])
     plan = trim.plan_site(site, dists, in_site, roots, ())
     layers = {}
     for level in trim.LEVELS:
@@ -297,10 +301,11 @@ def test_traced_leaves_out_the_shared_objects_the_loader_never_opened(tmp_path: 
         layers[level] = tally.result()
     shipped = kept_files(tmp_path / "traced")
     assert {"arrowish/_ipc.so", "arrowish.libs/libdep.so.1", "arrowish/libcore.so.1"} <= shipped
-    assert "arrowish/_flight.so" not in shipped
-    assert "arrowish/_flight.so" in kept_files(tmp_path / "safe")
+    assert "xmlish/etree.so" in shipped  # imported by the app's code, never traced: whole
+    assert "arrowish/_flight.so" not in shipped and "arrowish/_flight.so" in kept_files(tmp_path / "safe")
     narrow, safe = layers["traced"], layers["safe"]
-    assert narrow.untraced_native == safe.untraced_native == ("arrowish/_flight.so",)  # both say so
-    assert narrow.removed[trim.UNTRACED_NATIVE] == (site / "arrowish/_flight.so").stat().st_size
-    assert trim.UNTRACED_NATIVE in safe.levels["traced"].removed  # the safe run says what traced gives
-    assert trim.UNTRACED_NATIVE not in safe.levels["safe"].removed
+    assert narrow.untraced_shared_objects == safe.untraced_shared_objects == ("arrowish/_flight.so",)
+    flight = (site / "arrowish/_flight.so").stat().st_size
+    assert narrow.removed[trim.UNTRACED_SHARED_OBJECTS] == flight
+    assert safe.levels["traced"].removed[trim.UNTRACED_SHARED_OBJECTS] == flight  # what traced would give
+    assert trim.UNTRACED_SHARED_OBJECTS not in safe.levels["safe"].removed
