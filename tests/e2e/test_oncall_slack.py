@@ -146,7 +146,7 @@ async def _long_log(client, fake_kube, kubeconfig, lines: int) -> None:  # type:
 async def test_a_log_too_long_for_one_slack_message_comes_whole_as_a_file_in_its_thread(
     logs_client,
     slack,
-    fake_kube,
+    fake_kube,  # noqa: F811
     kubeconfig,  # noqa: F811
 ):
     await _long_log(logs_client, fake_kube, kubeconfig, 2000)
@@ -163,7 +163,7 @@ async def test_a_log_too_long_for_one_slack_message_comes_whole_as_a_file_in_its
 async def test_without_files_write_the_reply_stands_and_says_the_file_was_refused(
     logs_client,
     slack,
-    fake_kube,
+    fake_kube,  # noqa: F811
     kubeconfig,  # noqa: F811
 ):
     slack.missing_scopes.add("files:write")
@@ -176,7 +176,7 @@ async def test_without_files_write_the_reply_stands_and_says_the_file_was_refuse
 async def test_a_failed_upload_is_said_without_blaming_the_scope_and_the_turn_goes_on(
     logs_client,
     slack,
-    fake_kube,
+    fake_kube,  # noqa: F811
     kubeconfig,  # noqa: F811
 ):
     slack.uploads_fail = True  # files.slack.com answers 500
