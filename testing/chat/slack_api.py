@@ -21,7 +21,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -151,6 +151,23 @@ def signed(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, 
     ts = str(timestamp or int(time.time()))
     digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def button_press_body(
+    action: dict[str, Any], message_ts: str, user: str = "U1", channel: str = "C1"
+) -> bytes:
+    """What Slack posts to the interactivity URL when someone presses a Block Kit button
+    (`block_actions`, form-encoded under `payload`)."""
+    payload = {
+        "type": "block_actions",
+        "trigger_id": "t1",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "channel": {"id": channel},
+        "message": {"ts": message_ts},
+        "actions": [{"action_id": action["action_id"], "value": action["value"]}],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def event_body(

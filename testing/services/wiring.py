@@ -114,6 +114,26 @@ async def build_aws(moto_url: str) -> tuple[Harness, TestServer]:
     return Harness("aws", connector, state, base_url(server), credentials), server
 
 
+def identity_center(aws_harness: Harness, moto_url: str, session_name: str) -> None:
+    """Offer IAM Identity Center sign-in on the AWS fake: its GetRoleCredentials hands out a role
+    moto really issued (AdministratorAccess in account 123456789012, session `session_name`), so
+    STS names that role once the device flow ends."""
+    assumed = moto_client(moto_url, "sts").assume_role(
+        RoleArn="arn:aws:iam::123456789012:role/AdministratorAccess", RoleSessionName=session_name
+    )["Credentials"]
+    aws_harness.state.role_credentials = {
+        "accessKeyId": assumed["AccessKeyId"],
+        "secretAccessKey": assumed["SecretAccessKey"],
+        "sessionToken": assumed["SessionToken"],
+    }
+    aws_harness.connector.settings = AwsSettings(
+        endpoint_url=aws_harness.url,
+        sso_start_url="https://acme.awsapps.com/start",
+        sso_account_id="123456789012",
+        sso_role_name="AdministratorAccess",
+    )
+
+
 async def build_github() -> tuple[Harness, TestServer]:
     state = github.GithubState()
     server = await serve(github.create_app(state))

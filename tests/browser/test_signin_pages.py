@@ -30,11 +30,10 @@ from bot.signin.components import SignIn
 from bot.signin.links import SignInLink
 from bot.signin.pending import PendingSignIns
 from bot.signin.service import SLOT
-from connectors.aws import AwsSettings
 from connectors.base import ConnectorRegistry, TokenFields
 from connectors.vault import CredentialVault, parse_keys
 from testing.chat.turns import TurnHarness
-from testing.services.wiring import Harness, build, close, moto_client, start_moto
+from testing.services.wiring import Harness, build, close, identity_center, start_moto
 from tests.browser.conftest import AXE, npm_file
 
 SERVICES = ("dockerhub", "github", "google", "jira", "miro", "toggl")
@@ -146,21 +145,7 @@ async def aws_site(tmp_path: Path, chromium: Any, moto_url: str) -> AsyncIterato
     """The same, with AWS signing in through IAM Identity Center: its role credentials are a role
     moto really issued, so the sign-in ends with STS saying who they are."""
     async with open_site(tmp_path, chromium, ("aws",), moto_url) as opened:
-        aws = opened.fakes["aws"]
-        assumed = moto_client(moto_url, "sts").assume_role(
-            RoleArn="arn:aws:iam::123456789012:role/AdministratorAccess", RoleSessionName="alice"
-        )["Credentials"]
-        aws.state.role_credentials = {
-            "accessKeyId": assumed["AccessKeyId"],
-            "secretAccessKey": assumed["SecretAccessKey"],
-            "sessionToken": assumed["SessionToken"],
-        }
-        aws.connector.settings = AwsSettings(
-            endpoint_url=aws.url,
-            sso_start_url="https://acme.awsapps.com/start",
-            sso_account_id="123456789012",
-            sso_role_name="AdministratorAccess",
-        )
+        identity_center(opened.fakes["aws"], moto_url, "alice")
         yield opened
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 import pytest
 
@@ -21,7 +20,7 @@ from cluster.target import from_kubeconfig
 from dialogs.message_fit import SLACK
 from k8or.app import SERVICES, AppParts, create_app
 from policy.rbac import policy_from_dict
-from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
+from testing.chat.slack_api import FakeSlack, button_press_body, event_body, signed, usergroup
 from testing.kube.fixture import fake_kube, kubeconfig  # noqa: F401  (fixtures)
 
 SECRET = "slack-signing-secret-for-tests"
@@ -37,8 +36,8 @@ async def slack(aiohttp_server):  # type: ignore[no-untyped-def]
     return fake
 
 
-@pytest.fixture
-async def client(aiohttp_client, tmp_path, slack, kubeconfig):  # type: ignore[no-untyped-def]  # noqa: F811
+def slack_app(tmp_path, slack, kubeconfig, *command_sets):  # type: ignore[no-untyped-def]  # noqa: F811
+    """k8or on the local Slack and the fake cluster, answering `cluster` and the given commands."""
     settings = Settings(
         data_dir=tmp_path,
         slack_bot_token="xoxb-test-token",
@@ -46,8 +45,15 @@ async def client(aiohttp_client, tmp_path, slack, kubeconfig):  # type: ignore[n
         slack_api_url=slack.url,
         kubeconfig=str(kubeconfig),
     )
-    registry = CommandRegistry().include(dialogs.cluster.commands).include(dialogs.notify.commands)
-    return await aiohttp_client(create_app(settings, AppParts(registry=registry, roles=ROLES)))
+    registry = CommandRegistry().include(dialogs.cluster.commands)
+    for commands in command_sets:
+        registry.include(commands)
+    return create_app(settings, AppParts(registry=registry, roles=ROLES))
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path, slack, kubeconfig):  # type: ignore[no-untyped-def]  # noqa: F811
+    return await aiohttp_client(slack_app(tmp_path, slack, kubeconfig, dialogs.notify.commands))
 
 
 async def mention(client, text: str, event_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -91,16 +97,7 @@ async def test_alert_buttons_and_resolution_in_slack(client, slack, kubeconfig):
     rollback = buttons[0]
     assert json.loads(rollback["value"])["k8or_command"] == "rollback web --to-revision 1"
 
-    payload = {
-        "type": "block_actions",
-        "trigger_id": "t1",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "channel": {"id": "C1"},
-        "message": {"ts": "1700000000.000300"},
-        "actions": [{"action_id": rollback["action_id"], "value": rollback["value"]}],
-    }
-    body = urlencode({"payload": json.dumps(payload)}).encode()
+    body = button_press_body(rollback, "1700000000.000300")
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
     assert (await client.post("/slack/interactive", data=body, headers=headers)).status == 200
     await until(lambda: [m for m in slack.sent() if m["text"].startswith("⏳ web: rolling back")], "progress")
@@ -117,15 +114,7 @@ async def test_alert_buttons_and_resolution_in_slack(client, slack, kubeconfig):
 
 @pytest.fixture
 async def logs_client(aiohttp_client, tmp_path, slack, kubeconfig):  # type: ignore[no-untyped-def]  # noqa: F811
-    settings = Settings(
-        data_dir=tmp_path,
-        slack_bot_token="xoxb-test-token",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.url,
-        kubeconfig=str(kubeconfig),
-    )
-    registry = CommandRegistry().include(dialogs.cluster.commands).include(dialogs.oncall.commands)
-    return await aiohttp_client(create_app(settings, AppParts(registry=registry, roles=ROLES)))
+    return await aiohttp_client(slack_app(tmp_path, slack, kubeconfig, dialogs.oncall.commands))
 
 
 async def _long_log(client, fake_kube, kubeconfig, lines: int) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

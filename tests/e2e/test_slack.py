@@ -13,7 +13,7 @@ from bot.commands.registry import CommandRegistry, CommandSet
 from bot.settings import Settings
 from k8or.app import SERVICES, AppParts, create_app
 from policy.rbac import policy_from_dict
-from testing.chat.slack_api import FakeSlack, event_body, signed, usergroup
+from testing.chat.slack_api import FakeSlack, button_press_body, event_body, signed, usergroup
 from testing.chat.slack_socket import slash_command
 
 SECRET = "slack-signing-secret-for-tests"
@@ -108,16 +108,7 @@ async def test_user_groups_give_roles_and_buttons_confirm(client, slack):
     blocks = json.loads(question["blocks"]) if isinstance(question["blocks"], str) else question["blocks"]
     confirm = blocks[1]["elements"][0]
     assert confirm["text"]["text"] == "Confirm" and wiped == []
-    payload = {
-        "type": "block_actions",
-        "trigger_id": "t1",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "channel": {"id": "C1"},
-        "message": {"ts": "1700000000.000200"},
-        "actions": [{"action_id": confirm["action_id"], "value": confirm["value"]}],
-    }
-    body = urlencode({"payload": json.dumps(payload)}).encode()
+    body = button_press_body(confirm, "1700000000.000200")
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(SECRET, body)}
     assert (await client.post("/slack/interactive", data=body, headers=headers)).status == 200
     await client.server.app[SERVICES].tracker.idle()

@@ -13,7 +13,7 @@ from connectors import errors
 from connectors.aws import AwsConnector
 from connectors.base import Credentials, OAuthAuthorizationCode, OAuthDeviceAuthorization, TokenFields
 from connectors.settings import AwsSettings
-from testing.services.wiring import moto_client
+from testing.services.wiring import identity_center, moto_client
 
 REDIRECT = "https://k8or.example.com/signin/callback"
 
@@ -224,20 +224,7 @@ async def test_aws_assume_role(harness_for, moto_url: str) -> None:  # type: ign
 
 async def test_aws_identity_center_device_flow(harness_for, moto_url: str) -> None:  # type: ignore[no-untyped-def]
     aws = await harness_for("aws")
-    assumed = moto_client(moto_url, "sts").assume_role(
-        RoleArn="arn:aws:iam::123456789012:role/AdministratorAccess", RoleSessionName="ada"
-    )["Credentials"]
-    aws.state.role_credentials = {
-        "accessKeyId": assumed["AccessKeyId"],
-        "secretAccessKey": assumed["SecretAccessKey"],
-        "sessionToken": assumed["SessionToken"],
-    }
-    aws.connector.settings = AwsSettings(
-        endpoint_url=aws.url,
-        sso_start_url="https://acme.awsapps.com/start",
-        sso_account_id="123456789012",
-        sso_role_name="AdministratorAccess",
-    )
+    identity_center(aws, moto_url, "ada")
     credentials = await _device_flow(aws, "sso")
     identity = await aws.connector.verify(credentials)
     assert identity.subject.endswith("assumed-role/AdministratorAccess/ada")
