@@ -22,7 +22,7 @@ import actions.k8orize
 import dialogs.k8orize
 from bot.identity import Person
 from testing.chat.turns import TurnHarness
-from tests.support.hostile import Planted, contents, hostile_app, loot_files, planted
+from tests.support.hostile import Planted, contents, hostile_app, planted
 
 pytestmark = pytest.mark.timeout(300)
 RUN = "k8orize hostile --run 'python app.py {port}' --probe http://127.0.0.1:{port}/health"
@@ -53,17 +53,14 @@ class Chat:
 
 @pytest.fixture
 async def chat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Chat]:
-    before = set(loot_files())
     with planted(monkeypatch, tmp_path) as secrets:
         async with TurnHarness.open(tmp_path, [dialogs.k8orize.commands], roles=Roles()) as bot:
             yield Chat(bot, secrets, tmp_path)
-    for path in set(loot_files()) - before:  # only the control run ever leaves any
-        path.unlink()
 
 
 async def test_a_hostile_app_k8orized_from_chat_gets_nothing_out(chat: Chat) -> None:
     hostile_app(chat.data_dir / "workspace" / "hostile", chat.secrets)
-    before = set(loot_files())
+    before = set(chat.secrets.loot_files())
     [started] = await chat.bot.say(RUN, user="root")
     assert started.startswith("⏳ k8orizing `hostile`")
     await chat.bot.settle()
@@ -82,7 +79,7 @@ async def test_a_hostile_app_k8orized_from_chat_gets_nothing_out(chat: Chat) -> 
     found = [*chat.said(), bytes(chat.secrets.sink.received), *contents(chat.data_dir / "k8orize")]
     assert chat.secrets.leaks(found) == []
     assert chat.secrets.sink.received == b""
-    assert set(loot_files()) == before  # nothing written to the host's /tmp
+    assert set(chat.secrets.loot_files()) == before  # nothing written to the host's /tmp
 
 
 async def test_without_bubblewrap_chat_refuses_to_run_the_app(

@@ -26,7 +26,6 @@ import pytest
 from cryptography.fernet import Fernet
 
 HOSTILE_APP = Path(__file__).resolve().parent / "data" / "hostile-app"
-LOOT_GLOB = "k8or-loot-*"  # where the hunt writes what it found, in whatever /tmp it sees
 
 
 class Sink:
@@ -73,6 +72,7 @@ class Planted:
     tmp_file: Path
     holder: subprocess.Popen[bytes]
     sink: Sink
+    tag: str  # names this test's loot files, so tests running beside it never see them
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -80,7 +80,12 @@ class Planted:
 
     def targets(self) -> dict[str, object]:
         """What the hunt is told to look at (a real attacker would guess these paths)."""
-        return {"sink": self.sink.port, "files": [str(self.data_file), str(self.tmp_file)]}
+        return {"sink": self.sink.port, "files": [str(self.data_file), str(self.tmp_file)], "tag": self.tag}
+
+    def loot_files(self) -> list[Path]:
+        """What this test's hunts left in the host's /tmp (`/tmp/k8or-loot-<tag>-*`, in whatever /tmp
+        the hunt sees)."""
+        return sorted(Path(tempfile.gettempdir()).glob(f"k8or-loot-{self.tag}-*"))
 
     def leaks(self, blobs: Iterable[str | bytes]) -> list[str]:
         """Where each secret found in blobs was planted."""
@@ -104,9 +109,12 @@ def planted(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Iterator[Planted
         [sys.executable, "-c", "import time; time.sleep(300)"], env={"K8OR_VAULT_KEY": proc}
     )
     sink = Sink()
+    found = Planted(env, data, tmp, proc, data_file, Path(name), holder, sink, secrets.token_hex(6))
     try:
-        yield Planted(env, data, tmp, proc, data_file, Path(name), holder, sink)
+        yield found
     finally:
+        for loot in found.loot_files():  # the control runs leave some
+            loot.unlink()
         sink.close()
         holder.kill()
         holder.wait()
@@ -118,11 +126,6 @@ def hostile_app(into: Path, secrets_: Planted) -> Path:
     shutil.copytree(HOSTILE_APP, into)
     (into / "targets.json").write_text(json.dumps(secrets_.targets()) + "\n")
     return into
-
-
-def loot_files() -> list[Path]:
-    """Loot the hunt left in the host's /tmp."""
-    return sorted(Path(tempfile.gettempdir()).glob(LOOT_GLOB))
 
 
 def contents(folder: Path) -> Iterator[bytes]:

@@ -20,7 +20,7 @@ from k8orize import cli, hardening, messages, sandbox
 from k8orize.install import install_sandboxed
 from k8orize.requirements import AppRequirements, requirements_file
 from k8orize.sandbox import SandboxHost, SandboxLimits, View, base_python
-from tests.support.hostile import Planted, hostile_app, loot_files, planted
+from tests.support.hostile import Planted, hostile_app, planted
 from tests.support.k8orize import HTTP_APP
 
 UID = hardening.app_uid("sandbox-test")
@@ -41,11 +41,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHost]:
 
 @pytest.fixture
 def secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Planted]:
-    before = set(loot_files())
     with planted(monkeypatch, tmp_path / "data") as found:
         yield found
-    for path in set(loot_files()) - before:
-        path.unlink()
 
 
 def _last_json(log: Path) -> dict[str, object]:
@@ -83,19 +80,19 @@ def test_the_hunt_finds_every_secret_on_the_host(secrets: Planted, tmp_path: Pat
     secrets.sink.close()
     assert set(secrets.leaks([run.stdout])) == set(secrets.secrets)
     assert set(secrets.leaks([bytes(secrets.sink.received)])) == set(secrets.secrets)
-    assert any(set(secrets.leaks([p.read_text()])) == set(secrets.secrets) for p in loot_files())
+    assert any(set(secrets.leaks([p.read_text()])) == set(secrets.secrets) for p in secrets.loot_files())
 
 
 def test_the_hunt_finds_nothing_in_the_sandbox(host: SandboxHost, secrets: Planted, tmp_path: Path) -> None:
     app = hostile_app(tmp_path / "app", secrets)
-    before = set(loot_files())
+    before = set(secrets.loot_files())
     log = tmp_path / "hunt.log"
     code = host.run([base_python(), "-I", str(app / "hunt.py"), "sandboxed"], View(readonly=(app,)), log, 60)
     secrets.sink.close()
     assert code == 0, log.read_text()
     assert "the sink is out of reach" in log.read_text()  # it tried
     assert secrets.leaks([log.read_text(), bytes(secrets.sink.received)]) == []
-    assert secrets.sink.received == b"" and set(loot_files()) == before
+    assert secrets.sink.received == b"" and set(secrets.loot_files()) == before
 
 
 def test_the_wall_clock_and_the_process_cap_hold(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from k8orize.install import AppVenv, install_sandboxed
 from k8orize.requirements import AppRequirements, requirements_file
 from k8orize.sandbox import SandboxHost, SandboxLimits, View
 from testing.package_index import Dist, LocalIndex, local_index, sdist, wheel
-from tests.support.hostile import HOSTILE_APP, Planted, loot_files, planted
+from tests.support.hostile import HOSTILE_APP, Planted, planted
 
 UID = hardening.app_uid("source-build-test")
 
@@ -118,11 +118,8 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalIndex]:
 
 @pytest.fixture
 def secrets_(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Planted]:
-    before = set(loot_files())
     with planted(monkeypatch, tmp_path / "data") as found:
         yield found
-    for path in set(loot_files()) - before:
-        path.unlink()
 
 
 def _run_in_sandbox(host: SandboxHost, venv: AppVenv, code: str, log: Path) -> str:
@@ -141,7 +138,7 @@ def test_an_sdist_only_dependency_is_built_in_the_sandbox_and_the_app_runs_with_
     index.add(_hostile_sdist("hostile-dep", "hello from an sdist", ["helper-lib>=1"], targets))
     index.add(_hostile_sdist("helper-lib", "helper", ["leaf-wheel==2.0"], targets))
     index.add(wheel("leaf-wheel", "2.0", {"leaf_wheel.py": "LEAF = 'leaf'\n"}))
-    before = set(loot_files())
+    before = set(secrets_.loot_files())
     log = tmp_path / "install.log"
 
     venv = install_sandboxed(host, AppRequirements(tuple(requirements_file("hostile-dep\n"))), tmp_path, log)
@@ -169,7 +166,7 @@ def test_an_sdist_only_dependency_is_built_in_the_sandbox_and_the_app_runs_with_
     )
     assert "hello from an sdist leaf" in ran
     assert secrets_.leaks([text, ran, bytes(secrets_.sink.received)]) == []
-    assert secrets_.sink.received == b"" and set(loot_files()) == before
+    assert secrets_.sink.received == b"" and set(secrets_.loot_files()) == before
 
 
 def test_an_sdist_whose_hash_does_not_match_the_index_is_refused(

