@@ -41,7 +41,6 @@ from bot.services import ServiceKey
 from bot.settings import NotifySettings
 from clock import SYSTEM_CLOCK, Clock
 from cluster.incidents import OPENED, RESOLVED, Change, Incident, IncidentBook
-from cluster.rollback import list_revisions
 from cluster.target import ClusterTarget
 from cluster.watch import LISTED, NamespaceWatch
 
@@ -377,6 +376,8 @@ class AlertDesk:
         if key not in self._rollback_to:
             try:
                 target = await self.target_for(cluster, inc.namespace)
+                from cluster.rollback import list_revisions  # loads with the first alert that offers one
+
                 revisions = await asyncio.to_thread(list_revisions, target, inc.app)
             except Exception:  # noqa: BLE001 - the alert goes out without a Rollback action
                 revisions = []

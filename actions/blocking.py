@@ -10,14 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
+
+from actions.errors import translated
 
 P = TypeVar("P")
 T = TypeVar("T")
+A = ParamSpec("A")
 
 log = logging.getLogger(__name__)
 
 _DONE = object()  # the end of the progress stream
+
+
+async def call(fn: Callable[A, T], *args: A.args, **kwargs: A.kwargs) -> T:
+    """Run a blocking library call off the loop; its library error becomes the user's one line."""
+    async with translated():
+        return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 async def in_thread(

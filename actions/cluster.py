@@ -1,6 +1,6 @@
 """The cluster library, awaited: each call runs in a worker thread and fails as a K8orError.
 
-Library calls that block go through `call`; the two that stream (a rollout's snapshots, a
+Library calls that block go through `actions.blocking.call`; the two that stream (a rollout's snapshots, a
 deletion's steps) report through `blocking.in_thread`, so the dialogs only render what arrives.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
-from actions.blocking import in_thread
+from actions.blocking import call, in_thread
 from actions.errors import ClusterFailed, translated
 from cluster.delete import DeletionStep
 from cluster.delete import delete_app as delete_steps
@@ -29,12 +29,6 @@ T = TypeVar("T")
 DigestHook = Callable[[str], Coroutine[object, object, str | None]]
 DIGEST_WAIT_SECONDS = 30
 FOLLOW_SLICE = 5.0  # seconds of a rollout watch per worker-thread call (see follow_rollout)
-
-
-async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a blocking cluster call off the loop; its ClusterError becomes the user's one line."""
-    async with translated():
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 async def follow_rollout(

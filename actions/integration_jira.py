@@ -6,7 +6,7 @@ back, read from the commit messages between the previous revision's source commi
 from __future__ import annotations
 
 from actions import integration_messages as words
-from actions.cluster import call
+from actions.blocking import call
 from actions.integration_reach import Reach
 from cluster.source import RunningSource, running_sources
 from cluster.target import ClusterTarget

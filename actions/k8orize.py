@@ -9,17 +9,17 @@ Every library error leaves as a `K8orError` (`actions.errors.translated`); progr
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from actions.blocking import in_thread
 from actions.engine_queue import EngineQueue, ordinal
 from actions.errors import ServiceRefused, translated
+from actions.repository_source import RepositorySource
 from bot.errors import K8orError
 from bot.services import ServiceKey, Services
 from connectors import errors as connector_errors
@@ -61,43 +61,6 @@ DOCKERHUB_NOT_CONFIGURED = (
 )
 UNSAFE_ARCHIVE = "The archive of `{repository}` holds {what}, so I did not unpack it."
 NO_SUBFOLDER = "`{repository}` has no folder `{subdir}`."
-
-
-@dataclass(frozen=True)
-class RepositorySource:
-    """`owner/repo[@ref][:subdir]`: which repository, which ref (default branch when None), which folder."""
-
-    repository: str
-    ref: str | None = None
-    subdir: str | None = None
-
-    PATTERN = re.compile(
-        r"^(?P<repository>[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})"
-        r"(?:@(?P<ref>[^:\s]+))?(?::(?P<subdir>.+))?$"
-    )
-
-    @classmethod
-    def parse(cls, raw: str) -> RepositorySource:
-        """The grammar's converter: a ValueError names what is wrong."""
-        found = cls.PATTERN.match(raw.strip())
-        if not found or found["repository"].split("/")[1] in (".", ".."):
-            raise ValueError("expected owner/repo, optionally @ref and :folder (octo/shop@main:web)")
-        subdir = (found["subdir"] or "").strip("/") or None
-        if subdir and ".." in PurePosixPath(subdir).parts:
-            raise ValueError(f"the folder `{subdir}` must be inside the repository")
-        return cls(found["repository"], found["ref"], subdir)
-
-    @property
-    def app_name(self) -> str:
-        """The folder's name, else the repository's: the extracted top folder is `owner-repo-<sha>`."""
-        return PurePosixPath(self.subdir).name if self.subdir else self.repository.split("/")[1]
-
-    def __str__(self) -> str:
-        return (
-            self.repository
-            + (f"@{self.ref}" if self.ref else "")
-            + (f":{self.subdir}" if self.subdir else "")
-        )
 
 
 # --- the engine ------------------------------------------------------------------------------------

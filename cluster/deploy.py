@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from .errors import api_errors
 from .kube import FIELD_MANAGER, connect
-from .names import VolumeSpec, app_name
+from .names import VolumeSpec, app_name, image_ref
 from .objects import Manifest, meta, present, template_image, template_of
-from .render import Hook, image_ref, render_deployment
+from .render import Hook, render_deployment
 from .source import SourceRef
 from .target import ClusterTarget
 

@@ -85,3 +85,33 @@ class VolumeSpec:
         """The pod volume's name: a label derived from the claim (claims may be longer subdomains)."""
         base = re.sub(r"[^a-z0-9-]", "-", self.claim)[:56].strip("-")
         return f"vol-{base}"
+
+
+_IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*(@sha256:[a-f0-9]{64})?$")
+_COMMIT = re.compile(r"^[0-9a-fA-F]{7,40}$")
+# GitHub's rules: an owner of up to 39 letters, digits and single hyphens; a repository of up to 100
+# letters, digits, '.', '-' and '_' (but not `.` or `..`).
+_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
+
+
+def image_ref(image: str) -> str:
+    """Check an image reference (registry/repo[:tag][@digest]); the tag defaults to what the registry says."""
+    if not isinstance(image, str) or len(image) > 512 or not _IMAGE.match(image):
+        raise InvalidInput(
+            f"image {image!r} is not an image reference such as nginx:1.27 or ghcr.io/org/app:v2."
+        )
+    return image
+
+
+def commit_id(value: str) -> str:
+    """A commit named by 7 to 40 hexadecimal digits, lower-cased as Git prints it."""
+    if not isinstance(value, str) or not _COMMIT.match(value):
+        raise InvalidInput(f"commit {value!r} is not a Git commit: give 7 to 40 hex digits, e.g. a1b2c3d.")
+    return value.lower()
+
+
+def repository_name(value: str) -> str:
+    """A repository as `owner/name`, as GitHub spells it."""
+    if not isinstance(value, str) or not _REPO.match(value) or value.split("/")[1] in (".", ".."):
+        raise InvalidInput(f"repository {value!r} is not owner/name, e.g. acme/shop.")
+    return value

@@ -6,13 +6,12 @@ securityContext decisions); this module adds the shape of a Deployment and the c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from k8orize import hardening
 
 from .errors import InvalidInput
-from .names import VolumeSpec, app_name
+from .names import VolumeSpec, app_name, image_ref
 from .objects import Manifest
 
 NAME_LABEL = "app.kubernetes.io/name"
@@ -20,18 +19,9 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "k8or"}
 # What `kubectl rollout history` shows per revision; the controller copies it onto the ReplicaSet.
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 HOME = "/home/app"
-_IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*(@sha256:[a-f0-9]{64})?$")
+
 
 Hook = Callable[[Manifest], Manifest]  # k8orization rules applied to a rendered Deployment
-
-
-def image_ref(image: str) -> str:
-    """Check an image reference (registry/repo[:tag][@digest]); the tag defaults to what the registry says."""
-    if not isinstance(image, str) or len(image) > 512 or not _IMAGE.match(image):
-        raise InvalidInput(
-            f"image {image!r} is not an image reference such as nginx:1.27 or ghcr.io/org/app:v2."
-        )
-    return image
 
 
 def selector(app: str) -> dict[str, str]:

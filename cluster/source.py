@@ -9,13 +9,13 @@ Deployment, with the revision before it, across every namespace the target may l
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import Forbidden, InvalidInput, api_errors
 from .kube import Kube, connect
+from .names import commit_id, repository_name
 from .objects import annotations_of, meta, name_of, template_image, template_of, uid_of
 from .rollout import REVISION
 from .target import ClusterTarget
@@ -25,24 +25,6 @@ if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call
 
 SOURCE_COMMIT = "k8or.io/source-commit"
 SOURCE_REPO = "k8or.io/source-repo"
-_COMMIT = re.compile(r"^[0-9a-fA-F]{7,40}$")
-# GitHub's rules: an owner of up to 39 letters, digits and single hyphens; a repository of up to 100
-# letters, digits, '.', '-' and '_' (but not `.` or `..`).
-_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
-
-
-def commit_id(value: str) -> str:
-    """A commit named by 7 to 40 hexadecimal digits, lower-cased as Git prints it."""
-    if not isinstance(value, str) or not _COMMIT.match(value):
-        raise InvalidInput(f"commit {value!r} is not a Git commit: give 7 to 40 hex digits, e.g. a1b2c3d.")
-    return value.lower()
-
-
-def repository_name(value: str) -> str:
-    """A repository as `owner/name`, as GitHub spells it."""
-    if not isinstance(value, str) or not _REPO.match(value) or value.split("/")[1] in (".", ".."):
-        raise InvalidInput(f"repository {value!r} is not owner/name, e.g. acme/shop.")
-    return value
 
 
 @dataclass(frozen=True)

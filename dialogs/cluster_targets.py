@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from actions.cluster import call
+from actions.blocking import call
 from bot.context import CommandContext
 from bot.errors import K8orError
 from bot.services import ServiceKey

@@ -8,82 +8,22 @@
 The subscription (with the conversation's reference, to speak first later) and everything sent are
 kept by bot.alert_store; the watching and the messages are the AlertDesk's (actions.alerting).
 Viewers may subscribe: alerts show what `status` shows them, and each action checks its own role.
+
+This module declares the commands and their grammar; the handlers are in `dialogs.notify_handlers`,
+imported when one of them first runs.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
-
-from botbuilder.core import TurnContext
-
-from actions.alerting import NOTIFY, AlertDesk, TargetFor
-from actions.cluster import call
-from bot.alert_store import ALL, Subscription
-from bot.commands.grammar import Arguments, arg, opt
+from bot.alert_store import ALL
+from bot.commands.grammar import arg, opt
 from bot.commands.registry import CommandSet
-from bot.context import CommandContext
-from bot.errors import K8orError
-from bot.wire import to_wire
 from cluster.incidents import EVENT_KINDS
-from cluster.incluster import IN_CLUSTER
-from cluster.target import EKS_PREFIX, ClusterTarget, from_kubeconfig
-from dialogs import notify_messages as say
 from dialogs.cluster import APP, NAMESPACE
-from dialogs.cluster_targets import NO_CLUSTER, ClusterDirectory
 
-commands = CommandSet()
+commands = CommandSet(handlers="dialogs.notify_handlers")
 ROLES = ("viewer",)
-MAX_SILENCE = timedelta(days=7)
-_DURATION = re.compile(r"([1-9][0-9]{0,3})([mhd])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-def watch_targets(clusters: ClusterDirectory) -> TargetFor:
-    """Targets for the watches: k8or's own credentials (kubeconfig context or in-cluster account)."""
-
-    async def target_for(cluster: str, namespace: str) -> ClusterTarget:
-        if cluster.startswith(EKS_PREFIX):
-            raise K8orError(say.EKS_NOT_WATCHED)
-        if cluster == IN_CLUSTER and clusters.in_cluster:
-            return await call(clusters.in_cluster.target, namespace)
-        if not clusters.kubeconfig:
-            raise K8orError("No kubeconfig is configured (K8OR_KUBECONFIG).")
-        return await call(from_kubeconfig, clusters.kubeconfig, cluster, namespace)
-
-    return target_for
-
-
-def _desk(ctx: CommandContext) -> AlertDesk:
-    desk = ctx.services.capabilities.get(NOTIFY)
-    if desk is None:
-        raise K8orError(say.NOT_RUNNING)
-    return desk
-
-
-def conversation_key(ctx: CommandContext) -> str:
-    activity = ctx.turn.activity
-    return f"{activity.channel_id}|{activity.conversation.id if activity.conversation else ''}"
-
-
-def _events(raw: str) -> frozenset[str]:
-    names = {n.strip().lower() for n in raw.split(",") if n.strip()}
-    if not names or ALL in names:
-        return frozenset(EVENT_KINDS)
-    bad = sorted(names - set(EVENT_KINDS))
-    if bad:
-        raise K8orError(say.UNKNOWN_EVENTS.format(bad=", ".join(bad), known=", ".join(EVENT_KINDS)))
-    return frozenset(names)
-
-
-def _apps(raw: str) -> frozenset[str]:
-    try:
-        return frozenset(APP(a.strip()) for a in raw.split(",") if a.strip())
-    except ValueError as exc:
-        raise K8orError(str(exc)) from None
-
-
-@commands.command(
+commands.declare(
     "notify on",
     "Get alerts here when apps crash-loop, are OOM-killed, cannot pull, cannot be scheduled, …",
     params=[
@@ -99,86 +39,18 @@ def _apps(raw: str) -> frozenset[str]:
     roles=ROLES,
     examples=("notify on", "notify on --namespace shop --events crashloop,oomkilled --apps web,api"),
 )
-async def notify_on(ctx: CommandContext, args: Arguments) -> str:
-    desk = _desk(ctx)
-    cluster = ctx.cluster
-    if not cluster:
-        raise K8orError(NO_CLUSTER)
-    events, apps = _events(args.events), _apps(args.apps)
-    namespaces = list(dict.fromkeys(args.namespace)) or [ctx.namespace or "default"]
-    for namespace in namespaces:
-        await desk.target_for(cluster, namespace)  # an unknown cluster is refused now, not later
-    reference = TurnContext.get_conversation_reference(ctx.turn.activity)
-    reference.activity_id = None  # alerts start their own messages, not replies
-    for namespace in namespaces:
-        await desk.store.subscribe(
-            Subscription(
-                "",
-                conversation_key(ctx),
-                to_wire(reference),
-                cluster,
-                namespace,
-                events,
-                apps,
-                ctx.person.key,
-            )
-        )
-    await desk.refresh()
-    what = "everything" if events == frozenset(EVENT_KINDS) else ", ".join(sorted(events))
-    places = ", ".join(f"`{n}`" for n in namespaces)
-    shown = say.SUBSCRIBED_APPS.format(apps=", ".join(f"`{a}`" for a in sorted(apps))) if apps else ""
-    return say.SUBSCRIBED.format(what=what, places=places, cluster=cluster, apps=shown)
 
-
-@commands.command(
+commands.declare(
     "notify off",
     "Stop alerts in this conversation (for some namespaces, or all).",
     params=[opt("namespace", "Which namespace (repeatable; default: all)", type=NAMESPACE, repeat=True)],
     roles=ROLES,
     examples=("notify off", "notify off --namespace shop"),
 )
-async def notify_off(ctx: CommandContext, args: Arguments) -> str:
-    desk = _desk(ctx)
-    namespaces = list(args.namespace)
-    count = await desk.store.unsubscribe(conversation_key(ctx), None, namespaces)
-    await desk.refresh()
-    if not count:
-        where = (" for " + ", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
-        return say.NOTHING_TO_STOP.format(where=where)
-    return say.UNSUBSCRIBED.format(count=count)
 
+commands.declare("notify list", "Show this conversation's alert subscriptions.", roles=ROLES)
 
-@commands.command("notify list", "Show this conversation's alert subscriptions.", roles=ROLES)
-async def notify_list(ctx: CommandContext, _args: Arguments) -> str:
-    desk = _desk(ctx)
-    subs = await desk.store.subscriptions(conversation_key(ctx))
-    if not subs:
-        return say.NO_SUBSCRIPTIONS.format(namespace=ctx.namespace or "default")
-    lines = [say.LISTING]
-    for sub in subs:
-        events = "everything" if sub.events == frozenset(EVENT_KINDS) else ", ".join(sorted(sub.events))
-        apps = (" for " + ", ".join(f"`{a}`" for a in sorted(sub.apps))) if sub.apps else ""
-        line = say.LISTED.format(
-            cluster=sub.cluster, namespace=sub.namespace, events=events, apps=apps, by=sub.created_by
-        )
-        if sub.failures:
-            limit = desk.settings.drop_after
-            line += say.LISTED_FAILING.format(failures=sub.failures, error=sub.last_error, limit=limit)
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _duration(raw: str) -> timedelta:
-    match = _DURATION.fullmatch(raw.strip().lower())
-    if match is None:
-        raise K8orError(say.BAD_DURATION.format(value=raw))
-    span = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    if span > MAX_SILENCE:
-        raise K8orError(say.BAD_DURATION.format(value=raw))
-    return span
-
-
-@commands.command(
+commands.declare(
     "notify silence",
     "Open no new alerts for an app in this conversation for a while.",
     params=[
@@ -188,8 +60,3 @@ def _duration(raw: str) -> timedelta:
     roles=ROLES,
     examples=("notify silence web", "notify silence web 4h"),
 )
-async def notify_silence(ctx: CommandContext, args: Arguments) -> str:
-    ctx.audit_target["app"] = args.app
-    until = datetime.now(UTC) + _duration(args.duration or "1h")
-    await _desk(ctx).store.silence(conversation_key(ctx), args.app, until, ctx.person.key)
-    return say.SILENCED.format(app=args.app, until=until.strftime("%Y-%m-%d %H:%M"))

@@ -10,12 +10,13 @@ import dataclasses
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from actions.cluster import call
+from actions.blocking import call
 from bot.context import CommandContext
 from bot.errors import K8orError
 from bot.signin.components import owner_label
 from cluster.errors import ClusterError
-from cluster.source import RunningSource, SourceRef, repository_name, running_sources
+from cluster.names import repository_name
+from cluster.source import RunningSource, SourceRef, running_sources
 from connectors import errors
 from connectors.base import Connector, Credentials
 from connectors.dockerhub import REVISION_LABEL, SOURCE_LABEL, DockerhubConnector

@@ -14,22 +14,38 @@ import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from botbuilder.schema import Activity
 
 from actions.alert_leaders import Elect
-from actions.alerting import NOTIFY, AlertDesk
-from actions.integration_store import Place
-from actions.integrations import app_healthy
+from actions.alerting import NOTIFY, AlertDesk, AlertView, TargetFor
+from actions.blocking import call
 from bot.alert_store import AlertStore
+from bot.errors import K8orError
 from bot.leadership import AdvisoryLockElection, advisory_key
 from bot.proactive import ProactiveMessages
 from bot.services import Services
-from cluster.incluster import InClusterAccount, mounted_account
+from cluster.incluster import IN_CLUSTER, InClusterAccount, mounted_account
 from cluster.leader import ElectionTiming, LeaseElection, lease_name
+from cluster.target import EKS_PREFIX, ClusterTarget, from_kubeconfig
+from dialogs import notify_messages as say
 from dialogs.cluster_targets import CLUSTERS, ClusterDirectory
-from dialogs.notify import watch_targets
-from dialogs.notify_alerts import render_alert
 
 log = logging.getLogger(__name__)
+
+
+def watch_targets(clusters: ClusterDirectory) -> TargetFor:
+    """Targets for the watches: k8or's own credentials (kubeconfig context or in-cluster account)."""
+
+    async def target_for(cluster: str, namespace: str) -> ClusterTarget:
+        if cluster.startswith(EKS_PREFIX):
+            raise K8orError(say.EKS_NOT_WATCHED)
+        if cluster == IN_CLUSTER and clusters.in_cluster:
+            return await call(clusters.in_cluster.target, namespace)
+        if not clusters.kubeconfig:
+            raise K8orError("No kubeconfig is configured (K8OR_KUBECONFIG).")
+        return await call(from_kubeconfig, clusters.kubeconfig, cluster, namespace)
+
+    return target_for
 
 
 def alert_desk(services: Services, elect: Elect | None = None) -> AlertDesk:
@@ -40,15 +56,28 @@ def alert_desk(services: Services, elect: Elect | None = None) -> AlertDesk:
         AlertStore(services.db),
         ProactiveMessages(services),
         watch_targets(clusters),
-        render_alert,
+        _render,
         services.settings.notify,
         elect,
         lambda cluster, namespace, app: _healthy(services, cluster, namespace, app),
     )
 
 
+# What the desk calls only once something happens loads then: the cards and the integrations are
+# not needed to start, and a k8or nobody subscribed to never imports them.
+
+
+def _render(view: AlertView) -> Activity:
+    from dialogs.notify_alerts import render_alert
+
+    return render_alert(view)
+
+
 async def _healthy(services: Services, cluster: str, namespace: str, app: str) -> None:
     """The tools around an app that turned healthy: the Toggl entries its rollbacks started stop."""
+    from actions.integration_store import Place
+    from actions.integrations import app_healthy
+
     for line in await app_healthy(services, Place(cluster, namespace, app)):
         log.info("app healthy again: %s", line, extra={"app": app, "namespace": namespace})
 

@@ -13,8 +13,6 @@ from typing import Any
 
 from aiohttp import web
 
-import dialogs.cluster
-import dialogs.k8orize
 from bot.context import CommandContext
 from bot.errors import K8orError
 from bot.jobs import JOBS, JobKinds
@@ -27,8 +25,11 @@ from policy.rbac import RbacPolicy
 
 
 def job_kinds() -> JobKinds:
-    """Every built-in command family's job handlers."""
-    return JobKinds().include(dialogs.cluster.jobs, dialogs.k8orize.jobs)
+    """Every built-in command family's job handlers (their handler modules load here: a durable queue
+    must know every kind before its worker takes a job)."""
+    from dialogs import cluster_handlers, k8orize_handlers
+
+    return JobKinds().include(cluster_handlers.jobs, k8orize_handlers.jobs)
 
 
 async def jobs_extension(app: web.Application | None, services: Services) -> AsyncIterator[None]:

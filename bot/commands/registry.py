@@ -1,6 +1,9 @@
 """Commands: one declaration each, collected into an explicit registry.
 
-A dialogs module makes a `CommandSet` and decorates its handlers with `@commands.command(...)`.
+A dialogs module makes a `CommandSet` and decorates its handlers with `@commands.command(...)`,
+or, for a family whose handlers pull in heavy libraries, `declare`s its commands and names the
+module that holds their handlers: that module is imported when one of them first runs (Flask's
+lazy views, click's lazy groups), so the bot starts without importing every family's libraries.
 The app includes the sets it wants into a fresh `CommandRegistry`, so tests build their own
 registry with exactly the commands they need (kopf's `registry=` idea). Everything a command
 needs the pipeline to enforce -- grammar, roles, connectors, confirmation -- is declared here.
@@ -11,7 +14,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from bot.commands.grammar import Arguments, Param, check_params, suggest
 from bot.errors import RegistrationError, UnknownCommand
@@ -26,6 +30,48 @@ Phrase = Callable[[str], "str | None"]
 # A condition checked before any question or confirmation (a cluster chosen, say): the reason the
 # command cannot run now, or None.
 Requirement = Callable[["CommandContext"], "str | None"]
+
+
+class Declared(TypedDict, total=False):
+    """What a declaration may say besides its name and summary (the fields of `CommandSpec`)."""
+
+    params: Sequence[Param]
+    roles: Iterable[str]
+    connectors: Iterable[str]
+    destructive: bool
+    aliases: Iterable[str]
+    examples: Iterable[str]
+    details: str
+    requires: Iterable[Requirement]
+
+
+class HandlerRef:
+    """A handler named by its module and function, imported on its first call."""
+
+    __slots__ = ("module", "name", "_function")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        self._function: Handler | None = None
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    def resolve(self) -> Handler:
+        """The function itself, imported once; a missing or synchronous one is a registration error."""
+        if self._function is None:
+            function = getattr(import_module(self.module), self.name, None)
+            if not inspect.iscoroutinefunction(function):
+                raise RegistrationError(f"handler {self.qualname} is not an async function")
+            self._function = function
+        return self._function
+
+    async def __call__(self, ctx: CommandContext, args: Arguments) -> Any:
+        return await self.resolve()(ctx, args)
+
+    def __repr__(self) -> str:
+        return f"HandlerRef({self.module!r}, {self.name!r})"
 
 
 @dataclass(frozen=True)
@@ -51,8 +97,10 @@ class CommandSpec:
 
 @dataclass
 class CommandSet:
-    """The commands one dialogs module declares."""
+    """The commands one dialogs module declares; `handlers` names the module holding the handlers
+    of the commands it `declare`s."""
 
+    handlers: str | None = None
     specs: list[CommandSpec] = field(default_factory=list)
     # Plain-language readings: a message that is no command line may mean one ("is PROJ-123 live?"
     # means `release PROJ-123`); each returns that command line, or None.
@@ -63,48 +111,49 @@ class CommandSet:
         self.phrases.append(reading)
         return reading
 
-    def command(
-        self,
-        name: str,
-        summary: str,
-        *,
-        params: Sequence[Param] = (),
-        roles: Iterable[str] = (),
-        connectors: Iterable[str] = (),
-        destructive: bool = False,
-        aliases: Iterable[str] = (),
-        examples: Iterable[str] = (),
-        details: str = "",
-        requires: Iterable[Requirement] = (),
-    ) -> Callable[[Handler], Handler]:
+    def command(self, name: str, summary: str, **declared: Unpack[Declared]) -> Callable[[Handler], Handler]:
         """Declare a command. Checked now, so a bad declaration fails at import, not in a chat."""
 
         def decorate(handler: Handler) -> Handler:
-            spec = CommandSpec(
-                name=name,
-                summary=summary,
-                handler=handler,
-                params=tuple(params),
-                roles=frozenset(roles),
-                connectors=tuple(connectors),
-                destructive=destructive,
-                aliases=tuple(aliases),
-                examples=tuple(examples),
-                details=details,
-                requires=tuple(requires),
-            )
-            _check_spec(spec)
-            self.specs.append(spec)
+            self._add(name, summary, handler, declared)
             return handler
 
         return decorate
+
+    def declare(
+        self, name: str, summary: str, *, handler: str | None = None, **declared: Unpack[Declared]
+    ) -> None:
+        """Declare a command whose handler is the async function `handler` (by default the name with
+        `_` for spaces) of the `handlers` module, imported when the command first runs."""
+        if self.handlers is None:
+            raise RegistrationError(f"command {name!r}: declared without a handlers module")
+        self._add(name, summary, HandlerRef(self.handlers, handler or name.replace(" ", "_")), declared)
+
+    def _add(self, name: str, summary: str, handler: Handler, declared: Declared) -> None:
+        spec = CommandSpec(
+            name=name,
+            summary=summary,
+            handler=handler,
+            params=tuple(declared.get("params", ())),
+            roles=frozenset(declared.get("roles", ())),
+            connectors=tuple(declared.get("connectors", ())),
+            destructive=declared.get("destructive", False),
+            aliases=tuple(declared.get("aliases", ())),
+            examples=tuple(declared.get("examples", ())),
+            details=declared.get("details", ""),
+            requires=tuple(declared.get("requires", ())),
+        )
+        _check_spec(spec)
+        self.specs.append(spec)
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self.specs)
 
 
 def _check_spec(spec: CommandSpec) -> None:
-    if not inspect.iscoroutinefunction(spec.handler):
+    # A declared handler is checked when it is imported (`HandlerRef.resolve`, and the registry's
+    # `check_handlers` in the tests), not now: importing it now is what declaring avoids.
+    if not isinstance(spec.handler, HandlerRef) and not inspect.iscoroutinefunction(spec.handler):
         raise RegistrationError(f"command {spec.name!r}: handler {spec.handler.__qualname__} must be async")
     if not spec.name or not spec.summary:
         raise RegistrationError("a command needs a name and a one-line summary")
@@ -158,6 +207,12 @@ class CommandRegistry:
                 raise RegistrationError(f"entry point {ep.name!r} in {group} is not a CommandSet")
             self.include(loaded)
         return self
+
+    def check_handlers(self) -> None:
+        """Import every declared handler now: a misspelled or synchronous one raises RegistrationError."""
+        for spec in self._primary.values():
+            if isinstance(spec.handler, HandlerRef):
+                spec.handler.resolve()
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(sorted(self._primary.values(), key=lambda s: s.name))

@@ -24,6 +24,7 @@ from bot.signin import SignInLinkStore
 from bot.signin.components import SignIn
 from connectors.base import ConnectorRegistry
 from connectors.vault import CredentialVault, parse_keys
+from k8orize.steps import STEPS
 from testing.chat.turns import TurnHarness
 from testing.services.faults import Fault
 from testing.services.github import GithubState, build_tarball
@@ -105,7 +106,7 @@ async def test_workspace_folder_is_k8orized_with_one_progress_message(chat: Chat
     progress_id = chat.bot.adapter.order[0]  # the adapter records only what k8or sends
     updates = chat.bot.adapter.updates
     assert updates and {u.id for u in updates} == {progress_id}
-    assert len(updates) <= 2 * len(dialogs.k8orize.STEPS) + 1  # at most one edit per step change
+    assert len(updates) <= 2 * len(STEPS) + 1  # at most one edit per step change
     final = chat.bot.adapter.messages[progress_id].text
     assert "k8orized `shop` in" in final and "- ✓ analyze" in final and "- ✓ report" in final
     assert "…" not in final  # nothing left "running"
@@ -218,7 +219,9 @@ async def test_the_pipeline_picture_goes_on_a_miro_board_as_the_person(tmp_path:
         async with TurnHarness.open(tmp_path, [dialogs.k8orize.commands], roles=Roles()) as bot:
             vault = CredentialVault(bot.services.db, parse_keys(Fernet.generate_key().decode(), "test"))
             links = SignInLinkStore(bot.services.db)
-            bot.services.signin = SignIn(ConnectorRegistry([miro.connector]), vault, links, "http://k8or.test")
+            bot.services.signin = SignIn(
+                ConnectorRegistry([miro.connector]), vault, links, "http://k8or.test"
+            )
             chat = Chat(bot, miro, tmp_path)
             chat.app("shop")
             await bot.say("k8orize shop --no-trace --miro-board uXjVOD6LSME=", user="bob")  # no sign-in

@@ -1,6 +1,7 @@
 """A lean start: `k8or serve` answers its first request without loading any service SDK.
 
-The SDKs behind the connectors, the cluster library and the k8orization engine load when first used;
+The SDKs behind the connectors, the cluster library, the k8orization engine and the command handlers
+load when first used;
 a start that imported them would be seconds slower and tens of MiB heavier (bench/turns measures it).
 """
 
@@ -52,6 +53,23 @@ DEFERRED = (
     "bot.terminal",
     # `k8or demo`'s fake cluster.
     "testing",
+    # The command families' handlers, and the libraries only they use, load with their first command
+    # (bot.commands.registry: `CommandSet.declare`).
+    "dialogs.cluster_handlers",
+    "dialogs.k8orize_handlers",
+    "dialogs.notify_handlers",
+    "dialogs.oncall_handlers",
+    "dialogs.release_handlers",
+    "dialogs.integrations_handlers",
+    "dialogs.cards",
+    "actions.k8orize",
+    "actions.integrations",
+    "k8orize.engine",
+    "k8orize.request",
+    "cluster.deploy",
+    "cluster.rollback",
+    "cluster.migrate",
+    "cluster.preflight",
 )
 
 # What `k8or serve` does up to its first answer: parse the command line (every engine subcommand

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cluster.errors import InvalidInput
-from cluster.source import SOURCE_COMMIT, SOURCE_REPO, SourceRef, commit_id, repository_name, source_of
+from cluster.names import commit_id, repository_name
+from cluster.source import SOURCE_COMMIT, SOURCE_REPO, SourceRef, source_of
 
 
 def test_a_commit_is_7_to_40_hex_digits_lower_cased() -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import dialogs.k8orize
-from actions.k8orize import RepositorySource, UnsafeArchive, unpack_repository
+import dialogs.k8orize_handlers
+from actions.k8orize import UnsafeArchive, unpack_repository
+from actions.repository_source import RepositorySource
 from dialogs.k8orize_board import LiveBoard, StepBoard
 
 
@@ -114,7 +115,7 @@ async def test_a_connector_error_in_the_background_reaches_the_person_as_itself(
     ctx, msg = _ReplyRecorder(), RecordingMessage()
     live = LiveBoard(StepBoard("⏳", ("download",)), msg)
     error = CredentialsExpired("github", "GitHub")
-    async with dialogs.k8orize.reported(ctx, live, "shop"):  # type: ignore[arg-type]
+    async with dialogs.k8orize_handlers.reported(ctx, live, "shop"):  # type: ignore[arg-type]
         raise error
     assert ctx.replies and str(error) in ctx.replies[0]
     assert "internal error" not in ctx.replies[0] and "internal error" not in msg.texts[-1]
