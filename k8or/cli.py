@@ -121,7 +121,8 @@ def _private_data_dir(settings: Settings) -> None:
 def _serve(args: argparse.Namespace) -> int:
     # The app's start builds some hundred thousand objects that live as long as the process (the
     # SDKs' import graphs): collecting while they are made is wasted work. The app freezes them and
-    # turns the collector back on once it is up (bot.app).
+    # turns the collector back on once it is up (bot.app). The `k8or` command (k8or/__main__.py) has
+    # had it off since its first import.
     gc.disable()
     from aiohttp import web
 

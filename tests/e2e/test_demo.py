@@ -20,7 +20,7 @@ from aiohttp import web
 
 from testing.chat.channel import FakeChannel, message
 
-K8OR = [sys.executable, "-m", "k8or.cli", "demo"]
+K8OR = [sys.executable, "-m", "k8or", "demo"]  # as the `k8or` command starts (k8or/__main__.py)
 
 
 def _env() -> dict[str, str]:

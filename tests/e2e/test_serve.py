@@ -55,7 +55,7 @@ def _env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_public_bind_without_app_id_is_refused(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "k8or.cli", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        [sys.executable, "-m", "k8or", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
         env=_env(tmp_path),
         capture_output=True,
         text=True,
