@@ -17,6 +17,7 @@ from redaction import scrub
 from .apps import read_app
 from .errors import ClusterError, InvalidInput, api_errors
 from .kube import Kube, connect
+from .names import DEFAULT_LINES, check_lines
 from .objects import name_of, present
 from .rollout import _RANK, pod_problem
 from .target import ClusterTarget
@@ -24,7 +25,6 @@ from .target import ClusterTarget
 if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call, not at start
     from kubernetes.client import V1Pod
 
-DEFAULT_LINES, MAX_LINES = 100, 5000
 MAX_BYTES = 1024 * 1024  # the kubelet stops the stream here (limitBytes), whatever the line count
 
 
@@ -56,13 +56,6 @@ class AppLogs:
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
-
-
-def check_lines(lines: int) -> int:
-    """1 to MAX_LINES lines; anything else is refused with the bounds."""
-    if not 1 <= lines <= MAX_LINES:
-        raise InvalidInput(f"--lines must be between 1 and {MAX_LINES} (got {lines}).")
-    return lines
 
 
 def _rank(pod: V1Pod) -> tuple[int, int]:

@@ -87,6 +87,17 @@ class VolumeSpec:
         return f"vol-{base}"
 
 
+# How many log lines one read may ask for (the kubelet also stops a stream at 1 MiB: cluster.logs).
+DEFAULT_LINES, MAX_LINES = 100, 5000
+
+
+def check_lines(lines: int) -> int:
+    """1 to MAX_LINES lines; anything else is refused with the bounds."""
+    if not 1 <= lines <= MAX_LINES:
+        raise InvalidInput(f"--lines must be between 1 and {MAX_LINES} (got {lines}).")
+    return lines
+
+
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*(@sha256:[a-f0-9]{64})?$")
 _COMMIT = re.compile(r"^[0-9a-fA-F]{7,40}$")
 # GitHub's rules: an owner of up to 39 letters, digits and single hyphens; a repository of up to 100

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the Kubernetes client is imported at the first cluster call
     from kubernetes.client import V1Deployment, V1DeploymentCondition, V1DeploymentStatus, V1Pod
 
 RUNNING, COMPLETE, FAILED, TIMEOUT = "running", "complete", "failed", "timeout"
+UNOBSERVED = "waiting for the deployment spec update to be observed"  # kubectl rollout status's words
 REVISION = "deployment.kubernetes.io/revision"
 FAIL_FAST = {"ImagePullBackOff", "CrashLoopBackOff", "InvalidImageName", "CreateContainerConfigError"}
 _RANK = [
@@ -203,7 +204,9 @@ class RolloutWatcher:
         )
         if complete:
             return replace(base, state=COMPLETE)
-        if observed and (ended := self._failed(kube, dep, status, base)) is not None:
+        if not observed:  # the pods still show the spec before this one (a rollback off a crash-loop)
+            return replace(base, message=UNOBSERVED)
+        if (ended := self._failed(kube, dep, status, base)) is not None:
             return ended
         problem = self._problem(kube, dep)
         if self.fail_fast and problem and problem.reason in FAIL_FAST:

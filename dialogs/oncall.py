@@ -14,7 +14,6 @@ from bot.commands.grammar import arg, opt
 from bot.commands.registry import CommandSet
 from cluster import names
 from cluster.errors import ClusterError
-from cluster.logs import DEFAULT_LINES, MAX_LINES
 from policy.roles import DEFAULT_COMMAND_ROLES
 
 commands = CommandSet(handlers="dialogs.oncall_handlers")
@@ -35,13 +34,13 @@ def _container(raw: str) -> str:
 
 
 def _lines(raw: str) -> int:
-    """1 to MAX_LINES, refused while parsing with the bounds and an example."""
+    """1 to names.MAX_LINES, refused while parsing with the bounds and an example."""
     try:
         value = int(raw)
     except ValueError:
         value = 0
-    if not 1 <= value <= MAX_LINES:
-        raise ValueError(f"{raw!r} is not a number of lines from 1 to {MAX_LINES} (e.g. `--lines 200`)")
+    if not 1 <= value <= names.MAX_LINES:
+        raise ValueError(f"{raw!r} is not a number of lines from 1 to {names.MAX_LINES} (e.g. `--lines 200`)")
     return value
 
 
@@ -58,12 +57,12 @@ commands.declare(
     params=[
         arg("app", "Which app", type=_app),
         opt("previous", "The previous instance of a restarting container", flag=True),
-        opt("lines", "How many lines", type=_lines, default=DEFAULT_LINES, metavar="N"),
+        opt("lines", "How many lines", type=_lines, default=names.DEFAULT_LINES, metavar="N"),
         opt("container", "Which container of the pod", type=_container, metavar="C"),
     ],
     roles=_roles("logs"),
     examples=("logs web", "logs web --previous", "logs web --lines 500 --container sidecar"),
-    details=f"Secrets in the output are redacted. At most {MAX_LINES} lines; what does not fit in one "
+    details=f"Secrets in the output are redacted. At most {names.MAX_LINES} lines; what does not fit in one "
     "message is attached as a file where the channel shows one.",
 )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cluster.describe import AppDescription, ContainerState, PodState
 from cluster.events import EventLine, RecentEvents
-from cluster.logs import MAX_LINES, AppLogs
+from cluster.logs import AppLogs
+from cluster.names import MAX_LINES
 
 LINES_OUT_OF_RANGE = "`--lines` takes 1 to {most} lines (you asked for {asked}). Usage: `{usage}`"
 NO_APP = "✗ {problem} `status` lists the apps here; `ns <namespace>` switches namespace."

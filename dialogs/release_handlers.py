@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from actions.blocking import call
 from bot.commands.grammar import Arguments
 from bot.context import CommandContext
-from cluster.source import RunningSource, running_sources
+from cluster.source import SOURCE_COMMIT, SOURCE_REPO, RunningSource, running_sources
 from cluster.target import ClusterTarget
 from connectors import errors
 from connectors.github import Comparison, GithubConnector, PullRequestRef
@@ -145,7 +145,9 @@ def answer(found: Findings) -> str:
     parts += [_not_yet(place, comparisons, labels[id(place)]) for place, comparisons in waiting]
     text = "; ".join(parts)
     if not found.repositories and not found.clusters_failed:
-        text += "\n" + words.NO_SOURCES.format(where=found.where, key=found.key)
+        text += "\n" + words.NO_SOURCES.format(
+            where=found.where, key=found.key, commit_annotation=SOURCE_COMMIT, repo_annotation=SOURCE_REPO
+        )
     return "\n".join([text, *(t.line for t in found.troubles)])
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cluster.source import SOURCE_COMMIT, SOURCE_REPO
-
 HEADLINE = "{key} *{summary}* ({status}{details}){merged}"
 ASSIGNED = ", assigned to {name}"
 UNASSIGNED = ", unassigned"
@@ -37,8 +35,8 @@ COMPARE = "GitHub compare in `{repo}`"
 
 NO_SOURCES = (
     "No Deployment in {where} records its source commit, so I cannot tell where {key} runs. Deploy with "
-    f"`deploy <app> <image> --commit <sha> --repo <owner/name>` (annotations `{SOURCE_COMMIT}`, "
-    f"`{SOURCE_REPO}`), or build images with the `org.opencontainers.image.revision` and "
+    "`deploy <app> <image> --commit <sha> --repo <owner/name>` (annotations `{commit_annotation}`, "
+    "`{repo_annotation}`), or build images with the `org.opencontainers.image.revision` and "
     "`org.opencontainers.image.source` labels and `login dockerhub` so I can read them."
 )
 NOT_DEPLOYED = "No Deployment in {where} runs `{repositories}`, so none of it is live yet."

@@ -167,7 +167,11 @@ async def test_the_leader_killed_mid_stream_loses_no_alert_and_sends_none_twice(
         )
         await second.say(None, user="dave", value=rollback)  # pressed in a turn the survivor runs
         done = "✓ Rollback of `web` (revision 3): complete"
-        assert any(t.startswith(done) for t in second.harness.adapter.texts())
+        # The rollout is followed by a job (on PostgreSQL, procrastinate's worker picks it up): the turn
+        # ends before it does.
+        await until(
+            lambda: any(t.startswith(done) for t in second.harness.adapter.texts()), "the rollback's ✓"
+        )
         entries = await second.harness.services.audit.latest(5)
         assert [(e.actor_id, e.outcome) for e in entries if e.command == "rollback"] == [
             ("webchat:dave", "ok")

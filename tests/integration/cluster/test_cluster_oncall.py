@@ -13,7 +13,8 @@ from cluster.describe import describe_app
 from cluster.errors import InvalidInput
 from cluster.events import recent_events
 from cluster.kube import connect
-from cluster.logs import MAX_LINES, NoPods, NoPreviousInstance, NotScheduled, app_logs
+from cluster.logs import NoPods, NoPreviousInstance, NotScheduled, app_logs
+from cluster.names import MAX_LINES
 from testing.kube import CRASH, OOMKILL
 
 

@@ -42,6 +42,25 @@ def test_failures_name_the_pod_and_reason(fake_kube, target, image, reason):
     assert reason in last.line and last.problem.pod in last.line
 
 
+def test_a_rollback_off_a_crash_loop_waits_for_the_controller_before_judging(fake_kube, target):
+    """Until the controller observes the rollback, the newest ReplicaSet is still the crash-looping one:
+    judging its pods then would call the rollback failed before it starts."""
+    fake_kube.script(lambda i: i.startswith("crashy"), CRASH)
+    deploy(target, "web", "nginx:1.27", replicas=1)
+    assert follow(target, "web")[-1].state == COMPLETE
+    deploy(target, "web", "crashy:2", replicas=1, progress_deadline=120)
+    assert follow(target, "web")[-1].reason == "CrashLoopBackOff"
+    fake_kube.paused = True
+    rollback(target, "web", to_revision=1)
+    watcher = iter(RolloutWatcher(target, "web", timeout=20))
+    first = next(watcher)
+    assert (first.state, first.revision, first.problem) == ("running", "2", None)
+    assert first.message == "waiting for the deployment spec update to be observed"
+    fake_kube.paused = False
+    last = list(watcher)[-1]
+    assert (last.state, last.revision) == (COMPLETE, "3")
+
+
 def runtime_class(manifest):
     manifest["spec"]["template"]["spec"]["runtimeClassName"] = "gvisor"
     return manifest
