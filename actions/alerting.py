@@ -374,10 +374,10 @@ class AlertDesk:
             return self._rollback_to.get(f"{cluster}/{inc.name}")
         key = f"{cluster}/{inc.name}"
         if key not in self._rollback_to:
+            from cluster.rollback import list_revisions  # loads with the first alert that offers one
+
             try:
                 target = await self.target_for(cluster, inc.namespace)
-                from cluster.rollback import list_revisions  # loads with the first alert that offers one
-
                 revisions = await asyncio.to_thread(list_revisions, target, inc.app)
             except Exception:  # noqa: BLE001 - the alert goes out without a Rollback action
                 revisions = []

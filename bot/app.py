@@ -163,7 +163,7 @@ def _lifetime(
             # No collection first: start-up leaves a few dozen cyclic objects, not worth a full pass
             # (tens of milliseconds) before the first answer.
             gc.freeze()
-            gc.enable()  # `k8or serve` starts with it off (k8or.cli)
+            gc.enable()  # `k8or serve` starts with it off (k8or/__main__.py, k8or.cli)
             log.info("k8or ready", extra={"version": VERSION, "emulator_mode": settings.emulator_mode})
             yield
         finally:

@@ -31,7 +31,6 @@ async def read_form(request: web.Request, refusal: str) -> dict[str, str]:
     return {str(k): v for k, v in posted.items() if isinstance(v, str)}
 
 
-
 def _refused(request: web.Request, refusal: str) -> web.HTTPBadRequest:
     """The 400. The rest of a body that does not decode cannot be read either: mark it ended, or
     aiohttp would try to drain it after the answer and log the same decoding error as unhandled; and

@@ -82,7 +82,9 @@ async def run(rounds: int, warmup: int = 3) -> tuple[str, bool]:
         policy = policy_from_dict(POLICY)
         async with TurnHarness.open(Path(scratch), [dialogs.cluster.commands], roles=policy) as bot:
             bot.services.audit = AuditLog(bot.services.db)
-            bot.services.capabilities[CLUSTERS] = ClusterDirectory(kubeconfig=str(kubeconfig), rollout_timeout=30)
+            bot.services.capabilities[CLUSTERS] = ClusterDirectory(
+                kubeconfig=str(kubeconfig), rollout_timeout=30
+            )
             await bot.say("cluster use fake", user="oncall-person", channel="console")
             turns = [await _bot_round(bot, fake, target) for _ in range(warmup + rounds)][warmup:]
     fake.stop()

@@ -215,9 +215,7 @@ async def main(rounds: int, turns: int, echo_turns: int, starts: int) -> int:
         "BENCH_LOG": str(data / "k8or.log"),
     }
     k8or_port, echo_port, bare_port = free_port(), free_port(), free_port()
-    k8or = BotProcess(
-        "k8or", [python, "-m", "k8or", "serve", "--port", str(k8or_port)], k8or_env, k8or_port
-    )
+    k8or = BotProcess("k8or", [python, "-m", "k8or", "serve", "--port", str(k8or_port)], k8or_env, k8or_port)
     echo = BotProcess("echo", [python, "-m", "bench.turns.echo_bot", str(echo_port)], env, echo_port)
     bare = BotProcess("bare", [python, "-m", "bench.turns.bare", str(bare_port)], env, bare_port)
     connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
@@ -281,4 +279,6 @@ if __name__ == "__main__":
     parser.add_argument("--echo-turns", type=int, default=200)
     parser.add_argument("--starts", type=int, default=15, help="cold starts of each bot for start-up and RSS")
     args = parser.parse_args()
+    if args.starts < 1 or args.rounds < 1:
+        parser.error("--starts and --rounds need at least 1")
     sys.exit(asyncio.run(main(args.rounds, args.turns, args.echo_turns, args.starts)))

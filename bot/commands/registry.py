@@ -11,6 +11,7 @@ needs the pipeline to enforce -- grammar, roles, connectors, confirmation -- is 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class HandlerRef:
         return self._function
 
     async def __call__(self, ctx: CommandContext, args: Arguments) -> Any:
+        if self._function is None:  # the first call imports in a worker thread: other turns go on
+            await asyncio.to_thread(self.resolve)
         return await self.resolve()(ctx, args)
 
     def __repr__(self) -> str:
@@ -130,6 +133,9 @@ class CommandSet:
         self._add(name, summary, HandlerRef(self.handlers, handler or name.replace(" ", "_")), declared)
 
     def _add(self, name: str, summary: str, handler: Handler, declared: Declared) -> None:
+        unknown = sorted(set(declared) - set(Declared.__annotations__))
+        if unknown:  # a misspelt `destructive` or `roles` must not declare a command without it
+            raise RegistrationError(f"command {name!r}: unknown declaration {', '.join(unknown)}")
         spec = CommandSpec(
             name=name,
             summary=summary,

@@ -50,3 +50,26 @@ def test_the_handler_name_follows_the_command_name() -> None:
     [spec] = commands.specs
     assert isinstance(spec.handler, HandlerRef)
     assert (spec.handler.module, spec.handler.name) == ("dialogs.notify_handlers", "notify_on")
+
+
+@pytest.mark.parametrize("declare", ["command", "declare"])
+def test_a_misspelt_declaration_is_refused(declare: str) -> None:
+    """`destrutive=True` must not declare a command that runs without confirmation."""
+    commands = CommandSet(handlers="dialogs.cluster_handlers")
+    with pytest.raises(RegistrationError, match="unknown declaration destrutive"):
+        if declare == "declare":
+            commands.declare("delete", "Delete an app.", destrutive=True)  # type: ignore[call-arg]
+        else:
+
+            @commands.command("wipe", "Wipe an app.", destrutive=True)  # type: ignore[call-arg]
+            async def wipe(ctx: object, args: object) -> None: ...
+
+    assert commands.specs == []
+
+
+async def test_the_first_call_imports_its_handler_and_runs_it() -> None:
+    calls: list[str] = []
+    ref = HandlerRef("tests.unit.bot.lazy_handler_module", "record")
+    assert await ref(calls, "first") == "first"  # type: ignore[arg-type]
+    assert await ref(calls, "second") == "second"  # type: ignore[arg-type]
+    assert calls == ["first", "second"]
