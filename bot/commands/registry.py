@@ -46,6 +46,9 @@ class Declared(TypedDict, total=False):
     requires: Iterable[Requirement]
 
 
+_DECLARABLE = frozenset(Declared.__annotations__)
+
+
 class HandlerRef:
     """A handler named by its module and function, imported on its first call."""
 
@@ -133,7 +136,7 @@ class CommandSet:
         self._add(name, summary, HandlerRef(self.handlers, handler or name.replace(" ", "_")), declared)
 
     def _add(self, name: str, summary: str, handler: Handler, declared: Declared) -> None:
-        unknown = sorted(set(declared) - set(Declared.__annotations__))
+        unknown = sorted(set(declared) - _DECLARABLE)
         if unknown:  # a misspelt `destructive` or `roles` must not declare a command without it
             raise RegistrationError(f"command {name!r}: unknown declaration {', '.join(unknown)}")
         spec = CommandSpec(
